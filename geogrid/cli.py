@@ -1,0 +1,149 @@
+"""The `geogrid` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from geogrid.errors import InputError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="geogrid: grid-management GIS.")
+err = Console(stderr=True)
+
+AUTO_PARALLEL_BUILDINGS = 20_000
+
+FileOpt = Annotated[Path, typer.Option(dir_okay=False)]
+
+
+@contextmanager
+def user_errors():
+    """Show a bad-input message and exit 2, never a traceback."""
+    try:
+        yield
+    except InputError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'rules'}: {e['msg']}" for e in exc.errors())
+        err.print(f"[bold red]error:[/] {details}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def sample(
+    out: Annotated[Path, typer.Option(help="Folder to write the sample layers into.")],
+    households: Annotated[int, typer.Option(min=1000, help="Households in the district.")] = 60_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 0,
+    fmt: Annotated[str, typer.Option("--format", help="geojson or gpkg")] = "geojson",
+) -> None:
+    """Generate a synthetic district: streets, communities, buildings, roads, cameras, incidents."""
+    from geogrid.sample import generate
+
+    with user_errors():
+        if fmt not in ("geojson", "gpkg"):
+            raise InputError(f"--format must be geojson or gpkg, not {fmt!r}")
+        paths = generate(out, households=households, seed=seed, fmt=fmt)
+    for name, path in paths.items():
+        typer.echo(f"{name}: {path}")
+
+
+@app.command("partition")
+def partition_command(
+    communities: FileOpt = typer.Option(..., help="Community (first-level grid) polygons."),
+    buildings: FileOpt = typer.Option(..., help="Building footprints with households and population."),
+    out: Annotated[Path, typer.Option(dir_okay=False, help="Output GeoPackage (grids, assignments).")] = ...,
+    roads: Optional[Path] = typer.Option(None, dir_okay=False, help="Street network lines."),
+    villager_groups: Optional[Path] = typer.Option(None, dir_okay=False, help="Villager groups (村民小组)."),
+    previous: Optional[Path] = typer.Option(None, dir_okay=False, help="An earlier output GeoPackage to keep."),
+    input_crs: Optional[str] = typer.Option(None, help="CRS of inputs that declare none, e.g. gcj02, bd09, EPSG:4490."),
+    min_households: int = typer.Option(300, help="Fewest households in a town grid."),
+    max_households: int = typer.Option(500, help="Most households in a town grid."),
+    max_population: int = typer.Option(1000, help="Most residents in a town grid."),
+    rural_target_population: int = typer.Option(500, help="Residents of a village grid, about."),
+    rural_tolerance: float = typer.Option(0.3, help="Allowed share above or below the village target."),
+    report: Optional[Path] = typer.Option(None, dir_okay=False, help="Write the report as JSON here."),
+    workers: int = typer.Option(0, help="Processes (0: all cores on large inputs, else 1)."),
+    dask_scheduler: Optional[str] = typer.Option(None, help="Run communities on this Dask scheduler address."),
+) -> None:
+    """Divide communities into second-level grids that meet the rules."""
+    from geogrid.io import read_layer, read_table, write_gpkg
+    from geogrid.partition import partition
+    from geogrid.partition.report import print_report
+    from geogrid.rules import Rules
+
+    with user_errors():
+        rules = Rules(min_households=min_households, max_households=max_households, max_population=max_population,
+                      rural_target_population=rural_target_population, rural_tolerance=rural_tolerance)
+        if out.suffix.lower() != ".gpkg":
+            raise InputError(f"--out must be a GeoPackage file ending in .gpkg, not {out.name}")
+        layers = {
+            "communities": read_layer(communities, name="communities", input_crs=input_crs),
+            "buildings": read_layer(buildings, name="buildings", input_crs=input_crs),
+        }
+        if roads:
+            layers["roads"] = read_layer(roads, name="roads", input_crs=input_crs)
+        if villager_groups:
+            layers["villager_groups"] = read_layer(villager_groups, name="villager groups", input_crs=input_crs)
+        if previous:
+            layers["previous_grids"] = read_layer(previous, name="previous plan", layer="grids")
+            layers["previous_assignments"] = read_table(previous, name="previous plan", layer="assignments")
+        with _executor(workers, dask_scheduler, len(layers["buildings"])) as executor, _progress() as tick:
+            result = partition(layers.pop("communities"), layers.pop("buildings"), rules=rules,
+                               executor=executor, progress=tick, **layers)
+        write_gpkg({"grids": result.grids, "assignments": result.assignments}, out)
+        if report:
+            _write_text(report, json.dumps(result.report, ensure_ascii=False, indent=2))
+    print_report(result.report)
+    typer.echo(f"wrote {out}" + (f" and {report}" if report else ""))
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@contextmanager
+def _executor(workers: int, scheduler: str | None, n_buildings: int):
+    if scheduler:
+        try:
+            from dask.distributed import Client
+        except ImportError:
+            raise InputError("--dask-scheduler needs dask[distributed]: pip install 'geogrid[dask]'") from None
+        with Client(scheduler) as client:
+            yield client.get_executor()
+        return
+    if workers == 0:
+        workers = (os.cpu_count() or 1) if n_buildings >= AUTO_PARALLEL_BUILDINGS else 1
+    if workers <= 1:
+        yield None
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        yield pool
+
+
+@contextmanager
+def _progress():
+    columns = (TextColumn("partitioning"), BarColumn(), MofNCompleteColumn(), TextColumn("communities"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("partition", total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield tick
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

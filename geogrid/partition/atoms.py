@@ -1,0 +1,156 @@
+"""Atoms of a partition: buildings (towers split by units) and the cells that tile a community."""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import momepy
+import numpy as np
+import pandas as pd
+import shapely
+
+from geogrid.partition.limits import Limits
+
+# Tessellation detail: boundary sample spacing (m) and inward shrink of footprints (m).
+SEGMENT_M = 4.0
+SHRINK_M = 0.4
+
+
+def split_towers(buildings: gpd.GeoDataFrame, limits: Limits) -> gpd.GeoDataFrame:
+    """One atom per building, except a tower that alone breaks the limits and has a unit count.
+
+    Such a tower becomes one atom per unit (单元): a slice of its footprint across its long
+    axis, with the households and residents shared out evenly. Columns of the result:
+    building_id, unit_from, unit_to, units_total, households, population, compound, geometry.
+    """
+    atoms = buildings[["building_id", "households", "population", "compound", "geometry"]].copy()
+    units = pd.to_numeric(buildings["units"], errors="coerce").fillna(0).astype(int).to_numpy()
+    atoms["unit_from"] = 0
+    atoms["unit_to"] = 0
+    atoms["units_total"] = units
+    alone_breaks = limits.breaks_max(atoms["households"].to_numpy(), atoms["population"].to_numpy())
+    splittable = alone_breaks & (units > 1)
+    if not splittable.any():
+        return atoms.reset_index(drop=True)
+    pieces = [_unit_slices(row) for row in atoms[splittable].itertuples(index=False)]
+    return pd.concat([atoms[~splittable], *pieces], ignore_index=True)
+
+
+def _unit_slices(tower) -> gpd.GeoDataFrame:
+    """Slice one tower's footprint into its units along the long axis."""
+    n = int(tower.units_total)
+    households = _share(int(tower.households), n)
+    population = _share(int(tower.population), n)
+    rect = np.asarray(shapely.minimum_rotated_rectangle(tower.geometry).exterior.coords)[:4]
+    edges = np.diff(np.vstack([rect, rect[:1]]), axis=0)
+    long_edge = edges[np.argmax(np.hypot(edges[:, 0], edges[:, 1]))]
+    axis = long_edge / np.hypot(*long_edge)
+    normal = np.array([-axis[1], axis[0]])
+    coords = shapely.get_coordinates(tower.geometry)
+    s = coords @ axis
+    t = coords @ normal
+    cuts = np.linspace(s.min(), s.max(), n + 1)
+    pad = 1.0
+    slices = []
+    for i in range(n):
+        a, b = cuts[i] - (pad if i == 0 else 0), cuts[i + 1] + (pad if i == n - 1 else 0)
+        lo, hi = t.min() - pad, t.max() + pad
+        corners = np.array([[a, lo], [b, lo], [b, hi], [a, hi]])
+        strip = shapely.Polygon(corners[:, :1] * axis + corners[:, 1:] * normal)
+        slices.append(shapely.intersection(tower.geometry, strip))
+    return gpd.GeoDataFrame(
+        {
+            "building_id": tower.building_id,
+            "households": households,
+            "population": population,
+            "compound": tower.compound,
+            "unit_from": np.arange(1, n + 1),
+            "unit_to": np.arange(1, n + 1),
+            "units_total": n,
+        },
+        geometry=slices,
+    )
+
+
+def _share(total: int, parts: int) -> np.ndarray:
+    """Split an integer total into ``parts`` near-equal integers (the first ones larger)."""
+    base, extra = divmod(total, parts)
+    return base + (np.arange(parts) < extra).astype(int)
+
+
+def enclosures(community: shapely.Geometry, roads: gpd.GeoSeries | None, crs) -> gpd.GeoSeries:
+    """The community cut into blocks by the street network (the whole community without one)."""
+    limit = gpd.GeoSeries([community], crs=crs)
+    if roads is None or roads.empty:
+        return limit
+    near = roads[roads.intersects(community)]
+    if near.empty:
+        return limit
+    blocks = momepy.enclosures(near, limit=limit)
+    return gpd.GeoSeries(blocks.geometry.values, crs=crs)
+
+
+def tessellate(atoms: gpd.GeoDataFrame, blocks: gpd.GeoSeries) -> tuple[gpd.GeoSeries, np.ndarray]:
+    """Cells that tile the blocks exactly: one per atom, plus one per block without atoms.
+
+    Returns the cells (atom cells first, in atom order, then empty blocks) and the block
+    index of each cell. Each atom's footprint lies inside its own cell.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tess = momepy.enclosed_tessellation(
+            atoms.geometry, blocks, shrink=SHRINK_M, segment=SEGMENT_M, threshold=0.0, n_jobs=1
+        )
+    atom_cells = tess[tess.index >= 0]
+    empty = tess[tess.index < 0]
+    cells = np.full(len(atoms), None, dtype=object)
+    block_of = np.full(len(atoms), -1, dtype=np.int64)
+    cells[atom_cells.index.to_numpy()] = atom_cells.geometry.to_numpy()
+    block_of[atom_cells.index.to_numpy()] = atom_cells["enclosure_index"].to_numpy()
+    missing = shapely.is_missing(cells) | shapely.is_empty(cells)
+    if missing.any():  # an atom the tessellation could not place: its footprint is its cell
+        cells[missing] = atoms.geometry.to_numpy()[missing]
+        block_of[missing] = _block_of(atoms.geometry.to_numpy()[missing], blocks)
+    cells = _contain_footprints(cells, atoms.geometry.to_numpy())
+    all_cells = np.concatenate([cells, empty.geometry.to_numpy()])
+    all_blocks = np.concatenate([block_of, empty["enclosure_index"].to_numpy()])
+    return gpd.GeoSeries(all_cells, crs=blocks.crs), all_blocks
+
+
+def _block_of(geoms: np.ndarray, blocks: gpd.GeoSeries) -> np.ndarray:
+    tree = shapely.STRtree(blocks.to_numpy())
+    return tree.query_nearest(shapely.point_on_surface(geoms), return_distance=False)[1]
+
+
+def _contain_footprints(cells: np.ndarray, footprints: np.ndarray) -> np.ndarray:
+    """Make every footprint lie in its own cell: take it from the cells it overlaps."""
+    tree = shapely.STRtree(cells)
+    left, right = tree.query(footprints, predicate="intersects")
+    foreign = left != right
+    left, right = left[foreign], right[foreign]
+    if len(left) == 0:
+        return cells
+    overlap = shapely.area(shapely.intersection(footprints[left], cells[right]))
+    bad = overlap > 1e-6
+    if not bad.any():
+        return cells
+    cells = cells.copy()
+    for cell in np.unique(right[bad]):
+        intruders = left[bad & (right == cell)]
+        cells[cell] = shapely.difference(cells[cell], shapely.union_all(footprints[intruders]))
+    for atom in np.unique(left[bad]):
+        cells[atom] = shapely.union(cells[atom], footprints[atom])
+    return cells
+
+
+def adjacency(cells: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of cells sharing a boundary line, as (i, j, shared length), i < j."""
+    geoms = cells.to_numpy()
+    tree = shapely.STRtree(geoms)
+    i, j = tree.query(geoms, predicate="intersects")
+    keep = i < j
+    i, j = i[keep], j[keep]
+    shared = shapely.length(shapely.intersection(shapely.boundary(geoms[i]), shapely.boundary(geoms[j])))
+    touching = shared > 0.01
+    return i[touching], j[touching], shared[touching]

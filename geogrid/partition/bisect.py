@@ -1,0 +1,292 @@
+"""Divide a weighted cell graph into k contiguous parts that meet count limits.
+
+Recursive bisection: each set is cut in two along one of several sweeps (four compass
+directions and the graph's Fiedler vector), at the position that keeps both sides able to
+hold their share of grids, cheapest in weighted boundary length (cuts along streets are
+cheap, cuts through a compound dear) and nearest a proportional split. Then boundary
+cells move between neighbouring parts until every part that can meet the limits does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components, laplacian
+from scipy.sparse.linalg import eigsh
+
+from geogrid.partition.limits import Limits
+
+DIRECTIONS = np.array([[1.0, 0.0], [0.0, 1.0], [0.7071, 0.7071], [0.7071, -0.7071]])
+BALANCE_WEIGHT = 1.0
+INFEASIBLE_PENALTY = 1000.0
+CONNECTIVITY_TRIES = 12
+REFINE_ROUNDS = 200
+
+
+@dataclass
+class CellGraph:
+    """Cells of one community as a graph: positions, counts, areas and weighted edges."""
+
+    xy: np.ndarray
+    households: np.ndarray
+    population: np.ndarray
+    area: np.ndarray
+    i: np.ndarray
+    j: np.ndarray
+    weight: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.households)
+
+    def components(self, nodes: np.ndarray) -> list[np.ndarray]:
+        """The connected pieces of a node set, largest households first, then by first node."""
+        labels = _component_labels(self, nodes)
+        pieces = [nodes[labels == c] for c in range(labels.max() + 1)] if len(nodes) else []
+        return sorted(pieces, key=lambda p: (-self.households[p].sum(), p.min()))
+
+    def is_connected(self, nodes: np.ndarray) -> bool:
+        return len(nodes) <= 1 or _component_labels(self, nodes).max() == 0
+
+
+def _local_edges(graph: CellGraph, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Edges with both ends in ``nodes``, renumbered to positions in ``nodes``."""
+    local = np.full(graph.size, -1, dtype=np.int64)
+    local[nodes] = np.arange(len(nodes))
+    a, b = local[graph.i], local[graph.j]
+    keep = (a >= 0) & (b >= 0)
+    return a[keep], b[keep], graph.weight[keep]
+
+
+def _component_labels(graph: CellGraph, nodes: np.ndarray) -> np.ndarray:
+    a, b, _ = _local_edges(graph, nodes)
+    m = len(nodes)
+    matrix = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(m, m))
+    return connected_components(matrix, directed=False)[1]
+
+
+def divide(graph: CellGraph, nodes: np.ndarray, k: int, limits: Limits) -> list[np.ndarray]:
+    """Split ``nodes`` into ``k`` parts meeting ``limits`` where the counts allow."""
+    parts = _bisect(graph, nodes, k, limits)
+    return refine(graph, parts, limits)
+
+
+def _bisect(graph: CellGraph, nodes: np.ndarray, k: int, limits: Limits) -> list[np.ndarray]:
+    if k <= 1 or len(nodes) <= 1:
+        return [nodes]
+    k1 = k // 2
+    left, right = _best_split(graph, nodes, k1, k - k1, limits)
+    return _bisect(graph, left, k1, limits) + _bisect(graph, right, k - k1, limits)
+
+
+def _best_split(graph: CellGraph, nodes: np.ndarray, k1: int, k2: int, limits: Limits):
+    a, b, w = _local_edges(graph, nodes)
+    candidates = []  # (score, order index, position)
+    orders = [np.argsort(graph.xy[nodes] @ d, kind="stable") for d in DIRECTIONS]
+    fiedler = _fiedler_order(a, b, w, len(nodes))
+    if fiedler is not None:
+        orders.append(fiedler)
+    for o, order in enumerate(orders):
+        score = _split_scores(graph, nodes, order, a, b, w, k1, k2, limits)
+        best = np.argsort(score, kind="stable")[:CONNECTIVITY_TRIES]
+        candidates.extend((score[t], o, t) for t in best)
+    candidates.sort(key=lambda c: (c[0], c[1], c[2]))
+    first = None
+    for _, o, t in candidates[: CONNECTIVITY_TRIES * 2]:
+        left, right = nodes[orders[o][: t + 1]], nodes[orders[o][t + 1:]]
+        if first is None:
+            first = (left, right)
+        if graph.is_connected(left) and graph.is_connected(right):
+            return left, right
+    return first
+
+
+def _split_scores(graph, nodes, order, a, b, w, k1, k2, limits) -> np.ndarray:
+    """Score of cutting after each position of ``order`` (lower is better)."""
+    m = len(order)
+    rank = np.empty(m, dtype=np.int64)
+    rank[order] = np.arange(m)
+    diff = np.zeros(m + 1)
+    np.add.at(diff, np.minimum(rank[a], rank[b]), w)
+    np.add.at(diff, np.maximum(rank[a], rank[b]), -w)
+    cut = np.cumsum(diff)[: m - 1]
+    h = np.cumsum(graph.households[nodes][order])
+    p = np.cumsum(graph.population[nodes][order])
+    H, P = h[-1], p[-1]
+    h, p = h[:-1], p[:-1]
+    k = k1 + k2
+    share = k1 / k
+    # how far the smaller side's average grid strays from the overall average, relatively
+    deviation = np.maximum(np.abs(h / max(H, 1) - share), np.abs(p / max(P, 1) - share)) * k / min(k1, k2)
+    slack = max(limits.slack(H / k, P / k), 0.02)
+    misfit = _violation(h, p, k1, limits) + _violation(H - h, P - p, k2, limits)
+    scale = np.sqrt(max(graph.area[nodes].sum(), 1.0))  # about the length of a straight cut
+    return cut / scale + BALANCE_WEIGHT * (deviation / slack) ** 2 + INFEASIBLE_PENALTY * misfit
+
+
+def _violation(h, p, k, limits: Limits):
+    """How far sets with totals (h, p) are from fitting k grids (0 where they fit)."""
+    return (
+        _relative_short(h, limits.min_households * k)
+        + _relative_over(h, limits.max_households * k)
+        + _relative_short(p, limits.min_population * k)
+        + _relative_over(p, limits.max_population * k)
+    )
+
+
+def _relative_short(value, floor):
+    return np.maximum(floor - value, 0) / max(floor, 1)
+
+
+def _relative_over(value, ceiling):
+    if np.isinf(ceiling):
+        return np.zeros_like(value, dtype=float)
+    return np.maximum(value - ceiling, 0) / max(ceiling, 1)
+
+
+def _fiedler_order(a, b, w, m: int) -> np.ndarray | None:
+    """Order of nodes along the Fiedler vector of the weighted graph, if it can be found."""
+    if m < 8 or len(a) == 0:
+        return None
+    matrix = sp.coo_matrix((np.concatenate([w, w]), (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(m, m))
+    lap = laplacian(matrix.tocsc(), normed=True)
+    v0 = np.linspace(1.0, 2.0, m)
+    try:
+        _, vectors = eigsh(lap, k=2, sigma=-1e-3, which="LM", v0=v0)
+    except Exception:  # noqa: BLE001 - a sweep order is optional; the compass sweeps remain
+        return None
+    vector = vectors[:, 1]
+    if vector[np.argmax(np.abs(vector))] < 0:  # fix the sign so the order is deterministic
+        vector = -vector
+    return np.argsort(vector, kind="stable")
+
+
+def violation(h: float, p: float, limits: Limits) -> float:
+    """How far one part is from meeting every limit (0 if it does)."""
+    return float(_violation(np.float64(h), np.float64(p), 1, limits))
+
+
+def refine(graph: CellGraph, parts: list[np.ndarray], limits: Limits) -> list[np.ndarray]:
+    """Move boundary cells between neighbouring parts while that lowers the total violation."""
+    label = np.full(graph.size, -1, dtype=np.int64)
+    for g, part in enumerate(parts):
+        label[part] = g
+    in_set = label >= 0
+    h = np.bincount(label[in_set], weights=graph.households[in_set], minlength=len(parts))
+    p = np.bincount(label[in_set], weights=graph.population[in_set], minlength=len(parts))
+    ei, ej, ew = graph.i, graph.j, graph.weight
+    for _ in range(REFINE_ROUNDS):
+        bad = [g for g in range(len(parts)) if violation(h[g], p[g], limits) > 0]
+        if not bad:
+            break
+        if any(_improve(graph, label, h, p, g, limits, ei, ej, ew) for g in bad):
+            continue
+        if not any(_chain(graph, label, h, p, g, limits) for g in bad):
+            break
+    return [np.flatnonzero(label == g) for g in range(len(parts))]
+
+
+def _chain(graph, label, h, p, g, limits, depth: int = 6) -> bool:
+    """Pass one cell along a path of neighbouring parts, from a part with too much to one with room.
+
+    For a part over its limits the path starts at ``g``; for one under them it ends there.
+    Each hop moves the boundary cell whose counts best match what the part received, so
+    the parts in between keep their totals. Kept only if the total violation drops.
+    """
+    over = violation(h[g] - 1e-9, p[g], limits) > 0 and (h[g] > limits.max_households or p[g] > limits.max_population)
+    neighbours = _part_neighbours(graph, label)
+    paths, seen = [[g]], {g}
+    for _ in range(depth):
+        grown = []
+        for path in paths:
+            for nxt in sorted(neighbours.get(path[-1], ())):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    grown.append(path + [nxt])
+        for path in grown:
+            hops = path if over else path[::-1]
+            if _try_hops(graph, label, h, p, hops, limits):
+                return True
+        paths = grown
+    return False
+
+
+def _part_neighbours(graph, label) -> dict[int, set[int]]:
+    a, b = label[graph.i], label[graph.j]
+    keep = (a >= 0) & (b >= 0) & (a != b)
+    out: dict[int, set[int]] = {}
+    for x, y in zip(a[keep].tolist(), b[keep].tolist()):
+        out.setdefault(x, set()).add(y)
+        out.setdefault(y, set()).add(x)
+    return out
+
+
+def _try_hops(graph, label, h, p, hops, limits) -> bool:
+    before = sum(violation(h[q], p[q], limits) for q in hops)
+    saved = label.copy(), h.copy(), p.copy()
+    carried = None  # counts of the cell that arrived in the current part
+    for frm, to in zip(hops[:-1], hops[1:]):
+        cell = _hop_cell(graph, label, frm, to, carried, h, p, limits)
+        if cell is None:
+            break
+        label[cell] = to
+        dh, dp = graph.households[cell], graph.population[cell]
+        h[frm] -= dh; p[frm] -= dp; h[to] += dh; p[to] += dp
+        carried = (dh, dp)
+    else:
+        if sum(violation(h[q], p[q], limits) for q in hops) < before - 1e-12:
+            return True
+    label[:], h[:], p[:] = saved
+    return False
+
+
+def _hop_cell(graph, label, frm, to, carried, h, p, limits):
+    """The cell of ``frm`` next to ``to`` to hand over, keeping ``frm`` in one piece."""
+    a, b = graph.i, graph.j
+    edge = ((label[a] == frm) & (label[b] == to)) | ((label[b] == frm) & (label[a] == to))
+    cells = np.unique(np.where(label[a[edge]] == frm, a[edge], b[edge]))
+    if len(cells) == 0:
+        return None
+    dh, dp = graph.households[cells], graph.population[cells]
+    if carried is None:  # the first part: what fixes it best
+        cost = _violation(h[frm] - dh, p[frm] - dp, 1, limits) * 1000 + np.abs(dh)
+    else:  # a part in between: give about what it got
+        cost = np.abs(dh - carried[0]) / max(limits.max_households, 1) + np.abs(dp - carried[1]) / max(limits.max_population, 1)
+        cost = cost + _violation(h[frm] - dh, p[frm] - dp, 1, limits) * 1000
+    for idx in np.argsort(cost, kind="stable")[:CONNECTIVITY_TRIES]:
+        rest = np.flatnonzero(label == frm)
+        rest = rest[rest != cells[idx]]
+        if len(rest) and graph.is_connected(rest):
+            return cells[idx]
+    return None
+
+
+def _improve(graph, label, h, p, g, limits, ei, ej, ew) -> bool:
+    """Make the best single move of a boundary cell into or out of part ``g``."""
+    src, dst = np.concatenate([ei, ej]), np.concatenate([ej, ei])
+    weight = np.concatenate([ew, ew])
+    ls, ld = label[src], label[dst]
+    across = (ls >= 0) & (ld >= 0) & (ls != ld) & ((ls == g) | (ld == g))
+    cell, to = src[across], ld[across]  # move `cell` from its part into part `to`
+    if len(cell) == 0:
+        return False
+    frm = label[cell]
+    dh, dp = graph.households[cell], graph.population[cell]
+    before = _violation(h[frm], p[frm], 1, limits) + _violation(h[to], p[to], 1, limits)
+    after = _violation(h[frm] - dh, p[frm] - dp, 1, limits) + _violation(h[to] + dh, p[to] + dp, 1, limits)
+    gain = before - after
+    order = np.lexsort((cell, -weight[across], -gain))
+    for idx in order[:CONNECTIVITY_TRIES * 4]:
+        if gain[idx] <= 1e-12:
+            return False
+        c, f, t = cell[idx], frm[idx], to[idx]
+        rest = np.flatnonzero(label == f)
+        rest = rest[rest != c]
+        if len(rest) == 0 or not graph.is_connected(rest):
+            continue
+        label[c] = t
+        h[f] -= dh[idx]; p[f] -= dp[idx]; h[t] += dh[idx]; p[t] += dp[idx]
+        return True
+    return False

@@ -1,0 +1,320 @@
+"""Partition one community (first-level grid) into second-level grids."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geogrid.partition import constraints
+from geogrid.partition.atoms import adjacency, enclosures, split_towers, tessellate
+from geogrid.partition.bisect import CellGraph, divide
+from geogrid.partition.limits import Limits
+from geogrid.partition.scores import boundary_along_streets, inner_boundary, polsby_popper, tiling_error
+from geogrid.rules import Rules
+
+ACROSS_STREET = 0.2  # weight of a shared cell edge that runs along a street
+SAME_COMPOUND = 4.0  # ... inside one compound (小区)
+
+
+@dataclass
+class CommunityTask:
+    """One community and everything inside it, in a metric CRS."""
+
+    code: str
+    kind: str
+    geometry: shapely.Geometry
+    buildings: gpd.GeoDataFrame
+    roads: np.ndarray | None = None
+    villager_groups: gpd.GeoDataFrame | None = None
+    previous_labels: dict[str, str] | None = None  # building_id -> previous grid code
+    previous_grids: gpd.GeoDataFrame | None = None
+
+
+@dataclass
+class CommunityResult:
+    grids: gpd.GeoDataFrame
+    assignments: pd.DataFrame
+    stats: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Part:
+    nodes: np.ndarray
+    flags: list = field(default_factory=list)
+    code: str | None = None  # kept from the previous plan
+
+
+def partition_community(task: CommunityTask, rules: Rules) -> CommunityResult:
+    rural = task.kind == "rural" and task.villager_groups is not None and len(task.villager_groups) > 0
+    return _rural(task, rules) if rural else _urban(task, rules)
+
+
+def _urban(task: CommunityTask, rules: Rules) -> CommunityResult:
+    limits = Limits.rural(rules) if task.kind == "rural" else Limits.urban(rules)
+    crs = task.buildings.crs
+    atoms = split_towers(task.buildings, limits)
+    blocks = enclosures(task.geometry, None if task.roads is None else gpd.GeoSeries(task.roads, crs=crs), crs)
+    if len(atoms):
+        cells, block_of = tessellate(atoms, blocks)
+    else:
+        cells, block_of = gpd.GeoSeries(blocks.to_numpy(), crs=crs), np.arange(len(blocks))
+    n_cells, n_atoms = len(cells), len(atoms)
+    pad = np.zeros(n_cells - n_atoms)
+    graph = _graph(
+        cells, np.concatenate([atoms["households"].to_numpy(float), pad]),
+        np.concatenate([atoms["population"].to_numpy(float), pad]),
+        group_keys={
+            ACROSS_STREET: _differ(block_of),
+            SAME_COMPOUND: _same_nonempty(np.concatenate([atoms["compound"].fillna("").to_numpy(str), pad.astype(str)])),
+        },
+    )
+    fixed = _oversized(atoms, limits)
+    previous = _previous_cell_labels(task, atoms, cells) if task.previous_labels or task.previous_grids is not None else None
+    parts = _assign(graph, limits, fixed, previous, task.code)
+    label = _labels(parts, n_cells)
+    grids = _grid_frame(task, parts, cells, graph, label, atoms, limits)
+    assignments = _atom_assignments(atoms, label, grids["grid_code"].to_numpy(), task.code)
+    grids = _flag_cut_buildings(grids, task.buildings, assignments)
+    return CommunityResult(grids, assignments, _stats(task, grids))
+
+
+def _rural(task: CommunityTask, rules: Rules) -> CommunityResult:
+    limits = Limits.rural(rules)
+    crs = task.buildings.crs
+    groups = task.villager_groups.reset_index(drop=True)
+    seeds = gpd.GeoDataFrame(
+        {"building_id": groups["group_id"], "households": groups["households"].fillna(0).astype(int),
+         "population": groups["population"], "compound": "", "units": None},
+        geometry=shapely.intersection(groups.geometry.to_numpy(), task.geometry), crs=crs,
+    )
+    seeds = seeds[~seeds.geometry.is_empty].reset_index(drop=True)
+    cells, _ = tessellate(seeds, gpd.GeoSeries([task.geometry], crs=crs))
+    pad = np.zeros(len(cells) - len(seeds))
+    graph = _graph(cells, np.concatenate([seeds["households"].to_numpy(float), pad]),
+                   np.concatenate([seeds["population"].to_numpy(float), pad]), group_keys={})
+    previous = _previous_cell_labels(task, task.buildings, cells) if task.previous_labels or task.previous_grids is not None else None
+    parts = _assign(graph, limits, {}, previous, task.code)
+    label = _labels(parts, len(cells))
+    grids = _grid_frame(task, parts, cells, graph, label, seeds, limits, rural=True)
+    codes = grids["grid_code"].to_numpy()
+    tree = shapely.STRtree(cells.to_numpy())
+    b = task.buildings
+    where = tree.query_nearest(shapely.point_on_surface(b.geometry.to_numpy()), return_distance=False)[1]
+    assignments = pd.DataFrame({
+        "building_id": b["building_id"].to_numpy(), "community_code": task.code, "grid_code": codes[label[where]],
+        "households": b["households"].to_numpy(), "population": b["population"].to_numpy(), "units": "",
+    })
+    grids["building_count"] = assignments.groupby("grid_code").size().reindex(codes).fillna(0).astype(int).to_numpy()
+    grids["villager_groups"] = [",".join(seeds["building_id"].to_numpy()[label[: len(seeds)] == g]) for g in range(len(parts))]
+    grids = _flag_cut_buildings(grids, b, assignments)
+    return CommunityResult(grids, assignments, _stats(task, grids))
+
+
+def _graph(cells: gpd.GeoSeries, households, population, group_keys: dict) -> CellGraph:
+    i, j, shared = adjacency(cells)
+    weight = shared.copy()
+    for factor, same in group_keys.items():
+        weight *= np.where(same(i, j), factor, 1.0)
+    centroids = shapely.get_coordinates(shapely.point_on_surface(cells.to_numpy()))
+    return CellGraph(centroids, households, population, cells.area.to_numpy(), i, j, weight)
+
+
+def _differ(values: np.ndarray):
+    return lambda i, j: values[i] != values[j]
+
+
+def _same_nonempty(values: np.ndarray):
+    return lambda i, j: (values[i] == values[j]) & (values[i] != "")
+
+
+def _oversized(atoms: gpd.GeoDataFrame, limits: Limits) -> dict[int, list]:
+    """Atoms that alone break an upper limit and cannot be split: each becomes its own grid."""
+    over = np.flatnonzero(limits.breaks_max(atoms["households"].to_numpy(), atoms["population"].to_numpy()))
+    return {
+        int(a): [constraints.oversized_building(str(atoms["building_id"].iat[a]), int(atoms["households"].iat[a]),
+                                                int(atoms["population"].iat[a]))]
+        for a in over if int(atoms["unit_from"].iat[a]) == 0
+    }
+
+
+def _previous_cell_labels(task: CommunityTask, atoms: gpd.GeoDataFrame, cells: gpd.GeoSeries) -> np.ndarray:
+    """Each cell's grid code in the previous plan ('' where it had none)."""
+    labels = np.full(len(cells), "", dtype=object)
+    if task.previous_labels:
+        labels[: len(atoms)] = [task.previous_labels.get(b, "") for b in atoms["building_id"].to_numpy()]
+    if task.previous_grids is not None and len(task.previous_grids):
+        unknown = np.flatnonzero(labels == "")
+        points = shapely.point_on_surface(cells.to_numpy()[unknown])
+        tree = shapely.STRtree(task.previous_grids.geometry.to_numpy())
+        hit, grid = tree.query(points, predicate="within")
+        labels[unknown[hit]] = task.previous_grids["grid_code"].to_numpy()[grid]
+    return labels
+
+
+def _assign(graph: CellGraph, limits: Limits, fixed: dict[int, list], previous, community_code: str) -> list[_Part]:
+    parts = [_Part(np.array([a]), flags) for a, flags in sorted(fixed.items())]
+    free = np.ones(graph.size, dtype=bool)
+    free[list(fixed)] = False
+    if previous is not None:
+        for code in sorted(set(previous[free]) - {""}):
+            nodes = np.flatnonzero(free & (previous == code))
+            h, p = graph.households[nodes].sum(), graph.population[nodes].sum()
+            if limits.within(h, p) and graph.is_connected(nodes):
+                parts.append(_Part(nodes, code=code))
+                free[nodes] = False
+    rest = np.flatnonzero(free)
+    empty_pieces = []
+    whole = graph.households.sum()
+    for piece in graph.components(rest):
+        h, p = graph.households[piece].sum(), graph.population[piece].sum()
+        if h == 0 and p == 0 and parts:
+            empty_pieces.append(piece)
+            continue
+        k, feasible = limits.grid_count(h, p)
+        flags = []
+        too_small = not feasible and (h < limits.min_households or p < limits.min_population)
+        if too_small:
+            k = 1
+            if h == whole:
+                flags.append(constraints.community_too_small(int(h), int(p), limits))
+        elif not feasible:
+            flags.append(constraints.no_feasible_window(int(h), int(p), limits))
+        parts.extend(_Part(nodes, list(flags)) for nodes in divide(graph, piece, k, limits))
+    for piece in empty_pieces:
+        _attach(graph, parts, piece)
+    return [part for part in parts if len(part.nodes)]
+
+
+def _attach(graph: CellGraph, parts: list[_Part], piece: np.ndarray) -> None:
+    """Give a piece with no households to the neighbouring part it shares most boundary with."""
+    label = _labels(parts, graph.size)
+    inside = np.isin(graph.i, piece) ^ np.isin(graph.j, piece)
+    other = np.where(np.isin(graph.i[inside], piece), graph.j[inside], graph.i[inside])
+    touching = label[other] >= 0
+    if touching.any():
+        shared = np.bincount(label[other][touching], weights=graph.weight[inside][touching], minlength=len(parts))
+        target = int(np.argmax(shared))
+    else:  # an island: the nearest part
+        centre = graph.xy[piece].mean(axis=0)
+        target = int(np.argmin([np.min(np.hypot(*(graph.xy[p.nodes] - centre).T)) for p in parts]))
+    parts[target].nodes = np.sort(np.concatenate([parts[target].nodes, piece]))
+
+
+def _labels(parts: list[_Part], n: int) -> np.ndarray:
+    label = np.full(n, -1, dtype=np.int64)
+    for g, part in enumerate(parts):
+        label[part.nodes] = g
+    return label
+
+
+def _grid_frame(task, parts, cells, graph, label, atoms, limits, rural: bool = False) -> gpd.GeoDataFrame:
+    cell_geoms = cells.to_numpy()
+    geoms = np.array([shapely.union_all(cell_geoms[p.nodes]) for p in parts], dtype=object)
+    households = np.array([graph.households[p.nodes].sum() for p in parts]).astype(int)
+    population = np.array([graph.population[p.nodes].sum() for p in parts]).astype(int)
+    ids = atoms["building_id"].to_numpy()
+    n_atoms = len(atoms)
+    buildings = np.array([len(set(ids[p.nodes[p.nodes < n_atoms]])) for p in parts])
+    codes = _grid_codes(task.code, parts, geoms)
+    flags = []
+    for g, part in enumerate(parts):
+        found = list(part.flags) + constraints.count_flags(households[g], population[g], limits)
+        pieces = shapely.get_num_geometries(geoms[g])
+        if pieces > 1:
+            found.append(constraints.not_contiguous(int(pieces)))
+        flags.append(found)
+    return gpd.GeoDataFrame(
+        {
+            "grid_code": codes,
+            "community_code": task.code,
+            "kind": "rural" if rural or task.kind == "rural" else "urban",
+            "households": households,
+            "population": population,
+            "building_count": buildings,
+            "compactness": np.round(polsby_popper(geoms), 4),
+            "within_limits": [not f for f in flags],
+            "flags": [json.dumps(f, ensure_ascii=False) for f in flags],
+        },
+        geometry=geoms,
+        crs=cells.crs,
+    )
+
+
+def _grid_codes(community_code: str, parts: list[_Part], geoms: np.ndarray) -> list[str]:
+    """Kept grids keep their codes; new ones are numbered in reading order (north to south, west to east)."""
+    kept = [p.code for p in parts if p.code]
+    start = max([int(c.rsplit("-", 1)[1]) for c in kept if c.rsplit("-", 1)[-1].isdigit()], default=0)
+    xy = shapely.get_coordinates(shapely.point_on_surface(geoms))
+    new = [g for g, p in enumerate(parts) if not p.code]
+    order = sorted(new, key=lambda g: (-round(xy[g, 1] / 200), xy[g, 0]))
+    codes = [p.code for p in parts]
+    for n, g in enumerate(order, start=start + 1):
+        codes[g] = f"{community_code}-{n:02d}"
+    return codes
+
+
+def _atom_assignments(atoms: gpd.GeoDataFrame, label: np.ndarray, codes: np.ndarray, community: str) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "building_id": atoms["building_id"].to_numpy(),
+        "grid_code": codes[label[: len(atoms)]],
+        "households": atoms["households"].to_numpy(),
+        "population": atoms["population"].to_numpy(),
+        "unit": atoms["unit_from"].to_numpy(),
+    })
+    grouped = frame.groupby(["building_id", "grid_code"], sort=True)
+    out = grouped[["households", "population"]].sum().reset_index()
+    out["units"] = grouped["unit"].agg(_unit_ranges).to_numpy()
+    out.insert(1, "community_code", community)
+    return out
+
+
+def _unit_ranges(units: pd.Series) -> str:
+    """'1-2,4' for units 1, 2 and 4; '' for a building that was not split."""
+    values = sorted(int(u) for u in units if u > 0)
+    if not values:
+        return ""
+    runs, start, prev = [], values[0], values[0]
+    for v in values[1:] + [None]:
+        if v is not None and v == prev + 1:
+            prev = v
+            continue
+        runs.append(f"{start}" if start == prev else f"{start}-{prev}")
+        if v is not None:
+            start = prev = v
+    return ",".join(runs)
+
+
+def _flag_cut_buildings(grids: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, assignments: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Flag grids whose boundary cuts a footprint (the footprint is not inside its grid)."""
+    whole = assignments[assignments["units"] == ""].merge(
+        buildings[["building_id", "geometry"]], on="building_id", how="left")
+    where = grids.set_index("grid_code").geometry.reindex(whole["grid_code"]).to_numpy()
+    outside = shapely.area(shapely.difference(shapely.buffer(whole.geometry.to_numpy(), -0.05), where))
+    cut = whole.loc[outside > 0.01, ["grid_code", "building_id"]]
+    if cut.empty:
+        return grids
+    grids = grids.copy()
+    for code, ids in cut.groupby("grid_code")["building_id"]:
+        row = grids.index[grids["grid_code"] == code][0]
+        flags = json.loads(grids.at[row, "flags"]) + [constraints.building_cut(sorted(ids))]
+        grids.at[row, "flags"] = json.dumps(flags, ensure_ascii=False)
+        grids.at[row, "within_limits"] = False
+    return grids
+
+
+def _stats(task: CommunityTask, grids: gpd.GeoDataFrame) -> dict:
+    geoms = grids.geometry.to_numpy()
+    gaps, overlaps = tiling_error(geoms, task.geometry)
+    inner = inner_boundary(geoms, task.geometry)
+    inner_length = float(shapely.length(inner))
+    return {
+        "gap_m2": gaps,
+        "overlap_m2": overlaps,
+        "inner_boundary_m": inner_length,
+        "inner_boundary_on_streets_m": boundary_along_streets(inner, task.roads),
+    }

@@ -1,0 +1,155 @@
+"""The partition engine: communities and buildings in, grids and assignments out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geogrid import validate
+from geogrid.crs import metric_crs
+from geogrid.partition.community import CommunityResult, CommunityTask, partition_community
+from geogrid.partition.report import build_report
+from geogrid.rules import Rules
+
+WGS84 = "EPSG:4326"
+
+
+@dataclass
+class PartitionResult:
+    """What a partition run produces.
+
+    grids: GeoDataFrame (EPSG:4326) with grid_code, community_code, kind, households,
+        population, building_count, compactness (Polsby-Popper), within_limits (bool),
+        flags (JSON text: a list of {"rule", "reason", ...}) and, for villages,
+        villager_groups.
+    assignments: DataFrame with building_id, community_code, grid_code (null for a
+        building outside every community), households, population and units ("1-3" for
+        the units of a tower split by units, else "").
+    report: dict, JSON-ready, per community and in total.
+    """
+
+    grids: gpd.GeoDataFrame
+    assignments: pd.DataFrame
+    report: dict = field(default_factory=dict)
+
+
+def partition(
+    communities: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    *,
+    roads: gpd.GeoDataFrame | None = None,
+    villager_groups: gpd.GeoDataFrame | None = None,
+    previous_grids: gpd.GeoDataFrame | None = None,
+    previous_assignments: pd.DataFrame | None = None,
+    rules: Rules | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> PartitionResult:
+    """Divide every community into second-level grids that meet ``rules``.
+
+    Inputs are GeoDataFrames in any CRS that declares itself (lon/lat inputs in GCJ-02
+    or BD-09 must be converted first, see ``geogrid.crs.to_wgs84``). ``executor`` (a
+    process pool, or a Dask client's executor) runs communities in parallel.
+    The result does not depend on the executor or the order of the inputs' rows.
+    """
+    started = time.perf_counter()
+    rules = rules or Rules()
+    communities = validate.validate_communities(communities)
+    buildings = validate.validate_buildings(buildings)
+    metric = metric_crs(communities.to_crs(WGS84))
+    communities = communities.to_crs(metric).sort_values("community_code", kind="stable").reset_index(drop=True)
+    buildings = buildings.to_crs(metric).sort_values("building_id", kind="stable").reset_index(drop=True)
+    road_geoms = None if roads is None or roads.empty else validate.validate_roads(roads).to_crs(metric).geometry.to_numpy()
+    groups = None
+    if villager_groups is not None and len(villager_groups):
+        groups = validate.validate_villager_groups(villager_groups).to_crs(metric)
+    previous = None if previous_grids is None else previous_grids.to_crs(metric)
+
+    home = _community_of(buildings.geometry.to_numpy(), communities.geometry.to_numpy())
+    tasks = list(_tasks(communities, buildings, home, road_geoms, groups, previous, previous_assignments))
+    results = _run(tasks, rules, executor, progress)
+
+    grids = pd.concat([r.grids for r in results], ignore_index=True) if results else _empty_grids(metric)
+    grids = gpd.GeoDataFrame(grids, geometry="geometry", crs=metric).to_crs(WGS84)
+    assignments = pd.concat([r.assignments for r in results] + [_outside(buildings, home)], ignore_index=True)
+    report = build_report(
+        tasks, results, assignments, previous_assignments, rules, time.perf_counter() - started, metric
+    )
+    return PartitionResult(grids, assignments, report)
+
+
+def _community_of(buildings: np.ndarray, communities: np.ndarray) -> np.ndarray:
+    """Index of the community holding each building's interior point (-1 for none)."""
+    home = np.full(len(buildings), -1, dtype=np.int64)
+    if len(buildings) == 0:
+        return home
+    tree = shapely.STRtree(communities)
+    b, c = tree.query(shapely.point_on_surface(buildings), predicate="within")
+    order = np.lexsort((c, b))  # lowest community code wins on shared boundaries
+    b, c = b[order], c[order]
+    first = np.r_[True, b[1:] != b[:-1]]
+    home[b[first]] = c[first]
+    return home
+
+
+def _tasks(communities, buildings, home, roads, groups, previous, previous_assignments):
+    road_tree = None if roads is None else shapely.STRtree(roads)
+    group_home = None
+    if groups is not None:
+        group_home = _community_of(groups.geometry.to_numpy(), communities.geometry.to_numpy())
+    labels = {} if previous_assignments is None else dict(
+        zip(previous_assignments["building_id"].astype(str), previous_assignments["grid_code"].astype(str)))
+    for c, row in enumerate(communities.itertuples(index=False)):
+        geom = row.geometry
+        own = buildings[home == c]
+        near = None if road_tree is None else roads[road_tree.query(geom, predicate="intersects")]
+        own_groups = None if groups is None else groups[group_home == c]
+        prev = None
+        if previous is not None:
+            prev = previous[previous["community_code"].astype(str) == row.community_code]
+        prev_labels = {b: labels[b] for b in own["building_id"] if b in labels} or None
+        yield CommunityTask(row.community_code, row.kind, geom, own, near, own_groups, prev_labels, prev)
+
+
+def _run(tasks, rules, executor, progress) -> list[CommunityResult]:
+    total = len(tasks)
+    if executor is None:
+        results = []
+        for n, task in enumerate(tasks, 1):
+            results.append(partition_community(task, rules))
+            if progress:
+                progress(n, total)
+        return results
+    futures = [executor.submit(partition_community, task, rules) for task in tasks]
+    results = []
+    for n, future in enumerate(futures, 1):
+        results.append(future.result())
+        if progress:
+            progress(n, total)
+    return results
+
+
+def _outside(buildings: gpd.GeoDataFrame, home: np.ndarray) -> pd.DataFrame:
+    """Buildings outside every community: kept in the assignments with no grid."""
+    lost = buildings[home < 0]
+    return pd.DataFrame({
+        "building_id": lost["building_id"].to_numpy(),
+        "community_code": None,
+        "grid_code": None,
+        "households": lost["households"].to_numpy(),
+        "population": lost["population"].to_numpy(),
+        "units": "",
+    })
+
+
+def _empty_grids(crs) -> gpd.GeoDataFrame:
+    columns = ["grid_code", "community_code", "kind", "households", "population", "building_count",
+               "compactness", "within_limits", "flags"]
+    return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=crs)

@@ -1,0 +1,94 @@
+"""The partition report: per community and in total, as JSON and as a terminal table."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from geogrid.rules import Rules
+
+
+def build_report(tasks, results, assignments, previous_assignments, rules: Rules, seconds: float, crs) -> dict:
+    communities = [_summary(r.grids, [r.stats]) | {"community_code": t.code, "kind": t.kind}
+                   for t, r in zip(tasks, results)]
+    grids = pd.concat([r.grids for r in results], ignore_index=True) if results else pd.DataFrame()
+    total = _summary(grids, [r.stats for r in results])
+    unassigned = assignments.loc[assignments["grid_code"].isna(), "building_id"].astype(str).tolist()
+    total["unassigned_buildings"] = unassigned
+    if previous_assignments is not None:
+        total["households_moved_share"] = _moved_share(previous_assignments, assignments)
+    return {
+        "rules": rules.model_dump(),
+        "metric_crs": str(crs),
+        "run_time_s": round(seconds, 3),
+        "total": total,
+        "communities": communities,
+    }
+
+
+def _summary(grids: pd.DataFrame, stats: list[dict]) -> dict:
+    if grids.empty:
+        return {"grid_count": 0}
+    flags = Counter(f["rule"] for text in grids["flags"] for f in json.loads(text))
+    inner = sum(s["inner_boundary_m"] for s in stats)
+    on_streets = sum(s["inner_boundary_on_streets_m"] for s in stats)
+    return {
+        "grid_count": int(len(grids)),
+        "households": _spread(grids["households"]),
+        "population": _spread(grids["population"]),
+        "within_limits_share": round(float(grids["within_limits"].mean()), 4),
+        "flags": dict(sorted(flags.items())),
+        "mean_compactness": round(float(grids["compactness"].mean()), 4),
+        "boundary_on_streets_share": round(on_streets / inner, 4) if inner > 0 else None,
+        "gap_m2": round(sum(s["gap_m2"] for s in stats), 3),
+        "overlap_m2": round(sum(s["overlap_m2"] for s in stats), 3),
+    }
+
+
+def _spread(values: pd.Series) -> dict:
+    return {"min": int(values.min()), "median": float(np.median(values)), "max": int(values.max()),
+            "total": int(values.sum())}
+
+
+def _moved_share(before: pd.DataFrame, after: pd.DataFrame) -> float:
+    """Share of households (of buildings in both plans) whose grid changed."""
+    old = before.groupby("building_id")["grid_code"].first()
+    new = after.dropna(subset=["grid_code"]).groupby("building_id").agg(grid_code=("grid_code", "first"),
+                                                                        households=("households", "sum"))
+    both = new.join(old.rename("old"), how="inner")
+    if both.empty or both["households"].sum() == 0:
+        return 0.0
+    moved = both.loc[both["grid_code"] != both["old"], "households"].sum()
+    return round(float(moved / both["households"].sum()), 4)
+
+
+def print_report(report: dict, console: Console | None = None) -> None:
+    """The report as a table on the terminal."""
+    console = console or Console()
+    table = Table(title=f"geogrid partition ({report['run_time_s']} s)")
+    for name in ("community", "grids", "households min/med/max", "residents max", "within limits",
+                 "compactness", "on streets", "flags"):
+        table.add_column(name, justify="right" if name != "flags" else "left")
+    for row in report["communities"] + [report["total"] | {"community_code": "total"}]:
+        if not row.get("grid_count"):
+            table.add_row(row["community_code"], "0", "", "", "", "", "", "")
+            continue
+        h = row["households"]
+        street = row["boundary_on_streets_share"]
+        table.add_row(
+            row["community_code"], str(row["grid_count"]), f"{h['min']}/{h['median']:g}/{h['max']}",
+            str(row["population"]["max"]), f"{row['within_limits_share']:.0%}", f"{row['mean_compactness']:.2f}",
+            "" if street is None else f"{street:.0%}",
+            ", ".join(f"{k}:{v}" for k, v in row["flags"].items()),
+        )
+    console.print(table)
+    lost = report["total"].get("unassigned_buildings", [])
+    if lost:
+        console.print(f"[yellow]{len(lost)} buildings lie outside every community: {', '.join(lost[:10])}[/]")
+    if "households_moved_share" in report["total"]:
+        console.print(f"Households moved from the previous plan: {report['total']['households_moved_share']:.1%}")
