@@ -97,13 +97,19 @@ def tessellate(atoms: gpd.GeoDataFrame, blocks: gpd.GeoSeries) -> tuple[gpd.GeoS
     Returns the cells (atom cells first, in atom order, then empty blocks) and the block
     index of each cell. Each atom's footprint lies inside its own cell.
     """
+    frame = gpd.GeoDataFrame(geometry=blocks.to_numpy(), crs=blocks.crs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tess = momepy.enclosed_tessellation(
-            atoms.geometry, blocks, shrink=SHRINK_M, segment=SEGMENT_M, threshold=0.0, n_jobs=1
-        )
-    atom_cells = tess[tess.index >= 0]
+        try:
+            tess = momepy.enclosed_tessellation(
+                atoms.geometry, frame, shrink=SHRINK_M, segment=SEGMENT_M, threshold=0.0, n_jobs=1
+            )
+        except ValueError:  # momepy needs one block with two buildings; each has one at most
+            tess = _one_per_block(atoms.geometry, frame)
     empty = tess[tess.index < 0]
+    atom_cells = tess[tess.index >= 0]
+    if not atom_cells.index.is_unique:  # a footprint across a street owns a cell on each side
+        atom_cells = atom_cells.dissolve(level=0, aggfunc="first")
     cells = np.full(len(atoms), None, dtype=object)
     block_of = np.full(len(atoms), -1, dtype=np.int64)
     cells[atom_cells.index.to_numpy()] = atom_cells.geometry.to_numpy()
@@ -118,9 +124,20 @@ def tessellate(atoms: gpd.GeoDataFrame, blocks: gpd.GeoSeries) -> tuple[gpd.GeoS
     return gpd.GeoSeries(all_cells, crs=blocks.crs), all_blocks
 
 
+def _one_per_block(footprints: gpd.GeoSeries, blocks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The tessellation where no block holds two buildings: a block is its building's cell."""
+    block, building = footprints.sindex.query(blocks.geometry, predicate="intersects")
+    owner = np.full(len(blocks), -1, dtype=np.int64)
+    owner[block] = footprints.index.to_numpy()[building]
+    empty = owner < 0
+    owner[empty] = -np.arange(1, empty.sum() + 1)
+    return gpd.GeoDataFrame({"enclosure_index": np.arange(len(blocks))}, geometry=blocks.geometry.to_numpy(),
+                            index=owner, crs=blocks.crs)
+
+
 def _block_of(geoms: np.ndarray, blocks: gpd.GeoSeries) -> np.ndarray:
     tree = shapely.STRtree(blocks.to_numpy())
-    return tree.query_nearest(shapely.point_on_surface(geoms), return_distance=False)[1]
+    return tree.query_nearest(shapely.point_on_surface(geoms), return_distance=False, all_matches=False)[1]
 
 
 def _contain_footprints(cells: np.ndarray, footprints: np.ndarray) -> np.ndarray:

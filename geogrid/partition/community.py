@@ -17,6 +17,8 @@ from geogrid.partition.limits import Limits
 from geogrid.partition.scores import boundary_along_streets, inner_boundary, polsby_popper, tiling_error
 from geogrid.rules import Rules
 
+KEEP_RINGS = 3  # rings of kept grids that may be freed around an area that cannot be divided
+CAP_ROOM = 0.97  # with no feasible window, grids are filled to this share of the caps
 ACROSS_STREET = 0.2  # weight of a shared cell edge that runs along a street
 SAME_COMPOUND = 4.0  # ... inside one compound (小区)
 
@@ -104,7 +106,7 @@ def _rural(task: CommunityTask, rules: Rules) -> CommunityResult:
     codes = grids["grid_code"].to_numpy()
     tree = shapely.STRtree(cells.to_numpy())
     b = task.buildings
-    where = tree.query_nearest(shapely.point_on_surface(b.geometry.to_numpy()), return_distance=False)[1]
+    where = tree.query_nearest(shapely.point_on_surface(b.geometry.to_numpy()), return_distance=False, all_matches=False)[1]
     assignments = pd.DataFrame({
         "building_id": b["building_id"].to_numpy(), "community_code": task.code, "grid_code": codes[label[where]],
         "households": b["households"].to_numpy(), "population": b["population"].to_numpy(), "units": "",
@@ -157,37 +159,77 @@ def _previous_cell_labels(task: CommunityTask, atoms: gpd.GeoDataFrame, cells: g
 
 
 def _assign(graph: CellGraph, limits: Limits, fixed: dict[int, list], previous, community_code: str) -> list[_Part]:
-    parts = [_Part(np.array([a]), flags) for a, flags in sorted(fixed.items())]
+    """Fixed atoms, then grids kept from the previous plan, then new grids for the rest.
+
+    Where the freed area cannot be divided within the limits, the kept grids around it are
+    freed too, one ring at a time, so that only what must change changes.
+    """
+    fixed_parts = [_Part(np.array([a]), flags) for a, flags in sorted(fixed.items())]
     free = np.ones(graph.size, dtype=bool)
     free[list(fixed)] = False
-    if previous is not None:
-        for code in sorted(set(previous[free]) - {""}):
-            nodes = np.flatnonzero(free & (previous == code))
-            h, p = graph.households[nodes].sum(), graph.population[nodes].sum()
-            if limits.within(h, p) and graph.is_connected(nodes):
-                parts.append(_Part(nodes, code=code))
-                free[nodes] = False
-    rest = np.flatnonzero(free)
-    empty_pieces = []
+    kept = [] if previous is None else _kept(graph, limits, previous, free)
+    for _ in range(KEEP_RINGS + 1):
+        still_free = free.copy()
+        for part in kept:
+            still_free[part.nodes] = False
+        new = _divide_free(graph, limits, np.flatnonzero(still_free), len(fixed_parts) + len(kept) > 0)
+        parts = fixed_parts + kept + new
+        broken = [p for p in new if not p.flags and not limits.within(graph.households[p.nodes].sum(),
+                                                                      graph.population[p.nodes].sum())]
+        if not broken or not kept:
+            break
+        touching = _neighbour_parts(graph, parts, np.concatenate([p.nodes for p in broken]))
+        kept_ids = {id(p) for p in kept}
+        freed = {id(parts[g]) for g in touching if id(parts[g]) in kept_ids}
+        if not freed:
+            break
+        kept = [p for p in kept if id(p) not in freed]
+    for piece in [p for p in parts if p.code is None and not p.flags and graph.households[p.nodes].sum() == 0
+                  and graph.population[p.nodes].sum() == 0 and len(parts) > 1]:
+        parts.remove(piece)
+        _attach(graph, parts, piece.nodes)
+    return [part for part in parts if len(part.nodes)]
+
+
+def _kept(graph: CellGraph, limits: Limits, previous: np.ndarray, free: np.ndarray) -> list[_Part]:
+    """Previous grids that still meet every limit and are still in one piece."""
+    kept = []
+    for code in sorted(set(previous[free]) - {""}):
+        nodes = np.flatnonzero(free & (previous == code))
+        h, p = graph.households[nodes].sum(), graph.population[nodes].sum()
+        if limits.within(h, p) and graph.is_connected(nodes):
+            kept.append(_Part(nodes, code=code))
+    return kept
+
+
+def _divide_free(graph: CellGraph, limits: Limits, rest: np.ndarray, has_others: bool) -> list[_Part]:
+    parts = []
     whole = graph.households.sum()
     for piece in graph.components(rest):
         h, p = graph.households[piece].sum(), graph.population[piece].sum()
-        if h == 0 and p == 0 and parts:
-            empty_pieces.append(piece)
+        if h == 0 and p == 0 and (has_others or parts):
+            parts.append(_Part(piece))  # attached to a neighbour afterwards
             continue
         k, feasible = limits.grid_count(h, p)
         flags = []
-        too_small = not feasible and (h < limits.min_households or p < limits.min_population)
-        if too_small:
+        target = limits
+        if not feasible and (h < limits.min_households or p < limits.min_population):
             k = 1
             if h == whole:
                 flags.append(constraints.community_too_small(int(h), int(p), limits))
-        elif not feasible:
+        elif not feasible:  # the floors cannot be met: keep the caps, with room for whole buildings
             flags.append(constraints.no_feasible_window(int(h), int(p), limits))
-        parts.extend(_Part(nodes, list(flags)) for nodes in divide(graph, piece, k, limits))
-    for piece in empty_pieces:
-        _attach(graph, parts, piece)
-    return [part for part in parts if len(part.nodes)]
+            target = limits.caps_only()
+            k = target.grid_range(h / CAP_ROOM, p / CAP_ROOM)[0]
+        parts.extend(_Part(nodes, list(flags)) for nodes in divide(graph, piece, k, target))
+    return parts
+
+
+def _neighbour_parts(graph: CellGraph, parts: list[_Part], nodes: np.ndarray) -> set[int]:
+    label = _labels(parts, graph.size)
+    inside_i, inside_j = np.isin(graph.i, nodes), np.isin(graph.j, nodes)
+    other = np.concatenate([graph.j[inside_i & ~inside_j], graph.i[inside_j & ~inside_i]])
+    return set(label[other].tolist()) - {-1}
 
 
 def _attach(graph: CellGraph, parts: list[_Part], piece: np.ndarray) -> None:

@@ -27,6 +27,10 @@ class Limits:
     def rural(cls, rules: Rules) -> "Limits":
         return cls(0, math.inf, rules.rural_min_population, rules.rural_max_population)
 
+    def caps_only(self) -> "Limits":
+        """The same upper limits with no floors."""
+        return Limits(0, self.max_households, 0, self.max_population)
+
     def breaks_max(self, households: np.ndarray, population: np.ndarray) -> np.ndarray:
         """Which entries alone exceed an upper limit."""
         return (households > self.max_households) | (population > self.max_population)
