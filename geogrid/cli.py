@@ -22,9 +22,6 @@ err = Console(stderr=True)
 
 AUTO_PARALLEL_BUILDINGS = 20_000
 
-FileOpt = Annotated[Path, typer.Option(dir_okay=False)]
-
-
 @contextmanager
 def user_errors():
     """Show a bad-input message and exit 2, never a traceback."""
@@ -59,9 +56,9 @@ def sample(
 
 @app.command("partition")
 def partition_command(
-    communities: FileOpt = typer.Option(..., help="Community (first-level grid) polygons."),
-    buildings: FileOpt = typer.Option(..., help="Building footprints with households and population."),
-    out: Annotated[Path, typer.Option(dir_okay=False, help="Output GeoPackage (grids, assignments).")] = ...,
+    communities: Path = typer.Option(..., dir_okay=False, help="Community (first-level grid) polygons."),
+    buildings: Path = typer.Option(..., dir_okay=False, help="Building footprints with households and population."),
+    out: Path = typer.Option(..., dir_okay=False, help="Output GeoPackage (grids, assignments)."),
     roads: Optional[Path] = typer.Option(None, dir_okay=False, help="Street network lines."),
     villager_groups: Optional[Path] = typer.Option(None, dir_okay=False, help="Villager groups (村民小组)."),
     previous: Optional[Path] = typer.Option(None, dir_okay=False, help="An earlier output GeoPackage to keep."),

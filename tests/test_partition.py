@@ -30,6 +30,8 @@ def assert_hard_rules(communities, buildings, result) -> None:
     union = shapely.union_all(grids.geometry.to_numpy())
     assert shapely.area(shapely.symmetric_difference(union, outline)) < 1e-3 * outline.area ** 0.5
     assert grids.area.sum() == pytest.approx(outline.area, rel=1e-6)
+    assert shapely.get_num_interior_rings(union) == shapely.get_num_interior_rings(outline)  # no slivers
+    assert shapely.coverage_is_valid(result.grids.geometry.to_numpy())  # shared edges match exactly
     assert (shapely.get_num_geometries(grids.geometry.to_numpy()) == 1).all()
     assigned = result.assignments
     whole = assigned[assigned["units"] == ""]

@@ -256,7 +256,7 @@ def _labels(parts: list[_Part], n: int) -> np.ndarray:
 
 def _grid_frame(task, parts, cells, graph, label, atoms, limits, rural: bool = False) -> gpd.GeoDataFrame:
     cell_geoms = cells.to_numpy()
-    geoms = np.array([shapely.union_all(cell_geoms[p.nodes]) for p in parts], dtype=object)
+    geoms = np.array([shapely.coverage_union_all(cell_geoms[p.nodes]) for p in parts], dtype=object)
     households = np.array([graph.households[p.nodes].sum() for p in parts]).astype(int)
     population = np.array([graph.population[p.nodes].sum() for p in parts]).astype(int)
     ids = atoms["building_id"].to_numpy()

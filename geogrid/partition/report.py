@@ -73,7 +73,7 @@ def print_report(report: dict, console: Console | None = None) -> None:
     table = Table(title=f"geogrid partition ({report['run_time_s']} s)")
     for name in ("community", "grids", "households min/med/max", "residents max", "within limits",
                  "compactness", "on streets", "flags"):
-        table.add_column(name, justify="right" if name != "flags" else "left")
+        table.add_column(name, justify="right" if name != "flags" else "left", no_wrap=name == "community")
     for row in report["communities"] + [report["total"] | {"community_code": "total"}]:
         if not row.get("grid_count"):
             table.add_row(row["community_code"], "0", "", "", "", "", "", "")

@@ -1,0 +1,139 @@
+"""`geogrid partition` as a user runs it: files in, a GeoPackage and a report out, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from typer.testing import CliRunner
+
+from geogrid.cli import app
+from geogrid.crs import wgs84_to_gcj02
+from tests.synthetic import METRIC, community
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("inputs")
+    communities, buildings, roads = community(np.random.default_rng(11), width=600, height=500)
+    paths = {}
+    for name, frame in {"communities": communities, "buildings": buildings, "roads": roads}.items():
+        paths[name] = folder / f"{name}.geojson"
+        frame.to_file(paths[name], driver="GeoJSON")
+    paths["frames"] = (communities, buildings, roads)
+    return paths
+
+
+def _run(*args: str):
+    return runner.invoke(app, ["partition", *map(str, args)])
+
+
+def test_partition_writes_grids_assignments_and_report(inputs, tmp_path):
+    out, report = tmp_path / "plan.gpkg", tmp_path / "report.json"
+    result = _run("--communities", inputs["communities"], "--buildings", inputs["buildings"],
+                  "--roads", inputs["roads"], "--out", out, "--report", report)
+    assert result.exit_code == 0, result.output
+    layers = {name for name, _ in pyogrio.list_layers(out)}
+    assert {"grids", "assignments"} <= layers
+    grids = pyogrio.read_dataframe(out, layer="grids")
+    assignments = pyogrio.read_dataframe(out, layer="assignments", read_geometry=False)
+    assert grids.crs.to_epsg() == 4326
+    assert {"grid_code", "community_code", "households", "population", "building_count", "compactness",
+            "flags"} <= set(grids.columns)
+    assert set(assignments["grid_code"]) == set(grids["grid_code"])
+    data = json.loads(report.read_text())
+    assert data["total"]["grid_count"] == len(grids)
+    assert data["total"]["within_limits_share"] == 1.0
+    assert "run_time_s" in data
+    assert "total" in result.output and "100%" in result.output
+
+
+def test_gcj02_input_is_converted(inputs, tmp_path):
+    """The same district given in GCJ-02 comes back to within 0.1 m of where it is in WGS-84."""
+    communities, buildings, roads = inputs["frames"]
+    shifted = {}
+    for name, frame in {"communities": communities, "buildings": buildings, "roads": roads}.items():
+        moved = frame.copy()
+        moved.geometry = shapely.transform(frame.geometry.to_numpy(), lambda xy: np.column_stack(
+            wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
+        shifted[name] = tmp_path / f"{name}.geojson"
+        moved.set_crs(None, allow_override=True).to_file(shifted[name], driver="GeoJSON")
+    plain, gcj = tmp_path / "plain.gpkg", tmp_path / "gcj.gpkg"
+    assert _run("--communities", inputs["communities"], "--buildings", inputs["buildings"], "--roads",
+                inputs["roads"], "--out", plain).exit_code == 0
+    result = _run("--communities", shifted["communities"], "--buildings", shifted["buildings"], "--roads",
+                  shifted["roads"], "--input-crs", "gcj02", "--out", gcj)
+    assert result.exit_code == 0, result.output
+    a = pyogrio.read_dataframe(plain, layer="grids").to_crs(METRIC)
+    b = pyogrio.read_dataframe(gcj, layer="grids").to_crs(METRIC)
+    assert len(a) == len(b)
+    outline_a, outline_b = shapely.union_all(a.geometry.to_numpy()), shapely.union_all(b.geometry.to_numpy())
+    assert shapely.hausdorff_distance(outline_a, outline_b) < 0.1
+
+
+def _broken_buildings(inputs, tmp_path, change) -> str:
+    _, buildings, _ = inputs["frames"]
+    frame = buildings.copy()
+    frame = change(frame)
+    path = tmp_path / "bad_buildings.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda f: f.drop(columns="households"), "households"),
+        (lambda f: f.assign(households=np.where(np.arange(len(f)) == 3, -5, f["households"])), "-5"),
+        (lambda f: f.assign(population=np.where(np.arange(len(f)) == 2, "many", f["population"].astype(str))),
+         "many"),
+        (lambda f: f.assign(building_id=np.where(np.arange(len(f)) == 1, f["building_id"].iat[0], f["building_id"])),
+         "B00000"),
+        (lambda f: f.set_geometry(shapely.transform(f.geometry.to_numpy(), lambda xy: xy[:, ::-1])), "swap"),
+    ],
+    ids=["missing column", "negative households", "non-numeric population", "duplicate ids", "lon/lat swapped"],
+)
+def test_bad_buildings_are_rejected_with_a_message_and_nothing_written(inputs, tmp_path, change, expected):
+    out = tmp_path / "plan.gpkg"
+    out.write_bytes(b"an earlier plan")
+    bad = _broken_buildings(inputs, tmp_path, change)
+    result = _run("--communities", inputs["communities"], "--buildings", bad, "--out", out)
+    assert result.exit_code == 2, result.output
+    assert expected in result.output
+    assert "Traceback" not in result.output
+    assert out.read_bytes() == b"an earlier plan"
+
+
+def test_empty_and_unreadable_files_are_named(inputs, tmp_path):
+    empty = tmp_path / "empty.geojson"
+    empty.write_text('{"type": "FeatureCollection", "features": []}')
+    garbage = tmp_path / "garbage.gpkg"
+    garbage.write_bytes(b"not a geopackage at all")
+    for path in (empty, garbage, tmp_path / "missing.geojson"):
+        result = _run("--communities", inputs["communities"], "--buildings", path, "--out", tmp_path / "p.gpkg")
+        assert result.exit_code == 2, result.output
+        assert path.name in result.output.replace("\n", "")
+    assert not (tmp_path / "p.gpkg").exists()
+
+
+def test_bad_rules_are_rejected(inputs, tmp_path):
+    result = _run("--communities", inputs["communities"], "--buildings", inputs["buildings"],
+                  "--min-households", "600", "--out", tmp_path / "p.gpkg")
+    assert result.exit_code == 2
+    assert "min_households" in result.output
+
+
+def test_previous_plan_round_trip(inputs, tmp_path):
+    first = tmp_path / "first.gpkg"
+    assert _run("--communities", inputs["communities"], "--buildings", inputs["buildings"], "--roads",
+                inputs["roads"], "--out", first).exit_code == 0
+    second, report = tmp_path / "second.gpkg", tmp_path / "r.json"
+    result = _run("--communities", inputs["communities"], "--buildings", inputs["buildings"], "--roads",
+                  inputs["roads"], "--previous", first, "--out", second, "--report", report)
+    assert result.exit_code == 0, result.output
+    assert json.loads(report.read_text())["total"]["households_moved_share"] == 0.0
