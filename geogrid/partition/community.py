@@ -308,9 +308,11 @@ def _atom_assignments(atoms: gpd.GeoDataFrame, label: np.ndarray, codes: np.ndar
         "population": atoms["population"].to_numpy(),
         "unit": atoms["unit_from"].to_numpy(),
     })
-    grouped = frame.groupby(["building_id", "grid_code"], sort=True)
-    out = grouped[["households", "population"]].sum().reset_index()
-    out["units"] = grouped["unit"].agg(_unit_ranges).to_numpy()
+    out = frame.groupby(["building_id", "grid_code"], sort=True)[["households", "population"]].sum().reset_index()
+    split = frame[frame["unit"] > 0]
+    ranges = split.groupby(["building_id", "grid_code"])["unit"].agg(_unit_ranges).rename("units")
+    out = out.join(ranges, on=["building_id", "grid_code"])
+    out["units"] = out["units"].fillna("")
     out.insert(1, "community_code", community)
     return out
 
