@@ -1,0 +1,1 @@
+"""The spatial database: engine, models, sessions and migrations."""

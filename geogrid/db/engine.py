@@ -1,0 +1,75 @@
+"""SQLAlchemy engines for SpatiaLite (embedded) and PostGIS."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+
+from geoalchemy2.admin.dialects.sqlite import load_spatialite
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+
+from geogrid.settings import get_settings
+
+# GeoAlchemy2's listener loads the module named here (a path or a name the loader finds).
+os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+
+
+def make_engine(url: str | None = None, **kwargs: object) -> Engine:
+    """An engine for url (default: the settings' URL) with its spatial extension ready."""
+    parsed = make_url(url or str(get_settings().database_url))
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, **kwargs)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # the driver we install
+    engine = create_engine(parsed, **kwargs)
+    if engine.dialect.name == "postgresql":
+        ensure_postgis(engine)
+    return engine
+
+
+@lru_cache
+def get_engine(url: str | None = None) -> Engine:
+    """One shared engine per URL for the process."""
+    return make_engine(url)
+
+
+def ensure_postgis(engine: Engine) -> None:
+    """CREATE EXTENSION postgis unless the database already has it."""
+    with engine.begin() as conn:
+        found = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'"))
+        if found.first() is None:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+
+
+def _sqlite_engine(url: URL, **kwargs: object) -> Engine:
+    database = url.database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, module=sqlite_module(), **kwargs)
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    return engine
+
+
+def _sqlite_connect(dbapi_conn: sqlite3.Connection, record: object) -> None:
+    # Let SQLAlchemy's "begin" listener issue BEGIN, so DDL and SAVEPOINTs are transactional.
+    dbapi_conn.isolation_level = None
+    load_spatialite(dbapi_conn, transaction=True, init_mode="WGS84")
+    dbapi_conn.execute("PRAGMA foreign_keys = ON")
+    dbapi_conn.execute("PRAGMA busy_timeout = 10000")
+    dbapi_conn.execute("PRAGMA journal_mode = WAL")  # readers don't wait for a writer (files only)
+
+
+def sqlite_module() -> ModuleType:
+    """A DB-API sqlite3 module that can load extensions (some Python builds cannot)."""
+    if hasattr(sqlite3.Connection, "enable_load_extension"):
+        return sqlite3
+    try:
+        from pysqlite3 import dbapi2
+    except ImportError as exc:  # pragma: no cover - depends on the Python build
+        raise RuntimeError("this Python's sqlite3 cannot load extensions: pip install pysqlite3-binary") from exc
+    return dbapi2

@@ -1,0 +1,227 @@
+"""Tables of the store: the area hierarchy, source layers, plan versions, users and audit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+SRID = 4326
+ROLES = ("admin", "planner", "leader", "grid_worker", "department_staff")
+PLAN_STATUSES = ("draft", "published", "archived")
+COMMUNITY_KINDS = ("urban", "rural")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def geometry(kind: str) -> Geometry:
+    """A WGS 84 geometry column type of kind, with a spatial index on every backend."""
+    return Geometry(geometry_type=kind, srid=SRID, spatial_index=True)
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
+
+
+class District(Base):
+    """区: the top of the hierarchy."""
+
+    __tablename__ = "districts"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    geom: Mapped[WKBElement] = mapped_column(geometry("MULTIPOLYGON"))
+
+
+class Street(Base):
+    """街道 (street) or 镇 (town)."""
+
+    __tablename__ = "streets"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default="street")
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"), index=True)
+    geom: Mapped[WKBElement] = mapped_column(geometry("MULTIPOLYGON"))
+
+
+class Community(Base):
+    """社区 (urban) or 村 (rural): the first-level grid."""
+
+    __tablename__ = "communities"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default="urban")
+    street_code: Mapped[str] = mapped_column(ForeignKey("streets.code"), index=True)
+    geom: Mapped[WKBElement] = mapped_column(geometry("MULTIPOLYGON"))
+
+
+class Building(Base):
+    """A building footprint with its households and population."""
+
+    __tablename__ = "buildings"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    community_code: Mapped[str | None] = mapped_column(ForeignKey("communities.code"), index=True)
+    households: Mapped[int] = mapped_column(Integer)
+    population: Mapped[int] = mapped_column(Integer)
+    compound: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(400))
+    units: Mapped[int | None] = mapped_column(Integer)
+    floors: Mapped[int | None] = mapped_column(Integer)
+    geom: Mapped[WKBElement] = mapped_column(geometry("MULTIPOLYGON"))
+
+
+class Road(Base):
+    """A road centre line (grid boundaries prefer to follow roads)."""
+
+    __tablename__ = "roads"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    road_class: Mapped[str | None] = mapped_column(String(32))
+    geom: Mapped[WKBElement] = mapped_column(geometry("MULTILINESTRING"))
+
+
+class VillagerGroup(Base):
+    """村民小组: a rural community's natural sub-unit."""
+
+    __tablename__ = "villager_groups"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    community_code: Mapped[str] = mapped_column(ForeignKey("communities.code"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    population: Mapped[int] = mapped_column(Integer)
+    households: Mapped[int | None] = mapped_column(Integer)
+    geom: Mapped[WKBElement] = mapped_column(geometry("MULTIPOLYGON"))
+
+
+class PlanVersion(Base):
+    """One version of a community's division into grids (draft → published → archived)."""
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (
+        UniqueConstraint("community_code", "number"),
+        # At most one published version per community, even under concurrent publishes.
+        Index(
+            "uq_plan_versions_published",
+            "community_code",
+            unique=True,
+            postgresql_where=text("status = 'published'"),
+            sqlite_where=text("status = 'published'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_code: Mapped[str] = mapped_column(ForeignKey("communities.code"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[str | None] = mapped_column(String(64))
+    published_at: Mapped[datetime | None] = mapped_column()
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("plan_versions.id"))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __mapper_args__ = {"version_id_col": revision}  # optimistic locking; the API's ETag
+
+
+class Grid(Base):
+    """A second-level grid (网格) of one plan version."""
+
+    __tablename__ = "grids"
+    __table_args__ = (UniqueConstraint("plan_version_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    households: Mapped[int] = mapped_column(Integer)
+    population: Mapped[int] = mapped_column(Integer)
+    building_count: Mapped[int] = mapped_column(Integer)
+    compactness: Mapped[float | None] = mapped_column(Float)
+    within_limits: Mapped[bool] = mapped_column(Boolean)
+    flags: Mapped[list[Any]] = mapped_column(default=list)
+    geom: Mapped[WKBElement] = mapped_column(geometry("MULTIPOLYGON"))
+
+
+class Assignment(Base):
+    """Which grid a building (or a range of a tower's units) belongs to in a plan version."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("plan_version_id", "building_id", "units"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id", ondelete="CASCADE"), index=True)
+    building_id: Mapped[str] = mapped_column(String(64), index=True)
+    grid_code: Mapped[str | None] = mapped_column(String(64))
+    units: Mapped[str] = mapped_column(String(64), default="")
+    households: Mapped[int] = mapped_column(Integer, default=0)
+    population: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class User(Base):
+    """A person who signs in, with one role and the area code they may act on."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(String(32))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AuditLog(Base):
+    """Who changed what and when, with the object's state before and after."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,66 @@
+"""Service settings, read from GEOGRID_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FILE = "secret_key"
+
+
+class Settings(BaseSettings):
+    """Where the store lives and how the service behaves.
+
+    With no GEOGRID_DATABASE_URL the store is an embedded SpatiaLite file in
+    GEOGRID_DATA_DIR, and demo mode is on unless GEOGRID_DEMO says otherwise.
+    With no GEOGRID_SECRET_KEY a random one is generated once and kept in
+    <data dir>/secret_key.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GEOGRID_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    secret_key: str | None = None
+    token_minutes: int = 720
+    max_upload_mb: int = 50
+    demo: bool | None = None
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if self.demo is None:
+            self.demo = self.database_url is None
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{(self.data_dir / 'geogrid.sqlite').resolve()}"
+        if not self.secret_key:
+            self.secret_key = _persisted_secret(self.data_dir / SECRET_FILE)
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """True when the store is the embedded SpatiaLite file."""
+        return str(self.database_url).startswith("sqlite")
+
+
+def _persisted_secret(path: Path) -> str:
+    """Read the secret kept at path, creating it (mode 600) on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process won the race
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; call get_settings.cache_clear() in tests)."""
+    return Settings()

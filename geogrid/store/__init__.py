@@ -1,0 +1,1 @@
+"""The persistent store of the grid hierarchy: imports, plans, exports, users and audit."""

@@ -1,0 +1,291 @@
+"""Plan versions: save a partition as a draft, publish it, list and compare versions."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import pandas as pd
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import MultiPolygon
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from geogrid.db.models import SRID, Assignment, Community, Grid, PlanVersion, utcnow
+from geogrid.errors import InputError
+from geogrid.store import audit
+
+if TYPE_CHECKING:
+    from geogrid.partition.engine import PartitionResult
+
+CHUNK = 500
+GRID_COLUMNS = ["grid_code", "households", "population", "building_count", "compactness", "within_limits", "flags"]
+ASSIGNMENT_COLUMNS = ["building_id", "units", "grid_code", "households", "population"]
+
+
+class NotFound(LookupError):
+    """No such plan version (the API answers 404)."""
+
+
+class Conflict(RuntimeError):
+    """The plan version changed since the caller read it, or is in the wrong state (409)."""
+
+
+# --- saving ------------------------------------------------------------------------------
+
+
+def save_partition(
+    session: Session,
+    community_code: str,
+    result: PartitionResult,
+    rules: Any,
+    username: str,
+    *,
+    note: str | None = None,
+    parent_id: int | None = None,
+) -> PlanVersion:
+    """Store the community's part of a partition result as a new draft plan version."""
+    if session.get(Community, community_code) is None:
+        raise InputError(f"unknown community {community_code!r}")
+    grids = _for_community(result.grids, community_code)
+    if grids.empty:
+        raise InputError(f"the partition has no grids for community {community_code!r}")
+    if parent_id is not None:
+        get_plan(session, parent_id)
+    plan = PlanVersion(
+        community_code=community_code,
+        number=_next_number(session, community_code),
+        status="draft",
+        rules=_rules_json(rules),
+        created_by=username,
+        parent_id=parent_id,
+        note=note,
+    )
+    session.add(plan)
+    session.flush()
+    rows = zip(grids.itertuples(index=False), grids.geometry, strict=True)
+    _insert(session, Grid, [_grid_row(plan.id, row, geom) for row, geom in rows])
+    assignments = _for_community(result.assignments, community_code)
+    _insert(session, Assignment, [_assignment_row(plan.id, row) for row in assignments.itertuples(index=False)])
+    audit.record(session, username, "create", "plan_version", plan.id, after=summary(plan))
+    return plan
+
+
+def _for_community(frame: pd.DataFrame, community_code: str) -> pd.DataFrame:
+    if "community_code" not in frame:
+        return frame
+    return frame[(frame["community_code"].astype("string") == community_code).fillna(False)]
+
+
+def _next_number(session: Session, community_code: str) -> int:
+    query = select(func.max(PlanVersion.number)).where(PlanVersion.community_code == community_code)
+    return (session.scalar(query) or 0) + 1
+
+
+def _rules_json(rules: Any) -> dict[str, Any]:
+    """Rules (a pydantic model, dataclass or mapping) as a JSON object."""
+    if rules is None:
+        return {}
+    if hasattr(rules, "model_dump"):
+        rules = rules.model_dump(mode="json")
+    elif dataclasses.is_dataclass(rules) and not isinstance(rules, type):
+        rules = dataclasses.asdict(rules)
+    return audit.jsonable(dict(rules))
+
+
+def _insert(session: Session, model: type[Grid] | type[Assignment], rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        session.execute(insert(model), rows[start : start + CHUNK])
+
+
+def _grid_row(plan_id: int, row: Any, geom: BaseGeometry) -> dict[str, Any]:
+    return {
+        "plan_version_id": plan_id,
+        "code": str(row.grid_code),
+        "households": _int(row.households),
+        "population": _int(row.population),
+        "building_count": _int(row.building_count),
+        "compactness": None if _missing(row.compactness) else float(row.compactness),
+        "within_limits": bool(row.within_limits),
+        "flags": _flags(getattr(row, "flags", None)),
+        "geom": from_shape(_multipolygon(geom), srid=SRID),
+    }
+
+
+def _assignment_row(plan_id: int, row: Any) -> dict[str, Any]:
+    units = getattr(row, "units", "")
+    return {
+        "plan_version_id": plan_id,
+        "building_id": str(row.building_id),
+        "grid_code": None if _missing(row.grid_code) else str(row.grid_code),
+        "units": "" if _missing(units) else str(units),
+        "households": _int(getattr(row, "households", 0)),
+        "population": _int(getattr(row, "population", 0)),
+    }
+
+
+def _flags(value: Any) -> list[Any]:
+    if _missing(value) or value == "":
+        return []
+    return json.loads(value) if isinstance(value, str) else audit.jsonable(list(value))
+
+
+def _multipolygon(geom: BaseGeometry) -> BaseGeometry:
+    return MultiPolygon([geom]) if geom.geom_type == "Polygon" else geom
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _int(value: Any) -> int:
+    return 0 if _missing(value) else int(value)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def get_plan(session: Session, plan_id: int) -> PlanVersion:
+    """The plan version, or NotFound."""
+    plan = session.get(PlanVersion, plan_id)
+    if plan is None:
+        raise NotFound(f"no plan version {plan_id}")
+    return plan
+
+
+def list_versions(session: Session, community_code: str) -> Sequence[PlanVersion]:
+    """The community's plan versions, newest first."""
+    query = select(PlanVersion).where(PlanVersion.community_code == community_code).order_by(PlanVersion.number.desc())
+    return session.scalars(query).all()
+
+
+def published_plan(session: Session, community_code: str) -> PlanVersion | None:
+    """The community's published plan version, if any."""
+    query = select(PlanVersion).where(PlanVersion.community_code == community_code, PlanVersion.status == "published")
+    return session.scalar(query)
+
+
+def plan_grids(session: Session, plan_id: int) -> gpd.GeoDataFrame:
+    """The plan version's grids (flags as JSON text), EPSG:4326."""
+    grids = session.scalars(select(Grid).where(Grid.plan_version_id == plan_id).order_by(Grid.code)).all()
+    records = [
+        {
+            "grid_code": g.code,
+            "households": g.households,
+            "population": g.population,
+            "building_count": g.building_count,
+            "compactness": g.compactness,
+            "within_limits": g.within_limits,
+            "flags": json.dumps(g.flags, ensure_ascii=False),
+        }
+        for g in grids
+    ]
+    geometry = [to_shape(g.geom) for g in grids]
+    return gpd.GeoDataFrame(pd.DataFrame(records, columns=GRID_COLUMNS), geometry=geometry, crs=SRID)
+
+
+def plan_assignments(session: Session, plan_id: int) -> pd.DataFrame:
+    """The plan version's building (or unit range) → grid assignments."""
+    query = (
+        select(*(getattr(Assignment, c) for c in ASSIGNMENT_COLUMNS))
+        .where(Assignment.plan_version_id == plan_id)
+        .order_by(Assignment.building_id, Assignment.units)
+    )
+    return pd.DataFrame(session.execute(query).all(), columns=ASSIGNMENT_COLUMNS)
+
+
+def summary(plan: PlanVersion) -> dict[str, Any]:
+    """The plan version's fields, JSON-ready (no grids)."""
+    fields = ("id", "community_code", "number", "status", "created_by", "created_at")
+    more = ("published_by", "published_at", "parent_id", "revision", "note")
+    return audit.jsonable({name: getattr(plan, name) for name in fields + more})
+
+
+# --- publishing --------------------------------------------------------------------------
+
+
+def publish(session: Session, plan_id: int, username: str, *, expected_revision: int | None = None) -> PlanVersion:
+    """Publish a plan version, archiving the community's previously published one.
+
+    expected_revision (the revision the caller saw, e.g. from an ETag) guards against
+    publishing a version that changed meanwhile; a mismatch raises Conflict.
+    """
+    plan = get_plan(session, plan_id)
+    if expected_revision is not None and plan.revision != expected_revision:
+        raise Conflict(f"plan version {plan_id} is at revision {plan.revision}, not {expected_revision}")
+    if plan.status == "published":
+        return plan
+    previous = published_plan(session, plan.community_code)
+    if previous is not None:
+        _set_status(session, previous, "archived", username)
+        session.flush()  # the one-published-per-community index is checked row by row
+    plan.published_by, plan.published_at = username, utcnow()
+    _set_status(session, plan, "published", username)
+    session.flush()
+    return plan
+
+
+def _set_status(session: Session, plan: PlanVersion, status: str, username: str) -> None:
+    before = summary(plan)
+    plan.status = status
+    action = "publish" if status == "published" else status.removesuffix("d")
+    audit.record(session, username, action, "plan_version", plan.id, before=before, after={"status": status})
+
+
+# --- comparing ---------------------------------------------------------------------------
+
+
+@dataclass
+class PlanComparison:
+    """What changed between two plan versions, building by building."""
+
+    plan_a: int
+    plan_b: int
+    changes: pd.DataFrame  # building_id, units, grid_a, grid_b, households, population
+    buildings_changed: int
+    households_moved: int
+    population_moved: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        changes = self.changes.astype(object).where(self.changes.notna(), None)
+        return {
+            "plan_a": self.plan_a,
+            "plan_b": self.plan_b,
+            "buildings_changed": self.buildings_changed,
+            "households_moved": self.households_moved,
+            "population_moved": self.population_moved,
+            "changes": changes.to_dict("records"),
+        }
+
+
+def compare(session: Session, plan_a: int, plan_b: int) -> PlanComparison:
+    """Buildings (or unit ranges) whose grid differs between two versions, and who moved."""
+    get_plan(session, plan_a), get_plan(session, plan_b)
+    a, b = plan_assignments(session, plan_a), plan_assignments(session, plan_b)
+    merged = a.merge(b, on=["building_id", "units"], how="outer", suffixes=("_a", "_b"))
+    changed = merged[merged["grid_code_a"].fillna("") != merged["grid_code_b"].fillna("")]
+    changes = pd.DataFrame(
+        {
+            "building_id": changed["building_id"],
+            "units": changed["units"],
+            "grid_a": changed["grid_code_a"],
+            "grid_b": changed["grid_code_b"],
+            "households": changed["households_b"].fillna(changed["households_a"]).astype(int),
+            "population": changed["population_b"].fillna(changed["population_a"]).astype(int),
+        }
+    ).reset_index(drop=True)
+    return PlanComparison(
+        plan_a=plan_a,
+        plan_b=plan_b,
+        changes=changes,
+        buildings_changed=int(changes["building_id"].nunique()),
+        households_moved=int(changes["households"].sum()),
+        population_moved=int(changes["population"].sum()),
+    )
