@@ -55,7 +55,7 @@ def community(
             "building_id": [f"B{i:05d}" for i in range(n)],
             "households": hh,
             "population": pop,
-            "compound": [f"小区{i // 12}" for i in range(n)],
+            "compound": [f"小区{int(cx)}-{int(cy)}" for cx, cy in zip((x[inside] - x0) // 130, (y[inside] - y0) // 110)],
             "address": [f"解放路{i}号" for i in range(n)],
             "units": units,
         },

@@ -218,3 +218,19 @@ def test_village_grids_are_unions_of_whole_villager_groups():
     assert within.all(), grids[["population", "villager_groups"]]
     assert (shapely.get_num_geometries(grids.geometry.to_numpy()) == 1).all()
     assert result.assignments["grid_code"].notna().all()
+
+
+def test_compounds_are_kept_together_where_the_limits_allow():
+    rng = np.random.default_rng(9)
+    communities, buildings, roads = community(rng, width=800, height=700, households=(8, 16))
+    aware = partition(communities, buildings, roads=roads)
+    blind = partition(communities, buildings.assign(compound=""), roads=roads)
+    groups = buildings.set_index("building_id")["compound"]
+
+    def whole_share(result) -> float:
+        grid = result.assignments.set_index("building_id")["grid_code"]
+        return float((grid.groupby(groups).nunique() == 1).mean())
+
+    assert whole_share(aware) > whole_share(blind)
+    assert aware.report["total"]["compounds_whole_share"] == pytest.approx(whole_share(aware), abs=1e-4)
+    assert aware.grids["within_limits"].all()

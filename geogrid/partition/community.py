@@ -12,7 +12,7 @@ import shapely
 
 from geogrid.partition import constraints
 from geogrid.partition.atoms import adjacency, enclosures, split_towers, tessellate
-from geogrid.partition.bisect import CellGraph, divide
+from geogrid.partition.bisect import CellGraph, divide, refine
 from geogrid.partition.limits import Limits
 from geogrid.partition.scores import boundary_along_streets, inner_boundary, polsby_popper, tiling_error
 from geogrid.rules import Rules
@@ -82,7 +82,7 @@ def _urban(task: CommunityTask, rules: Rules) -> CommunityResult:
     grids = _grid_frame(task, parts, cells, graph, label, atoms, limits)
     assignments = _atom_assignments(atoms, label, grids["grid_code"].to_numpy(), task.code)
     grids = _flag_cut_buildings(grids, task.buildings, assignments)
-    return CommunityResult(grids, assignments, _stats(task, grids))
+    return CommunityResult(grids, assignments, _stats(task, grids, assignments))
 
 
 def _rural(task: CommunityTask, rules: Rules) -> CommunityResult:
@@ -114,7 +114,7 @@ def _rural(task: CommunityTask, rules: Rules) -> CommunityResult:
     grids["building_count"] = assignments.groupby("grid_code").size().reindex(codes).fillna(0).astype(int).to_numpy()
     grids["villager_groups"] = [",".join(seeds["building_id"].to_numpy()[label[: len(seeds)] == g]) for g in range(len(parts))]
     grids = _flag_cut_buildings(grids, b, assignments)
-    return CommunityResult(grids, assignments, _stats(task, grids))
+    return CommunityResult(grids, assignments, _stats(task, grids, assignments))
 
 
 def _graph(cells: gpd.GeoSeries, households, population, group_keys: dict) -> CellGraph:
@@ -184,11 +184,32 @@ def _assign(graph: CellGraph, limits: Limits, fixed: dict[int, list], previous, 
         if not freed:
             break
         kept = [p for p in kept if id(p) not in freed]
+    if kept and broken:  # last resort: let boundary cells of kept grids move too
+        for part, nodes in zip(parts, refine(graph, [p.nodes for p in parts], limits)):
+            part.nodes = nodes
+    if previous is not None:
+        _inherit_codes(graph, parts, previous)
     for piece in [p for p in parts if p.code is None and not p.flags and graph.households[p.nodes].sum() == 0
                   and graph.population[p.nodes].sum() == 0 and len(parts) > 1]:
         parts.remove(piece)
         _attach(graph, parts, piece.nodes)
     return [part for part in parts if len(part.nodes)]
+
+
+def _inherit_codes(graph: CellGraph, parts: list[_Part], previous: np.ndarray) -> None:
+    """A new grid takes the code of the old grid whose households it holds most of, if still free."""
+    taken = {p.code for p in parts if p.code}
+    offers = []
+    for g, part in enumerate(parts):
+        if part.code:
+            continue
+        codes, inverse = np.unique(previous[part.nodes].astype(str), return_inverse=True)
+        weight = np.bincount(inverse, weights=graph.households[part.nodes] + 1e-6)
+        offers.extend((-w, g, c) for c, w in zip(codes, weight) if c)
+    for _, g, code in sorted(offers):
+        if code not in taken and parts[g].code is None:
+            parts[g].code = code
+            taken.add(code)
 
 
 def _kept(graph: CellGraph, limits: Limits, previous: np.ndarray, free: np.ndarray) -> list[_Part]:
@@ -351,7 +372,7 @@ def _flag_cut_buildings(grids: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, as
     return grids
 
 
-def _stats(task: CommunityTask, grids: gpd.GeoDataFrame) -> dict:
+def _stats(task: CommunityTask, grids: gpd.GeoDataFrame, assignments: pd.DataFrame) -> dict:
     geoms = grids.geometry.to_numpy()
     gaps, overlaps = tiling_error(geoms, task.geometry)
     inner = inner_boundary(geoms, task.geometry)
@@ -361,4 +382,13 @@ def _stats(task: CommunityTask, grids: gpd.GeoDataFrame) -> dict:
         "overlap_m2": overlaps,
         "inner_boundary_m": inner_length,
         "inner_boundary_on_streets_m": boundary_along_streets(inner, task.roads),
+        **_compounds(task.buildings, assignments),
     }
+
+
+def _compounds(buildings: gpd.GeoDataFrame, assignments: pd.DataFrame) -> dict:
+    """How many compounds (小区) there are and how many lie wholly in one grid."""
+    named = buildings.loc[buildings["compound"].fillna("") != "", ["building_id", "compound"]]
+    spread = named.merge(assignments[["building_id", "grid_code"]], on="building_id").groupby("compound")[
+        "grid_code"].nunique()
+    return {"compounds": int(len(spread)), "compounds_whole": int((spread == 1).sum())}

@@ -44,10 +44,15 @@ def _summary(grids: pd.DataFrame, stats: list[dict]) -> dict:
         "within_limits_share": round(float(grids["within_limits"].mean()), 4),
         "flags": dict(sorted(flags.items())),
         "mean_compactness": round(float(grids["compactness"].mean()), 4),
-        "boundary_on_streets_share": round(on_streets / inner, 4) if inner > 0 else None,
+        "boundary_on_streets_share": _share(on_streets, inner),
+        "compounds_whole_share": _share(sum(s["compounds_whole"] for s in stats), sum(s["compounds"] for s in stats)),
         "gap_m2": round(sum(s["gap_m2"] for s in stats), 3),
         "overlap_m2": round(sum(s["overlap_m2"] for s in stats), 3),
     }
+
+
+def _share(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
 
 
 def _spread(values: pd.Series) -> dict:
