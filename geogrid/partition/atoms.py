@@ -121,9 +121,26 @@ def tessellate(atoms: gpd.GeoDataFrame, blocks: gpd.GeoSeries) -> tuple[gpd.GeoS
         cells[missing] = atoms.geometry.to_numpy()[missing]
         block_of[missing] = _block_of(atoms.geometry.to_numpy()[missing], blocks)
     cells = _contain_footprints(cells, atoms.geometry.to_numpy())
-    all_cells = shapely.coverage_clean(np.concatenate([cells, empty.geometry.to_numpy()]), gap_width=GAP_WIDTH_M)
+    all_cells = shapely.coverage_clean(_polygonal(np.concatenate([cells, empty.geometry.to_numpy()])),
+                                       gap_width=GAP_WIDTH_M)
     all_blocks = np.concatenate([block_of, empty["enclosure_index"].to_numpy()])
-    return gpd.GeoSeries(all_cells, crs=blocks.crs), all_blocks
+    vanished = shapely.is_empty(all_cells)  # slivers that cleaning merged into their neighbours
+    vanished[: len(atoms)] = False
+    return gpd.GeoSeries(all_cells[~vanished], crs=blocks.crs), all_blocks[~vanished]
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Only the polygons of each geometry (clipping can leave stray lines and points)."""
+    mixed = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6)))
+    if len(mixed) == 0:
+        return geoms
+    geoms = geoms.copy()
+    for i in mixed:
+        parts = shapely.get_parts(geoms[i])
+        geoms[i] = shapely.union_all(parts[np.isin(shapely.get_type_id(parts), (3, 6))])
+        if shapely.get_type_id(geoms[i]) not in (3, 6):
+            geoms[i] = shapely.Polygon()
+    return geoms
 
 
 def _one_per_block(footprints: gpd.GeoSeries, blocks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -69,8 +69,52 @@ def _component_labels(graph: CellGraph, nodes: np.ndarray) -> np.ndarray:
 
 def divide(graph: CellGraph, nodes: np.ndarray, k: int, limits: Limits) -> list[np.ndarray]:
     """Split ``nodes`` into ``k`` parts meeting ``limits`` where the counts allow."""
-    parts = _bisect(graph, nodes, k, limits)
-    return refine(graph, parts, limits)
+    parts = refine(graph, _bisect(graph, nodes, k, limits), limits)
+    return recombine(graph, parts, limits)
+
+
+def recombine(graph: CellGraph, parts: list[np.ndarray], limits: Limits, rounds: int = 4) -> list[np.ndarray]:
+    """Redraw a grid that breaks a limit together with its neighbours (GerryChain's ReCom move).
+
+    The union of the grid and one neighbour (then of the grid and all its neighbours) is cut
+    again into as many grids; the new grids replace the old where the total violation drops.
+    """
+    parts = list(parts)
+    for _ in range(rounds):
+        changed = False
+        for g in range(len(parts)):
+            if violation(graph.households[parts[g]].sum(), graph.population[parts[g]].sum(), limits) <= 0:
+                continue
+            neighbours = sorted(_part_neighbours(graph, _label_of(graph, parts)).get(g, ()))
+            for group in [[g, n] for n in neighbours] + [[g, *neighbours]]:
+                if len(group) > 1 and _redraw(graph, parts, group, limits):
+                    changed = True
+                    break
+        if not changed:
+            break
+    return parts
+
+
+def _label_of(graph: CellGraph, parts: list[np.ndarray]) -> np.ndarray:
+    label = np.full(graph.size, -1, dtype=np.int64)
+    for g, part in enumerate(parts):
+        label[part] = g
+    return label
+
+
+def _redraw(graph: CellGraph, parts: list[np.ndarray], group: list[int], limits: Limits) -> bool:
+    def total(pieces):
+        return sum(violation(graph.households[p].sum(), graph.population[p].sum(), limits) for p in pieces)
+
+    nodes = np.sort(np.concatenate([parts[g] for g in group]))
+    new = refine(graph, _bisect(graph, nodes, len(group), limits), limits)
+    if len(new) != len(group) or total(new) >= total([parts[g] for g in group]) - 1e-12:
+        return False
+    if not all(len(p) and graph.is_connected(p) for p in new):
+        return False
+    for g, piece in zip(group, new):
+        parts[g] = piece
+    return True
 
 
 def _bisect(graph: CellGraph, nodes: np.ndarray, k: int, limits: Limits) -> list[np.ndarray]:

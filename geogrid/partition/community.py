@@ -44,7 +44,7 @@ class CommunityResult:
     stats: dict = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Part:
     nodes: np.ndarray
     flags: list = field(default_factory=list)
