@@ -137,3 +137,18 @@ def test_previous_plan_round_trip(inputs, tmp_path):
                   inputs["roads"], "--previous", first, "--out", second, "--report", report)
     assert result.exit_code == 0, result.output
     assert json.loads(report.read_text())["total"]["households_moved_share"] == 0.0
+
+
+def test_partition_on_a_dask_scheduler_gives_the_same_plan(inputs, tmp_path):
+    """Communities run on a real Dask scheduler (a local one here) give the same grids."""
+    from dask.distributed import LocalCluster
+
+    local, remote = tmp_path / "local.gpkg", tmp_path / "dask.gpkg"
+    args = ["--communities", inputs["communities"], "--buildings", inputs["buildings"], "--roads", inputs["roads"]]
+    assert _run(*args, "--out", local).exit_code == 0
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        result = _run(*args, "--out", remote, "--dask-scheduler", cluster.scheduler_address)
+    assert result.exit_code == 0, result.output
+    a = pyogrio.read_dataframe(local, layer="assignments", read_geometry=False)
+    b = pyogrio.read_dataframe(remote, layer="assignments", read_geometry=False)
+    assert a.equals(b)
