@@ -17,6 +17,7 @@ SEGMENT_M = 4.0
 SHRINK_M = 0.4
 # Slivers narrower than this between cells (floating-point noise of clipping) are closed.
 GAP_WIDTH_M = 0.05
+DUST_M2 = 0.01  # polygon parts smaller than this are numerical dust
 
 
 def split_towers(buildings: gpd.GeoDataFrame, limits: Limits) -> gpd.GeoDataFrame:
@@ -35,7 +36,7 @@ def split_towers(buildings: gpd.GeoDataFrame, limits: Limits) -> gpd.GeoDataFram
     splittable = alone_breaks & (units > 1)
     if not splittable.any():
         return atoms.reset_index(drop=True)
-    pieces = [_unit_slices(row) for row in atoms[splittable].itertuples(index=False)]
+    pieces = [_unit_slices(row).set_crs(atoms.crs) for row in atoms[splittable].itertuples(index=False)]
     return pd.concat([atoms[~splittable], *pieces], ignore_index=True)
 
 
@@ -121,25 +122,24 @@ def tessellate(atoms: gpd.GeoDataFrame, blocks: gpd.GeoSeries) -> tuple[gpd.GeoS
         cells[missing] = atoms.geometry.to_numpy()[missing]
         block_of[missing] = _block_of(atoms.geometry.to_numpy()[missing], blocks)
     cells = _contain_footprints(cells, atoms.geometry.to_numpy())
-    all_cells = shapely.coverage_clean(_polygonal(np.concatenate([cells, empty.geometry.to_numpy()])),
-                                       gap_width=GAP_WIDTH_M)
+    all_cells = polygonal(shapely.coverage_clean(polygonal(np.concatenate([cells, empty.geometry.to_numpy()])),
+                                                  gap_width=GAP_WIDTH_M))
     all_blocks = np.concatenate([block_of, empty["enclosure_index"].to_numpy()])
     vanished = shapely.is_empty(all_cells)  # slivers that cleaning merged into their neighbours
     vanished[: len(atoms)] = False
     return gpd.GeoSeries(all_cells[~vanished], crs=blocks.crs), all_blocks[~vanished]
 
 
-def _polygonal(geoms: np.ndarray) -> np.ndarray:
-    """Only the polygons of each geometry (clipping can leave stray lines and points)."""
-    mixed = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6)))
+def polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Only the polygons of each geometry, without dust (clipping leaves stray lines, points, slivers)."""
+    mixed = np.flatnonzero(shapely.get_type_id(geoms) != 3)  # multipolygons too: they may carry dust
     if len(mixed) == 0:
         return geoms
     geoms = geoms.copy()
     for i in mixed:
         parts = shapely.get_parts(geoms[i])
-        geoms[i] = shapely.union_all(parts[np.isin(shapely.get_type_id(parts), (3, 6))])
-        if shapely.get_type_id(geoms[i]) not in (3, 6):
-            geoms[i] = shapely.Polygon()
+        parts = parts[(shapely.get_type_id(parts) == 3) & (shapely.area(parts) >= DUST_M2)]
+        geoms[i] = shapely.union_all(parts) if len(parts) else shapely.Polygon()
     return geoms
 
 

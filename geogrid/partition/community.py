@@ -11,8 +11,8 @@ import pandas as pd
 import shapely
 
 from geogrid.partition import constraints
-from geogrid.partition.atoms import adjacency, enclosures, split_towers, tessellate
-from geogrid.partition.bisect import CellGraph, divide, refine
+from geogrid.partition.atoms import adjacency, enclosures, polygonal, split_towers, tessellate
+from geogrid.partition.bisect import CellGraph, divide, refine, violation
 from geogrid.partition.limits import Limits
 from geogrid.partition.scores import boundary_along_streets, inner_boundary, polsby_popper, tiling_error
 from geogrid.rules import Rules
@@ -242,8 +242,25 @@ def _divide_free(graph: CellGraph, limits: Limits, rest: np.ndarray, has_others:
             flags.append(constraints.no_feasible_window(int(h), int(p), limits))
             target = limits.caps_only()
             k = target.grid_range(h / CAP_ROOM, p / CAP_ROOM)[0]
-        parts.extend(_Part(nodes, list(flags)) for nodes in divide(graph, piece, k, target))
+        parts.extend(_Part(nodes, list(flags)) for nodes in _best_division(graph, piece, k, target, feasible))
     return parts
+
+
+def _best_division(graph: CellGraph, piece: np.ndarray, k: int, limits: Limits, feasible: bool) -> list[np.ndarray]:
+    """Divide into k grids; where whole buildings leave some grid outside a limit, also try the
+    neighbouring feasible counts (large towers can fit one count and not another) and keep the best."""
+    h, p = graph.households[piece].sum(), graph.population[piece].sum()
+    lo, hi = limits.grid_range(h, p)
+    counts = [k] + ([c for c in (k + 1, k - 1) if lo <= c <= hi] if feasible else [])
+    best, best_misfit = None, np.inf
+    for count in counts:
+        division = divide(graph, piece, count, limits)
+        misfit = sum(violation(graph.households[d].sum(), graph.population[d].sum(), limits) for d in division)
+        if misfit < best_misfit - 1e-12:
+            best, best_misfit = division, misfit
+        if misfit == 0:
+            break
+    return best
 
 
 def _neighbour_parts(graph: CellGraph, parts: list[_Part], nodes: np.ndarray) -> set[int]:
@@ -277,7 +294,7 @@ def _labels(parts: list[_Part], n: int) -> np.ndarray:
 
 def _grid_frame(task, parts, cells, graph, label, atoms, limits, rural: bool = False) -> gpd.GeoDataFrame:
     cell_geoms = cells.to_numpy()
-    geoms = np.array([shapely.coverage_union_all(cell_geoms[p.nodes]) for p in parts], dtype=object)
+    geoms = polygonal(np.array([shapely.coverage_union_all(cell_geoms[p.nodes]) for p in parts], dtype=object))
     households = np.array([graph.households[p.nodes].sum() for p in parts]).astype(int)
     population = np.array([graph.population[p.nodes].sum() for p in parts]).astype(int)
     ids = atoms["building_id"].to_numpy()
