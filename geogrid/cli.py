@@ -147,14 +147,16 @@ def main() -> None:  # pragma: no cover - console entry point
 
 
 def _mount_store_commands() -> None:
-    """`geogrid db upgrade`, `geogrid import` and `geogrid user add` live with the store."""
+    """`geogrid db upgrade`, `geogrid import`, `geogrid user add` and `geogrid serve` live with the store."""
     from geogrid.db_cli import db_app, import_command, user_add_command
+    from geogrid.serve_cli import serve
 
     app.add_typer(db_app, name="db")
     app.command("import")(import_command)
     user_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Manage user accounts.")
     user_app.command("add")(user_add_command)
     app.add_typer(user_app, name="user")
+    app.command("serve")(serve)
 
 
 _mount_store_commands()

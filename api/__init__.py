@@ -1,0 +1,1 @@
+"""geogrid's HTTP API: FastAPI routers over the store, under /api/v1."""

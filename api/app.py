@@ -1,0 +1,57 @@
+"""The application factory: settings, database, job runner, error handlers and routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import auth
+from api.background import JobRunner
+from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
+from api.routers import editing, grids, hierarchy, imports, jobs, ogc, plans, tiles
+from geogrid import __version__
+from geogrid.db.engine import make_engine
+from geogrid.db.session import make_sessionmaker
+from geogrid.settings import Settings, get_settings
+
+POOL = {"pool_size": 20, "max_overflow": 20, "pool_pre_ping": True}  # about one connection per request thread
+JOB_WORKERS = 2
+DESCRIPTION = (
+    "Grid management (网格化管理): the district → street/town → community hierarchy, second-level grids "
+    "and their plan versions. Sign in at POST /api/v1/auth/token and send the token as "
+    "'Authorization: Bearer <token>'."
+)
+TAGS = [
+    {"name": "Accounts", "description": "Sign in and see who you are."},
+    {"name": "Hierarchy", "description": "The area tree with roll-ups of the published grids."},
+    {"name": "Grids", "description": "Second-level grids as GeoJSON."},
+    {"name": "Partition jobs", "description": "Automatic partition of a community in the background."},
+    {"name": "Plans", "description": "Plan versions: list, view, compare, publish, export."},
+    {"name": "Imports", "description": "Upload source layers, all or nothing."},
+]
+ROUTERS = (auth, hierarchy, grids, jobs, plans, imports, editing, ogc, tiles)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The API over the store settings point at (default: GEOGRID_* environment variables)."""
+    settings = settings or get_settings()
+    engine = make_engine(str(settings.database_url), **POOL)
+    runner = JobRunner(workers=JOB_WORKERS)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runner.shutdown()
+        engine.dispose()
+
+    app = FastAPI(title="geogrid", version=__version__, description=DESCRIPTION, openapi_tags=TAGS, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    app.state.jobs = runner
+    add_exception_handlers(app, DEFAULT_STATUS_CODES)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    return app

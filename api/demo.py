@@ -1,0 +1,93 @@
+"""The demo store: the sample district imported, partitioned and published, and one user per role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geogrid.db.models import District
+from geogrid.rules import Rules
+from geogrid.store.imports import KINDS, import_layer
+from geogrid.store.plans import publish, save_partition
+from geogrid.store.users import add_user
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
+SAMPLE_FILES = {kind: kind for kind in KINDS} | {"districts": "district"}  # store kind -> sample layer name
+ACTOR = "demo"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """A sample account; its password is published in the README, so demo mode only."""
+
+    username: str
+    password: str
+    role: str
+    scope: str
+    display_name: str
+
+
+def sample_layers(folder: Path = SAMPLE_DIR) -> dict[str, gpd.GeoDataFrame]:
+    """The sample district's layers, keyed by store kind: data/sample if present, else generated."""
+    if all((folder / f"{name}.geojson").exists() for name in SAMPLE_FILES.values()):
+        return {kind: gpd.read_file(folder / f"{name}.geojson") for kind, name in SAMPLE_FILES.items()}
+    from geogrid.sample import build
+
+    layers = build()
+    return {kind: layers[name] for kind, name in SAMPLE_FILES.items()}
+
+
+def is_empty(session: Session) -> bool:
+    """True when the store holds no district yet."""
+    return session.scalar(select(District.code).limit(1)) is None
+
+
+def load(
+    session: Session,
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    rules: Rules | None = None,
+    say: Callable[[str], None] = lambda _: None,
+) -> list[DemoUser]:
+    """Import the layers, partition and publish every community, add the demo users (in session's transaction)."""
+    from geogrid.partition import partition
+
+    for kind in KINDS:
+        import_layer(session, kind, layers[kind], username=ACTOR)
+    say(f"imported {len(layers['communities'])} communities and {len(layers['buildings'])} buildings")
+    rules = rules or Rules()
+    result = partition(
+        layers["communities"],
+        layers["buildings"],
+        roads=layers["roads"],
+        villager_groups=layers["villager_groups"],
+        rules=rules,
+    )
+    for code in sorted(result.grids["community_code"].unique()):
+        plan = save_partition(session, str(code), result, rules, ACTOR, note="demo: partitioned at first start")
+        publish(session, plan.id, ACTOR)
+    say(f"partitioned and published {len(result.grids)} grids")
+    users = demo_users(layers, sorted(result.grids["grid_code"]))
+    for user in users:
+        add_user(session, user.username, user.password, user.role, user.scope, user.display_name, actor=ACTOR)
+    return users
+
+
+def demo_users(layers: dict[str, gpd.GeoDataFrame], grid_codes: list[str]) -> list[DemoUser]:
+    """One user per role: admin, leader and department staff over the district, a planner over the
+    first street, a grid worker in the first grid."""
+    district = str(layers["districts"]["district_code"].iloc[0])
+    street = str(min(layers["streets"]["street_code"].astype(str)))
+    grid = grid_codes[0]
+    return [
+        DemoUser("admin", "admin-demo", "admin", district, "系统管理员"),
+        DemoUser("planner", "planner-demo", "planner", street, "网格规划员"),
+        DemoUser("leader", "leader-demo", "leader", district, "区领导"),
+        DemoUser("worker", "worker-demo", "grid_worker", grid, "网格员"),
+        DemoUser("staff", "staff-demo", "department_staff", district, "职能部门"),
+    ]

@@ -1,0 +1,127 @@
+"""Request dependencies: a database session, the signed-in user, role checks and area scopes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from api.errors import ForbiddenError
+from api.tokens import InvalidToken, username_of
+from geogrid.db.models import PlanVersion
+from geogrid.settings import Settings
+from geogrid.store.users import get_user
+
+TOKEN_URL = "/api/v1/auth/token"
+READERS = ("admin", "planner", "leader")  # read grids and plans inside their scope
+PLANNERS = ("admin", "planner")  # change plans and data inside their scope
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session whose transaction commits after the endpoint returns, or rolls back if it raises."""
+    with request.app.state.sessions() as session, session.begin():
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def covers(scope: str, code: str) -> bool:
+    """True when code is the area scope or inside it: 360702-001 covers 360702-001-003, not 360702-0010."""
+    if not code.startswith(scope):
+        return False
+    rest = code[len(scope) :]
+    return rest == "" or rest.startswith("-") or "-" not in scope + code
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user: name, role and the area code (or, for a grid worker, the grid) they act on."""
+
+    username: str
+    role: str
+    scope: str
+
+    def covers(self, code: str) -> bool:
+        """True when code lies inside the user's scope (admins act everywhere)."""
+        return self.role == "admin" or covers(self.scope, code)
+
+
+def unauthorized(message: str) -> HTTPException:
+    """401 asking for a bearer token."""
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_user(
+    settings: SettingsDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    """The active user the bearer token names, or 401."""
+    if not token:
+        raise unauthorized(f"not signed in: send 'Authorization: Bearer <token>' from POST {TOKEN_URL}")
+    try:
+        username = username_of(settings, token)
+    except InvalidToken as exc:
+        raise unauthorized(str(exc)) from None
+    user = get_user(session, username)
+    if user is None or not user.active:
+        raise unauthorized(f"the account {username!r} is unknown or disabled")
+    return Principal(user.username, user.role, user.scope)
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+def require_role(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency giving the current user if their role is one of roles, else 403."""
+
+    def dependency(user: CurrentUser) -> Principal:
+        if user.role not in roles:
+            raise ForbiddenError(f"the {user.role} role may not do this; it needs one of: {', '.join(roles)}")
+        return user
+
+    return dependency
+
+
+Reader = Annotated[Principal, Depends(require_role(*READERS))]
+Planner = Annotated[Principal, Depends(require_role(*PLANNERS))]
+
+
+def check_area(user: Principal, code: str, what: str = "community") -> None:
+    """403 unless the area code lies inside the user's scope."""
+    if not user.covers(code):
+        raise ForbiddenError(f"{what} {code} is outside your scope ({user.scope})")
+
+
+def check_plan(user: Principal, plan: PlanVersion) -> None:
+    """403 unless the user may read the plan version: in scope, and published for leaders."""
+    check_area(user, plan.community_code)
+    if user.role not in PLANNERS and plan.status != "published":
+        raise ForbiddenError(f"plan version {plan.id} is {plan.status}: leaders see published plans only")
+
+
+def plan_etag(plan: PlanVersion) -> str:
+    """The plan version's ETag: its revision, quoted ("3")."""
+    return f'"{plan.revision}"'
+
+
+def revision_from(if_match: str, plan: PlanVersion) -> int | None:
+    """The revision an If-Match header names ('*': the current one); None if it names none."""
+    for tag in (t.strip() for t in if_match.split(",")):
+        if tag == "*":
+            return plan.revision
+        value = tag.removeprefix("W/").strip('"')
+        if value.isdigit():
+            return int(value)
+    return None

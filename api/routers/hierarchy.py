@@ -1,0 +1,111 @@
+"""The area tree (district → street/town → community) with roll-ups of the published grids."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.deps import READERS, Principal, SessionDep, require_role
+from api.queries import breaks_a_rule
+from api.schemas import Hierarchy, HierarchyNode
+from geogrid.db.models import Community, District, Grid, PlanVersion, Street
+from geogrid.store.tilecache import data_version
+
+router = APIRouter(prefix="/api/v1", tags=["Hierarchy"])
+Viewer = Annotated[Principal, Depends(require_role(*READERS, "department_staff"))]
+FIGURES = ("households", "population", "grid_count", "grids_breaking_rules")
+
+
+@dataclass(frozen=True)
+class Areas:
+    """The three levels' rows and each community's published figures, as of one data version."""
+
+    version: int
+    districts: list[Any]
+    streets: list[Any]
+    communities: list[Any]
+    figures: dict[str, tuple[int, ...]]
+
+
+@router.get("/hierarchy", response_model=Hierarchy, summary="The area tree with roll-ups")
+def hierarchy(user: Viewer, session: SessionDep, request: Request) -> Hierarchy:
+    """Districts, streets/towns and communities inside your scope, each with the households,
+    residents, grid count and grids breaking a rule of the published plans below it."""
+    areas = _areas(session, request.app.state)
+    by_street: dict[str, list[HierarchyNode]] = defaultdict(list)
+    for c in areas.communities:
+        if user.covers(c.code):
+            by_street[c.street_code].append(_community_node(c, areas.figures.get(c.code)))
+    by_district: dict[str, list[HierarchyNode]] = defaultdict(list)
+    for s in areas.streets:
+        if s.code in by_street or user.covers(s.code):
+            by_district[s.district_code].append(_rolled_up(s.code, s.name, "street", s.kind, by_street[s.code]))
+    districts = [
+        _rolled_up(d.code, d.name, "district", None, by_district[d.code])
+        for d in areas.districts
+        if d.code in by_district or user.covers(d.code)
+    ]
+    return Hierarchy(districts=districts)
+
+
+def _areas(session: Session, state: Any) -> Areas:
+    """The areas and figures, read again only when the store's data version (newest audit row) moved."""
+    version = data_version(session)
+    cached: Areas | None = getattr(state, "hierarchy_areas", None)
+    if cached is not None and cached.version == version:
+        return cached
+    areas = Areas(
+        version,
+        _rows(session, District),
+        _rows(session, Street),
+        _rows(session, Community),
+        _published_figures(session),
+    )
+    state.hierarchy_areas = areas
+    return areas
+
+
+def _rows(session: Session, model: type[District | Street | Community]) -> list:
+    """The table's rows without geometry, in code order."""
+    columns = [c for c in model.__table__.columns if c.name != "geom"]
+    return list(session.execute(select(*columns).order_by(model.code)))
+
+
+def _published_figures(session: Session) -> dict[str, tuple[int, ...]]:
+    """Per community: (published plan id, households, population, grids, grids breaking a rule)."""
+    query = (
+        select(
+            PlanVersion.community_code,
+            PlanVersion.id,
+            func.sum(Grid.households),
+            func.sum(Grid.population),
+            func.count(Grid.id),
+            func.sum(breaks_a_rule()),
+        )
+        .join(Grid, Grid.plan_version_id == PlanVersion.id)
+        .where(PlanVersion.status == "published")
+        .group_by(PlanVersion.community_code, PlanVersion.id)
+    )
+    return {code: (plan_id, *(int(v or 0) for v in rest)) for code, plan_id, *rest in session.execute(query)}
+
+
+def _community_node(row: Any, figures: tuple[int, ...] | None) -> HierarchyNode:
+    node = HierarchyNode(code=row.code, name=row.name, level="community", kind=row.kind)
+    if figures is not None:
+        node.published_plan_id = figures[0]
+        node.households, node.population, node.grid_count, node.grids_breaking_rules = figures[1:]
+    return node
+
+
+def _rolled_up(
+    code: str, name: str, level: Literal["district", "street"], kind: str | None, children: list[HierarchyNode]
+) -> HierarchyNode:
+    node = HierarchyNode(code=code, name=name, level=level, kind=kind, children=children)
+    for figure in FIGURES:
+        setattr(node, figure, sum(getattr(child, figure) for child in children))
+    return node

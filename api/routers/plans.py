@@ -1,0 +1,128 @@
+"""Plan versions: list, view, compare, publish and export."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.deps import (
+    PLANNERS,
+    Planner,
+    Reader,
+    SessionDep,
+    check_area,
+    check_plan,
+    plan_etag,
+    revision_from,
+)
+from api.errors import PreconditionFailedError
+from api.queries import breaks_a_rule, check_community
+from api.schemas import Comparison, PlanDetail, PlanSummary
+from geogrid.db.models import Grid, PlanVersion
+from geogrid.errors import InputError
+from geogrid.store import exports
+from geogrid.store.plans import compare, get_plan, list_versions, publish
+
+router = APIRouter(prefix="/api/v1", tags=["Plans"])
+ExportFormat = Literal["gpkg", "geojson", "shp", "kml"]
+
+
+@router.get("/communities/{code}/plans", response_model=list[PlanSummary], summary="A community's plan versions")
+def community_plans(code: str, user: Reader, session: SessionDep) -> list[PlanSummary]:
+    """Every plan version of the community, newest first (leaders see published ones only)."""
+    check_area(user, code)
+    check_community(session, code)
+    versions = list_versions(session, code)
+    if user.role not in PLANNERS:
+        versions = [v for v in versions if v.status == "published"]
+    return [PlanSummary.model_validate(v) for v in versions]
+
+
+@router.get("/plans/compare", response_model=Comparison, summary="Compare two plan versions")
+def compare_plans(
+    user: Reader,
+    session: SessionDep,
+    a: Annotated[int, Query(description="the earlier plan version id")],
+    b: Annotated[int, Query(description="the later plan version id")],
+) -> Comparison:
+    """Which buildings (or towers' unit ranges) changed grid from plan a to plan b, and how many
+    households and residents moved."""
+    plan_a, plan_b = get_plan(session, a), get_plan(session, b)
+    check_plan(user, plan_a)
+    check_plan(user, plan_b)
+    if plan_a.community_code != plan_b.community_code:
+        raise InputError(
+            f"plan versions {a} and {b} belong to different communities "
+            f"({plan_a.community_code}, {plan_b.community_code}): compare versions of one community"
+        )
+    return Comparison.model_validate(compare(session, a, b).to_dict())
+
+
+@router.get("/plans/{plan_id}", response_model=PlanDetail, summary="One plan version")
+def plan_detail(plan_id: int, user: Reader, session: SessionDep, response: Response) -> PlanDetail:
+    """The plan version with its totals; the ETag header carries its revision (for If-Match)."""
+    plan = get_plan(session, plan_id)
+    check_plan(user, plan)
+    response.headers["ETag"] = plan_etag(plan)
+    return _detail(session, plan)
+
+
+@router.post("/plans/{plan_id}/publish", response_model=PlanDetail, summary="Publish a plan version")
+def publish_plan(
+    plan_id: int,
+    user: Planner,
+    session: SessionDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(description="the ETag read from GET /plans/{id}")] = None,
+) -> PlanDetail:
+    """Make the version the community's published plan (the one workers and leaders see), archiving
+    the previous one; who and when are recorded, with an audit row."""
+    plan = get_plan(session, plan_id)
+    check_area(user, plan.community_code)
+    expected = None
+    if if_match is not None:
+        expected = revision_from(if_match, plan)
+        if expected != plan.revision:
+            raise PreconditionFailedError(
+                f"plan version {plan_id} changed since you read it (now {plan_etag(plan)}): reload it"
+            )
+    plan = publish(session, plan_id, user.username, expected_revision=expected)
+    response.headers["ETag"] = plan_etag(plan)
+    return _detail(session, plan)
+
+
+@router.get(
+    "/plans/{plan_id}/export",
+    summary="Download a plan version",
+    responses={200: {"content": {f.media_type: {} for f in exports.FORMATS.values()}, "description": "the file"}},
+)
+def export(
+    plan_id: int,
+    user: Reader,
+    session: SessionDep,
+    format: Annotated[ExportFormat, Query(description="gpkg, geojson, shp (zipped) or kml")] = "gpkg",
+    layer: Annotated[Literal["grids", "assignments"] | None, Query(description="one layer only")] = None,
+) -> Response:
+    """The plan as a GeoPackage or zipped Shapefile (grids and assignments), or GeoJSON or KML (one layer)."""
+    plan = get_plan(session, plan_id)
+    check_plan(user, plan)
+    out = exports.export_plan(session, plan_id, format, layer)
+    disposition = f'attachment; filename="{out.filename}"'
+    return Response(out.content, media_type=out.media_type, headers={"Content-Disposition": disposition})
+
+
+def _detail(session: Session, plan: PlanVersion) -> PlanDetail:
+    totals = select(
+        func.count(Grid.id), func.sum(Grid.households), func.sum(Grid.population), func.sum(breaks_a_rule())
+    )
+    count, households, population, broken = session.execute(totals.where(Grid.plan_version_id == plan.id)).one()
+    return PlanDetail(
+        **PlanSummary.model_validate(plan).model_dump(),
+        grid_count=count or 0,
+        households=households or 0,
+        population=population or 0,
+        grids_breaking_rules=broken or 0,
+    )

@@ -1,0 +1,71 @@
+"""Mapbox vector tiles of grids and buildings at /tiles/{layer}/{z}/{x}/{y}.pbf, with ETags for revalidation.
+
+A tile with no feature answers 204 No Content (MapLibre, Mapbox GL and OpenLayers draw nothing
+for it). Every tile carries a strong ETag (a hash of its bytes) and Cache-Control "private,
+no-cache": a browser keeps it and revalidates with If-None-Match, answered 304 when unchanged.
+Rendered tiles are kept in each worker's memory until the next write to the store.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Response
+from sqlalchemy.orm import Session
+
+from api.deps import CurrentUser, Principal, SessionDep, check_plan
+from api.scopes import MapScope
+from geogrid.store import tiles
+from geogrid.store.plans import get_plan
+from geogrid.store.spatial import Scope
+from geogrid.store.tilecache import TileCache, data_version
+
+router = APIRouter(prefix="/tiles", tags=["vector tiles"])
+
+MVT = "application/vnd.mapbox-vector-tile"
+CACHE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+CACHE_BYTES = 64 * 2**20
+cache = TileCache(CACHE_BYTES)
+
+
+@router.get(
+    "/{layer}/{z}/{x}/{y}.pbf",
+    response_class=Response,
+    responses={200: {"content": {MVT: {}}, "description": "the tile"}, 204: {"description": "no feature in this tile"},
+               304: {"description": "unchanged since the ETag sent in If-None-Match"}},
+)
+def tile(
+    layer: Annotated[str, Path(description="grids or buildings")],
+    z: int,
+    x: int,
+    y: int,
+    session: SessionDep,
+    scope: Annotated[Scope, MapScope],
+    user: CurrentUser,
+    plan: Annotated[int | None, Query(description="a plan version's grids (e.g. a draft) instead of the published ones")] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """One tile. Layer grids: code, community_code, plan_id, households, population, building_count,
+    within_limits, flag_count, flags (rule names). Layer buildings (zoom 13 and up): id, community_code,
+    households, population, floors."""
+    if layer not in tiles.MIN_ZOOM:
+        raise HTTPException(404, f"no tile layer {layer!r}: there are {', '.join(tiles.MIN_ZOOM)}")
+    address = tiles.Tile(z, x, y)
+    if not address.valid():
+        raise HTTPException(404, f"no tile {z}/{x}/{y}: zoom 0-{tiles.MAX_ZOOM}, x and y below 2^zoom")
+    if plan is not None:
+        _may_read_plan(session, user, plan, layer)
+    key = (layer, z, x, y, plan, scope, data_version(session))
+    data, etag = cache.get(key, lambda: tiles.render(session, layer, address, scope, plan))
+    headers = {**CACHE, "ETag": etag}
+    if if_none_match is not None and etag in [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]:
+        return Response(status_code=304, headers=headers)
+    if not data:
+        return Response(status_code=204, headers=headers)
+    return Response(data, media_type=MVT, headers=headers)
+
+
+def _may_read_plan(session: Session, user: Principal, plan_id: int, layer: str) -> None:
+    if layer != "grids":
+        raise HTTPException(400, "plan= selects a plan version's grids: it applies to the grids layer only")
+    check_plan(user, get_plan(session, plan_id))

@@ -1,0 +1,153 @@
+"""Request and response models of the API (GeoJSON bodies are plain dicts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from geogrid.rules import Rules
+
+
+class Token(BaseModel):
+    """An OAuth2 bearer token."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="seconds until the token expires")
+
+
+class UserOut(BaseModel):
+    """A user as others may see them."""
+
+    username: str
+    role: str
+    scope: str
+    display_name: str | None = None
+
+
+class HierarchyNode(BaseModel):
+    """One area of the tree, with figures summed over its published grids inside the caller's scope."""
+
+    code: str
+    name: str
+    level: Literal["district", "street", "community"]
+    kind: str | None = Field(None, description="street or town; urban (社区) or rural (村)")
+    households: int = 0
+    population: int = 0
+    grid_count: int = 0
+    grids_breaking_rules: int = Field(0, description="grids outside a limit or with any flag")
+    published_plan_id: int | None = Field(None, description="communities only")
+    children: list[HierarchyNode] = Field(default_factory=list)
+
+
+class Hierarchy(BaseModel):
+    """The district → street/town → community tree."""
+
+    districts: list[HierarchyNode]
+
+
+class PlanSummary(BaseModel):
+    """A plan version of one community."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    community_code: str
+    number: int
+    status: Literal["draft", "published", "archived"]
+    rules: dict[str, Any]
+    created_by: str
+    created_at: datetime
+    published_by: str | None = None
+    published_at: datetime | None = None
+    parent_id: int | None = None
+    revision: int
+    note: str | None = None
+
+
+class PlanDetail(PlanSummary):
+    """A plan version with its totals."""
+
+    grid_count: int
+    households: int
+    population: int
+    grids_breaking_rules: int
+
+
+class Change(BaseModel):
+    """A building (or a tower's unit range) whose grid differs between two plan versions."""
+
+    building_id: str
+    units: str
+    grid_a: str | None
+    grid_b: str | None
+    households: int
+    population: int
+
+
+class Comparison(BaseModel):
+    """What moved between plan versions a and b."""
+
+    plan_a: int
+    plan_b: int
+    buildings_changed: int
+    households_moved: int
+    population_moved: int
+    changes: list[Change]
+
+
+class PartitionRequest(Rules):
+    """The rules to partition by (defaults: the published rules), and how."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keep_previous: bool = Field(
+        True, description="start from the published plan, keeping its grids that obey the rules"
+    )
+    note: str | None = Field(None, max_length=2000)
+
+    def rules(self) -> Rules:
+        """The rule parameters alone."""
+        return Rules(**self.model_dump(include=set(Rules.model_fields)))
+
+
+JobStatus = Literal["queued", "running", "succeeded", "failed"]
+
+
+class JobCreated(BaseModel):
+    """A partition job that was accepted."""
+
+    job_id: str
+    status: JobStatus
+    community_code: str
+    href: str = Field(description="where to poll the job")
+
+
+class JobResult(BaseModel):
+    """What a finished job made: a new draft plan version and the engine's report."""
+
+    plan_id: int
+    report: dict[str, Any]
+
+
+class JobOut(BaseModel):
+    """A partition job's state."""
+
+    job_id: str
+    community_code: str
+    status: JobStatus
+    progress: float = Field(ge=0, le=1)
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    result: JobResult | None = None
+    error: str | None = None
+
+
+class ImportResult(BaseModel):
+    """Rows written per layer kind."""
+
+    imported: dict[str, int]

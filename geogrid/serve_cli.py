@@ -1,0 +1,67 @@
+"""`geogrid serve`: migrate the store, fill an empty embedded one with the demo district, run the API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from geogrid.settings import Settings
+
+err = Console(stderr=True)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="SQLAlchemy URL (default: GEOGRID_DATABASE_URL or the embedded file)."),
+    ] = None,
+) -> None:
+    """Start the HTTP API (docs at /docs). An empty embedded store in demo mode gets the sample district first."""
+    import uvicorn
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    from api.app import create_app
+    from geogrid.errors import InputError
+    from geogrid.settings import get_settings
+
+    settings = Settings(database_url=database_url) if database_url else get_settings()
+    try:
+        prepare(settings)
+    except (InputError, ArgumentError, OperationalError) as exc:
+        err.print(
+            "[bold red]error:[/]", escape(" ".join(str(getattr(exc, "orig", None) or exc).split())), highlight=False
+        )
+        raise typer.Exit(2) from None
+    uvicorn.run(create_app(settings), host=host, port=port)
+
+
+def prepare(settings: Settings) -> None:
+    """Run the migrations; on an empty embedded store in demo mode, load the demo district and users."""
+    from api import demo
+    from geogrid.db.engine import make_engine
+    from geogrid.db.migrate import upgrade
+    from geogrid.db.session import session_scope
+
+    url = str(settings.database_url)
+    upgrade(url)
+    if not (settings.embedded and settings.demo):
+        return
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            if not demo.is_empty(session):
+                return
+            err.print("empty store: loading the sample district (a few seconds)…")
+            users = demo.load(session, demo.sample_layers(), say=err.print)
+        for user in users:
+            err.print(
+                f"demo user {user.username!r} ({user.role}, scope {user.scope}), password {user.password!r}",
+                soft_wrap=True,
+            )
+    finally:
+        engine.dispose()
