@@ -1,0 +1,477 @@
+"""Manual edits of a draft plan (move a building, redraw, merge, split grids) and the rules a plan breaks.
+
+Every edit is a pure function of a :class:`Plan` (EPSG:4326) that returns an :class:`Edit`: the new plan,
+the grids it changed and the grids it removed. Set operations on grid polygons run on the stored
+lon/lat coordinates, so that boundaries an edit does not move keep their exact vertices and the
+grids still tile the community; areas, lengths and the street-block tessellation are computed in
+the community's metric CRS (``geogrid.crs.metric_crs``). A grid an edit touches is recounted from
+the buildings assigned to it, as the engine counts urban grids.
+
+A building is placed by a point inside its footprint (``shapely.point_on_surface``), which unlike
+the centroid of an L-shaped footprint always lies in the footprint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.ops
+from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
+
+from geogrid.crs import metric_crs
+from geogrid.errors import InputError
+from geogrid.partition import constraints
+from geogrid.partition.atoms import tessellate
+from geogrid.partition.limits import Limits
+from geogrid.partition.scores import polsby_popper
+from geogrid.rules import Rules
+
+WGS84 = "EPSG:4326"
+Flag = dict[str, Any]
+
+TILING_TOLERANCE_M2 = 0.5  # gaps, overlaps and spill-over smaller than this are floating-point noise
+MIN_PART_DEG2 = 1e-16  # polygon parts below this (about a square millimetre) are overlay noise
+SHARED_EDGE_M = 0.01  # two grids are neighbours when they share more boundary than this
+CUT_SHRINK_M = 0.05  # a footprint is cut when, shrunk by this, it still reaches out of its grid ...
+CUT_AREA_M2 = 0.01  # ... by more than this (the engine's test)
+OUTSIDE_SHARE = 0.01  # a drawn polygon may overshoot its community by this share of its area
+SNAP_DEG = 2e-6  # drawn vertices this close (about 0.2 m) to a grid's or the community's vertex or edge snap to it
+
+
+class EditError(InputError):
+    """An edit that cannot be made as asked; the message says why (the API answers 422)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A plan version as the editor sees it, in EPSG:4326.
+
+    grids: grid_code, households, population, building_count, compactness, within_limits,
+        flags (JSON text), geometry (as ``geogrid.store.plans.plan_grids`` returns them).
+    assignments: building_id, units, grid_code (None: in no grid), households, population.
+    buildings: building_id, households, population, geometry: the community's footprints
+        (and any other footprint the assignments name).
+    """
+
+    community_code: str
+    kind: str
+    community: BaseGeometry
+    rules: Rules
+    grids: gpd.GeoDataFrame
+    assignments: pd.DataFrame
+    buildings: gpd.GeoDataFrame
+
+    @property
+    def limits(self) -> Limits:
+        """The count windows of this community's grids."""
+        return Limits.rural(self.rules) if self.kind == "rural" else Limits.urban(self.rules)
+
+    @property
+    def crs(self) -> CRS:
+        """The metric CRS the plan is measured in."""
+        return metric_crs(tuple(shapely.bounds(self.community)))
+
+    def geometry_of(self, code: str) -> BaseGeometry:
+        """The polygon of grid code, or EditError."""
+        found = self.grids.loc[self.grids["grid_code"] == code, "geometry"]
+        if found.empty:
+            raise EditError(f"plan has no grid {code!r}")
+        return found.iloc[0]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """What an edit made: the new plan, the grids it changed (still there) and those it removed."""
+
+    plan: Plan
+    touched: tuple[str, ...]
+    removed: tuple[str, ...]
+
+    def problems(self) -> list[Flag]:
+        """Every rule the new plan breaks."""
+        return check(self.plan)
+
+
+# --- the edits ---------------------------------------------------------------------------------
+
+
+def move_building(plan: Plan, building_id: str, to_grid: str) -> Edit:
+    """Move a whole building to a neighbouring grid, with the tessellation cell around it.
+
+    The cell is the building's share of each grid it leaves, cut by the same street-block
+    tessellation the engine uses (footprints of that grid's buildings, inside that grid), so
+    the footprint ends up inside to_grid and the rest of the old grid keeps its boundary. A cell
+    that does not touch to_grid makes it a grid in two parts, which ``check`` reports.
+    """
+    rows = plan.assignments[plan.assignments["building_id"] == building_id]
+    if rows.empty:
+        raise EditError(f"building {building_id!r} is not in this plan")
+    if rows["grid_code"].isna().all():
+        raise EditError(f"building {building_id!r} is in no grid: draw a grid around it (replace_boundary)")
+    plan.geometry_of(to_grid)
+    sources = sorted(set(rows["grid_code"].dropna()) - {to_grid})
+    if not sources:
+        raise EditError(f"building {building_id!r} is already in grid {to_grid!r}")
+    for source in sources:
+        if not _neighbours(plan, source, to_grid):
+            raise EditError(f"grid {source!r} does not border grid {to_grid!r}: a building moves only to a neighbouring grid")
+    shapes = {code: plan.geometry_of(code) for code in [*sources, to_grid]}
+    for source in sources:
+        cell = _cell(plan, source, building_id)
+        shapes[source] = _polygonal(shapely.difference(shapes[source], cell))
+        shapes[to_grid] = _polygonal(shapely.union(shapes[to_grid], cell))
+    whole = pd.DataFrame([{"building_id": building_id, "units": "", "grid_code": to_grid,
+                           "households": int(rows["households"].sum()), "population": int(rows["population"].sum())}])
+    assignments = pd.concat([plan.assignments[plan.assignments["building_id"] != building_id], whole], ignore_index=True)
+    return _finish(plan, shapes, assignments)
+
+
+def replace_boundary(plan: Plan, grid_code: str, polygon: BaseGeometry) -> Edit:
+    """Make the drawn polygon (clipped to the community) the grid's new shape.
+
+    Drawn vertices within SNAP_DEG of an existing boundary snap to it, so a polygon traced over
+    boundaries read as rounded GeoJSON leaves no slivers. The area it takes is removed from the
+    neighbours (a neighbour left with none is removed; crumbs
+    of a neighbour smaller than TILING_TOLERANCE_M2 go to the grid rather than leave the neighbour
+    in pieces); the area the grid gives up belongs to no grid until another edit covers it. Buildings whose
+    point lies in the new shape join the grid; those of the grid whose point lies in the area it
+    gave up are in no grid.
+    """
+    old = plan.geometry_of(grid_code)
+    inside = _inside_community(plan, _snapped(plan, _valid_area(polygon, "the drawn polygon")))
+    shapes: dict[str, BaseGeometry] = {}
+    others = plan.grids[(plan.grids["grid_code"] != grid_code) & plan.grids.intersects(inside)]
+    for code, geom in zip(others["grid_code"], others.geometry, strict=True):
+        if shapely.area(shapely.intersection(geom, inside)) <= MIN_PART_DEG2:
+            continue
+        parts = shapely.get_parts(_polygonal(shapely.difference(geom, inside)))
+        crumbs = shapely.area(_to_metric(plan, parts)) < TILING_TOLERANCE_M2 if len(parts) else []
+        shapes[code] = _polygonal(shapely.MultiPolygon(list(parts[~crumbs]))) if len(parts) else shapely.Polygon()
+        inside = _polygonal(shapely.union_all([inside, *parts[crumbs]])) if len(parts) else inside
+    shapes[grid_code] = inside
+    points = _points(plan)
+    ids = plan.buildings["building_id"]
+    joining = ids[shapely.covers(inside, points)]
+    released = ids[shapely.covers(_polygonal(shapely.difference(old, inside)), points)]
+    a = plan.assignments[~plan.assignments["building_id"].isin(joining)].copy()
+    a.loc[(a["grid_code"] == grid_code) & a["building_id"].isin(released), "grid_code"] = None
+    assignments = pd.concat([a, _whole_rows(plan, joining, grid_code)], ignore_index=True)
+    return _finish(plan, shapes, assignments)
+
+
+def merge(plan: Plan, a: str, b: str) -> Edit:
+    """Join grid b to neighbouring grid a; the merged grid keeps a's code."""
+    if a == b:
+        raise EditError(f"cannot merge grid {a!r} with itself")
+    shape_a, shape_b = plan.geometry_of(a), plan.geometry_of(b)
+    if not _neighbours(plan, a, b):
+        raise EditError(f"grids {a!r} and {b!r} do not share a boundary: only neighbouring grids merge")
+    assignments = plan.assignments.copy()
+    assignments.loc[assignments["grid_code"] == b, "grid_code"] = a
+    assignments = _collapse_whole(assignments)
+    merged = _polygonal(shapely.union(shape_a, shape_b))
+    return _finish(plan, {a: merged, b: shapely.Polygon()}, assignments)
+
+
+def split(plan: Plan, grid_code: str, line: BaseGeometry) -> Edit:
+    """Cut a grid in two along a drawn line that crosses it from edge to edge.
+
+    The larger side keeps the code, the other side gets the next free code of the community;
+    each building of the grid goes to the side holding its point.
+    """
+    if line.geom_type != "LineString" or line.is_empty or not line.is_valid:
+        raise EditError("the split line must be a GeoJSON LineString with at least two distinct points")
+    pieces, rest = _cut(plan.geometry_of(grid_code), line, grid_code)
+    metric = _to_metric(plan, pieces)
+    big, small = (0, 1) if shapely.area(metric[0]) >= shapely.area(metric[1]) else (1, 0)
+    keep = _polygonal(shapely.union_all([pieces[big], *rest]))
+    new_code = next_code(plan)
+    points = _points(plan)
+    moving = plan.buildings["building_id"][shapely.covers(pieces[small], points)]
+    assignments = plan.assignments.copy()
+    goes = (assignments["grid_code"] == grid_code) & assignments["building_id"].isin(moving)
+    assignments.loc[goes, "grid_code"] = new_code
+    return _finish(plan, {grid_code: keep, new_code: pieces[small]}, _collapse_whole(assignments))
+
+
+def next_code(plan: Plan) -> str:
+    """A grid code not used in the plan: the community code and the next number."""
+    codes = set(plan.grids["grid_code"])
+    numbers = [int(m.group(1)) for c in codes if (m := re.search(r"-(\d+)$", str(c)))]
+    n = max(numbers, default=0) + 1
+    while f"{plan.community_code}-{n:02d}" in codes:
+        n += 1
+    return f"{plan.community_code}-{n:02d}"
+
+
+# --- checking ----------------------------------------------------------------------------------
+
+
+def check(plan: Plan, rules: Rules | None = None) -> list[Flag]:
+    """Every rule the plan breaks: per-grid limits, contiguity and cut footprints; gaps,
+    overlaps and spill-over against the community (m²); buildings in no grid."""
+    if rules is not None:
+        plan = replace(plan, rules=rules)
+    per_grid = grid_flags(plan, plan.grids["grid_code"])
+    found = [{"grid_code": code, **flag} for code, flags in per_grid.items() for flag in flags]
+    return found + tiling_flags(plan) + unassigned_flags(plan)
+
+
+def grid_flags(plan: Plan, codes: Iterable[str]) -> dict[str, list[Flag]]:
+    """The rules each of these grids breaks, from its stored counts and its shape."""
+    grids = plan.grids.set_index("grid_code").loc[list(codes)]
+    cut = _cut_buildings(plan, grids)
+    out: dict[str, list[Flag]] = {}
+    for code, row in grids.iterrows():
+        flags = constraints.count_flags(int(row["households"]), int(row["population"]), plan.limits)
+        parts = int(shapely.get_num_geometries(row.geometry))
+        if parts > 1:
+            flags.append(constraints.not_contiguous(parts))
+        if code in cut:
+            flags.append(constraints.building_cut(cut[code]))
+        out[str(code)] = flags
+    return out
+
+
+def tiling_flags(plan: Plan) -> list[Flag]:
+    """Gaps (community area in no grid), overlaps (area in two grids) and grid area outside the community."""
+    grids = _to_metric(plan, plan.grids.geometry.to_numpy())
+    community = _to_metric(plan, [plan.community])[0]
+    union = shapely.union_all(grids)
+    found = []
+    pieces = {
+        "gap": shapely.difference(community, union),
+        "overlap": _overlaps(grids),
+        "outside_community": shapely.difference(union, community),
+    }
+    words = {"gap": "of the community lie in no grid", "overlap": "lie in more than one grid",
+             "outside_community": "of grids lie outside the community"}
+    for rule, piece in pieces.items():
+        area = float(shapely.area(piece))
+        if area > TILING_TOLERANCE_M2:
+            found.append({"rule": rule, "area_m2": round(area, 1), "at": _where(plan, piece),
+                          "reason": f"{area:.1f} m² {words[rule]}"})
+    return found
+
+
+def unassigned_flags(plan: Plan) -> list[Flag]:
+    """The community's buildings that no grid holds."""
+    held = plan.assignments.loc[plan.assignments["grid_code"].notna(), "building_id"]
+    lost = sorted(set(plan.buildings["building_id"]) - set(held))
+    if not lost:
+        return []
+    return [{"rule": "unassigned_buildings", "building_ids": lost,
+             "reason": f"{len(lost)} buildings are in no grid: {', '.join(lost[:5])}"}]
+
+
+# --- shapes ------------------------------------------------------------------------------------
+
+
+def _neighbours(plan: Plan, a: str, b: str) -> bool:
+    shared = shapely.intersection(shapely.boundary(plan.geometry_of(a)), shapely.boundary(plan.geometry_of(b)))
+    return float(shapely.length(_to_metric(plan, [shared])[0])) > SHARED_EDGE_M
+
+
+def _cell(plan: Plan, grid_code: str, building_id: str) -> BaseGeometry:
+    """The part of the grid that goes with the building: its cell of a tessellation of the grid."""
+    grid = plan.geometry_of(grid_code)
+    ids = pd.unique(plan.assignments.loc[plan.assignments["grid_code"] == grid_code, "building_id"])
+    if len(ids) == 1:
+        return grid
+    crs = plan.crs
+    footprints = plan.buildings.set_index("building_id").geometry.reindex(ids)
+    area = _to_metric(plan, [grid])[0]
+    clipped = shapely.intersection(_to_metric(plan, footprints.to_numpy()), area)
+    keep = ~shapely.is_empty(clipped) & ~shapely.is_missing(clipped)
+    if building_id not in set(ids[keep]):
+        return shapely.Polygon()
+    atoms = gpd.GeoDataFrame({"building_id": ids[keep]}, geometry=clipped[keep], crs=crs)
+    cells, _ = tessellate(atoms, gpd.GeoSeries(shapely.get_parts(area), crs=crs))
+    cell = cells.iloc[int(np.flatnonzero(ids[keep] == building_id)[0])]
+    back = gpd.GeoSeries([cell], crs=crs).to_crs(WGS84).iloc[0]
+    return _polygonal(shapely.intersection(shapely.snap(back, grid, 1e-9), grid))
+
+
+def _cut(grid: BaseGeometry, line: BaseGeometry, code: str) -> tuple[list[BaseGeometry], list[BaseGeometry]]:
+    """The two pieces the line cuts one part of the grid into, and the grid's other parts; or EditError."""
+    parts = list(shapely.get_parts(grid))
+    cut = [list(shapely.get_parts(shapely.ops.split(part, line))) for part in parts]
+    hit = [k for k, pieces in enumerate(cut) if len(pieces) > 1]
+    if not hit:
+        raise EditError(f"the line does not cut grid {code!r}: it must cross the grid from edge to edge")
+    if len(hit) > 1 or len(cut[hit[0]]) > 2:
+        count = sum(len(cut[k]) for k in hit)
+        raise EditError(f"the line cuts grid {code!r} into {count} pieces: draw a line that crosses it once")
+    return cut[hit[0]], [p for k, p in enumerate(parts) if k != hit[0]]
+
+
+def _valid_area(geom: BaseGeometry, name: str) -> BaseGeometry:
+    if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
+        raise EditError(f"{name} must be a GeoJSON Polygon or MultiPolygon, not {geom.geom_type}")
+    if not geom.is_valid:
+        raise EditError(f"{name} is not a valid polygon: {shapely.is_valid_reason(geom)}")
+    return geom
+
+
+def _snapped(plan: Plan, polygon: BaseGeometry) -> BaseGeometry:
+    """The polygon with vertices near existing boundaries moved onto them (unchanged if that made it invalid)."""
+    near = plan.grids.geometry.to_numpy()[plan.grids.intersects(shapely.buffer(polygon, 10 * SNAP_DEG)).to_numpy()]
+    reference = shapely.union_all([*shapely.boundary(near), shapely.boundary(plan.community)])
+    snapped = shapely.snap(polygon, reference, SNAP_DEG)
+    return snapped if snapped.is_valid and not snapped.is_empty else polygon
+
+
+def _inside_community(plan: Plan, polygon: BaseGeometry) -> BaseGeometry:
+    """The polygon clipped to the community, or EditError if it reaches far outside.
+
+    Clipped to the community together with the plan's grids, whose outer edge (computed in a
+    metric CRS) may lie a millimetre off the community's own lon/lat edge: a polygon traced
+    along that edge keeps it.
+    """
+    outside = float(shapely.area(_to_metric(plan, [shapely.difference(polygon, plan.community)])[0]))
+    total = float(shapely.area(_to_metric(plan, [polygon])[0]))
+    if outside > max(TILING_TOLERANCE_M2, OUTSIDE_SHARE * total):
+        raise EditError(f"the drawn polygon reaches {outside:.0f} m² outside community {plan.community_code} "
+                        f"(of {total:.0f} m²): draw it inside the community")
+    extent = shapely.union_all([plan.community, *plan.grids.geometry.to_numpy()])
+    inside = _polygonal(shapely.intersection(polygon, extent))
+    if inside.is_empty:
+        raise EditError(f"the drawn polygon does not overlap community {plan.community_code}")
+    return inside
+
+
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
+    """The polygon parts of an overlay result, without slivers; a Polygon or MultiPolygon."""
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    parts = [q for p in parts for q in shapely.get_parts(p) if shapely.area(q) > MIN_PART_DEG2]
+    if not parts:
+        return shapely.Polygon()
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+
+
+def _overlaps(grids: np.ndarray) -> BaseGeometry:
+    tree = shapely.STRtree(grids)
+    i, j = tree.query(grids, predicate="intersects")
+    keep = i < j
+    return shapely.union_all(shapely.intersection(grids[i[keep]], grids[j[keep]]))
+
+
+def _where(plan: Plan, piece: BaseGeometry) -> list[float]:
+    """A point (lon, lat) inside the largest part of a metric piece, to show on a map."""
+    parts = shapely.get_parts(piece)
+    biggest = parts[int(np.argmax(shapely.area(parts)))]
+    point = gpd.GeoSeries([shapely.point_on_surface(biggest)], crs=plan.crs).to_crs(WGS84).iloc[0]
+    return [round(point.x, 7), round(point.y, 7)]
+
+
+def _to_metric(plan: Plan, geoms: Any) -> np.ndarray:
+    return gpd.GeoSeries(list(geoms), crs=WGS84).to_crs(plan.crs).to_numpy()
+
+
+def _points(plan: Plan) -> np.ndarray:
+    return shapely.point_on_surface(plan.buildings.geometry.to_numpy())
+
+
+# --- assignments and counts --------------------------------------------------------------------
+
+
+def _whole_rows(plan: Plan, building_ids: pd.Series, grid_code: str) -> pd.DataFrame:
+    """One row per building, all its units in grid_code, counted from its rows (or footprint record)."""
+    ids = pd.unique(building_ids)
+    rows = plan.assignments[plan.assignments["building_id"].isin(ids)]
+    sums = rows.groupby("building_id")[["households", "population"]].sum()
+    own = plan.buildings.set_index("building_id")[["households", "population"]]
+    counts = sums.reindex(ids).fillna(own.reindex(ids)).fillna(0).astype(int)
+    return pd.DataFrame({"building_id": ids, "units": "", "grid_code": grid_code,
+                         "households": counts["households"].to_numpy(), "population": counts["population"].to_numpy()})
+
+
+def _collapse_whole(assignments: pd.DataFrame) -> pd.DataFrame:
+    """A tower whose unit ranges all lie in one grid again becomes one whole row."""
+    split_rows = assignments[assignments["units"] != ""]
+    grids_per = split_rows.groupby("building_id")["grid_code"].nunique(dropna=False)
+    rejoined = grids_per.index[grids_per == 1]
+    if rejoined.empty:
+        return assignments
+    rows = assignments[assignments["building_id"].isin(rejoined)]
+    whole = rows.groupby("building_id", as_index=False).agg(
+        grid_code=("grid_code", "first"), households=("households", "sum"), population=("population", "sum"))
+    whole["units"] = ""
+    rest = assignments[~assignments["building_id"].isin(rejoined)]
+    return pd.concat([rest, whole[rest.columns]], ignore_index=True)
+
+
+def _finish(plan: Plan, shapes: dict[str, BaseGeometry], assignments: pd.DataFrame) -> Edit:
+    """The plan with new shapes for some grids (empty: removed), recounted and re-flagged."""
+    assignments = assignments.sort_values(["building_id", "units"], kind="stable").reset_index(drop=True)
+    removed = tuple(sorted(code for code, geom in shapes.items() if geom.is_empty))
+    known = set(plan.grids["grid_code"])
+    added = [_new_grid(code, geom) for code, geom in shapes.items() if code not in known and not geom.is_empty]
+    grids = pd.concat([plan.grids[~plan.grids["grid_code"].isin(removed)], *added], ignore_index=True)
+    geoms = grids.geometry.to_numpy().copy()
+    for k, code in enumerate(grids["grid_code"]):
+        geoms[k] = shapes.get(code, geoms[k])
+    grids = gpd.GeoDataFrame(grids.drop(columns="geometry"), geometry=geoms, crs=WGS84)
+    grids = grids.sort_values("grid_code").reset_index(drop=True)
+    changed = set(_changed_grids(plan.assignments, assignments)) | set(shapes)
+    touched = tuple(sorted(changed - set(removed)))
+    return Edit(_recount(replace(plan, grids=grids, assignments=assignments), touched), touched, removed)
+
+
+def _new_grid(code: str, geom: BaseGeometry) -> gpd.GeoDataFrame:
+    row = {"grid_code": code, "households": 0, "population": 0, "building_count": 0, "compactness": 0.0,
+           "within_limits": False, "flags": "[]"}
+    return gpd.GeoDataFrame(pd.DataFrame([row]), geometry=[geom], crs=WGS84)
+
+
+def _changed_grids(before: pd.DataFrame, after: pd.DataFrame) -> list[str]:
+    """Grids that gained or lost an assignment row."""
+    key = ["building_id", "units", "grid_code", "households", "population"]
+    both = before[key].merge(after[key], how="outer", indicator=True)
+    return sorted(set(both.loc[both["_merge"] != "both", "grid_code"].dropna()))
+
+
+def _recount(plan: Plan, codes: tuple[str, ...]) -> Plan:
+    """Counts, compactness and flags of the touched grids, from their buildings and shapes."""
+    if not codes:
+        return plan
+    grids = plan.grids.copy()
+    rows = grids["grid_code"].isin(codes)
+    held = plan.assignments[plan.assignments["grid_code"].isin(codes)]
+    sums = held.groupby("grid_code")[["households", "population"]].sum()
+    count = held.groupby("grid_code")["building_id"].nunique()
+    at = grids.loc[rows, "grid_code"]
+    grids.loc[rows, "households"] = sums["households"].reindex(at).fillna(0).astype(int).to_numpy()
+    grids.loc[rows, "population"] = sums["population"].reindex(at).fillna(0).astype(int).to_numpy()
+    grids.loc[rows, "building_count"] = count.reindex(at).fillna(0).astype(int).to_numpy()
+    metric = _to_metric(plan, grids.loc[rows].geometry.to_numpy())
+    grids.loc[rows, "compactness"] = np.round(polsby_popper(metric), 4)
+    plan = replace(plan, grids=grids)
+    flags = grid_flags(plan, at)
+    grids.loc[rows, "flags"] = [json.dumps(flags[c], ensure_ascii=False) for c in at]
+    grids.loc[rows, "within_limits"] = [not flags[c] for c in at]
+    return replace(plan, grids=grids)
+
+
+def _cut_buildings(plan: Plan, grids: gpd.GeoDataFrame) -> dict[str, list[str]]:
+    """For each of these grids, the whole buildings assigned to it whose footprint reaches out of it."""
+    a = plan.assignments
+    whole = a[(a["units"] == "") & a["grid_code"].isin(grids.index)]
+    footprints = plan.buildings.set_index("building_id").geometry
+    whole = whole[whole["building_id"].isin(footprints.index)]
+    if whole.empty:
+        return {}
+    shrunk = shapely.buffer(_to_metric(plan, footprints.loc[whole["building_id"]].to_numpy()), -CUT_SHRINK_M)
+    homes = _to_metric(plan, grids.geometry.loc[whole["grid_code"]].to_numpy())
+    outside = shapely.area(shapely.difference(shrunk, homes))
+    cut = whole.loc[outside > CUT_AREA_M2]
+    return {str(code): sorted(ids) for code, ids in cut.groupby("grid_code")["building_id"]}

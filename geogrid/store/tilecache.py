@@ -1,0 +1,62 @@
+"""An in-process cache of rendered vector tiles, keyed by the store's data version.
+
+Every write to the store adds an audit row (``geogrid.store.audit``), so the newest audit row's id
+is a version of all the data: a tile cached under one version is served until any write makes a
+new one. Each worker process keeps its own cache, bounded in bytes, least recently used out first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from geogrid.db.models import AuditLog
+
+
+def data_version(session: Session) -> int:
+    """The id of the newest audit row (0 for a store never written through geogrid)."""
+    return int(session.scalar(select(func.max(AuditLog.id))) or 0)
+
+
+def etag(data: bytes) -> str:
+    """A strong ETag for a response body."""
+    return f'"{hashlib.blake2b(data, digest_size=16).hexdigest()}"'
+
+
+class TileCache:
+    """Rendered tiles and their ETags, up to max_bytes in all."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[Hashable, tuple[bytes, str]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, render: Callable[[], bytes]) -> tuple[bytes, str]:
+        """The cached tile for key, or render it now (outside the lock) and keep it."""
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        data = render()
+        item = (data, etag(data))
+        if len(data) <= self.max_bytes:
+            self._keep(key, item)
+        return item
+
+    def _keep(self, key: Hashable, item: tuple[bytes, str]) -> None:
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old[0])
+            self._items[key] = item
+            self._bytes += len(item[0])
+            while self._bytes > self.max_bytes:
+                _, (data, _) = self._items.popitem(last=False)
+                self._bytes -= len(data)
