@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, laplacian
+from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.linalg import eigsh
 
 from geogrid.partition.limits import Limits
@@ -23,6 +24,9 @@ BALANCE_WEIGHT = 1.0
 INFEASIBLE_PENALTY = 1000.0
 CONNECTIVITY_TRIES = 12
 REFINE_ROUNDS = 200
+REPAIR_GROUP = 12  # grids in one repair programme at most
+REPAIR_CELLS = 600  # cells in one repair programme at most
+REPAIR_SECONDS = 2.0  # time limit of one repair programme
 
 
 @dataclass
@@ -70,7 +74,73 @@ def _component_labels(graph: CellGraph, nodes: np.ndarray) -> np.ndarray:
 def divide(graph: CellGraph, nodes: np.ndarray, k: int, limits: Limits) -> list[np.ndarray]:
     """Split ``nodes`` into ``k`` parts meeting ``limits`` where the counts allow."""
     parts = refine(graph, _bisect(graph, nodes, k, limits), limits)
-    return recombine(graph, parts, limits)
+    return repair(graph, recombine(graph, parts, limits), limits)
+
+
+def repair(graph: CellGraph, parts: list[np.ndarray], limits: Limits, rounds: int = 3) -> list[np.ndarray]:
+    """Fix grids still outside a limit by moving boundary cells among them and their neighbours at once.
+
+    A small integer programme (HiGHS, through scipy.optimize.milp) per broken grid: every cell of
+    the grid and of the grids around it either stays or moves to a grid it touches; every grid of
+    the group must meet the limits; as few households as possible move. Kept only if every grid
+    of the group stays in one piece.
+    """
+    parts = list(parts)
+    for _ in range(rounds):
+        broken = [g for g, part in enumerate(parts)
+                  if violation(graph.households[part].sum(), graph.population[part].sum(), limits) > 0]
+        if not broken or not any(_repair_group(graph, parts, g, limits) for g in broken):
+            break
+    return parts
+
+
+def _repair_group(graph: CellGraph, parts: list[np.ndarray], g: int, limits: Limits) -> bool:
+    label = _label_of(graph, parts)
+    around = _part_neighbours(graph, label)
+    group = [g, *sorted(around.get(g, ()))]
+    group += sorted(set().union(*(around.get(n, set()) for n in group[1:])) - set(group))
+    group = group[:REPAIR_GROUP]
+    nodes = np.concatenate([parts[q] for q in group])
+    if len(nodes) > REPAIR_CELLS:
+        return False
+    slot = np.full(len(parts), -1)
+    slot[group] = np.arange(len(group))
+    home = slot[label[nodes]]
+    local = np.full(graph.size, -1)
+    local[nodes] = np.arange(len(nodes))
+    a, b = local[graph.i], local[graph.j]
+    inside = (a >= 0) & (b >= 0)
+    a, b = a[inside], b[inside]
+    # options: (cell, slot) — stay home, or join the slot of a touching cell
+    cell = np.concatenate([np.arange(len(nodes)), a, b])
+    dest = np.concatenate([home, home[b], home[a]])
+    options = np.unique(np.column_stack([cell, dest]), axis=0)
+    cell, dest = options[:, 0], options[:, 1]
+    n, m = len(options), len(group)
+    h = graph.households[nodes][cell]
+    p = graph.population[nodes][cell]
+    one = sp.coo_matrix((np.ones(n), (cell, np.arange(n))), shape=(len(nodes), n))
+    hh = sp.coo_matrix((h, (dest, np.arange(n))), shape=(m, n))
+    pop = sp.coo_matrix((p, (dest, np.arange(n))), shape=(m, n))
+    constraints = [
+        LinearConstraint(one, 1, 1),
+        LinearConstraint(hh, limits.min_households, limits.max_households),
+        LinearConstraint(pop, limits.min_population, limits.max_population),
+    ]
+    cost = np.where(dest == home[cell], 0.0, 1.0 + h)
+    found = milp(cost, constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1),
+                 options={"time_limit": REPAIR_SECONDS})
+    if found.x is None:
+        return False
+    chosen = found.x > 0.5
+    new_slot = np.full(len(nodes), -1)
+    new_slot[cell[chosen]] = dest[chosen]
+    pieces = [nodes[new_slot == q] for q in range(m)]
+    if any(len(piece) == 0 or not graph.is_connected(piece) for piece in pieces):
+        return False
+    for q, piece in zip(group, pieces):
+        parts[q] = np.sort(piece)
+    return True
 
 
 def recombine(graph: CellGraph, parts: list[np.ndarray], limits: Limits, rounds: int = 4) -> list[np.ndarray]:
