@@ -152,7 +152,9 @@ def require_counts(
 
 
 def _value_text(value: object) -> str:
-    return "(empty)" if pd.isna(value) else repr(value)
+    if pd.isna(value):
+        return "(empty)"
+    return repr(value.item() if isinstance(value, np.generic) else value)  # -3, not np.int64(-3)
 
 
 def require_unique(gdf: pd.DataFrame, column: str, *, name: str) -> None:
