@@ -152,3 +152,20 @@ def test_partition_on_a_dask_scheduler_gives_the_same_plan(inputs, tmp_path):
     a = pyogrio.read_dataframe(local, layer="assignments", read_geometry=False)
     b = pyogrio.read_dataframe(remote, layer="assignments", read_geometry=False)
     assert a.equals(b)
+
+
+def test_buildings_from_a_lon_lat_csv(inputs, tmp_path):
+    """A household register as CSV (points, no footprints) is partitioned like footprints."""
+    _, buildings, _ = inputs["frames"]
+    table = buildings.drop(columns="geometry").assign(
+        lon=buildings.geometry.representative_point().x, lat=buildings.geometry.representative_point().y)
+    csv = tmp_path / "buildings.csv"
+    table.to_csv(csv, index=False)
+    out = tmp_path / "plan.gpkg"
+    result = _run("--communities", inputs["communities"], "--buildings", csv, "--roads", inputs["roads"], "--out", out)
+    assert result.exit_code == 0, result.output
+    assignments = pyogrio.read_dataframe(out, layer="assignments", read_geometry=False)
+    assert set(assignments["building_id"]) == set(buildings["building_id"])
+    assert assignments["grid_code"].notna().all()
+    grids = pyogrio.read_dataframe(out, layer="grids")
+    assert grids["households"].sum() == buildings["households"].sum()

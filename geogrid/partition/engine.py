@@ -19,6 +19,7 @@ from geogrid.partition.report import build_report
 from geogrid.rules import Rules
 
 WGS84 = "EPSG:4326"
+POINT_FOOTPRINT_M = 1.0  # half the side of the square given to a building known only as a point
 
 
 @dataclass
@@ -62,7 +63,7 @@ def partition(
     started = time.perf_counter()
     rules = rules or Rules()
     communities = validate.validate_communities(communities)
-    buildings = validate.validate_buildings(buildings)
+    buildings = validate.validate_buildings(_points_as_footprints(buildings))
     metric = metric_crs(communities.to_crs(WGS84))
     communities = communities.to_crs(metric).sort_values("community_code", kind="stable").reset_index(drop=True)
     buildings = buildings.to_crs(metric).sort_values("building_id", kind="stable").reset_index(drop=True)
@@ -83,6 +84,18 @@ def partition(
         tasks, results, assignments, previous_assignments, rules, time.perf_counter() - started, metric
     )
     return PartitionResult(grids, assignments, report)
+
+
+def _points_as_footprints(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Buildings given as points (a CSV of lon/lat) get a 2 m square footprint around the point."""
+    points = (buildings.geom_type == "Point").to_numpy()
+    if not points.any() or buildings.crs is None:
+        return buildings
+    metric = metric_crs(buildings.to_crs(WGS84))
+    squares = buildings.geometry[points].to_crs(metric).buffer(POINT_FOOTPRINT_M, cap_style="square")
+    out = buildings.copy()
+    out.loc[points, out.geometry.name] = squares.to_crs(buildings.crs).to_numpy()
+    return out
 
 
 def _community_of(buildings: np.ndarray, communities: np.ndarray) -> np.ndarray:
