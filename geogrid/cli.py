@@ -62,7 +62,8 @@ def partition_command(
     roads: Optional[Path] = typer.Option(None, dir_okay=False, help="Street network lines."),
     villager_groups: Optional[Path] = typer.Option(None, dir_okay=False, help="Villager groups (村民小组)."),
     previous: Optional[Path] = typer.Option(None, dir_okay=False, help="An earlier output GeoPackage to keep."),
-    input_crs: Optional[str] = typer.Option(None, help="CRS of inputs that declare none, e.g. gcj02, bd09, EPSG:4490."),
+    input_crs: Optional[str] = typer.Option(
+        None, help="CRS of inputs that declare none, or that say lon/lat but are gcj02 or bd09; e.g. EPSG:4490."),
     min_households: int = typer.Option(300, help="Fewest households in a town grid."),
     max_households: int = typer.Option(500, help="Most households in a town grid."),
     max_population: int = typer.Option(1000, help="Most residents in a town grid."),
