@@ -26,7 +26,8 @@ CONNECTIVITY_TRIES = 12
 REFINE_ROUNDS = 200
 REPAIR_GROUP = 12  # grids in one repair programme at most
 REPAIR_CELLS = 600  # cells in one repair programme at most
-REPAIR_SECONDS = 2.0  # time limit of one repair programme
+REPAIR_SECONDS = 0.25  # time limit of one repair programme
+REPAIR_TRIES = 8  # solutions tried per repair programme before giving up
 
 
 @dataclass
@@ -128,19 +129,25 @@ def _repair_group(graph: CellGraph, parts: list[np.ndarray], g: int, limits: Lim
         LinearConstraint(pop, limits.min_population, limits.max_population),
     ]
     cost = np.where(dest == home[cell], 0.0, 1.0 + h)
-    found = milp(cost, constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1),
-                 options={"time_limit": REPAIR_SECONDS})
-    if found.x is None:
-        return False
-    chosen = found.x > 0.5
-    new_slot = np.full(len(nodes), -1)
-    new_slot[cell[chosen]] = dest[chosen]
-    pieces = [nodes[new_slot == q] for q in range(m)]
-    if any(len(piece) == 0 or not graph.is_connected(piece) for piece in pieces):
-        return False
-    for q, piece in zip(group, pieces):
-        parts[q] = np.sort(piece)
-    return True
+    moves = dest != home[cell]
+    for _ in range(REPAIR_TRIES):  # a plan that splits a grid is excluded and the programme solved again
+        found = milp(cost, constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1),
+                     options={"time_limit": REPAIR_SECONDS})
+        if found.x is None:
+            return False
+        chosen = found.x > 0.5
+        new_slot = np.full(len(nodes), -1)
+        new_slot[cell[chosen]] = dest[chosen]
+        pieces = [nodes[new_slot == q] for q in range(m)]
+        if all(len(piece) and graph.is_connected(piece) for piece in pieces):
+            for q, piece in zip(group, pieces):
+                parts[q] = np.sort(piece)
+            return True
+        if found.status != 0:  # stopped by the time limit: not worth solving again
+            return False
+        taken = chosen & moves
+        constraints.append(LinearConstraint(taken.astype(float)[None, :], -np.inf, taken.sum() - 1))
+    return False
 
 
 def recombine(graph: CellGraph, parts: list[np.ndarray], limits: Limits, rounds: int = 4) -> list[np.ndarray]:
