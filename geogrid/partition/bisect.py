@@ -96,7 +96,7 @@ def repair(graph: CellGraph, parts: list[np.ndarray], limits: Limits, rounds: in
 
 
 def _repair_group(graph: CellGraph, parts: list[np.ndarray], g: int, limits: Limits) -> bool:
-    label = _label_of(graph, parts)
+    label = label_of(graph.size, parts)
     around = _part_neighbours(graph, label)
     group = [g, *sorted(around.get(g, ()))]
     group += sorted(set().union(*(around.get(n, set()) for n in group[1:])) - set(group))
@@ -162,7 +162,7 @@ def recombine(graph: CellGraph, parts: list[np.ndarray], limits: Limits, rounds:
         for g in range(len(parts)):
             if violation(graph.households[parts[g]].sum(), graph.population[parts[g]].sum(), limits) <= 0:
                 continue
-            neighbours = sorted(_part_neighbours(graph, _label_of(graph, parts)).get(g, ()))
+            neighbours = sorted(_part_neighbours(graph, label_of(graph.size, parts)).get(g, ()))
             for group in [[g, n] for n in neighbours] + [[g, *neighbours]]:
                 if len(group) > 1 and _redraw(graph, parts, group, limits):
                     changed = True
@@ -172,8 +172,9 @@ def recombine(graph: CellGraph, parts: list[np.ndarray], limits: Limits, rounds:
     return parts
 
 
-def _label_of(graph: CellGraph, parts: list[np.ndarray]) -> np.ndarray:
-    label = np.full(graph.size, -1, dtype=np.int64)
+def label_of(size: int, parts: list[np.ndarray]) -> np.ndarray:
+    """The part of each of ``size`` nodes (-1 for none)."""
+    label = np.full(size, -1, dtype=np.int64)
     for g, part in enumerate(parts):
         label[part] = g
     return label
@@ -291,9 +292,7 @@ def violation(h: float, p: float, limits: Limits) -> float:
 
 def refine(graph: CellGraph, parts: list[np.ndarray], limits: Limits) -> list[np.ndarray]:
     """Move boundary cells between neighbouring parts while that lowers the total violation."""
-    label = np.full(graph.size, -1, dtype=np.int64)
-    for g, part in enumerate(parts):
-        label[part] = g
+    label = label_of(graph.size, parts)
     in_set = label >= 0
     h = np.bincount(label[in_set], weights=graph.households[in_set], minlength=len(parts))
     p = np.bincount(label[in_set], weights=graph.population[in_set], minlength=len(parts))

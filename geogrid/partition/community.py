@@ -12,7 +12,7 @@ import shapely
 
 from geogrid.partition import constraints
 from geogrid.partition.atoms import adjacency, enclosures, polygonal, split_towers, tessellate
-from geogrid.partition.bisect import CellGraph, divide, refine, violation
+from geogrid.partition.bisect import CellGraph, divide, label_of, refine, violation
 from geogrid.partition.limits import Limits
 from geogrid.partition.scores import boundary_along_streets, inner_boundary, polsby_popper, tiling_error
 from geogrid.rules import Rules
@@ -286,10 +286,7 @@ def _attach(graph: CellGraph, parts: list[_Part], piece: np.ndarray) -> None:
 
 
 def _labels(parts: list[_Part], n: int) -> np.ndarray:
-    label = np.full(n, -1, dtype=np.int64)
-    for g, part in enumerate(parts):
-        label[part.nodes] = g
-    return label
+    return label_of(n, [part.nodes for part in parts])
 
 
 def _grid_frame(task, parts, cells, graph, label, atoms, limits, rural: bool = False) -> gpd.GeoDataFrame:
