@@ -29,5 +29,9 @@ def me(user: CurrentUser, session: SessionDep) -> UserOut:
     """The user the bearer token belongs to, with their role and scope."""
     account = get_user(session, user.username)
     return UserOut(
-        username=user.username, role=user.role, scope=user.scope, display_name=account.display_name if account else None
+        username=user.username,
+        role=user.role,
+        scope=user.scope,
+        display_name=account.display_name if account else None,
+        department=user.department,
     )

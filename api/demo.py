@@ -30,6 +30,7 @@ class DemoUser:
     role: str
     scope: str
     display_name: str
+    department: str | None = None
 
 
 def sample_layers(folder: Path = SAMPLE_DIR) -> dict[str, gpd.GeoDataFrame]:
@@ -74,7 +75,8 @@ def load(
     say(f"partitioned and published {len(result.grids)} grids")
     users = demo_users(layers, sorted(result.grids["grid_code"]))
     for user in users:
-        add_user(session, user.username, user.password, user.role, user.scope, user.display_name, actor=ACTOR)
+        add_user(session, user.username, user.password, user.role, user.scope, user.display_name,
+                 department=user.department, actor=ACTOR)
     return users
 
 
@@ -89,5 +91,5 @@ def demo_users(layers: dict[str, gpd.GeoDataFrame], grid_codes: list[str]) -> li
         DemoUser("planner", "planner-demo", "planner", street, "网格规划员"),
         DemoUser("leader", "leader-demo", "leader", district, "区领导"),
         DemoUser("worker", "worker-demo", "grid_worker", grid, "网格员"),
-        DemoUser("staff", "staff-demo", "department_staff", district, "职能部门"),
+        DemoUser("staff", "staff-demo", "department_staff", district, "区城市管理局", "urban_management"),
     ]

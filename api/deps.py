@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
@@ -14,7 +14,9 @@ from api.errors import ForbiddenError
 from api.tokens import InvalidToken, username_of
 from geogrid.db.models import PlanVersion
 from geogrid.settings import Settings
+from geogrid.store.incidents import building_addresses, buildings_version
 from geogrid.store.users import get_user
+from geogrid.taxonomy import Taxonomy, load_taxonomy
 
 TOKEN_URL = "/api/v1/auth/token"
 READERS = ("admin", "planner", "leader")  # read grids and plans inside their scope
@@ -53,6 +55,7 @@ class Principal:
     username: str
     role: str
     scope: str
+    department: str | None = None
 
     def covers(self, code: str) -> bool:
         """True when code lies inside the user's scope (admins act everywhere)."""
@@ -77,7 +80,7 @@ def current_user(
     user = get_user(session, username)
     if user is None or not user.active:
         raise unauthorized(f"the account {username!r} is unknown or disabled")
-    return Principal(user.username, user.role, user.scope)
+    return Principal(user.username, user.role, user.scope, user.department)
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
@@ -125,3 +128,39 @@ def revision_from(if_match: str, plan: PlanVersion) -> int | None:
         if value.isdigit():
             return int(value)
     return None
+
+
+def get_taxonomy(settings: SettingsDep) -> Taxonomy:
+    """The incident taxonomy the settings name (the shipped default unless GEOGRID_TAXONOMY_FILE is set)."""
+    return load_taxonomy(settings.taxonomy_file)
+
+
+TaxonomyDep = Annotated[Taxonomy, Depends(get_taxonomy)]
+
+
+class StoreGeocoder:
+    """Geocodes address text against the stored buildings; the gazetteer is built on first use and rebuilt
+    when the buildings change, so requests without an address never pay for it."""
+
+    def __init__(self, request: Request, session: Session) -> None:
+        self.state = request.app.state
+        self.session = session
+
+    def geocode_one(self, text: str) -> Any:
+        """The best building match for text (see geogrid.geocode)."""
+        from geogrid.geocode import Gazetteer
+
+        key = buildings_version(self.session)
+        cached = getattr(self.state, "gazetteer", None)
+        if cached is None or cached[0] != key:
+            cached = (key, Gazetteer(building_addresses(self.session)))
+            self.state.gazetteer = cached
+        return cached[1].geocode_one(text)
+
+
+def get_geocoder(request: Request, session: SessionDep) -> StoreGeocoder:
+    """The address geocoder over the store's buildings."""
+    return StoreGeocoder(request, session)
+
+
+GeocoderDep = Annotated[StoreGeocoder, Depends(get_geocoder)]

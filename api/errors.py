@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from geogrid import workflow
 from geogrid.errors import InputError
 from geogrid.store import plans
 
@@ -50,6 +51,8 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     NotFoundError: status.HTTP_404_NOT_FOUND,
     plans.NotFound: status.HTTP_404_NOT_FOUND,
     ConflictError: status.HTTP_409_CONFLICT,
+    workflow.NotAllowedNow: status.HTTP_409_CONFLICT,
+    workflow.NotYourStep: status.HTTP_403_FORBIDDEN,
     plans.Conflict: status.HTTP_409_CONFLICT,
     StaleDataError: status.HTTP_409_CONFLICT,
     IntegrityError: status.HTTP_409_CONFLICT,

@@ -25,6 +25,7 @@ class UserOut(BaseModel):
     role: str
     scope: str
     display_name: str | None = None
+    department: str | None = None
 
 
 class HierarchyNode(BaseModel):
@@ -151,3 +152,48 @@ class ImportResult(BaseModel):
     """Rows written per layer kind."""
 
     imported: dict[str, int]
+
+
+class PointIn(BaseModel):
+    """A point with its coordinate system: wgs84 (default), gcj02, bd09, cgcs2000 / EPSG:4490 or any EPSG code."""
+
+    lon: float = Field(description="Longitude, or x in a projected CRS")
+    lat: float = Field(description="Latitude, or y in a projected CRS")
+    crs: str = Field("wgs84", description="wgs84, gcj02, bd09, EPSG:4490, …")
+
+
+class ReporterIn(BaseModel):
+    """Who reported it (optional)."""
+
+    name: str | None = Field(None, max_length=200)
+    contact: str | None = Field(None, max_length=200)
+
+
+class IncidentIn(BaseModel):
+    """A new report: what, where (a point, an address, or both), through which channel, by whom."""
+
+    category: str = Field(description="A category code of GET /api/v1/taxonomy")
+    channel: str = Field("grid_patrol", description="grid_patrol, citizen_app, hotline_12345 or video_patrol")
+    description: str = Field("", max_length=4000)
+    location: PointIn | None = None
+    address: str | None = Field(None, max_length=400)
+    reporter: ReporterIn | None = None
+    media_urls: list[str] = Field(default_factory=list, max_length=20)
+    external_id: str | None = Field(None, max_length=128, description="The id in the source system; a second "
+                                    "report with the same id returns the first")
+
+
+class ActionIn(BaseModel):
+    """A workflow action on a case."""
+
+    action: str = Field(description="accept, handle, escalate, dispatch, check_in, close, reject, rate or reopen")
+    note: str | None = Field(None, max_length=4000)
+    department: str | None = Field(None, description="dispatch: the department (default: the category's)")
+    rating: int | None = Field(None, description="rate: 1 (poor) to 5 (very satisfied)")
+
+
+class PlaceIn(BaseModel):
+    """Put an unlocated case into a grid."""
+
+    grid_code: str
+    note: str | None = Field(None, max_length=4000)

@@ -11,7 +11,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from geogrid.errors import InputError
@@ -352,3 +352,34 @@ def metric_crs(
         return gk_zone_crs(lon)
     utm = gpd.GeoSeries([shapely.box(*bounds)], crs=WGS84).estimate_utm_crs()
     return CRS.from_user_input(utm)
+
+
+# --- single points and point arrays ---------------------------------------------------------
+
+
+def points_to_wgs84(x: ArrayLike, y: ArrayLike, crs: str | int | CRS | None = None) -> tuple[Floats, Floats]:
+    """Coordinates in crs (default WGS-84; gcj02, bd09, EPSG codes, PROJ strings) as WGS-84 lon/lat arrays.
+
+    Raises InputError for coordinates that are not finite or not a place on Earth, naming a likely
+    lon/lat swap.
+    """
+    source = parse_crs(crs) or WGS84
+    x = np.atleast_1d(np.asarray(x, dtype=float))
+    y = np.atleast_1d(np.asarray(y, dtype=float))
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise InputError("coordinates must be finite numbers")
+    if source == GCJ02:
+        lon, lat = gcj02_to_wgs84(x, y)
+    elif source == BD09:
+        lon, lat = bd09_to_wgs84(x, y)
+    elif CRS.from_user_input(source).is_geographic:  # WGS-84, CGCS2000 (EPSG:4490): equal within a metre
+        lon, lat = x, y
+    else:
+        lon, lat = Transformer.from_crs(source, WGS84, always_xy=True).transform(x, y)
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    bad = (np.abs(lat) > 90) | (np.abs(lon) > 180) | ~np.isfinite(lon) | ~np.isfinite(lat)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        swap = " (are longitude and latitude swapped?)" if abs(y[i]) <= 180 and abs(x[i]) <= 90 else ""
+        raise InputError(f"coordinates ({x[i]}, {y[i]}) are not a place on Earth in {_crs_label(source)}{swap}")
+    return lon, lat

@@ -98,6 +98,9 @@ def user_add_command(
     scope: Annotated[str, typer.Option(help="Area code the user may act on (district, street or community).")],
     password: Annotated[str | None, typer.Option(help="Password (asked for when omitted).")] = None,
     display_name: Annotated[str | None, typer.Option(help="Name shown in the app.")] = None,
+    department: Annotated[
+        str | None, typer.Option(help="For department staff: the department cases are dispatched to.")
+    ] = None,
     database_url: UrlOpt = None,
 ) -> None:
     """Add a user who can sign in to the service."""
@@ -109,5 +112,9 @@ def user_add_command(
     with _user_errors():
         _ready(database_url)
         with session_scope(database_url) as session:
-            add_user(session, username, password, role, scope, display_name)
+            if department is not None:
+                from geogrid.taxonomy import load_taxonomy
+
+                load_taxonomy().check_department(department)
+            add_user(session, username, password, role, scope, display_name, department=department)
     typer.echo(f"added user {username} ({role}, scope {scope})")

@@ -11,6 +11,7 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_FILE = "secret_key"
+DEMO_OPEN311_KEY = "open311-demo-key"
 
 
 class Settings(BaseSettings):
@@ -30,6 +31,15 @@ class Settings(BaseSettings):
     token_minutes: int = 720
     max_upload_mb: int = 50
     demo: bool | None = None
+    taxonomy_file: Path | None = None  # incident categories, departments, deadlines (default: the shipped one)
+    open311_api_keys: str = ""  # comma-separated keys that may POST Open311 requests
+    open311_jurisdiction: str = "geogrid"
+
+    @property
+    def api_keys(self) -> set[str]:
+        """The Open311 API keys (demo mode adds the README's demo key)."""
+        keys = {k.strip() for k in self.open311_api_keys.split(",") if k.strip()}
+        return keys | ({DEMO_OPEN311_KEY} if self.demo else set())
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

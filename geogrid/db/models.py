@@ -210,6 +210,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     scope: Mapped[str] = mapped_column(String(32))
     display_name: Mapped[str | None] = mapped_column(String(200))
+    department: Mapped[str | None] = mapped_column(String(64))  # department staff: the department they work for
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -225,3 +226,82 @@ class AuditLog(Base):
     object_id: Mapped[str] = mapped_column(String(64))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Incident(Base):
+    """A reported case (事件): where it is, which grid holds it, and where it stands in the workflow."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_area_time", "district_code", "reported_at"),
+        Index("ix_incidents_community_time", "community_code", "reported_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    token: Mapped[str] = mapped_column(String(36), unique=True)
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(32))
+    reporter_name: Mapped[str | None] = mapped_column(String(200))
+    reporter_contact: Mapped[str | None] = mapped_column(String(200))
+    media_urls: Mapped[list[Any]] = mapped_column(default=list)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    address: Mapped[str | None] = mapped_column(String(400))
+    input_crs: Mapped[str | None] = mapped_column(String(32))
+    input_x: Mapped[float | None] = mapped_column(Float)
+    input_y: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    located_by: Mapped[str | None] = mapped_column(String(32))
+    location_confidence: Mapped[float | None] = mapped_column(Float)
+    matched_building_id: Mapped[str | None] = mapped_column(String(64))
+    suggestions: Mapped[list[Any]] = mapped_column(default=list)
+    grid_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    community_code: Mapped[str | None] = mapped_column(String(32))
+    street_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    district_code: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="reported", index=True)
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    department: Mapped[str | None] = mapped_column(String(64), index=True)
+    reported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reported_by: Mapped[str | None] = mapped_column(String(64))
+    level_since: Mapped[datetime] = mapped_column(default=utcnow)
+    deadline_at: Mapped[datetime | None] = mapped_column()
+    was_overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_at: Mapped[datetime | None] = mapped_column()
+    hours_to_close: Mapped[float | None] = mapped_column(Float)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=True)
+
+
+class IncidentEvent(Base):
+    """One step in a case's trace: who did what, when, from which state and level to which. Never deleted."""
+
+    __tablename__ = "incident_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    from_level: Mapped[int | None] = mapped_column(Integer)
+    to_level: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Camera(Base):
+    """A surveillance camera point with its optional view direction, angle and range, placed in a grid."""
+
+    __tablename__ = "cameras"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    heading: Mapped[float | None] = mapped_column(Float)
+    fov: Mapped[float | None] = mapped_column(Float)
+    range_m: Mapped[float | None] = mapped_column(Float)
+    grid_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    community_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    geom: Mapped[WKBElement] = mapped_column(geometry("POINT"))

@@ -36,17 +36,21 @@ def add_user(
     scope: str,
     display_name: str | None = None,
     *,
+    department: str | None = None,
     actor: str = "cli",
 ) -> User:
-    """Create an active user, or raise InputError naming what is wrong."""
+    """Create an active user, or raise InputError naming what is wrong (department staff need a department)."""
     username = username.strip()
     _check_new_user(session, username, password, role, scope)
+    if role == "department_staff" and not department:
+        raise InputError("department staff need a department (the one cases are dispatched to)")
     user = User(
         username=username,
         password_hash=hash_password(password),
         role=role,
         scope=scope.strip(),
         display_name=display_name,
+        department=department if role == "department_staff" else None,
         active=True,
     )
     session.add(user)
@@ -106,5 +110,6 @@ def public(user: User) -> dict[str, object]:
         "role": user.role,
         "scope": user.scope,
         "display_name": user.display_name,
+        "department": user.department,
         "active": user.active,
     }

@@ -56,7 +56,12 @@ class District:
 
 def extra_users(streets: list[str], first_community: str) -> list[tuple[str, str, str]]:
     """Users beside the demo ones: a planner of another street, a leader of one community."""
-    return [("planner2", "planner", streets[1]), ("leader_c", "leader", first_community)]
+    return [
+        ("planner2", "planner", streets[1]),
+        ("leader_c", "leader", first_community),
+        ("leader_s", "leader", streets[0]),
+        ("leader_s2", "leader", streets[1]),
+    ]
 
 
 @pytest.fixture(scope="session")

@@ -46,7 +46,8 @@ def sign_in(gis_settings: Settings, engine: Engine) -> SignIn:
 
     def create(username: str, role: str, scope: str) -> dict[str, str]:
         with session_scope(engine) as session:
-            add_user(session, username, "a-long-password", role, scope)
+            department = "urban_management" if role == "department_staff" else None
+            add_user(session, username, "a-long-password", role, scope, department=department)
         return {"Authorization": f"Bearer {create_token(gis_settings, username)}"}
 
     return create

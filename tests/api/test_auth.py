@@ -38,11 +38,12 @@ def test_every_demo_user_signs_in_and_sees_their_role_and_scope(reader: TestClie
         me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token['access_token']}"})
         assert me.status_code == 200
         role, scope = users[username]
-        assert me.json() | {"display_name": None} == {
+        assert me.json() | {"display_name": None, "department": None} == {
             "username": username,
             "role": role,
             "scope": scope,
             "display_name": None,
+            "department": None,
         }
     assert sign_in(client, "planner2", PASSWORD).status_code == 200
 

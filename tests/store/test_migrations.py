@@ -13,7 +13,9 @@ from geogrid.db.models import Base
 
 from .conftest import fresh_postgis_database
 
-SPATIAL_TABLES = {"districts", "streets", "communities", "buildings", "roads", "villager_groups", "grids"}
+SPATIAL_TABLES = {
+    "districts", "streets", "communities", "buildings", "roads", "villager_groups", "grids", "incidents", "cameras"
+}
 
 
 def _spatial_indexes(engine) -> set[str]:

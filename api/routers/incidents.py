@@ -1,0 +1,270 @@
+"""Incidents: report, list, trace, act along the escalation workflow, place unlocated ones, import hotline exports."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
+
+from api.deps import CurrentUser, GeocoderDep, Principal, SessionDep, SettingsDep, TaxonomyDep, require_role
+from api.errors import ForbiddenError, PayloadTooLargeError
+from api.schemas import ActionIn, IncidentIn, PlaceIn
+from geogrid import workflow
+from geogrid.db.models import Incident, utcnow
+from geogrid.errors import InputError
+from geogrid.hotline import read_export
+from geogrid.store import incidents as store
+from geogrid.taxonomy import Taxonomy
+
+router = APIRouter(prefix="/api/v1", tags=["Incidents"])
+Reporter = Annotated[Principal, Depends(require_role("admin", "planner", "leader", "grid_worker"))]
+Placer = Annotated[Principal, Depends(require_role("admin", "planner", "leader"))]
+MAX_PAGE = 1000
+
+
+@router.get("/taxonomy", summary="Categories, channels, departments and workflow states")
+def taxonomy(user: CurrentUser, taxonomy: TaxonomyDep) -> dict[str, Any]:
+    """What a report may name, the deadlines per level, and the workflow's states and actions."""
+    return taxonomy.model_dump() | {
+        "states": {k: {"zh": zh, "en": en} for k, (zh, en) in workflow.STATE_LABELS.items()},
+        "actions": list(workflow.ACTIONS),
+    }
+
+
+@router.post("/incidents", status_code=status.HTTP_201_CREATED, summary="Report an incident")
+def report_incident(
+    body: IncidentIn,
+    user: Reporter,
+    session: SessionDep,
+    taxonomy: TaxonomyDep,
+    geocoder: GeocoderDep,
+    response: Response,
+) -> dict[str, Any]:
+    """Store a report and place it in its grid: by its point (converted from its CRS), else by its address.
+    A point in no grid is kept as unlocated, with the grids within 100 m suggested. A report whose
+    external_id is already stored answers 200 with the stored case and creates nothing."""
+    incident, created = store.create_incident(session, _report(body), user.username, taxonomy, geocoder)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return incident_json(incident, user, taxonomy)
+
+
+@router.get("/incidents", summary="Incidents you may see, filtered")
+def list_incidents(
+    user: CurrentUser,
+    session: SessionDep,
+    taxonomy: TaxonomyDep,
+    area: str | None = Query(None, description="An area code: district, street, community or grid"),
+    status_: list[str] = Query([], alias="status"),
+    category: list[str] = Query([]),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    located: bool | None = None,
+    overdue: bool | None = None,
+    bbox: str | None = Query(None, description="minlon,minlat,maxlon,maxlat"),
+    limit: int = Query(100, ge=1, le=MAX_PAGE),
+    offset: int = Query(0, ge=0),
+    format_: str = Query("json", alias="format", pattern="^(json|geojson)$"),
+) -> dict[str, Any]:
+    """Newest first; `format=geojson` answers a FeatureCollection for a map."""
+    filters = store.Filters(area, status_, category, _aware(since), _aware(until), located, overdue,
+                            bbox=_bbox(bbox) if bbox else None)
+    rows, total = store.list_incidents(session, user, filters, limit=limit, offset=offset)
+    items = [incident_json(i, user, taxonomy) for i in rows]
+    if format_ == "geojson":
+        return {"type": "FeatureCollection", "numberMatched": total, "features": [_feature(i) for i in items]}
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+
+@router.get("/incidents/{incident_id}", summary="One incident with its whole trace")
+def get_incident(incident_id: int, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep) -> dict[str, Any]:
+    """The case, what the signed-in user may do with it now, and every step it went through."""
+    incident = _visible(session, incident_id, user)
+    return incident_json(incident, user, taxonomy) | {"trace": [_event_json(e) for e in store.trace(session, incident_id)]}
+
+
+@router.post("/incidents/{incident_id}/actions", summary="Act on an incident (accept, escalate, close, …)")
+def act(
+    incident_id: int, body: ActionIn, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep
+) -> dict[str, Any]:
+    """Move the case along the workflow. 409 says why the action is impossible in the case's state;
+    403 says whose step it is."""
+    _visible(session, incident_id, user)
+    incident = store.act(session, incident_id, user, body.action, taxonomy, note=body.note,
+                         department=body.department, rating=body.rating)
+    return incident_json(incident, user, taxonomy)
+
+
+@router.post("/incidents/{incident_id}/place", summary="Place an unlocated incident in a grid")
+def place(incident_id: int, body: PlaceIn, user: Placer, session: SessionDep, taxonomy: TaxonomyDep) -> dict[str, Any]:
+    """For a case whose point fell in no grid (or whose address was not found): put it in a published grid."""
+    incident = store.place(session, incident_id, body.grid_code, user, body.note)
+    return incident_json(incident, user, taxonomy)
+
+
+@router.post("/incidents/imports", summary="Import a hotline export (CSV or Excel)")
+def import_hotline(
+    user: Placer,
+    session: SessionDep,
+    settings: SettingsDep,
+    taxonomy: TaxonomyDep,
+    geocoder: GeocoderDep,
+    file: UploadFile = File(description="CSV or .xlsx with a header row"),
+) -> dict[str, Any]:
+    """One result per row (created, existing or error). Rows carry their external id (工单编号); a row
+    without one gets a stable id from its content, so importing the same file twice stores nothing twice."""
+    limit = settings.max_upload_mb * 1024 * 1024
+    with tempfile.TemporaryDirectory(prefix="geogrid-hotline-") as folder:
+        path = Path(folder) / Path(file.filename or "export.csv").name
+        data = file.file.read(limit + 1)
+        if len(data) > limit:
+            raise PayloadTooLargeError(f"the file is larger than {settings.max_upload_mb} MB")
+        path.write_bytes(data)
+        rows = read_export(path, taxonomy)
+    results = [_import_row(session, row, user, taxonomy, geocoder) for row in rows]
+    counts = {k: sum(r["result"] == k for r in results) for k in ("created", "existing", "error")}
+    return {"rows": len(results), **counts, "results": results}
+
+
+def _import_row(session: Any, row: Any, user: Principal, taxonomy: Taxonomy, geocoder: Any) -> dict[str, Any]:
+    """Store one row in its own savepoint: a bad row is reported and the others still go in."""
+    if row.report is None:
+        return {"row": row.number, "result": "error", "error": row.error}
+    try:
+        with session.begin_nested():
+            incident, created = store.create_incident(session, row.report, user.username, taxonomy, geocoder)
+    except InputError as exc:
+        return {"row": row.number, "result": "error", "error": str(exc), "external_id": row.report.external_id}
+    return {
+        "row": row.number,
+        "result": "created" if created else "existing",
+        "incident_id": incident.id,
+        "external_id": incident.external_id,
+        "grid_code": incident.grid_code,
+        "located_by": incident.located_by,
+    }
+
+
+# --- answers --------------------------------------------------------------------------------------
+
+
+def incident_json(incident: Incident, user: Principal, taxonomy: Taxonomy) -> dict[str, Any]:
+    """The case as the API shows it (reporter contact only to staff who may act on it)."""
+    now = utcnow()
+    overdue = incident.was_overdue or (
+        incident.status != "closed" and incident.deadline_at is not None and incident.deadline_at < now
+    )
+    return {
+        "id": incident.id,
+        "external_id": incident.external_id,
+        "token": incident.token,
+        "category": incident.category,
+        "category_name": taxonomy.categories[incident.category].zh if incident.category in taxonomy.categories else None,
+        "channel": incident.channel,
+        "description": incident.description,
+        "address": incident.address,
+        "media_urls": incident.media_urls,
+        "reporter": {"name": incident.reporter_name, "contact": incident.reporter_contact}
+        if user.role != "department_staff" or incident.department == user.department
+        else None,
+        "location": {
+            "lon": incident.lon,
+            "lat": incident.lat,
+            "located_by": incident.located_by,
+            "confidence": incident.location_confidence,
+            "building_id": incident.matched_building_id,
+            "input": {"x": incident.input_x, "y": incident.input_y, "crs": incident.input_crs}
+            if incident.input_x is not None
+            else None,
+        },
+        "located": incident.grid_code is not None,
+        "grid_code": incident.grid_code,
+        "community_code": incident.community_code,
+        "street_code": incident.street_code,
+        "district_code": incident.district_code,
+        "suggested_grids": incident.suggestions,
+        "status": incident.status,
+        "status_name": workflow.STATE_LABELS[incident.status][0],
+        "level": incident.level,
+        "level_name": workflow.LEVEL_NAMES[incident.level],
+        "department": incident.department,
+        "reported_at": incident.reported_at,
+        "reported_by": incident.reported_by,
+        "deadline_at": incident.deadline_at,
+        "overdue": bool(overdue),
+        "closed_at": incident.closed_at,
+        "hours_to_close": incident.hours_to_close,
+        "rating": incident.rating,
+        "reopen_count": incident.reopen_count,
+        "updated_at": incident.updated_at,
+        "allowed_actions": workflow.allowed_actions(user, incident),
+    }
+
+
+def _event_json(event: Any) -> dict[str, Any]:
+    """One step of the trace."""
+    return {
+        "at": event.at,
+        "username": event.username,
+        "action": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "from_level": event.from_level,
+        "to_level": event.to_level,
+        "note": event.note,
+        "data": event.data,
+    }
+
+
+def _feature(item: dict[str, Any]) -> dict[str, Any]:
+    """A case as a GeoJSON feature (no geometry while unlocated)."""
+    lon, lat = item["location"]["lon"], item["location"]["lat"]
+    geometry = {"type": "Point", "coordinates": [lon, lat]} if lon is not None else None
+    properties = {k: v for k, v in item.items() if k != "location"} | {"located_by": item["location"]["located_by"]}
+    return {"type": "Feature", "id": item["id"], "geometry": geometry, "properties": properties}
+
+
+def _visible(session: Any, incident_id: int, user: Principal) -> Incident:
+    """The incident if user may see it; 404 if there is none, 403 if it is outside their view."""
+    incident = store.get_incident(session, incident_id)
+    visible = session.scalar(store.select_visible(incident_id, user))
+    if not visible:
+        raise ForbiddenError(f"incident {incident_id} is outside what your role and scope ({user.scope}) may see")
+    return incident
+
+
+def _report(body: IncidentIn) -> store.Report:
+    """The request body as the store's Report."""
+    point = body.location
+    return store.Report(
+        category=body.category,
+        channel=body.channel,
+        description=body.description,
+        x=point.lon if point else None,
+        y=point.lat if point else None,
+        crs=point.crs if point else None,
+        address=body.address,
+        reporter_name=body.reporter.name if body.reporter else None,
+        reporter_contact=body.reporter.contact if body.reporter else None,
+        media_urls=body.media_urls,
+        external_id=body.external_id,
+    )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A time without a zone is China time."""
+    from geogrid.hotline import CHINA
+
+    return moment.replace(tzinfo=CHINA) if moment is not None and moment.tzinfo is None else moment
+
+
+def _bbox(text: str) -> tuple[float, float, float, float]:
+    """minlon,minlat,maxlon,maxlat."""
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in text.split(","))
+    except ValueError:
+        raise InputError(f"bbox must be four numbers minlon,minlat,maxlon,maxlat, not {text!r}") from None
+    return minx, miny, maxx, maxy

@@ -1,0 +1,453 @@
+"""Incidents in the store: report (located into a grid), act along the workflow, place, list and trace."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import shapely
+import shapely.ops
+from geoalchemy2.shape import from_shape, to_shape
+from pyproj import Geod
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from geogrid import workflow
+from geogrid.crs import points_to_wgs84
+from geogrid.db.models import SRID, Community, Grid, Incident, IncidentEvent, PlanVersion, Street, utcnow
+from geogrid.errors import InputError
+from geogrid.store import audit
+from geogrid.store.plans import NotFound
+from geogrid.store.spatial import Scope, near_bbox
+from geogrid.taxonomy import Taxonomy
+
+NEAR_METRES = 100.0
+SUGGESTIONS = 3
+_GEOD = Geod(ellps="WGS84")
+
+
+@dataclass(frozen=True)
+class Place:
+    """The areas a point falls in: grid (None when in no grid), community, street, district."""
+
+    grid_code: str | None
+    community_code: str | None
+    street_code: str | None
+    district_code: str | None
+
+
+@dataclass
+class Report:
+    """A new report as it comes in: what, where (a point with its CRS and/or address text), who."""
+
+    category: str
+    channel: str
+    description: str = ""
+    x: float | None = None
+    y: float | None = None
+    crs: str | None = None
+    address: str | None = None
+    reporter_name: str | None = None
+    reporter_contact: str | None = None
+    media_urls: list[str] = field(default_factory=list)
+    external_id: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    reported_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a report was placed and how: by its point, its address, or not at all, with a confidence."""
+
+    lon: float | None
+    lat: float | None
+    located_by: str | None  # point | address_exact | address_fuzzy | address_compound | None
+    confidence: float | None
+    building_id: str | None = None
+    note: str | None = None
+
+
+# --- where a point falls -------------------------------------------------------------------------
+
+
+def _published_grids() -> Select:
+    """Published grids with their community, street and district codes."""
+    return (
+        select(Grid.code, Grid.geom, PlanVersion.community_code, Community.street_code, Street.district_code)
+        .join(PlanVersion, PlanVersion.id == Grid.plan_version_id)
+        .join(Community, Community.code == PlanVersion.community_code)
+        .join(Street, Street.code == Community.street_code)
+        .where(PlanVersion.status == "published")
+    )
+
+
+def _degrees_box(lon: float, lat: float, metres: float) -> tuple[float, float, float, float]:
+    """A lon/lat box that holds every point within metres of (lon, lat)."""
+    dlat = metres / 110_000.0
+    dlon = metres / (110_000.0 * max(math.cos(math.radians(lat)), 0.01))
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
+
+
+def place_of(session: Session, lon: float, lat: float) -> Place:
+    """The published grid whose closed polygon covers the point (on a shared edge: the smallest grid code),
+    else the community (and its street and district) that covers it, else nothing."""
+    point = shapely.Point(lon, lat)
+    box = (lon, lat, lon, lat)
+    rows = session.execute(_published_grids().where(near_bbox(session, Grid, box)).order_by(Grid.code)).all()
+    for row in rows:
+        if to_shape(row.geom).covers(point):
+            return Place(row.code, row.community_code, row.street_code, row.district_code)
+    query = (
+        select(Community.code, Community.geom, Community.street_code, Street.district_code)
+        .join(Street, Street.code == Community.street_code)
+        .where(near_bbox(session, Community, box))
+        .order_by(Community.code)
+    )
+    for row in session.execute(query).all():
+        if to_shape(row.geom).covers(point):
+            return Place(None, row.code, row.street_code, row.district_code)
+    return Place(None, None, None, None)
+
+
+def grids_near(session: Session, lon: float, lat: float, within_m: float = NEAR_METRES, limit: int = SUGGESTIONS) -> list[dict[str, Any]]:
+    """Published grids within within_m metres of the point, nearest first: grid_code, community_code, distance_m."""
+    rows = session.execute(_published_grids().where(near_bbox(session, Grid, _degrees_box(lon, lat, within_m)))).all()
+    found = []
+    for row in rows:
+        geom = to_shape(row.geom)
+        nearest = shapely.ops.nearest_points(geom, shapely.Point(lon, lat))[0]
+        distance = _GEOD.inv(lon, lat, nearest.x, nearest.y)[2]
+        if distance <= within_m:
+            found.append({"grid_code": row.code, "community_code": row.community_code, "distance_m": round(distance, 1)})
+    return sorted(found, key=lambda s: (s["distance_m"], s["grid_code"]))[:limit]
+
+
+# --- reporting -------------------------------------------------------------------------------------
+
+
+def locate(session: Session, report: Report, geocoder: Any | None = None) -> Location:
+    """Where the report is: its point converted to WGS-84 if it has one, else its address geocoded."""
+    if (report.x is None) != (report.y is None):
+        raise InputError("a location needs both coordinates (lon and lat, or x and y)")
+    if report.x is not None:
+        lon, lat = points_to_wgs84(report.x, report.y, report.crs)
+        return Location(float(lon[0]), float(lat[0]), "point", 1.0)
+    if not report.address or not report.address.strip():
+        raise InputError("a report needs a location: a point (lon, lat with its crs) or address text")
+    if geocoder is None:
+        return Location(None, None, None, None, note="no buildings with addresses to geocode against")
+    found = geocoder.geocode_one(report.address)
+    if found.building_id is None and found.lon is None:
+        return Location(None, None, None, None, note=f"address not found: {found.reason}")
+    return Location(found.lon, found.lat, f"address_{found.method}", round(float(found.confidence), 3),
+                    found.building_id, note=f"matched {found.matched_address}")
+
+
+def create_incident(
+    session: Session,
+    report: Report,
+    username: str,
+    taxonomy: Taxonomy,
+    geocoder: Any | None = None,
+) -> tuple[Incident, bool]:
+    """Store a report, located into its grid (or unlocated with nearby grids suggested).
+
+    A report whose external id is already stored is not stored again: (the stored incident, False).
+    """
+    category = taxonomy.category(report.category)
+    taxonomy.check_channel(report.channel)
+    if report.external_id:
+        existing = session.scalar(select(Incident).where(Incident.external_id == report.external_id))
+        if existing is not None:
+            return existing, False
+    location = locate(session, report, geocoder)
+    now = utcnow()
+    reported_at = report.reported_at or now
+    incident = Incident(
+        external_id=report.external_id or None,
+        token=str(uuid.uuid4()),
+        category=report.category,
+        description=report.description or "",
+        channel=report.channel,
+        reporter_name=report.reporter_name,
+        reporter_contact=report.reporter_contact,
+        media_urls=list(report.media_urls),
+        attributes=dict(report.attributes),
+        address=report.address,
+        input_crs=str(report.crs) if report.crs else None,
+        input_x=report.x,
+        input_y=report.y,
+        status="reported",
+        level=1,
+        reported_at=reported_at,
+        reported_by=username,
+        level_since=reported_at,
+        deadline_at=category.deadline(1, reported_at),
+        was_overdue=False,
+        reopen_count=0,
+        updated_at=now,
+    )
+    _set_location(session, incident, location)
+    session.add(incident)
+    session.flush()
+    _event(session, incident, username, "report", None, location.note, {"located_by": location.located_by})
+    return incident, True
+
+
+def _set_location(session: Session, incident: Incident, location: Location) -> None:
+    """Write the location and the areas it falls in (or suggestions when it falls in no grid)."""
+    incident.lon, incident.lat = location.lon, location.lat
+    incident.located_by = location.located_by
+    incident.location_confidence = location.confidence
+    incident.matched_building_id = location.building_id
+    if location.lon is None:
+        incident.geom = None
+        incident.suggestions = []
+        return
+    incident.geom = from_shape(shapely.Point(location.lon, location.lat), srid=SRID)
+    place = place_of(session, location.lon, location.lat)
+    incident.grid_code, incident.community_code = place.grid_code, place.community_code
+    incident.street_code, incident.district_code = place.street_code, place.district_code
+    incident.suggestions = [] if place.grid_code else grids_near(session, location.lon, location.lat)
+    if incident.district_code is None and incident.suggestions:  # just outside the district: its leaders see it
+        incident.district_code = _district_of(session, incident.suggestions[0]["community_code"])
+
+
+def _district_of(session: Session, community_code: str) -> str | None:
+    """The district a community lies in."""
+    query = select(Street.district_code).join(Community, Community.street_code == Street.code)
+    return session.scalar(query.where(Community.code == community_code))
+
+
+# --- acting ------------------------------------------------------------------------------------------
+
+
+def get_incident(session: Session, incident_id: int, *, for_update: bool = False) -> Incident:
+    """The incident with that id, or NotFound."""
+    query = select(Incident).where(Incident.id == incident_id)
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    incident = session.scalar(query)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}")
+    return incident
+
+
+def act(
+    session: Session,
+    incident_id: int,
+    user: workflow.Actor,
+    action: str,
+    taxonomy: Taxonomy,
+    *,
+    note: str | None = None,
+    department: str | None = None,
+    rating: int | None = None,
+) -> Incident:
+    """Apply a workflow action; raises workflow.NotAllowedNow (409) or NotYourStep (403) with the reason."""
+    incident = get_incident(session, incident_id, for_update=True)
+    move = workflow.plan_move(user, incident, action)
+    data: dict[str, Any] = {}
+    if action == "dispatch":
+        incident.department = taxonomy.check_department(department or taxonomy.category(incident.category).department)
+        data["department"] = incident.department
+    if action == "rate":
+        if rating is None or not 1 <= int(rating) <= 5:
+            raise InputError("rating must be a whole number from 1 to 5")
+        incident.rating = data["rating"] = int(rating)
+    previous = (incident.status, incident.level)
+    _move(incident, move, taxonomy)
+    _event(session, incident, user.username, action, previous, note, data)
+    return incident
+
+
+def _move(incident: Incident, move: workflow.Move, taxonomy: Taxonomy) -> None:
+    """Change state and level, keeping deadlines, overdue, closing time and reopen count right."""
+    now = utcnow()
+    if incident.status != "closed" and incident.deadline_at is not None and now > incident.deadline_at:
+        incident.was_overdue = True
+    if move.to_level != incident.level or move.action == "reopen":
+        incident.level_since = now
+        incident.deadline_at = taxonomy.category(incident.category).deadline(move.to_level, now)
+    if move.to_state == "closed" and incident.status != "closed":
+        incident.closed_at = now
+        incident.hours_to_close = round((now - incident.reported_at).total_seconds() / 3600.0, 3)
+    if move.action == "reopen":
+        incident.closed_at = incident.hours_to_close = incident.rating = None
+        incident.reopen_count += 1
+        incident.department = None
+    incident.status, incident.level = move.to_state, move.to_level
+    incident.updated_at = now
+
+
+def place(session: Session, incident_id: int, grid_code: str, user: workflow.Actor, note: str | None = None) -> Incident:
+    """Put an unlocated incident into a published grid by hand (a planner's or leader's decision)."""
+    incident = get_incident(session, incident_id, for_update=True)
+    if incident.grid_code is not None:
+        raise workflow.NotAllowedNow(f"the case is already in grid {incident.grid_code}")
+    row = session.execute(_published_grids().where(Grid.code == grid_code)).first()
+    if row is None:
+        raise InputError(f"no published grid {grid_code!r}")
+    if user.role != "admin" and not user.covers(grid_code):
+        raise workflow.NotYourStep(f"grid {grid_code} is outside your scope ({user.scope})")
+    before = {"grid_code": None, "lon": incident.lon, "lat": incident.lat}
+    incident.grid_code, incident.community_code = row.code, row.community_code
+    incident.street_code, incident.district_code = row.street_code, row.district_code
+    if incident.lon is None:  # an address nobody could find: the grid's centre stands in for the point
+        centre = to_shape(row.geom).representative_point()
+        incident.lon, incident.lat = centre.x, centre.y
+        incident.geom = from_shape(centre, srid=SRID)
+    incident.located_by, incident.location_confidence = "manual", 1.0
+    incident.suggestions = []
+    incident.updated_at = utcnow()
+    _event(session, incident, user.username, "place", (incident.status, incident.level), note, {"grid_code": grid_code})
+    audit.record(session, user.username, "place", "incident", incident.id, before, {"grid_code": grid_code})
+    return incident
+
+
+def _event(
+    session: Session,
+    incident: Incident,
+    username: str,
+    action: str,
+    previous: tuple[str, int] | None,
+    note: str | None,
+    data: dict[str, Any],
+) -> IncidentEvent:
+    """Keep one step of the trace."""
+    from_status, from_level = previous if previous else (None, None)
+    event = IncidentEvent(
+        incident_id=incident.id,
+        at=utcnow(),
+        username=username,
+        action=action,
+        from_status=from_status,
+        to_status=incident.status,
+        from_level=from_level,
+        to_level=incident.level,
+        note=note,
+        data=audit.jsonable(data) or {},
+    )
+    session.add(event)
+    return event
+
+
+def trace(session: Session, incident_id: int) -> Sequence[IncidentEvent]:
+    """Every step of the case, oldest first."""
+    get_incident(session, incident_id)
+    query = select(IncidentEvent).where(IncidentEvent.incident_id == incident_id).order_by(IncidentEvent.id)
+    return session.scalars(query).all()
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+def visible_to(user: workflow.Actor) -> ColumnElement[bool]:
+    """The incidents user may see: admins all; leaders and planners their area; a grid worker their grid;
+    department staff what was dispatched to their department."""
+    if user.role == "admin":
+        return true()
+    if user.role == "grid_worker":
+        return Incident.grid_code == user.scope
+    if user.role == "department_staff":
+        return Incident.department == user.department if user.department else false()
+    area = Scope(area=user.scope)
+    return or_(area.communities(Incident.community_code), area.communities(Incident.street_code),
+               area.communities(Incident.district_code))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a list of incidents is narrowed to."""
+
+    area: str | None = None
+    status: Sequence[str] = ()
+    category: Sequence[str] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    located: bool | None = None
+    overdue: bool | None = None
+    ids: Sequence[int] = ()
+    bbox: tuple[float, float, float, float] | None = None
+
+
+def overdue_now(now: datetime) -> ColumnElement[bool]:
+    """Incidents that passed a deadline: late at some step, or open past their current deadline."""
+    return or_(Incident.was_overdue.is_(True), and_(Incident.status != "closed", Incident.deadline_at < now))
+
+
+def filtered(query: Select, filters: Filters, now: datetime | None = None) -> Select:
+    """query narrowed by filters."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.area:
+        area = Scope(area=filters.area)
+        conditions.append(or_(Incident.grid_code == filters.area, area.communities(Incident.community_code),
+                              area.communities(Incident.street_code), area.communities(Incident.district_code)))
+    if filters.status:
+        conditions.append(Incident.status.in_(list(filters.status)))
+    if filters.category:
+        conditions.append(Incident.category.in_(list(filters.category)))
+    if filters.since:
+        conditions.append(Incident.reported_at >= filters.since)
+    if filters.until:
+        conditions.append(Incident.reported_at < filters.until)
+    if filters.located is not None:
+        conditions.append(Incident.grid_code.is_not(None) if filters.located else Incident.grid_code.is_(None))
+    if filters.overdue is not None:
+        late = overdue_now(now or utcnow())
+        conditions.append(late if filters.overdue else ~late)
+    if filters.ids:
+        conditions.append(Incident.id.in_(list(filters.ids)))
+    if filters.bbox:
+        minx, miny, maxx, maxy = filters.bbox
+        conditions.append(and_(Incident.lon >= minx, Incident.lon <= maxx, Incident.lat >= miny, Incident.lat <= maxy))
+    return query.where(*conditions)
+
+
+def list_incidents(
+    session: Session, user: workflow.Actor, filters: Filters, *, limit: int = 100, offset: int = 0
+) -> tuple[Sequence[Incident], int]:
+    """The incidents user may see that match filters, newest first, and how many match in all."""
+    base = filtered(select(Incident).where(visible_to(user)), filters)
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.scalars(base.order_by(Incident.reported_at.desc(), Incident.id.desc()).limit(limit).offset(offset))
+    return rows.all(), total
+
+
+# --- buildings for geocoding --------------------------------------------------------------------------------
+
+
+def buildings_version(session: Session) -> tuple[int, str | None]:
+    """A cheap fingerprint of the buildings table: row count and greatest id."""
+    from geogrid.db.models import Building
+
+    return tuple(session.execute(select(func.count(), func.max(Building.id))).one())  # type: ignore[return-value]
+
+
+def building_addresses(session: Session) -> Any:
+    """Every building with an address or compound: building_id, address, compound, community_code, geometry."""
+    import geopandas as gpd
+
+    from geogrid.db.models import Building
+
+    query = select(Building.id, Building.address, Building.compound, Building.community_code, Building.geom)
+    rows = session.execute(query.where(or_(Building.address.is_not(None), Building.compound.is_not(None)))).all()
+    return gpd.GeoDataFrame(
+        {
+            "building_id": [r.id for r in rows],
+            "address": [r.address for r in rows],
+            "compound": [r.compound for r in rows],
+            "community_code": [r.community_code for r in rows],
+        },
+        geometry=[to_shape(r.geom) for r in rows],
+        crs=SRID,
+    )
+
+
+def select_visible(incident_id: int, user: workflow.Actor) -> Select:
+    """The incident's id if user may see it (no row otherwise)."""
+    return select(Incident.id).where(Incident.id == incident_id, visible_to(user))

@@ -1,0 +1,181 @@
+"""The escalation workflow (吹哨报到): states, the transitions between them and who owns each step.
+
+Level 1 is the grid, level 2 the community, level 3 the street with the district department it
+dispatches to. A case is reported, accepted and handled in its grid; what the grid cannot solve is
+escalated to the community, then to the street, which dispatches it to a department; the department
+checks in (报到) and handles it; the community (levels 1-2) or the street (level 3) verifies and closes
+it; the reporter rates it; a closed case can be reopened. Every step is kept as an event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+STATES = ("reported", "accepted", "escalated", "dispatched", "checked_in", "handled", "closed")
+OPEN_STATES = STATES[:-1]
+STATE_LABELS = {
+    "reported": ("已上报", "reported"),
+    "accepted": ("处置中", "accepted"),
+    "escalated": ("已上报上级", "escalated"),
+    "dispatched": ("已派遣部门", "dispatched to a department"),
+    "checked_in": ("部门已报到", "department checked in"),
+    "handled": ("已办结待核查", "handled, awaiting verification"),
+    "closed": ("已结案", "closed"),
+}
+LEVEL_NAMES = {1: "grid", 2: "community", 3: "street"}
+
+
+class Case(Protocol):
+    """What the workflow reads of an incident."""
+
+    status: str
+    level: int
+    grid_code: str | None
+    community_code: str | None
+    street_code: str | None
+    department: str | None
+    reported_by: str | None
+    rating: int | None
+
+
+class Actor(Protocol):
+    """What the workflow reads of the user acting."""
+
+    username: str
+    role: str
+    scope: str
+    department: str | None
+
+    def covers(self, code: str) -> bool: ...
+
+
+class NotAllowedNow(Exception):
+    """The action is not possible in the case's current state (HTTP 409)."""
+
+
+class NotYourStep(Exception):
+    """The user's role or scope does not own this step (HTTP 403)."""
+
+
+Owner = Callable[[Actor, Case], bool]
+
+
+def grid_owner(user: Actor, case: Case) -> bool:
+    """The grid worker of the case's grid."""
+    return user.role == "grid_worker" and case.grid_code is not None and user.scope == case.grid_code
+
+
+def community_owner(user: Actor, case: Case) -> bool:
+    """A leader whose area holds the case's community (the community, its street or district)."""
+    return user.role == "leader" and case.community_code is not None and user.covers(case.community_code)
+
+
+def street_owner(user: Actor, case: Case) -> bool:
+    """A leader whose area holds the case's street (the street or its district)."""
+    return user.role == "leader" and case.street_code is not None and user.covers(case.street_code)
+
+
+def department_owner(user: Actor, case: Case) -> bool:
+    """Staff of the department the case was dispatched to."""
+    return user.role == "department_staff" and case.department is not None and user.department == case.department
+
+
+def reporter_or_area_staff(user: Actor, case: Case) -> bool:
+    """Whoever reported the case, or a grid worker or leader of its area recording the reporter's rating."""
+    return user.username == case.reported_by or grid_owner(user, case) or community_owner(user, case)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transition: from which states at which levels, to which state and level, owned by whom."""
+
+    action: str
+    from_states: tuple[str, ...]
+    levels: tuple[int, ...]
+    to_state: str
+    owner: Owner
+    owner_text: str
+    level_change: int = 0
+
+
+STEPS: tuple[Step, ...] = (
+    Step("accept", ("reported",), (1,), "accepted", grid_owner, "the grid's grid worker"),
+    Step("accept", ("escalated",), (2,), "accepted", community_owner, "the community"),
+    Step("handle", ("accepted",), (1,), "handled", grid_owner, "the grid's grid worker"),
+    Step("handle", ("accepted",), (2,), "handled", community_owner, "the community"),
+    Step("handle", ("checked_in",), (3,), "handled", department_owner, "the department it was dispatched to"),
+    Step("escalate", ("reported", "accepted"), (1,), "escalated", grid_owner, "the grid's grid worker", 1),
+    Step("escalate", ("escalated", "accepted"), (2,), "escalated", community_owner, "the community", 1),
+    Step("dispatch", ("escalated",), (3,), "dispatched", street_owner, "the street"),
+    Step("check_in", ("dispatched",), (3,), "checked_in", department_owner, "the department it was dispatched to"),
+    Step("close", ("handled",), (1, 2), "closed", community_owner, "the community"),
+    Step("close", ("handled",), (3,), "closed", street_owner, "the street"),
+    Step("reject", ("handled",), (1, 2), "accepted", community_owner, "the community"),
+    Step("reject", ("handled",), (3,), "checked_in", street_owner, "the street"),
+    Step("rate", ("closed",), (1, 2, 3), "closed", reporter_or_area_staff, "the reporter or the area's staff"),
+    Step("reopen", ("closed",), (1, 2, 3), "reported", community_owner, "the community"),
+)
+ACTIONS = tuple(dict.fromkeys(step.action for step in STEPS))
+
+
+@dataclass(frozen=True)
+class Move:
+    """The outcome of an allowed action: the new state and level."""
+
+    action: str
+    to_state: str
+    to_level: int
+
+
+def plan_move(user: Actor, case: Case, action: str) -> Move:
+    """The move action makes, or NotAllowedNow / NotYourStep saying why it cannot happen."""
+    if action not in ACTIONS:
+        raise NotAllowedNow(f"unknown action {action!r}; actions: {', '.join(ACTIONS)}")
+    if case.grid_code is None and action != "rate":
+        raise NotAllowedNow("the case is not located in any grid yet: a planner or leader must place it first")
+    steps = [s for s in STEPS if s.action == action and case.status in s.from_states and case.level in s.levels]
+    if not steps:
+        raise NotAllowedNow(_why_not(case, action))
+    if action == "rate" and case.rating is not None:
+        raise NotAllowedNow("the case has already been rated")
+    if user.role == "admin":
+        step = steps[0]
+    else:
+        step = next((s for s in steps if s.owner(user, case)), None)
+        if step is None:
+            owners = " or ".join(s.owner_text for s in steps)
+            raise NotYourStep(f"'{action}' at level {case.level} ({LEVEL_NAMES[case.level]}) belongs to {owners}")
+    if action == "reopen":
+        return Move(action, step.to_state, 1)
+    return Move(action, step.to_state, min(case.level + step.level_change, 3))
+
+
+def allowed_actions(user: Actor, case: Case) -> list[str]:
+    """The actions user may take on case now, in workflow order."""
+    allowed = []
+    for action in ACTIONS:
+        try:
+            plan_move(user, case, action)
+        except (NotAllowedNow, NotYourStep):
+            continue
+        allowed.append(action)
+    return allowed
+
+
+def _why_not(case: Case, action: str) -> str:
+    """Why action is impossible in the case's state and level."""
+    where = f"the case is {case.status} at level {case.level} ({LEVEL_NAMES[case.level]})"
+    possible = [s for s in STEPS if s.action == action]
+    expected = sorted({f"{st} at level {lv}" for s in possible for st in s.from_states for lv in s.levels})
+    hint = {
+        "close": "; it must be handled first",
+        "handle": "; it must be accepted (or, at level 3, checked in by the department) first",
+        "check_in": "; the street must dispatch it to a department first",
+        "dispatch": "; only a case escalated to the street is dispatched",
+        "escalate": "; level 3 is the top, and a handled or closed case is not escalated",
+        "rate": "; only a closed case is rated",
+        "reopen": "; only a closed case is reopened",
+    }.get(action, "")
+    return f"cannot {action}: {where}; '{action}' needs {', '.join(expected)}{hint}"
