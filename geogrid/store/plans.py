@@ -289,3 +289,27 @@ def compare(session: Session, plan_a: int, plan_b: int) -> PlanComparison:
         households_moved=int(changes["households"].sum()),
         population_moved=int(changes["population"].sum()),
     )
+
+
+def published_grids(session: Session, area: str | None = None) -> gpd.GeoDataFrame:
+    """Every published grid (inside area, an area code, when given) with grid_code, community_code,
+    street_code, district_code, households, population, EPSG:4326, in grid code order."""
+    from geogrid.db.models import Community, Street
+    from geogrid.store.spatial import Scope
+
+    query = (
+        select(Grid.code, PlanVersion.community_code, Community.street_code, Street.district_code,
+               Grid.households, Grid.population, Grid.geom)
+        .join(PlanVersion, PlanVersion.id == Grid.plan_version_id)
+        .join(Community, Community.code == PlanVersion.community_code)
+        .join(Street, Street.code == Community.street_code)
+        .where(PlanVersion.status == "published")
+        .order_by(Grid.code)
+    )
+    if area:
+        query = query.where(Scope(area=area).communities(PlanVersion.community_code) | (Grid.code == area)
+                            | (Community.street_code == area) | (Street.district_code == area))
+    rows = session.execute(query).all()
+    columns = ["grid_code", "community_code", "street_code", "district_code", "households", "population"]
+    frame = pd.DataFrame([tuple(r)[:-1] for r in rows], columns=columns)
+    return gpd.GeoDataFrame(frame, geometry=[to_shape(r.geom) for r in rows], crs=SRID)
