@@ -1,0 +1,103 @@
+"""Cameras: import camera points, list them for a map, coverage per grid, the cameras nearest an incident."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
+
+from api.deps import CurrentUser, Planner, Reader, SessionDep, SettingsDep, check_area
+from api.errors import PayloadTooLargeError
+from api.routers.incidents import _bbox, _visible
+from api.scopes import scope_of
+from geogrid import cameras as camera_geometry
+from geogrid.errors import InputError
+from geogrid.store import cameras as store
+from geogrid.store.spatial import Scope
+
+router = APIRouter(prefix="/api/v1", tags=["Cameras"])
+SUFFIXES = (".csv", ".geojson", ".json", ".gpkg", ".zip")
+
+
+@router.post("/cameras", status_code=status.HTTP_201_CREATED, summary="Import camera points")
+def import_cameras(
+    user: Planner,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="CSV with lon/lat, GeoJSON, GeoPackage or zipped Shapefile")],
+    input_crs: Annotated[str | None, Form(description="e.g. gcj02, bd09, EPSG:4490")] = None,
+) -> dict[str, Any]:
+    """Cameras with camera_id and optional name, heading (degrees from north), fov (degrees) and range_m.
+    Each is placed in its published grid; an id already stored is replaced. One bad row rejects the file."""
+    limit = settings.max_upload_mb * 1024 * 1024
+    name = Path(file.filename or "cameras.csv").name
+    if Path(name).suffix.lower() not in SUFFIXES:
+        raise InputError(f"{name}: cameras come as {', '.join(SUFFIXES)}")
+    with tempfile.TemporaryDirectory(prefix="geogrid-cameras-") as folder:
+        path = Path(folder) / name
+        data = file.file.read(limit + 1)
+        if len(data) > limit:
+            raise PayloadTooLargeError(f"the file is larger than {settings.max_upload_mb} MB")
+        path.write_bytes(data)
+        cameras = camera_geometry.read_cameras(path, input_crs)
+    if user.role != "admin":
+        outside = _outside_scope(session, cameras, user.scope)
+        if outside:
+            raise InputError(f"cameras outside your scope ({user.scope}): {', '.join(outside[:20])}")
+    return store.import_cameras(session, cameras, user.username)
+
+
+def _outside_scope(session: Any, cameras: Any, scope: str) -> list[str]:
+    """Ids of cameras that fall in no published grid inside scope."""
+    from geogrid.store.plans import published_grids
+
+    placed = camera_geometry.place_cameras(cameras, published_grids(session, scope))
+    return placed.loc[placed["grid_code"].isna(), "camera_id"].astype(str).tolist()
+
+
+@router.get("/cameras", summary="Cameras you may see, as GeoJSON")
+def list_cameras(session: SessionDep, user: CurrentUser, bbox: str | None = None) -> dict[str, Any]:
+    """Admins, planners and leaders see their area's cameras; a grid worker those in their grid; `bbox`
+    (minlon,minlat,maxlon,maxlat) narrows it."""
+    scope: Scope = scope_of(user)
+    condition = store.visible_cameras(scope)
+    frame = store.cameras_frame(session, condition)
+    if bbox:
+        minx, miny, maxx, maxy = _bbox(bbox)
+        frame = frame.cx[minx:maxx, miny:maxy]
+    return store.cameras_geojson(frame)
+
+
+@router.get("/areas/{area}/camera-coverage", summary="Cameras and covered share per grid")
+def camera_coverage(
+    area: str,
+    user: Reader,
+    session: SessionDep,
+    default_radius_m: float = Query(store.DEFAULT_RADIUS_M, gt=0, le=1000,
+                                    description="What a camera without heading is taken to see"),
+) -> dict[str, Any]:
+    """For every published grid in the area (a community, street or district code): the cameras in it and
+    the share of its area that the union of all camera views covers (cameras outside it may see in)."""
+    check_area(user, area, "area")
+    table = store.coverage(session, area, default_radius_m)
+    rows = store._plain(table)
+    return {"area": area, "default_radius_m": default_radius_m, "grids": rows}
+
+
+@router.get("/incidents/{incident_id}/cameras", summary="Cameras nearest an incident")
+def incident_cameras(
+    incident_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    radius_m: float = Query(200.0, gt=0, le=2000),
+    limit: int = Query(10, ge=1, le=100),
+) -> dict[str, Any]:
+    """Cameras within radius_m of the case, nearest first, and whether each one's view covers it, so that
+    video can be pulled."""
+    incident = _visible(session, incident_id, user)
+    if incident.lon is None:
+        raise InputError(f"incident {incident_id} has no point yet: place it first")
+    found = store.cameras_near(session, incident.lon, incident.lat, radius_m, limit)
+    return {"incident_id": incident_id, "radius_m": radius_m, "cameras": found}
