@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from api import auth
 from api.background import JobRunner
 from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
-from api.routers import editing, grids, hierarchy, imports, incidents, jobs, ogc, plans, tiles
+from api.routers import cameras, editing, grids, hierarchy, imports, incidents, jobs, ogc, plans, tiles
 from geogrid import __version__
 from geogrid.db.engine import make_engine
 from geogrid.db.session import make_sessionmaker
@@ -30,9 +30,10 @@ TAGS = [
     {"name": "Partition jobs", "description": "Automatic partition of a community in the background."},
     {"name": "Plans", "description": "Plan versions: list, view, compare, publish, export."},
     {"name": "Imports", "description": "Upload source layers, all or nothing."},
+    {"name": "Cameras", "description": "Camera points, their coverage per grid, the cameras nearest a case."},
     {"name": "Incidents", "description": "Reports placed in grids, escalated and closed (吹哨报到), with their trace."},
 ]
-ROUTERS = (auth, hierarchy, grids, jobs, plans, imports, editing, ogc, tiles, incidents)
+ROUTERS = (auth, hierarchy, grids, jobs, plans, imports, editing, ogc, tiles, incidents, cameras)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -266,9 +266,9 @@ def to_wgs84(
     else InputError.
     """
     source = _declared_crs(gdf, parse_crs(input_crs), name)
-    if source == GCJ02:
+    if isinstance(source, str) and source == GCJ02:  # a CRS compared with a str would be parsed (slow)
         out = _shift_geometries(gdf, gcj02_to_wgs84)
-    elif source == BD09:
+    elif isinstance(source, str) and source == BD09:
         out = _shift_geometries(gdf, bd09_to_wgs84)
     elif gdf.crs is None:
         out = gdf.set_crs(source).to_crs(WGS84)
@@ -368,9 +368,9 @@ def points_to_wgs84(x: ArrayLike, y: ArrayLike, crs: str | int | CRS | None = No
     y = np.atleast_1d(np.asarray(y, dtype=float))
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise InputError("coordinates must be finite numbers")
-    if source == GCJ02:
+    if isinstance(source, str) and source == GCJ02:  # a CRS compared with a str would be parsed (slow)
         lon, lat = gcj02_to_wgs84(x, y)
-    elif source == BD09:
+    elif isinstance(source, str) and source == BD09:
         lon, lat = bd09_to_wgs84(x, y)
     elif CRS.from_user_input(source).is_geographic:  # WGS-84, CGCS2000 (EPSG:4490): equal within a metre
         lon, lat = x, y
