@@ -10,14 +10,18 @@ import geopandas as gpd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import District
+from geogrid.db.models import District, utcnow
 from geogrid.rules import Rules
+from geogrid.store.cameras import import_cameras
 from geogrid.store.imports import KINDS, import_layer
+from geogrid.store.incidents import insert_sample_history
 from geogrid.store.plans import publish, save_partition
 from geogrid.store.users import add_user
+from geogrid.taxonomy import load_taxonomy
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 SAMPLE_FILES = {kind: kind for kind in KINDS} | {"districts": "district"}  # store kind -> sample layer name
+SAMPLE_EXTRAS = ("cameras", "incidents")  # loaded when present: camera points, a year of cases
 ACTOR = "demo"
 
 
@@ -35,12 +39,13 @@ class DemoUser:
 
 def sample_layers(folder: Path = SAMPLE_DIR) -> dict[str, gpd.GeoDataFrame]:
     """The sample district's layers, keyed by store kind: data/sample if present, else generated."""
-    if all((folder / f"{name}.geojson").exists() for name in SAMPLE_FILES.values()):
-        return {kind: gpd.read_file(folder / f"{name}.geojson") for kind, name in SAMPLE_FILES.items()}
+    names = SAMPLE_FILES | {extra: extra for extra in SAMPLE_EXTRAS}
+    if all((folder / f"{name}.geojson").exists() for name in names.values()):
+        return {kind: gpd.read_file(folder / f"{name}.geojson") for kind, name in names.items()}
     from geogrid.sample import build
 
     layers = build()
-    return {kind: layers[name] for kind, name in SAMPLE_FILES.items()}
+    return {kind: layers[name] for kind, name in names.items()}
 
 
 def is_empty(session: Session) -> bool:
@@ -73,6 +78,12 @@ def load(
         plan = save_partition(session, str(code), result, rules, ACTOR, note="demo: partitioned at first start")
         publish(session, plan.id, ACTOR)
     say(f"partitioned and published {len(result.grids)} grids")
+    if "cameras" in layers:
+        import_cameras(session, layers["cameras"], ACTOR)
+        say(f"placed {len(layers['cameras'])} cameras")
+    if "incidents" in layers:
+        stored = insert_sample_history(session, layers["incidents"], load_taxonomy(), utcnow())
+        say(f"stored {stored} sample cases with a year of history")
     users = demo_users(layers, sorted(result.grids["grid_code"]))
     for user in users:
         add_user(session, user.username, user.password, user.role, user.scope, user.display_name,

@@ -451,3 +451,57 @@ def building_addresses(session: Session) -> Any:
 def select_visible(incident_id: int, user: workflow.Actor) -> Select:
     """The incident's id if user may see it (no row otherwise)."""
     return select(Incident.id).where(Incident.id == incident_id, visible_to(user))
+
+
+# --- sample history -------------------------------------------------------------------------------------------
+
+
+def insert_sample_history(session: Session, incidents: Any, taxonomy: Taxonomy, now: datetime, seed: int = 0) -> int:
+    """Store the sample incidents (a WGS-84 point GeoDataFrame with incident_id, category, channel,
+    description, address, reported_at) with simulated workflow histories; answers how many were stored."""
+    import numpy as np
+    from sqlalchemy import insert
+
+    from geogrid.sample_history import simulate
+    from geogrid.store.plans import published_grids
+
+    grids = published_grids(session)
+    points = np.asarray(incidents.geometry.values)
+    hit_point, hit_grid = shapely.STRtree(np.asarray(grids.geometry.values)).query(points, predicate="intersects")
+    first = np.full(len(points), len(grids))
+    np.minimum.at(first, hit_point, hit_grid)  # grids are in code order: the smallest code wins on a shared edge
+    first[first == len(grids)] = -1
+    cases, events = simulate(incidents, taxonomy, now, seed)
+    rows = []
+    for i, (record, point, case) in enumerate(zip(incidents.to_dict("records"), points, cases, strict=True)):
+        grid = grids.iloc[first[i]] if first[i] >= 0 else None
+        rows.append(case | {
+            "external_id": f"sample-{record['incident_id']}",
+            "token": str(uuid.UUID(int=int(np.random.default_rng([seed, i]).integers(0, 2**63)))),
+            "category": record["category"],
+            "description": record.get("description") or "",
+            "channel": record["channel"],
+            "media_urls": [],
+            "attributes": {},
+            "address": record.get("address"),
+            "input_crs": "wgs84",
+            "input_x": point.x,
+            "input_y": point.y,
+            "lon": point.x,
+            "lat": point.y,
+            "located_by": "point",
+            "location_confidence": 1.0,
+            "suggestions": [],
+            "grid_code": None if grid is None else grid["grid_code"],
+            "community_code": None if grid is None else grid["community_code"],
+            "street_code": None if grid is None else grid["street_code"],
+            "district_code": None if grid is None else grid["district_code"],
+            "reported_by": "sample-reporter",
+            "reopen_count": 0,
+            "geom": from_shape(point, srid=SRID),
+        })
+    ids = session.scalars(insert(Incident).returning(Incident.id, sort_by_parameter_order=True), rows).all()
+    for event in events:
+        event["incident_id"] = ids[event.pop("position")]
+    session.execute(insert(IncidentEvent), events)
+    return len(ids)
