@@ -158,6 +158,9 @@ def _mount_store_commands() -> None:
     user_app.command("add")(user_add_command)
     app.add_typer(user_app, name="user")
     app.command("serve")(serve)
+    from maps.cli import map_command  # the map builders live in maps/, imported only by this command
+
+    app.command("map")(map_command)
 
 
 _mount_store_commands()

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Set up geogrid on a fresh Debian 12 / Ubuntu machine: system packages, a virtual environment,
-# and the project with its test extras. Safe to run again.
+# the project with its test extras, and the maps' browser libraries (maps/static/vendor). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(python3-venv postgresql-15-postgis-3 libsqlite3-mod-spatialite)
+# chromium: the page tests (tests/maps) drive /usr/bin/chromium; fonts-wqy-microhei: Chinese text in it.
+SYSTEM_PACKAGES=(python3-venv postgresql-15-postgis-3 libsqlite3-mod-spatialite chromium fonts-wqy-microhei)
+command -v npm >/dev/null || SYSTEM_PACKAGES+=(nodejs npm)
 
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
@@ -22,4 +24,9 @@ PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# The maps' JavaScript and CSS come from the npm registry (exact versions in maps/package-lock.json) and
+# are served by geogrid itself: intranets have no internet, so no page may load anything from a CDN.
+npm ci --prefix maps --no-audit --no-fund --loglevel=error
+.venv/bin/python -m maps.vendor
+
 echo "geogrid is set up: run the tests with  .venv/bin/pytest"

@@ -1,0 +1,1 @@
+"""Tests of the map builders and their offline assets."""
