@@ -58,11 +58,21 @@ def write_standalone_map(grids_path: str | Path, out_path: str | Path, incidents
     out = Path(out_path)
     if out.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"--out must be an HTML file ending in .html, not {out.name}")
-    grids = read_layer(grids_path, name="grids")
+    grids = read_layer(grids_path, name="grids", layer=_grids_layer(Path(grids_path)))
     incidents = read_layer(incidents_path, name="incidents") if incidents_path else None
     cameras = read_layer(cameras_path, name="cameras") if cameras_path else None
     _write_atomically(out, build_standalone_map(grids, incidents, cameras, lang=lang))
     return out
+
+
+def _grids_layer(path: Path) -> str | None:
+    """The `grids` layer of a GeoPackage that has one (as `geogrid partition` writes), else None (the only layer)."""
+    if path.suffix.lower() != ".gpkg" or not path.exists():
+        return None
+    import pyogrio
+
+    names = {str(row[0]) for row in pyogrio.list_layers(path)}
+    return "grids" if "grids" in names and len(names) > 1 else None
 
 
 def heat_points(points: gpd.GeoDataFrame, cap: int = MAX_HEAT_POINTS) -> list[list[float]]:
@@ -218,6 +228,9 @@ def _write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; a map is for sharing
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

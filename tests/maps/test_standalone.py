@@ -131,3 +131,14 @@ def test_map_command(tmp_path, grids):
     assert bad.exit_code == 2 and "unknown language" in bad.output
     missing = CliRunner().invoke(app, ["--grids", str(tmp_path / "none.geojson"), "--out", str(out)])
     assert missing.exit_code == 2
+
+
+def test_map_of_a_partition_geopackage_reads_its_grids_layer(tmp_path, grids):
+    from geogrid.io import write_gpkg
+    from maps.standalone import write_standalone_map
+
+    plan = tmp_path / "plan.gpkg"
+    write_gpkg({"grids": grids, "assignments": grids.drop(columns="geometry").head(3)}, plan)
+    out = write_standalone_map(plan, tmp_path / "plan.html")
+    assert out.stat().st_mode & 0o044  # readable by others, as any file the user writes
+    assert out.read_text(encoding="utf-8").count("grid_code") > 0
