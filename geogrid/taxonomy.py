@@ -6,6 +6,7 @@ import tomllib
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -13,6 +14,7 @@ from geogrid.errors import InputError
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "taxonomy.toml"
 LEVELS = (1, 2, 3)  # grid, community, street (with its district department)
+LIST_DATATYPES = ("singlevaluelist", "multivaluelist")
 
 
 class Label(BaseModel):
@@ -26,11 +28,37 @@ class Label(BaseModel):
         return self.en if lang == "en" else self.zh
 
 
+class AttributeValue(BaseModel):
+    """One choice of a list attribute: its key and its name."""
+
+    key: str | int
+    name: str
+
+
+class Attribute(BaseModel):
+    """An extra question a report of the category answers (an Open311 service attribute)."""
+
+    code: str = Field(min_length=1)
+    description: str
+    datatype: Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"] = "string"
+    required: bool = False
+    variable: bool = True  # false: shown to the reporter only, never answered
+    datatype_description: str | None = None
+    values: list[AttributeValue] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _lists_have_values(self) -> Attribute:
+        if self.datatype in LIST_DATATYPES and not self.values:
+            raise ValueError(f"attribute {self.code!r} is a {self.datatype} without values")
+        return self
+
+
 class Category(Label):
-    """An incident category: its department and its deadline (hours) at levels 1, 2 and 3."""
+    """An incident category: its department, its deadline (hours) at levels 1, 2 and 3, its extra questions."""
 
     department: str
     deadline_hours: list[float] = Field(min_length=3, max_length=3)
+    attributes: list[Attribute] = Field(default_factory=list)  # in the order they are asked
 
     def deadline(self, level: int, start: datetime) -> datetime:
         """When a case of this category that reached level at start becomes overdue."""
