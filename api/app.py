@@ -6,15 +6,30 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api import auth
 from api.background import JobRunner
 from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
-from api.routers import cameras, editing, grids, hierarchy, imports, incidents, jobs, ogc, plans, tiles
+from api.routers import (
+    cameras,
+    editing,
+    grids,
+    hierarchy,
+    imports,
+    incidents,
+    jobs,
+    ogc,
+    open311,
+    pages,
+    plans,
+    tiles,
+)
 from geogrid import __version__
 from geogrid.db.engine import make_engine
 from geogrid.db.session import make_sessionmaker
 from geogrid.settings import Settings, get_settings
+from maps.assets import static_dir
 
 POOL = {"pool_size": 20, "max_overflow": 20, "pool_pre_ping": True}  # about one connection per request thread
 JOB_WORKERS = 2
@@ -32,8 +47,10 @@ TAGS = [
     {"name": "Imports", "description": "Upload source layers, all or nothing."},
     {"name": "Cameras", "description": "Camera points, their coverage per grid, the cameras nearest a case."},
     {"name": "Incidents", "description": "Reports placed in grids, escalated and closed (吹哨报到), with their trace."},
+    {"name": "Open311", "description": "Open311 GeoReport v2 at /open311/v2 for 311 apps: services (categories) and "
+     "service requests (incidents) in XML or JSON; discovery at /open311/discovery.{xml,json}."},
 ]
-ROUTERS = (auth, hierarchy, grids, jobs, plans, imports, editing, ogc, tiles, incidents, cameras)
+ROUTERS = (auth, hierarchy, grids, jobs, plans, imports, editing, ogc, tiles, incidents, cameras, open311, pages)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,4 +73,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
     for module in ROUTERS:
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=static_dir()), name="static")  # the maps' scripts, styles, fonts
     return app

@@ -58,3 +58,90 @@ def artifacts_dir() -> Path:
     """tests/artifacts (git-ignored): screenshots and other files a person may look at after a run."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+# --- the running service -------------------------------------------------------------------------------------
+
+
+@dataclass
+class LiveService:
+    """geogrid served by uvicorn on 127.0.0.1 over a seeded store (the sample district with cases and cameras)."""
+
+    base_url: str
+    settings: object
+    users: dict[str, tuple[str, str]]
+    store_url: str
+
+    def token(self, username: str) -> str:
+        """A bearer token for a seeded user."""
+        from api.tokens import create_token
+
+        return create_token(self.settings, username)  # type: ignore[arg-type]
+
+    def open(self, browser: Browser, username: str | None, path: str, *, viewport: dict | None = None) -> PageLog:
+        """A new page signed in as username (None: signed out) that has opened path; requests and errors logged."""
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800}, locale="zh-CN")
+        if username:
+            token = self.token(username)
+            context.add_cookies([{"name": "geogrid_token", "value": token, "url": self.base_url}])
+            context.add_init_script(f"window.localStorage.setItem('geogrid_token', '{token}');")
+        page = context.new_page()
+        log = PageLog(page)
+        page.on("request", lambda request: log.requests.append(request.url))
+        page.on("console", lambda msg: log.console_errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: log.page_errors.append(str(exc)))
+        page.goto(self.base_url + path)
+        return log
+
+    def remote(self, log: PageLog) -> list[str]:
+        """Requests of the page to any host but this service."""
+        return [u for u in log.remote_requests() if not u.startswith(self.base_url)]
+
+
+@pytest.fixture(scope="session")
+def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
+    """The app with every router, over a SpatiaLite copy of a seeded sample district, served on a free port."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from api import demo
+    from api.app import create_app
+    from geogrid.sample import build
+    from tests.api.conftest import PASSWORD, extra_users, make_settings, migrate_or_fail
+    from geogrid.db.engine import make_engine
+    from geogrid.db.session import session_scope
+    from geogrid.store.users import add_user
+
+    folder = tmp_path_factory.mktemp("live")
+    url = f"sqlite:///{folder / 'store.sqlite'}"
+    layers = build(households=8000, seed=0, incidents=1500, cameras=40)
+    kinds = {kind: layers[name] for kind, name in (demo.SAMPLE_FILES | {e: e for e in demo.SAMPLE_EXTRAS}).items()}
+    migrate_or_fail(url)
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        users = {u.username: (u.role, u.scope) for u in demo.load(session, kinds)}
+        streets = sorted(kinds["streets"]["street_code"].astype(str))
+        first = min(c for c, s in zip(kinds["communities"]["community_code"], kinds["communities"]["street_code"])
+                    if s == streets[0])
+        for username, role, scope in extra_users(streets, first):
+            add_user(session, username, PASSWORD, role, scope)
+            users[username] = (role, scope)
+    engine.dispose()
+    settings = make_settings(url, folder).model_copy(update={"max_upload_mb": 20})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the service did not start")
+        time.sleep(0.05)
+    yield LiveService(f"http://127.0.0.1:{port}", settings, users, url)
+    server.should_exit = True
+    thread.join(timeout=10)

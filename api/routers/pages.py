@@ -1,0 +1,117 @@
+"""The map pages in the browser: sign-in, and one page per kind of user, behind the same accounts and roles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Cookie, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from geoalchemy2.shape import to_shape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.deps import Principal, SessionDep, SettingsDep
+from api.tokens import InvalidToken, username_of
+from geogrid.db.models import Community, District, Grid, PlanVersion, Street
+from geogrid.store.users import get_user
+from maps.pages import PageContext, login_html, page_html
+
+router = APIRouter(include_in_schema=False)
+PAGE_ROLES = {  # page -> roles that open it
+    "planner": ("admin", "planner"),
+    "worker": ("grid_worker",),
+    "leader": ("admin", "leader"),
+}
+HOME = {"admin": "planner", "planner": "planner", "grid_worker": "worker", "leader": "leader"}
+Lang = Annotated[str, Query(pattern="^(zh|en)$")]
+
+
+@router.get("/")
+def root() -> RedirectResponse:
+    """The service's front door is the map."""
+    return RedirectResponse("/maps/", status_code=303)
+
+
+@router.get("/maps/login", response_class=HTMLResponse)
+def login(lang: Lang = "zh", next: str = "/maps/") -> HTMLResponse:
+    """The sign-in page."""
+    return HTMLResponse(login_html(lang, next if next.startswith("/maps/") else "/maps/"))
+
+
+@router.get("/maps/")
+def home(request: Request, session: SessionDep, settings: SettingsDep, lang: Lang = "zh",
+         geogrid_token: Annotated[str | None, Cookie()] = None) -> Response:
+    """The page for the signed-in user's role (department staff work from the case list of the API)."""
+    user = _page_user(session, settings, geogrid_token)
+    if user is None:
+        return _to_login(request, lang)
+    page = HOME.get(user.role)
+    if page is None:
+        return HTMLResponse(f"<p>{user.role}: no map page for this role</p>", status_code=403)
+    return RedirectResponse(f"/maps/{page}?lang={lang}", status_code=303)
+
+
+@router.get("/maps/{page}", response_class=HTMLResponse)
+def map_page(
+    page: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: Lang = "zh",
+    basemap: str | None = None,
+    geogrid_token: Annotated[str | None, Cookie()] = None,
+) -> Response:
+    """A map page, for the roles that may open it."""
+    if page not in PAGE_ROLES:
+        return HTMLResponse("<p>no such page</p>", status_code=404)
+    user = _page_user(session, settings, geogrid_token)
+    if user is None:
+        return _to_login(request, lang)
+    if user.role not in PAGE_ROLES[page]:
+        return HTMLResponse(f"<p>the {user.role} role does not open the {page} page</p>", status_code=403)
+    basemaps = settings.basemaps()
+    chosen = basemap if basemap in basemaps else (settings.basemap if settings.basemap in basemaps else "none")
+    lat, lon, zoom = _view_of(session, user)
+    context = PageContext(user.username, user.role, user.scope, lang, chosen, basemaps, (lat, lon), zoom)
+    return HTMLResponse(page_html(page, context), headers={"Cache-Control": "no-store"})
+
+
+def _page_user(session: Session, settings: SettingsDep, token: str | None) -> Principal | None:
+    """The active user the page cookie's token names, or None."""
+    if not token:
+        return None
+    try:
+        username = username_of(settings, token)
+    except InvalidToken:
+        return None
+    user = get_user(session, username)
+    if user is None or not user.active:
+        return None
+    return Principal(user.username, user.role, user.scope, user.department)
+
+
+def _to_login(request: Request, lang: str) -> RedirectResponse:
+    """To the sign-in page, coming back here after."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/maps/login?lang={lang}&next={quote(target)}", status_code=303)
+
+
+def _view_of(session: Session, user: Principal) -> tuple[float, float, int]:
+    """Where the user's map opens: the centre of their grid or area, and a zoom that fits it."""
+    geom = None
+    if user.role == "grid_worker":
+        geom = session.scalar(select(Grid.geom).join(PlanVersion).where(
+            PlanVersion.status == "published", Grid.code == user.scope))
+    for model, zoom in ((Community, 15), (Street, 14), (District, 13)):
+        if geom is None:
+            geom = session.scalar(select(model.geom).where(model.code == user.scope))
+            level_zoom = zoom
+    if geom is None:
+        geom = session.scalar(select(District.geom).limit(1))
+        level_zoom = 13
+    if geom is None:
+        return 25.83, 114.93, 13
+    shape = to_shape(geom)
+    centre = shape.centroid
+    return centre.y, centre.x, 17 if user.role == "grid_worker" else level_zoom

@@ -1,0 +1,103 @@
+"""The service's map pages (planner, grid worker, leader, sign-in): folium maps with our own scripts and styles."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import folium
+from branca.element import Element
+
+from maps.assets import ICON_AND_BOOTSTRAP_ASSETS, asset, localize
+from maps.i18n import check_lang
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+PLUGINS = {  # page -> vendored Leaflet plugins its script uses (beyond Leaflet itself)
+    "planner": ("geoman_css", "geoman_js", "vectorgrid_js"),
+    "worker": (),
+    "leader": ("leaflet_heat", "vectorgrid_js"),
+}
+TITLES = {
+    "planner": {"zh": "网格规划", "en": "Grid planning"},
+    "worker": {"zh": "我的网格", "en": "My grid"},
+    "leader": {"zh": "领导驾驶舱", "en": "Leader dashboard"},
+    "login": {"zh": "登录 geogrid", "en": "Sign in to geogrid"},
+}
+PREFIX = "/static"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a page needs to know: who is signed in, the language, the base map and where to look first."""
+
+    username: str
+    role: str
+    scope: str
+    lang: str = "zh"
+    basemap: str = "none"
+    basemaps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    center: tuple[float, float] = (25.83, 114.93)  # lat, lon
+    zoom: int = 14
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def page_html(kind: str, context: PageContext) -> str:
+    """The HTML of one map page: a folium map (no tiles unless a base map is chosen), its side panel from
+    templates/<kind>.html, geogrid.js and <kind>.js; every file served by us."""
+    lang = check_lang(context.lang)
+    m = folium.Map(location=list(context.center), zoom_start=context.zoom, tiles=None, control_scale=True,
+                   prefer_canvas=True)
+    figure = m.get_root()
+    figure.title = TITLES[kind][lang]
+    config = {
+        "page": kind,
+        "lang": lang,
+        "mapName": m.get_name(),
+        "user": {"username": context.username, "role": context.role, "scope": context.scope},
+        "basemap": context.basemap,
+        "basemaps": context.basemaps,
+    } | context.extra
+    localize(m, prefix=f"{PREFIX}/vendor", omit=ICON_AND_BOOTSTRAP_ASSETS)
+    vendor = f"{PREFIX}/vendor"
+    head = [f'<link rel="stylesheet" href="{vendor}/{asset(key).path}"/>' if asset(key).kind == "css"
+            else f'<script src="{vendor}/{asset(key).path}"></script>' for key in PLUGINS[kind]]
+    head += [
+        f'<link rel="stylesheet" href="{PREFIX}/css/geogrid.css"/>',
+        '<meta name="viewport" content="width=device-width, initial-scale=1"/>',
+        f"<script>window.GEOGRID_CONFIG = {_script_json(config)};</script>",
+        f'<script defer src="{PREFIX}/js/geogrid.js"></script>',
+        f'<script defer src="{PREFIX}/js/{kind}.js"></script>',
+    ]
+    for i, line in enumerate(head):
+        figure.header.add_child(Element(line), name=f"geogrid_{i}")
+    panel = (TEMPLATES / f"{kind}.html").read_text(encoding="utf-8")
+    figure.html.add_child(Element(panel + _toast()), name="geogrid_panel")
+    page = figure.render()
+    return page.replace("<html>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', 1)
+
+
+def login_html(lang: str = "zh", next_path: str = "/maps/") -> str:
+    """The sign-in page (no map): a form that gets a token from the API and keeps it for the map pages."""
+    lang = check_lang(lang)
+    body = (TEMPLATES / "login.html").read_text(encoding="utf-8")
+    config = {"page": "login", "lang": lang, "next": next_path}
+    return (
+        f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8"/>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"/><title>{html.escape(TITLES["login"][lang])}</title>'
+        f'<link rel="stylesheet" href="{PREFIX}/css/geogrid.css"/>'
+        f"<script>window.GEOGRID_CONFIG = {_script_json(config)};</script>"
+        f'<script defer src="{PREFIX}/js/login.js"></script></head><body>{body}</body></html>'
+    )
+
+
+def _toast() -> str:
+    """The message box pages show results and errors in."""
+    return '<div id="geogrid-toast" class="geogrid-toast hidden" role="status"></div>'
+
+
+def _script_json(value: Any) -> str:
+    """JSON safe inside a <script> element."""
+    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")

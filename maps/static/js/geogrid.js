@@ -1,0 +1,160 @@
+/* geogrid: what every map page shares — the API with the signed-in user's token, labels in Chinese or
+   English, the configured base map, and the GCJ-02 shift that lines overlays up with an Amap base map. */
+(function () {
+  "use strict";
+  const config = window.GEOGRID_CONFIG || {};
+  const TOKEN = "geogrid_token";
+
+  function token() {
+    return window.localStorage.getItem(TOKEN);
+  }
+
+  function signOut() {
+    window.localStorage.removeItem(TOKEN);
+    document.cookie = TOKEN + "=; Max-Age=0; Path=/; SameSite=Strict";
+    window.location.href = "/maps/login?lang=" + (config.lang || "zh");
+  }
+
+  /* fetch an API path as the signed-in user; answers parsed JSON or throws an Error carrying the API's detail */
+  async function api(path, options) {
+    const opts = Object.assign({ method: "GET", headers: {} }, options || {});
+    opts.headers = Object.assign({ Authorization: "Bearer " + token() }, opts.headers);
+    if (opts.json !== undefined) {
+      opts.body = JSON.stringify(opts.json);
+      opts.headers["Content-Type"] = "application/json";
+    }
+    const response = await fetch(path, opts);
+    if (response.status === 401) { signOut(); throw new Error("401"); }
+    const text = await response.text();
+    const body = text ? JSON.parse(text) : null;
+    if (!response.ok) {
+      const detail = body && body.detail !== undefined ? body.detail : response.statusText;
+      const error = new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
+      error.status = response.status;
+      error.headers = response.headers;
+      throw error;
+    }
+    return { body: body, headers: response.headers, status: response.status };
+  }
+
+  /* the label `key` of a page's table {zh: {...}, en: {...}} in the page's language */
+  function t(labels, key) {
+    const lang = config.lang === "en" ? "en" : "zh";
+    return (labels[lang] && labels[lang][key]) || (labels.zh && labels.zh[key]) || key;
+  }
+
+  /* --- GCJ-02 (Amap) ----------------------------------------------------------------------------- */
+  const A = 6378245.0, EE = 0.00669342162296594323;
+  function outOfChina(lon, lat) { return lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271; }
+  function dLat(x, y) {
+    let r = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
+    r += (20 * Math.sin(y * Math.PI) + 40 * Math.sin(y / 3 * Math.PI)) * 2 / 3;
+    r += (160 * Math.sin(y / 12 * Math.PI) + 320 * Math.sin(y * Math.PI / 30)) * 2 / 3;
+    return r;
+  }
+  function dLon(x, y) {
+    let r = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
+    r += (20 * Math.sin(x * Math.PI) + 40 * Math.sin(x / 3 * Math.PI)) * 2 / 3;
+    r += (150 * Math.sin(x / 12 * Math.PI) + 300 * Math.sin(x / 30 * Math.PI)) * 2 / 3;
+    return r;
+  }
+  function wgs84ToGcj02(lon, lat) {
+    if (outOfChina(lon, lat)) return [lon, lat];
+    const radLat = lat / 180 * Math.PI;
+    let magic = Math.sin(radLat);
+    magic = 1 - EE * magic * magic;
+    const sqrtMagic = Math.sqrt(magic);
+    const la = (dLat(lon - 105, lat - 35) * 180) / ((A * (1 - EE)) / (magic * sqrtMagic) * Math.PI);
+    const lo = (dLon(lon - 105, lat - 35) * 180) / (A / sqrtMagic * Math.cos(radLat) * Math.PI);
+    return [lon + lo, lat + la];
+  }
+  /* the inverse by fixed-point iteration: within 1e-7 degrees (about 1 cm) */
+  function gcj02ToWgs84(lon, lat) {
+    if (outOfChina(lon, lat)) return [lon, lat];
+    let x = lon, y = lat;
+    for (let i = 0; i < 30; i++) {
+      const f = wgs84ToGcj02(x, y);
+      const ex = f[0] - lon, ey = f[1] - lat;
+      x -= ex; y -= ey;
+      if (Math.abs(ex) < 1e-9 && Math.abs(ey) < 1e-9) break;
+    }
+    return [x, y];
+  }
+
+  const shifted = config.basemap === "amap";
+  /* [lon, lat] (WGS-84) -> Leaflet LatLng on the current base map */
+  function toDisplay(lon, lat) {
+    const p = shifted ? wgs84ToGcj02(lon, lat) : [lon, lat];
+    return L.latLng(p[1], p[0]);
+  }
+  /* a Leaflet LatLng on the current base map -> [lon, lat] in WGS-84 (what the API takes) */
+  function fromDisplay(latlng) {
+    return shifted ? gcj02ToWgs84(latlng.lng, latlng.lat) : [latlng.lng, latlng.lat];
+  }
+  /* L.geoJSON whose coordinates are shifted to the base map */
+  function geoJSON(data, options) {
+    const opts = Object.assign({}, options || {}, {
+      coordsToLatLng: function (c) { return toDisplay(c[0], c[1]); },
+    });
+    return L.geoJSON(data, opts);
+  }
+
+  /* --- base maps ------------------------------------------------------------------------------------ */
+  function addBasemap(map) {
+    const choice = (config.basemaps || {})[config.basemap];
+    if (choice && choice.url) {
+      L.tileLayer(choice.url, { attribution: choice.attribution || "", subdomains: choice.subdomains || "abc",
+        maxZoom: 19 }).addTo(map);
+    }
+    const names = Object.keys(config.basemaps || {});
+    if (names.length < 2) return;
+    const control = L.control({ position: "bottomleft" });
+    control.onAdd = function () {
+      const box = L.DomUtil.create("div", "geogrid-basemap leaflet-bar");
+      const select = L.DomUtil.create("select", "", box);
+      select.setAttribute("aria-label", config.lang === "en" ? "Base map" : "底图");
+      names.forEach(function (name) {
+        const option = L.DomUtil.create("option", "", select);
+        option.value = name;
+        option.textContent = config.basemaps[name].label;
+        if (name === config.basemap) option.selected = true;
+      });
+      L.DomEvent.disableClickPropagation(box);
+      select.addEventListener("change", function () {
+        const url = new URL(window.location.href);
+        url.searchParams.set("basemap", select.value);
+        window.location.href = url.toString();
+      });
+      return box;
+    };
+    control.addTo(map);
+  }
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(function ([k, v]) {
+      if (k === "text") node.textContent = v; else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v);
+    });
+    (children || []).forEach(function (c) { node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    return node;
+  }
+
+  function toast(message, kind) {
+    const box = document.getElementById("geogrid-toast");
+    if (!box) return;
+    box.textContent = message;
+    box.className = "geogrid-toast " + (kind || "info");
+    window.clearTimeout(box._timer);
+    box._timer = window.setTimeout(function () { box.className = "geogrid-toast hidden"; }, 5000);
+  }
+
+  function map() {
+    return window[config.mapName];
+  }
+
+  window.geogrid = { config, token, signOut, api, t, toDisplay, fromDisplay, geoJSON, addBasemap, el, toast, map,
+    wgs84ToGcj02, gcj02ToWgs84 };
+})();
