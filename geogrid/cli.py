@@ -105,6 +105,23 @@ def partition_command(
     typer.echo(f"wrote {out}" + (f" and {report}" if report else ""))
 
 
+@app.command("locate")
+def locate_command(
+    points: Path = typer.Option(..., dir_okay=False, help="Points: CSV with lon/lat, GeoJSON, GeoPackage, Shapefile."),
+    out: Path = typer.Option(..., dir_okay=False, help="Output: .csv, .geojson or .gpkg (WGS-84)."),
+    grids: Optional[Path] = typer.Option(None, dir_okay=False, help="Grid polygons with grid_code (e.g. a plan's grids)."),
+    db: bool = typer.Option(False, "--db", help="Use the published grids of the store (GEOGRID_DATABASE_URL)."),
+    input_crs: Optional[str] = typer.Option(None, help="CRS of the points file, e.g. gcj02, bd09, EPSG:4490."),
+    within: float = typer.Option(100.0, help="Suggest grids within this many metres of unplaced points."),
+) -> None:
+    """Place points into second-level grids; suggest the nearest grids for points outside them all."""
+    from geogrid.locate import locate_files, summary_line
+
+    with user_errors():
+        placed = locate_files(points, grids=grids, use_db=db, input_crs=input_crs, within_m=within, out=out)
+    typer.echo(summary_line(placed, within) + f"; wrote {out}")
+
+
 def _write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
