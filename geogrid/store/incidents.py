@@ -462,15 +462,13 @@ def insert_sample_history(session: Session, incidents: Any, taxonomy: Taxonomy, 
     import numpy as np
     from sqlalchemy import insert
 
+    from geogrid.locate import GridIndex
     from geogrid.sample_history import simulate
     from geogrid.store.plans import published_grids
 
     grids = published_grids(session)
     points = np.asarray(incidents.geometry.values)
-    hit_point, hit_grid = shapely.STRtree(np.asarray(grids.geometry.values)).query(points, predicate="intersects")
-    first = np.full(len(points), len(grids))
-    np.minimum.at(first, hit_point, hit_grid)  # grids are in code order: the smallest code wins on a shared edge
-    first[first == len(grids)] = -1
+    first = GridIndex(grids).locate(shapely.get_x(points), shapely.get_y(points))
     cases, events = simulate(incidents, taxonomy, now, seed)
     rows = []
     for i, (record, point, case) in enumerate(zip(incidents.to_dict("records"), points, cases, strict=True)):
