@@ -1,0 +1,137 @@
+"""The escalation workflow and the taxonomy, without a store: who owns each step, why an action is refused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from geogrid import workflow
+from geogrid.errors import InputError
+from geogrid.taxonomy import load_taxonomy, read_taxonomy
+
+GRID, COMMUNITY, STREET = "360702-001-001-01", "360702-001-001", "360702-001"
+
+
+@dataclass
+class Case:
+    status: str = "reported"
+    level: int = 1
+    grid_code: str | None = GRID
+    community_code: str | None = COMMUNITY
+    street_code: str | None = STREET
+    department: str | None = None
+    reported_by: str | None = "citizen"
+    rating: int | None = None
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+    scope: str
+    department: str | None = None
+
+    def covers(self, code: str) -> bool:
+        return code == self.scope or code.startswith(self.scope + "-")
+
+
+WORKER = User("w", "grid_worker", GRID)
+OTHER_WORKER = User("w2", "grid_worker", "360702-001-001-02")
+COMMUNITY_LEADER = User("c", "leader", COMMUNITY)
+STREET_LEADER = User("s", "leader", STREET)
+OTHER_STREET = User("s2", "leader", "360702-002")
+STAFF = User("d", "department_staff", "360702", "urban_management")
+OTHER_STAFF = User("d2", "department_staff", "360702", "justice")
+ADMIN = User("a", "admin", "360702")
+
+
+def run(case: Case, user: User, action: str) -> Case:
+    move = workflow.plan_move(user, case, action)
+    case.status, case.level = move.to_state, move.to_level
+    if action == "dispatch":
+        case.department = "urban_management"
+    return case
+
+
+def test_a_case_climbs_every_level_and_each_step_has_its_owner() -> None:
+    case = Case()
+    for user, action, state, level in [
+        (WORKER, "accept", "accepted", 1),
+        (WORKER, "escalate", "escalated", 2),
+        (COMMUNITY_LEADER, "accept", "accepted", 2),
+        (COMMUNITY_LEADER, "escalate", "escalated", 3),
+        (STREET_LEADER, "dispatch", "dispatched", 3),
+        (STAFF, "check_in", "checked_in", 3),
+        (STAFF, "handle", "handled", 3),
+        (STREET_LEADER, "reject", "checked_in", 3),
+        (STAFF, "handle", "handled", 3),
+        (STREET_LEADER, "close", "closed", 3),
+        (COMMUNITY_LEADER, "reopen", "reported", 1),
+    ]:
+        run(case, user, action)
+        assert (case.status, case.level) == (state, level), action
+
+
+@pytest.mark.parametrize(
+    ("status", "level", "user", "action"),
+    [
+        ("reported", 1, OTHER_WORKER, "accept"),
+        ("reported", 1, COMMUNITY_LEADER, "accept"),  # level 1 belongs to the grid
+        ("escalated", 2, WORKER, "accept"),
+        ("escalated", 2, OTHER_STREET, "accept"),
+        ("escalated", 3, COMMUNITY_LEADER, "dispatch"),  # a community leader does not cover the street
+        ("dispatched", 3, OTHER_STAFF, "check_in"),
+        ("handled", 1, WORKER, "close"),  # the grid does not verify its own work
+    ],
+)
+def test_a_step_is_refused_to_anyone_but_its_owner(status, level, user, action) -> None:
+    with pytest.raises(workflow.NotYourStep):
+        workflow.plan_move(user, Case(status=status, level=level, department="urban_management"), action)
+
+
+@pytest.mark.parametrize(
+    ("status", "level", "action", "words"),
+    [
+        ("reported", 1, "close", "handled first"),
+        ("escalated", 3, "escalate", "level 3 is the top"),
+        ("reported", 1, "check_in", "dispatch it"),
+        ("accepted", 1, "rate", "only a closed case"),
+        ("closed", 1, "accept", "cannot accept"),
+    ],
+)
+def test_an_action_impossible_in_the_state_says_why(status, level, action, words) -> None:
+    with pytest.raises(workflow.NotAllowedNow, match=words):
+        workflow.plan_move(ADMIN, Case(status=status, level=level), action)
+
+
+def test_an_unlocated_case_waits_to_be_placed_and_a_case_is_rated_once() -> None:
+    with pytest.raises(workflow.NotAllowedNow, match="not located"):
+        workflow.plan_move(ADMIN, Case(grid_code=None), "accept")
+    with pytest.raises(workflow.NotAllowedNow, match="already been rated"):
+        workflow.plan_move(WORKER, Case(status="closed", rating=4), "rate")
+    assert workflow.allowed_actions(WORKER, Case()) == ["accept", "escalate"]
+    assert workflow.allowed_actions(OTHER_WORKER, Case()) == []
+
+
+def test_the_taxonomy_gives_deadlines_and_can_be_replaced(tmp_path: Path) -> None:
+    taxonomy = load_taxonomy()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    fire = taxonomy.category("fire_safety")
+    assert (fire.deadline(1, start) - start).total_seconds() == 2 * 3600
+    assert set(taxonomy.channels) == {"grid_patrol", "citizen_app", "hotline_12345", "video_patrol"}
+    with pytest.raises(InputError, match="unknown category"):
+        taxonomy.category("aliens")
+    own = tmp_path / "taxonomy.toml"
+    own.write_text(
+        '[channels]\napp = { zh = "应用", en = "App" }\n[departments]\nwater = { zh = "水务局", en = "Water" }\n'
+        '[categories.flooding]\nzh = "内涝"\nen = "Flooding"\ndepartment = "water"\ndeadline_hours = [1, 2, 4]\n',
+        encoding="utf-8",
+    )
+    assert list(read_taxonomy(own).categories) == ["flooding"]
+    own.write_text('[channels]\n[departments]\n[categories.x]\nzh="x"\nen="x"\ndepartment="nowhere"\n'
+                   'deadline_hours=[1,2,3]\n', encoding="utf-8")
+    with pytest.raises(InputError, match="unknown departments"):
+        read_taxonomy(own)
