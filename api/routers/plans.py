@@ -21,7 +21,7 @@ from api.deps import (
 from api.errors import PreconditionFailedError
 from api.queries import breaks_a_rule, check_community
 from api.schemas import Comparison, PlanDetail, PlanSummary
-from geogrid.db.models import Grid, PlanVersion
+from geogrid.db.models import Assignment, Grid, PlanVersion
 from geogrid.errors import InputError
 from geogrid.store import exports
 from geogrid.store.plans import compare, get_plan, list_versions, publish
@@ -126,3 +126,37 @@ def _detail(session: Session, plan: PlanVersion) -> PlanDetail:
         population=population or 0,
         grids_breaking_rules=broken or 0,
     )
+
+
+# --- a draft to edit, copied from a version (added for the planner page) ---------------------------
+
+
+@router.post("/plans/{plan_id}/drafts", response_model=PlanDetail, status_code=201,
+             summary="Start a draft from a plan version")
+def copy_to_draft(plan_id: int, user: Planner, session: SessionDep, response: Response) -> PlanDetail:
+    """A new draft version of the community holding the same grids and assignments as plan_id
+    (e.g. the published plan), to edit by hand; its parent is plan_id."""
+    from sqlalchemy import insert, literal
+
+    from geogrid.store import audit
+    from geogrid.store.plans import summary
+
+    source = get_plan(session, plan_id)
+    check_area(user, source.community_code)
+    number = (session.scalar(select(func.max(PlanVersion.number))
+                             .where(PlanVersion.community_code == source.community_code)) or 0) + 1
+    plan = PlanVersion(community_code=source.community_code, number=number, status="draft",
+                       rules=dict(source.rules or {}), created_by=user.username, parent_id=source.id,
+                       note=f"copy of version {source.number}")
+    session.add(plan)
+    session.flush()
+    for model, names in ((Grid, ("code", "households", "population", "building_count", "compactness",
+                                 "within_limits", "flags", "geom")),
+                         (Assignment, ("building_id", "grid_code", "units", "households", "population"))):
+        columns = [model.__table__.c[name] for name in names]
+        rows = select(literal(plan.id), *columns).where(model.__table__.c.plan_version_id == source.id)
+        session.execute(insert(model).from_select(["plan_version_id", *names], rows))
+    audit.record(session, user.username, "create", "plan_version", plan.id, after=summary(plan))
+    session.flush()
+    response.headers["ETag"] = plan_etag(plan)
+    return _detail(session, plan)

@@ -1,15 +1,728 @@
-/* A map page: the bar with who is signed in, the language switch and sign-out. */
+/* The planner page: pick a street and a community, see its grids and buildings, run the auto-partition,
+   edit a draft by hand (move a building, redraw, merge, split) with the new counts and broken rules at once,
+   undo, compare with the published plan, publish and export. Plain Leaflet + Geoman; every request to us. */
 (function () {
   "use strict";
   const g = window.geogrid;
-  const LABELS = { zh: { sign_out: "退出", other: "English" }, en: { sign_out: "Sign out", other: "中文" } };
-  g.addBasemap(g.map());
-  document.getElementById("who").textContent = g.config.user.username + " · " + g.config.user.scope;
-  const other = document.getElementById("switch-lang");
-  other.textContent = g.t(LABELS, "other");
-  other.href = "?lang=" + (g.config.lang === "en" ? "zh" : "en");
-  const out = document.getElementById("sign-out");
-  out.textContent = g.t(LABELS, "sign_out");
-  out.addEventListener("click", g.signOut);
-  document.getElementById("title").textContent = document.title;
+  const LABELS = {
+    zh: {
+      sign_out: "退出", other: "English", street: "街道/镇", community: "社区/村", pick: "— 请选择 —",
+      version: "方案版本", draft: "草稿", published: "已发布", archived: "已归档", revision: "修订",
+      new_draft: "新建草稿", undo: "撤销", compare: "与已发布对比", publish: "发布", export: "导出",
+      grids: "网格", grid: "网格", households: "户数", population: "人口", buildings: "楼栋", rules: "规则",
+      hint: "点击楼栋可将其移到相邻网格；点击表格行选择网格后可重画、修改、合并或切分。",
+      draw: "重画边界", edit_shape: "修改边界", save_shape: "保存边界", split: "切分", merge: "合并", cancel: "取消",
+      auto: "自动划分", min_households: "最少户数", max_households: "最多户数", max_population: "最多人口",
+      rural_target_population: "村网格目标人口", rural_tolerance: "村容差", keep_previous: "保留已发布方案中合规的网格",
+      run: "运行", queued: "排队中", running: "划分中", succeeded: "完成", failed: "失败",
+      ok: "合规", move_to: "移到网格", move: "移动", address: "地址", floors: "层数", in_grid: "所在网格",
+      click_target: "或点击地图上的目标网格", need_draft: "已发布的方案不能直接修改：请先新建草稿。",
+      moved: "已移动", saved: "已保存", undone: "已撤销", nothing: "没有可撤销的修改", published_ok: "已发布",
+      stale: "方案已被他人修改，已重新载入", draw_hint: "在地图上画出新边界，双击结束", split_hint: "画一条穿过网格的线，双击结束",
+      edit_hint: "拖动顶点后点击“保存边界”", changed: "变动楼栋", moved_households: "变动户数", no_published: "没有已发布的方案",
+      same_plan: "当前即为已发布方案", new_version: "新方案版本", totals: "合计", grids_breaking: "不合规网格",
+      min_households_rule: "户数过少", max_households_rule: "户数过多", max_population_rule: "人口过多",
+      min_population_rule: "人口过少", community_too_small_rule: "社区过小", no_feasible_window_rule: "无可行划分",
+      oversized_building_rule: "超大楼栋", contiguity_rule: "不连片", building_cut_rule: "楼栋被切开",
+      gap_rule: "有空隙", overlap_rule: "有重叠", outside_community_rule: "超出社区", unassigned_buildings_rule: "楼栋未入网格",
+      plan_problems: "方案问题", hh: "户", people: "人", selected: "已选", legend: "楼栋大小 = 户数",
+    },
+    en: {
+      sign_out: "Sign out", other: "中文", street: "Street/town", community: "Community/village", pick: "— choose —",
+      version: "Plan version", draft: "draft", published: "published", archived: "archived", revision: "rev.",
+      new_draft: "New draft", undo: "Undo", compare: "Compare with published", publish: "Publish", export: "Export",
+      grids: "Grids", grid: "Grid", households: "Households", population: "Population", buildings: "Bldgs", rules: "Rules",
+      hint: "Click a building to move it to a neighbouring grid; click a table row to select a grid to redraw, edit, merge or split.",
+      draw: "Redraw boundary", edit_shape: "Edit boundary", save_shape: "Save boundary", split: "Split", merge: "Merge",
+      cancel: "Cancel", auto: "Auto-partition", min_households: "Min households", max_households: "Max households",
+      max_population: "Max population", rural_target_population: "Village target population",
+      rural_tolerance: "Village tolerance", keep_previous: "Keep the published grids that obey the rules",
+      run: "Run", queued: "queued", running: "partitioning", succeeded: "done", failed: "failed",
+      ok: "OK", move_to: "Move to grid", move: "Move", address: "Address", floors: "Floors", in_grid: "Grid",
+      click_target: "or click the target grid on the map", need_draft: "A published plan cannot be edited: start a new draft first.",
+      moved: "Moved", saved: "Saved", undone: "Undone", nothing: "Nothing to undo", published_ok: "Published",
+      stale: "The plan was changed by someone else and has been reloaded", draw_hint: "Draw the new boundary; double-click to finish",
+      split_hint: "Draw a line across the grid; double-click to finish", edit_hint: "Drag the vertices, then click Save boundary",
+      changed: "Buildings changed", moved_households: "Households moved", no_published: "No published plan",
+      same_plan: "This is the published plan", new_version: "New plan version", totals: "Total",
+      grids_breaking: "grids breaking rules",
+      min_households_rule: "too few households", max_households_rule: "too many households",
+      max_population_rule: "too many residents", min_population_rule: "too few residents",
+      community_too_small_rule: "community too small", no_feasible_window_rule: "no feasible split",
+      oversized_building_rule: "oversized building", contiguity_rule: "not contiguous", building_cut_rule: "building cut",
+      gap_rule: "gap", overlap_rule: "overlap", outside_community_rule: "outside community",
+      unassigned_buildings_rule: "buildings in no grid", plan_problems: "Plan problems", hh: "hh", people: "people",
+      selected: "Selected", legend: "building size = households",
+    },
+  };
+  const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+    "#bcbd22", "#7f7f7f"];
+  const API = "/api/v1";
+  const map = g.map();
+  const $ = function (id) { return document.getElementById(id); };
+  const T = function (key) { return g.t(LABELS, key); };
+  const state = {
+    streets: [], community: null, plans: [], plan: null, revision: null, grids: [], buildings: {},
+    colours: {}, neighbours: {}, selected: null, moving: null, tool: null, toolLayer: null, compareIds: new Set(),
+  };
+  const layers = {
+    grids: L.featureGroup().addTo(map),
+    footprints: L.featureGroup().addTo(map),
+    buildings: L.featureGroup().addTo(map),
+  };
+
+  /* --- page chrome --------------------------------------------------------------------------------- */
+  function labelPage() {
+    $("who").textContent = g.config.user.username + " · " + g.config.user.scope;
+    const other = $("switch-lang");
+    other.textContent = T("other");
+    const url = new URL(window.location.href);
+    url.searchParams.set("lang", g.config.lang === "en" ? "zh" : "en");
+    other.href = url.pathname + url.search;
+    $("sign-out").textContent = T("sign_out");
+    $("sign-out").addEventListener("click", g.signOut);
+    $("title").textContent = document.title;
+    document.querySelectorAll("[data-label]").forEach(function (node) { node.textContent = T(node.dataset.label); });
+  }
+
+  function addLegend() {
+    const legend = L.control({ position: "bottomright" });
+    legend.onAdd = function () {
+      return g.el("div", { class: "geogrid-legend planner-legend" }, [
+        g.el("i", { class: "planner-dot" }), T("legend")]);
+    };
+    legend.addTo(map);
+  }
+
+  function busy(on) { document.body.classList.toggle("planner-busy", on); }
+
+  async function guarded(work) {
+    busy(true);
+    try { return await work(); } catch (error) {
+      g.toast(error.message, "error");
+    } finally { busy(false); }
+  }
+
+  /* --- hierarchy: streets and communities -------------------------------------------------------- */
+  async function loadHierarchy() {
+    const tree = (await g.api(API + "/hierarchy")).body;
+    state.streets = tree.districts.flatMap(function (d) { return d.children; });
+    fillSelect($("street"), state.streets, function (s) { return s.name + " (" + s.code + ")"; });
+    if (state.streets.length === 1) {
+      $("street").value = state.streets[0].code;
+      fillCommunities();
+    }
+  }
+
+  function fillSelect(select, items, text) {
+    select.replaceChildren(g.el("option", { value: "", text: T("pick") }));
+    items.forEach(function (item) { select.appendChild(g.el("option", { value: item.code, text: text(item) })); });
+  }
+
+  function fillCommunities() {
+    const street = state.streets.find(function (s) { return s.code === $("street").value; });
+    fillSelect($("community"), street ? street.children : [], function (c) {
+      const flag = c.grids_breaking_rules ? " ⚠" + c.grids_breaking_rules : "";
+      return c.name + " · " + c.households + T("hh") + " · " + c.grid_count + T("grids") + flag;
+    });
+  }
+
+  /* --- plans --------------------------------------------------------------------------------------- */
+  async function openCommunity(code) {
+    state.community = code;
+    if (state.overview) state.overview.redraw();
+    state.colours = {};
+    clearCompare();
+    if (!code) { $("plan-box").classList.add("hidden"); clearLayers(); return; }
+    await loadPlans();
+    const published = state.plans.find(function (p) { return p.status === "published"; });
+    const draft = state.plans.find(function (p) { return p.status === "draft" && (!published || p.number > published.number); });
+    const chosen = draft || published || state.plans[0];
+    $("plan-box").classList.remove("hidden");
+    if (chosen) await loadPlan(chosen.id, true);
+  }
+
+  async function loadPlans() {
+    state.plans = (await g.api(API + "/communities/" + state.community + "/plans")).body;
+    const select = $("version");
+    select.replaceChildren();
+    state.plans.forEach(function (p) {
+      select.appendChild(g.el("option", { value: String(p.id), text: "v" + p.number + " · " + T(p.status) }));
+    });
+  }
+
+  async function loadPlan(id, fit) {
+    const detail = await g.api(API + "/plans/" + id);
+    state.plan = detail.body;
+    clearCompare();
+    state.revision = etagRevision(detail.headers) || state.plan.revision;
+    $("version").value = String(id);
+    const grids = (await g.api(API + "/communities/" + state.community + "/grids?plan_id=" + id)).body;
+    state.grids = grids.features;
+    state.buildings = {};
+    await Promise.all(state.grids.map(function (f) { return loadBuildings(f.properties.grid_code); }));
+    state.moving = null;
+    if (state.selected && !gridByCode(state.selected)) state.selected = null;
+    renderAll();
+    if (fit && state.grids.length) map.fitBounds(layers.grids.getBounds(), { padding: [10, 10], animate: false });
+  }
+
+  async function loadBuildings(code) {
+    const grid = (await g.api(API + "/grids/" + encodeURIComponent(code) + "?plan_id=" + state.plan.id)).body;
+    state.buildings[code] = grid.buildings.features;
+  }
+
+  function etagRevision(headers) {
+    const tag = headers && headers.get("ETag");
+    return tag ? parseInt(tag.replace(/^W\//, "").replace(/"/g, ""), 10) : null;
+  }
+
+  function isDraft() { return state.plan && state.plan.status === "draft"; }
+
+  function publishedPlan() { return state.plans.find(function (p) { return p.status === "published"; }); }
+
+  /* --- drawing the community ----------------------------------------------------------------------- */
+  function clearLayers() { Object.values(layers).forEach(function (layer) { layer.clearLayers(); }); }
+
+  function renderAll() {
+    computeNeighbours();
+    assignColours();
+    renderGrids();
+    renderBuildings();
+    renderPlanInfo();
+    renderTable();
+    renderTools();
+  }
+
+  function gridByCode(code) { return state.grids.find(function (f) { return f.properties.grid_code === code; }); }
+
+  function shortCode(code) { return code.split("-").pop(); }
+
+  function vertexKeys(geometry) {
+    const keys = new Set();
+    (function walk(c) {
+      if (typeof c[0] === "number") keys.add(c[0].toFixed(6) + "," + c[1].toFixed(6));
+      else c.forEach(walk);
+    })(geometry.coordinates);
+    return keys;
+  }
+
+  /* grids that share a boundary vertex are neighbours (grids tile the community along shared edges) */
+  function computeNeighbours() {
+    const keys = state.grids.map(function (f) { return vertexKeys(f.geometry); });
+    state.neighbours = {};
+    state.grids.forEach(function (f, i) {
+      const mine = new Set();
+      state.grids.forEach(function (other, j) {
+        if (i === j) return;
+        for (const k of keys[j]) { if (keys[i].has(k)) { mine.add(other.properties.grid_code); break; } }
+      });
+      state.neighbours[f.properties.grid_code] = mine;
+    });
+  }
+
+  /* keep a grid's colour across edits unless a neighbour has it; otherwise the first free colour */
+  function assignColours() {
+    const colours = {};
+    state.grids.forEach(function (f) {
+      const code = f.properties.grid_code;
+      const taken = new Set(Array.from(state.neighbours[code] || []).map(function (n) { return colours[n]; }));
+      const kept = state.colours[code];
+      colours[code] = kept && !taken.has(kept) ? kept
+        : (PALETTE.find(function (c) { return !taken.has(c) && !Object.values(colours).includes(c); })
+          || PALETTE.find(function (c) { return !taken.has(c); }) || PALETTE[0]);
+    });
+    state.colours = colours;
+  }
+
+  function gridBroken(p) { return !p.within_limits || (p.flags || []).length > 0; }
+
+  function renderGrids() {
+    layers.grids.clearLayers();
+    g.geoJSON({ type: "FeatureCollection", features: state.grids }, {
+      style: function (f) {
+        const code = f.properties.grid_code;
+        const chosen = code === state.selected;
+        return { color: chosen ? "#000" : state.colours[code], weight: chosen ? 4 : 2, fillColor: state.colours[code],
+          fillOpacity: 0.25, dashArray: gridBroken(f.properties) ? "6 4" : null };
+      },
+      onEachFeature: function (f, layer) {
+        layer.gridCode = f.properties.grid_code;
+        layer.bindTooltip(shortCode(f.properties.grid_code) + " · " + f.properties.households + T("hh"),
+          { permanent: true, direction: "center", className: "planner-label" });
+        layer.on("click", function (e) { onGridClick(f.properties.grid_code, e); });
+      },
+    }).eachLayer(function (layer) { layers.grids.addLayer(layer); });
+  }
+
+  function ringCentre(geometry) {
+    const ring = geometry.type === "MultiPolygon" ? geometry.coordinates[0][0] : geometry.coordinates[0];
+    let x = 0, y = 0;
+    const n = ring.length > 1 ? ring.length - 1 : 1;
+    for (let i = 0; i < n; i++) { x += ring[i][0]; y += ring[i][1]; }
+    return [x / n, y / n];
+  }
+
+  function radius(households) { return Math.max(4, Math.min(16, 2 + Math.sqrt(households || 0) * 0.8)); }
+
+  function renderBuildings() {
+    layers.footprints.clearLayers();
+    layers.buildings.clearLayers();
+    Object.entries(state.buildings).forEach(function ([code, features]) {
+      g.geoJSON({ type: "FeatureCollection", features: features }, {
+        interactive: false, style: { color: "#444", weight: 1, fillColor: "#999", fillOpacity: 0.4 },
+      }).eachLayer(function (layer) { layers.footprints.addLayer(layer); });
+      features.forEach(function (f) { addBuildingMarker(code, f); });
+    });
+  }
+
+  function addBuildingMarker(code, f) {
+    const c = ringCentre(f.geometry);
+    const id = f.properties.building_id;
+    const marker = L.circleMarker(g.toDisplay(c[0], c[1]), Object.assign({
+      radius: radius(f.properties.households), fillColor: state.colours[code], fillOpacity: 0.9,
+    }, markerStyle(id)));
+    marker.buildingId = id;
+    marker.on("click", function (e) { L.DomEvent.stop(e); selectBuilding(code, f, marker); });
+    layers.buildings.addLayer(marker);
+  }
+
+  /* --- the side panel ---------------------------------------------------------------------------- */
+  function renderPlanInfo() {
+    const p = state.plan;
+    $("plan-status").textContent = T(p.status) + " · " + T("revision") + " " + state.revision;
+    $("plan-status").className = "planner-status planner-" + p.status;
+    const hh = sum("households"), pop = sum("population");
+    const broken = state.grids.filter(function (f) { return gridBroken(f.properties); }).length;
+    $("plan-totals").textContent = T("totals") + ": " + state.grids.length + " " + T("grids") + " · " + hh + " " + T("hh")
+      + " · " + pop + " " + T("people") + " · " + broken + " " + T("grids_breaking");
+    $("new-draft").disabled = false;
+    ["undo", "publish"].forEach(function (id) { $(id).disabled = !isDraft(); });
+    $("compare").disabled = !publishedPlan() || publishedPlan().id === p.id;
+  }
+
+  function sum(key) { return state.grids.reduce(function (a, f) { return a + (f.properties[key] || 0); }, 0); }
+
+  function ruleCell(p) {
+    const flags = p.flags || [];
+    if (!flags.length && p.within_limits) return g.el("td", { class: "good", text: "✓ " + T("ok") });
+    const names = flags.map(function (f) { return T(f.rule + "_rule"); });
+    return g.el("td", { class: "bad", title: flags.map(function (f) { return f.reason || f.rule; }).join("\n"),
+      text: (names.length ? names : ["✗"]).join(g.config.lang === "en" ? ", " : "、") });
+  }
+
+  function renderTable() {
+    const body = $("grid-table").querySelector("tbody");
+    body.replaceChildren();
+    state.grids.forEach(function (f) {
+      const p = f.properties;
+      const bad = function (rule) { return (p.flags || []).some(function (x) { return x.rule.endsWith(rule); }); };
+      const row = g.el("tr", { "data-grid": p.grid_code, class: p.grid_code === state.selected ? "planner-selected" : "" }, [
+        g.el("td", {}, [g.el("i", { class: "planner-swatch", style: "background:" + state.colours[p.grid_code] })]),
+        g.el("td", { text: shortCode(p.grid_code), title: p.grid_code }),
+        g.el("td", { class: "num households" + (bad("households") ? " bad" : ""), text: String(p.households) }),
+        g.el("td", { class: "num population" + (bad("population") ? " bad" : ""), text: String(p.population) }),
+        g.el("td", { class: "num", text: String(p.building_count) }),
+        ruleCell(p),
+      ]);
+      row.addEventListener("click", function () { selectGrid(p.grid_code, true); });
+      body.appendChild(row);
+    });
+  }
+
+  function renderProblems(problems) {
+    const box = $("problems");
+    box.replaceChildren();
+    const planWide = (problems || []).filter(function (x) { return !x.grid_code; });
+    if (!planWide.length) return;
+    box.appendChild(g.el("h2", { text: T("plan_problems") }));
+    const list = g.el("ul");
+    planWide.forEach(function (x) { list.appendChild(g.el("li", { class: "bad", text: T(x.rule + "_rule") + ": " + (x.reason || "") })); });
+    box.appendChild(list);
+  }
+
+  /* --- selecting --------------------------------------------------------------------------------- */
+  function selectGrid(code, zoom) {
+    state.selected = code;
+    renderGrids();
+    renderTable();
+    renderTools();
+    if (zoom) {
+      const layer = gridLayer(code);
+      if (layer) map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 18 });
+    }
+  }
+
+  function gridLayer(code) {
+    let found = null;
+    layers.grids.eachLayer(function (layer) { if (layer.gridCode === code) found = layer; });
+    return found;
+  }
+
+  function onGridClick(code, e) {
+    if (state.tool) return;
+    if (state.moving && state.moving.grid !== code) {
+      L.DomEvent.stop(e);
+      moveBuilding(state.moving.id, code);
+      return;
+    }
+    selectGrid(code, false);
+  }
+
+  /* other grids, the neighbours of `code` first */
+  function targetsFor(code) {
+    const near = state.neighbours[code] || new Set();
+    return state.grids.map(function (f) { return f.properties.grid_code; })
+      .filter(function (c) { return c !== code; })
+      .sort(function (a, b) { return (near.has(b) - near.has(a)) || a.localeCompare(b); });
+  }
+
+  function selectBuilding(code, f, marker) {
+    const p = f.properties;
+    state.moving = isDraft() ? { id: p.building_id, grid: code } : null;
+    const rows = [[T("address"), p.address || p.building_id], [T("households"), p.households], [T("population"), p.population],
+      [T("floors"), p.floors], [T("in_grid"), code]];
+    const box = g.el("div", { class: "planner-popup" }, [g.el("strong", { text: p.building_id })]);
+    rows.forEach(function (r) { box.appendChild(g.el("div", { text: r[0] + ": " + (r[1] === null || r[1] === undefined ? "—" : r[1]) })); });
+    if (isDraft()) {
+      const select = g.el("select", { class: "planner-move-to", "aria-label": T("move_to") });
+      targetsFor(code).forEach(function (c) {
+        const grid = gridByCode(c).properties;
+        select.appendChild(g.el("option", { value: c, text: shortCode(c) + " · " + grid.households + T("hh") }));
+      });
+      box.appendChild(g.el("label", {}, [T("move_to") + " ", select]));
+      box.appendChild(g.el("button", { type: "button", class: "planner-move", text: T("move"),
+        onclick: function () { moveBuilding(p.building_id, select.value); } }));
+      box.appendChild(g.el("div", { class: "planner-hint", text: T("click_target") }));
+    } else {
+      box.appendChild(g.el("div", { class: "planner-hint", text: T("need_draft") }));
+    }
+    const popup = L.popup({ maxWidth: 260 }).setLatLng(marker.getLatLng()).setContent(box).openOn(map);
+    popup.once("remove", function () {
+      window.setTimeout(function () {
+        if (state.moving && state.moving.id === p.building_id) { state.moving = null; restyleBuildings(); }
+      }, 0);
+    });
+    restyleBuildings();
+  }
+
+  function markerStyle(id) {
+    const chosen = state.moving && state.moving.id === id;
+    const changed = state.compareIds.has(id);
+    return { color: chosen ? "#000" : changed ? "#e00" : "#fff", weight: chosen || changed ? 3 : 1.5 };
+  }
+
+  function restyleBuildings() {
+    layers.buildings.eachLayer(function (marker) { marker.setStyle(markerStyle(marker.buildingId)); });
+  }
+
+  /* --- edits --------------------------------------------------------------------------------------- */
+  async function edit(path, body) {
+    if (!isDraft()) { g.toast(T("need_draft"), "error"); return null; }
+    try {
+      const answer = await g.api(API + "/plans/" + state.plan.id + path,
+        { method: "POST", json: body, headers: { "If-Match": '"' + state.revision + '"' } });
+      state.revision = answer.body.revision;
+      return answer.body;
+    } catch (error) {
+      if (error.status === 412) { await loadPlan(state.plan.id, false); g.toast(T("stale"), "error"); return null; }
+      throw error;
+    }
+  }
+
+  /* show an edit's answer at once (touched grids' counts, broken rules), then fetch the new shapes */
+  async function applyAnswer(answer, verb) {
+    if (!answer) return;
+    clearCompare();
+    const before = {};
+    state.grids.forEach(function (f) { before[f.properties.grid_code] = f.properties.households; });
+    answer.grids.forEach(function (touched) {
+      const f = gridByCode(touched.code);
+      if (f) Object.assign(f.properties, touched);
+    });
+    renderTable();
+    renderProblems(answer.problems);
+    const summary = answer.grids.map(function (x) {
+      const was = before[x.code];
+      return shortCode(x.code) + ": " + (was === undefined ? "" : was + "→") + x.households + T("hh");
+    }).join(g.config.lang === "en" ? ", " : "，");
+    g.toast(T(verb) + (summary ? " · " + summary : ""), "info");
+    await refreshGrids(answer.grids.map(function (x) { return x.code; }), answer.removed);
+    renderProblems(answer.problems);
+  }
+
+  async function refreshGrids(touched, removed) {
+    const grids = (await g.api(API + "/communities/" + state.community + "/grids?plan_id=" + state.plan.id)).body;
+    state.grids = grids.features;
+    (removed || []).forEach(function (code) { delete state.buildings[code]; });
+    const known = new Set(Object.keys(state.buildings));
+    const stale = state.grids.map(function (f) { return f.properties.grid_code; })
+      .filter(function (code) { return touched.includes(code) || !known.has(code); });
+    await Promise.all(stale.map(loadBuildings));
+    state.moving = null;
+    if (state.selected && !gridByCode(state.selected)) state.selected = null;
+    renderAll();
+  }
+
+  function moveBuilding(buildingId, toGrid) {
+    map.closePopup();
+    return guarded(async function () {
+      const answer = await edit("/edits", { op: "move_building", building_id: buildingId, to_grid: toGrid });
+      await applyAnswer(answer, "moved");
+    });
+  }
+
+  function undo() {
+    return guarded(async function () {
+      try {
+        const answer = await edit("/undo");
+        await applyAnswer(answer, "undone");
+      } catch (error) {
+        if (error.status === 409) g.toast(T("nothing"), "error"); else throw error;
+      }
+    });
+  }
+
+  /* a drawn layer's geometry in WGS-84 (what the API takes) */
+  function toWgs(geometry) {
+    function walk(c) {
+      if (typeof c[0] === "number") return g.fromDisplay(L.latLng(c[1], c[0]));
+      return c.map(walk);
+    }
+    return { type: geometry.type, coordinates: walk(geometry.coordinates) };
+  }
+
+  function renderTools() {
+    const show = isDraft() && state.selected && gridByCode(state.selected);
+    $("grid-tools").classList.toggle("hidden", !show);
+    if (!show) return;
+    $("selected-grid").textContent = T("selected") + " " + shortCode(state.selected);
+    const merge = $("merge-with");
+    merge.replaceChildren();
+    targetsFor(state.selected).forEach(function (c) { merge.appendChild(g.el("option", { value: c, text: shortCode(c) })); });
+    const drawing = Boolean(state.tool);
+    ["draw", "edit-shape", "split", "merge", "merge-with"].forEach(function (id) { $(id).disabled = drawing; });
+    $("cancel-tool").classList.toggle("hidden", !drawing);
+    $("save-shape").classList.toggle("hidden", state.tool !== "edit");
+  }
+
+  function startTool(kind) {
+    stopTool();
+    state.tool = kind;
+    state.moving = null;
+    map.closePopup();
+    if (kind === "edit") {
+      const layer = gridLayer(state.selected);
+      layer.unbindTooltip();
+      layer.pm.enable({ allowSelfIntersection: false });
+      state.toolLayer = layer;
+      g.toast(T("edit_hint"));
+    } else {
+      map.pm.enableDraw(kind === "draw" ? "Polygon" : "Line", { snappable: true, finishOn: "dblclick" });
+      g.toast(T(kind === "draw" ? "draw_hint" : "split_hint"));
+    }
+    renderTools();
+  }
+
+  function stopTool() {
+    if (map.pm) map.pm.disableDraw();
+    if (state.toolLayer && state.toolLayer.pm) state.toolLayer.pm.disable();
+    state.tool = null;
+    state.toolLayer = null;
+  }
+
+  function cancelTool() {
+    stopTool();
+    renderAll();
+  }
+
+  function onDrawn(e) {
+    const kind = state.tool;
+    const geometry = toWgs(e.layer.toGeoJSON().geometry);
+    map.removeLayer(e.layer);
+    stopTool();
+    const grid = state.selected;
+    const body = kind === "draw" ? { op: "replace_boundary", grid_code: grid, geometry: geometry }
+      : { op: "split", grid_code: grid, geometry: geometry };
+    return guarded(async function () {
+      try { await applyAnswer(await edit("/edits", body), "saved"); } finally { renderAll(); }
+    });
+  }
+
+  function saveShape() {
+    const layer = state.toolLayer;
+    if (!layer) return null;
+    const geometry = toWgs(layer.toGeoJSON().geometry);
+    const grid = state.selected;
+    stopTool();
+    return guarded(async function () {
+      try { await applyAnswer(await edit("/edits", { op: "replace_boundary", grid_code: grid, geometry: geometry }), "saved"); }
+      finally { renderAll(); }
+    });
+  }
+
+  function mergeGrids() {
+    const other = $("merge-with").value;
+    if (!other) return null;
+    return guarded(async function () {
+      await applyAnswer(await edit("/edits", { op: "merge", grids: [state.selected, other] }), "saved");
+    });
+  }
+
+  /* --- versions: draft, publish, compare, export --------------------------------------------------- */
+  function newDraft() {
+    return guarded(async function () {
+      const made = (await g.api(API + "/plans/" + state.plan.id + "/drafts", { method: "POST" })).body;
+      await loadPlans();
+      await loadPlan(made.id, false);
+      g.toast(T("new_version") + " v" + made.number);
+    });
+  }
+
+  function publish() {
+    return guarded(async function () {
+      const done = await g.api(API + "/plans/" + state.plan.id + "/publish",
+        { method: "POST", headers: { "If-Match": '"' + state.revision + '"' } });
+      await loadPlans();
+      await loadPlan(done.body.id, false);
+      g.toast(T("published_ok") + " v" + done.body.number);
+    });
+  }
+
+  function clearCompare() {
+    state.compareIds = new Set();
+    $("compare-out").classList.add("hidden");
+    $("compare-out").replaceChildren();
+  }
+
+  function compare() {
+    const published = publishedPlan();
+    const out = $("compare-out");
+    if (!published) { g.toast(T("no_published"), "error"); return null; }
+    if (published.id === state.plan.id) { g.toast(T("same_plan")); return null; }
+    return guarded(async function () {
+      const c = (await g.api(API + "/plans/compare?a=" + published.id + "&b=" + state.plan.id)).body;
+      state.compareIds = new Set(c.changes.map(function (x) { return x.building_id; }));
+      out.replaceChildren(g.el("div", { text: "v" + published.number + " → v" + state.plan.number + ": " + T("changed") + " "
+        + c.buildings_changed + " · " + T("moved_households") + " " + c.households_moved }));
+      const list = g.el("ul");
+      c.changes.slice(0, 50).forEach(function (x) {
+        list.appendChild(g.el("li", { text: x.building_id + ": " + (x.grid_a ? shortCode(x.grid_a) : "—") + " → "
+          + (x.grid_b ? shortCode(x.grid_b) : "—") + " (" + x.households + T("hh") + ")" }));
+      });
+      out.appendChild(list);
+      out.classList.remove("hidden");
+      restyleBuildings();
+    });
+  }
+
+  function exportPlan() {
+    const format = $("export-format").value;
+    return guarded(async function () {
+      const response = await fetch(API + "/plans/" + state.plan.id + "/export?format=" + format,
+        { headers: { Authorization: "Bearer " + g.token() } });
+      if (!response.ok) throw new Error(response.status + " " + (await response.text()));
+      const disposition = response.headers.get("Content-Disposition") || "";
+      const name = (disposition.match(/filename="([^"]+)"/) || [])[1] || "plan." + format;
+      const url = URL.createObjectURL(await response.blob());
+      const link = g.el("a", { href: url, download: name });
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      window.setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    });
+  }
+
+  /* --- auto-partition ------------------------------------------------------------------------------ */
+  function rulesFrom(form) {
+    const body = {};
+    ["min_households", "max_households", "max_population", "rural_target_population"].forEach(function (name) {
+      body[name] = parseInt(form.elements[name].value, 10);
+    });
+    body.rural_tolerance = parseFloat(form.elements.rural_tolerance.value);
+    body.keep_previous = form.elements.keep_previous.checked;
+    return body;
+  }
+
+  function showJob(job) {
+    $("job").classList.remove("hidden");
+    $("job-progress").value = job.progress || 0;
+    $("job-text").textContent = T(job.status) + " " + Math.round((job.progress || 0) * 100) + "%";
+    $("job").dataset.status = job.status;
+  }
+
+  async function runJob(e) {
+    e.preventDefault();
+    const form = e.target;
+    $("run").disabled = true;
+    try {
+      const started = (await g.api(API + "/communities/" + state.community + "/partition-jobs",
+        { method: "POST", json: rulesFrom(form) })).body;
+      showJob({ status: started.status, progress: 0 });
+      let job = started;
+      while (job.status === "queued" || job.status === "running") {
+        await new Promise(function (resolve) { window.setTimeout(resolve, 300); });
+        job = (await g.api(started.href)).body;
+        showJob(job);
+      }
+      if (job.status === "failed") throw new Error(job.error || T("failed"));
+      await loadPlans();
+      await loadPlan(job.result.plan_id, false);
+      g.toast(T("new_version") + " v" + state.plan.number);
+    } catch (error) {
+      g.toast(error.message, "error");
+    } finally {
+      $("run").disabled = false;
+    }
+  }
+
+  /* --- wiring -------------------------------------------------------------------------------------- */
+  function wire() {
+    $("street").addEventListener("change", function () { fillCommunities(); guarded(function () { return openCommunity(""); }); });
+    $("community").addEventListener("change", function (e) { guarded(function () { return openCommunity(e.target.value); }); });
+    $("version").addEventListener("change", function (e) { guarded(function () { return loadPlan(parseInt(e.target.value, 10), false); }); });
+    $("new-draft").addEventListener("click", newDraft);
+    $("undo").addEventListener("click", undo);
+    $("compare").addEventListener("click", compare);
+    $("publish").addEventListener("click", publish);
+    $("export").addEventListener("click", exportPlan);
+    $("draw").addEventListener("click", function () { startTool("draw"); });
+    $("split").addEventListener("click", function () { startTool("split"); });
+    $("edit-shape").addEventListener("click", function () { startTool("edit"); });
+    $("save-shape").addEventListener("click", saveShape);
+    $("cancel-tool").addEventListener("click", cancelTool);
+    $("merge").addEventListener("click", mergeGrids);
+    $("auto-form").addEventListener("submit", runJob);
+    map.on("pm:create", onDrawn);
+    map.on("click", function () { if (state.moving && !state.tool) { state.moving = null; restyleBuildings(); } });
+  }
+
+  /* no icon of ours: say so, so the browser does not ask the server for /favicon.ico (a 404) */
+  function noFavicon() {
+    if (!document.querySelector("link[rel~=icon]")) document.head.appendChild(g.el("link", { rel: "icon", href: "data:," }));
+  }
+
+  /* the published grids of every community in scope, as vector tiles under the chosen community (context for
+     picking); not on an Amap base map, whose GCJ-02 shift tiles cannot take */
+  function addOverview() {
+    if (g.config.basemap === "amap" || !L.vectorGrid) return;
+    state.overview = L.vectorGrid.protobuf("/tiles/grids/{z}/{x}/{y}.pbf", {
+      fetchOptions: { headers: { Authorization: "Bearer " + g.token() } },
+      maxNativeZoom: 18,
+      vectorTileLayerStyles: {
+        grids: function (p) {
+          if (p.community_code === state.community) return { weight: 0, fill: false, opacity: 0 };
+          return { weight: 1, color: "#777", fill: true, fillColor: p.within_limits ? "#bdbdbd" : "#ef9a9a", fillOpacity: 0.25 };
+        },
+      },
+    }).addTo(map);
+  }
+
+  noFavicon();
+  labelPage();
+  g.addBasemap(map);
+  addLegend();
+  addOverview();
+  wire();
+  guarded(loadHierarchy);
 })();
