@@ -226,3 +226,33 @@ def test_a_file_that_is_not_an_export_is_422(client, auth) -> None:
     assert answer.status_code == 422 and "category column" in answer.json()["detail"]
     assert client.post("/api/v1/incidents/imports", headers=auth("worker"),
                        files={"file": ("x.csv", b"a\n", "text/csv")}).status_code == 403
+
+
+def test_an_address_only_report_is_geocoded_to_its_building(client, store, auth, district) -> None:
+    buildings = district.layers["buildings"]
+    row = buildings[buildings["compound"].fillna("") != ""].iloc[0]
+    number = row["address"].split(row["compound"])[-1]  # e.g. "3栋"
+    text = "江西省赣州市章贡区" + row["compound"] + number.replace("栋", "幢") + "2单元501室"
+    answer = client.post("/api/v1/incidents", headers=auth("leader"),
+                         json={"category": "city_management", "channel": "hotline_12345", "address": text})
+    assert answer.status_code == 201, answer.text
+    case = answer.json()
+    assert case["location"]["building_id"] == row["building_id"]
+    assert case["location"]["located_by"] in ("address_exact", "address_fuzzy")
+    assert case["location"]["confidence"] >= 0.8 and case["located"]
+    nowhere = client.post("/api/v1/incidents", headers=auth("leader"),
+                          json={"category": "city_management", "address": "火星大道99号"}).json()
+    assert not nowhere["located"] and nowhere["location"]["located_by"] is None
+
+
+def test_a_draft_is_copied_from_the_published_plan(client, store, auth, users) -> None:
+    community = users["leader_c"][1]
+    plans = client.get(f"/api/v1/communities/{community}/plans", headers=auth("planner")).json()
+    items = plans if isinstance(plans, list) else plans.get("items", plans.get("versions", []))
+    published = next(p for p in items if p["status"] == "published")
+    draft = client.post(f"/api/v1/plans/{published['id']}/drafts", headers=auth("planner"))
+    assert draft.status_code == 201, draft.text
+    assert draft.json()["status"] == "draft" and draft.headers["ETag"]
+    assert draft.json()["households"] == client.get(f"/api/v1/plans/{published['id']}",
+                                                    headers=auth("planner")).json()["households"]
+    assert client.post(f"/api/v1/plans/{published['id']}/drafts", headers=auth("leader")).status_code == 403
