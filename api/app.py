@@ -31,7 +31,7 @@ from geogrid.db.session import make_sessionmaker
 from geogrid.settings import Settings, get_settings
 from maps.assets import static_dir
 
-POOL = {"pool_size": 20, "max_overflow": 20, "pool_pre_ping": True}  # about one connection per request thread
+POOL = {"pool_size": 20, "max_overflow": 20, "pool_recycle": 1800}  # about one connection per request thread
 JOB_WORKERS = 2
 DESCRIPTION = (
     "Grid management (网格化管理): the district → street/town → community hierarchy, second-level grids "

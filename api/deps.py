@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import ForbiddenError
 from api.tokens import InvalidToken, username_of
+from geogrid.db.engine import WRITE
 from geogrid.db.models import PlanVersion
 from geogrid.settings import Settings
 from geogrid.store.incidents import building_addresses, buildings_version
@@ -31,8 +32,14 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session whose transaction commits after the endpoint returns, or rolls back if it raises."""
+    """A session whose transaction commits after the endpoint returns, or rolls back if it raises.
+
+    A request that may write (any method but GET and HEAD) says so, so that SpatiaLite takes its write
+    lock when the transaction begins and concurrent writers queue instead of failing.
+    """
     with request.app.state.sessions() as session, session.begin():
+        if request.method not in ("GET", "HEAD"):
+            session.connection(execution_options={WRITE: True})
         yield session
 
 

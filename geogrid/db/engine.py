@@ -9,7 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 from geoalchemy2.admin.dialects.sqlite import load_spatialite
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 
 from geogrid.settings import get_settings
@@ -51,8 +51,17 @@ def _sqlite_engine(url: URL, **kwargs: object) -> Engine:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, module=sqlite_module(), **kwargs)
     event.listen(engine, "connect", _sqlite_connect)
-    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+WRITE = "geogrid_write"  # execution option: this transaction will write
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """BEGIN, or BEGIN IMMEDIATE for a transaction that will write: it waits for the write lock up front
+    (busy_timeout) instead of failing when another writer committed after its first read."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
 
 def _sqlite_connect(dbapi_conn: sqlite3.Connection, record: object) -> None:

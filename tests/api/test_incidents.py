@@ -256,3 +256,20 @@ def test_a_draft_is_copied_from_the_published_plan(client, store, auth, users) -
     assert draft.json()["households"] == client.get(f"/api/v1/plans/{published['id']}",
                                                     headers=auth("planner")).json()["households"]
     assert client.post(f"/api/v1/plans/{published['id']}/drafts", headers=auth("leader")).status_code == 403
+
+
+def test_concurrent_reports_are_all_stored(client, store, auth, worker_grid) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    lon, lat = grid_point(store, worker_grid)
+    headers = auth("worker")
+
+    def send(i: int) -> int:
+        body = {"category": "city_management", "location": {"lon": lon, "lat": lat}, "external_id": f"load-{i}"}
+        return client.post("/api/v1/incidents", json=body, headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(send, range(64)))
+    assert codes == [201] * 64
+    listed = client.get("/api/v1/incidents", params={"area": worker_grid, "limit": 1000}, headers=headers).json()
+    assert {i["external_id"] for i in listed["items"]} >= {f"load-{i}" for i in range(64)}
