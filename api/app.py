@@ -23,6 +23,7 @@ from api.routers import (
     open311,
     pages,
     plans,
+    stats,
     tiles,
 )
 from geogrid import __version__
@@ -47,10 +48,13 @@ TAGS = [
     {"name": "Imports", "description": "Upload source layers, all or nothing."},
     {"name": "Cameras", "description": "Camera points, their coverage per grid, the cameras nearest a case."},
     {"name": "Incidents", "description": "Reports placed in grids, escalated and closed (吹哨报到), with their trace."},
+    {"name": "Statistics", "description": "Closure statistics per area and week; density per grid, H3 cell, heat and hot spots."},
     {"name": "Open311", "description": "Open311 GeoReport v2 at /open311/v2 for 311 apps: services (categories) and "
      "service requests (incidents) in XML or JSON; discovery at /open311/discovery.{xml,json}."},
 ]
-ROUTERS = (auth, hierarchy, grids, jobs, plans, imports, editing, ogc, tiles, incidents, cameras, open311, pages)
+ROUTERS = (
+    auth, hierarchy, grids, jobs, plans, imports, editing, ogc, tiles, incidents, cameras, stats, open311, pages
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

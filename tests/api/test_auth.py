@@ -21,7 +21,14 @@ DEMO_PASSWORDS = {
     "worker": "worker-demo",
     "staff": "staff-demo",
 }
-PATH_VALUES = {"code": "360702-001-001", "grid_code": "360702-001-001-01", "plan_id": "1", "job_id": "abc"}
+PATH_VALUES = {
+    "code": "360702-001-001",
+    "grid_code": "360702-001-001-01",
+    "plan_id": "1",
+    "job_id": "abc",
+    "incident_id": "1",
+    "area": "360702",
+}
 
 
 def sign_in(client: TestClient, username: str, password: str):
