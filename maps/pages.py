@@ -18,7 +18,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 PLUGINS = {  # page -> vendored Leaflet plugins its script uses (beyond Leaflet itself)
     "planner": ("geoman_css", "geoman_js", "vectorgrid_js"),
     "worker": (),
-    "leader": ("leaflet_heat", "vectorgrid_js"),
+    "leader": ("leaflet_heat",),
 }
 TITLES = {
     "planner": {"zh": "网格规划", "en": "Grid planning"},
@@ -67,6 +67,7 @@ def page_html(kind: str, context: PageContext) -> str:
     head += [
         f'<link rel="stylesheet" href="{PREFIX}/css/geogrid.css"/>',
         '<meta name="viewport" content="width=device-width, initial-scale=1"/>',
+        '<link rel="icon" href="data:,"/>',  # no /favicon.ico request (a 404 in the console)
         f"<script>window.GEOGRID_CONFIG = {_script_json(config)};</script>",
         f'<script defer src="{PREFIX}/js/geogrid.js"></script>',
         f'<script defer src="{PREFIX}/js/{kind}.js"></script>',
@@ -86,7 +87,7 @@ def login_html(lang: str = "zh", next_path: str = "/maps/") -> str:
     config = {"page": "login", "lang": lang, "next": next_path}
     return (
         f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8"/>'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1"/><title>{html.escape(TITLES["login"][lang])}</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"/><link rel="icon" href="data:,"/><title>{html.escape(TITLES["login"][lang])}</title>'
         f'<link rel="stylesheet" href="{PREFIX}/css/geogrid.css"/>'
         f"<script>window.GEOGRID_CONFIG = {_script_json(config)};</script>"
         f'<script defer src="{PREFIX}/js/login.js"></script></head><body>{body}</body></html>'

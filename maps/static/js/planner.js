@@ -697,11 +697,6 @@
     map.on("click", function () { if (state.moving && !state.tool) { state.moving = null; restyleBuildings(); } });
   }
 
-  /* no icon of ours: say so, so the browser does not ask the server for /favicon.ico (a 404) */
-  function noFavicon() {
-    if (!document.querySelector("link[rel~=icon]")) document.head.appendChild(g.el("link", { rel: "icon", href: "data:," }));
-  }
-
   /* the published grids of every community in scope, as vector tiles under the chosen community (context for
      picking); not on an Amap base map, whose GCJ-02 shift tiles cannot take */
   function addOverview() {
@@ -718,7 +713,6 @@
     }).addTo(map);
   }
 
-  noFavicon();
   labelPage();
   g.addBasemap(map);
   addLegend();
