@@ -16,6 +16,7 @@ from geogrid.db.engine import WRITE
 from geogrid.db.models import PlanVersion
 from geogrid.settings import Settings
 from geogrid.store.incidents import building_addresses, buildings_version
+from geogrid.store.spatial import covers
 from geogrid.store.users import get_user
 from geogrid.taxonomy import Taxonomy, load_taxonomy
 
@@ -45,14 +46,6 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
-def covers(scope: str, code: str) -> bool:
-    """True when code is the area scope or inside it: 360702-001 covers 360702-001-003, not 360702-0010."""
-    if not code.startswith(scope):
-        return False
-    rest = code[len(scope) :]
-    return rest == "" or rest.startswith("-") or "-" not in scope + code
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from api.routers.incidents import _aware
 from geogrid import density
 from geogrid.db.models import Community, Street
 from geogrid.store import stats
-from geogrid.store.incidents import visible_to
 from geogrid.store.plans import published_grids
 
 router = APIRouter(prefix="/api/v1", tags=["Statistics"])
@@ -46,9 +45,9 @@ class Window:
         return None if user.role == "admin" else user.scope
 
     def args(self, user: Principal) -> dict[str, Any]:
-        """Keyword arguments for the store's statistics."""
-        return {"area": self.scoped(user), "since": self.since, "until": self.until, "category": self.category,
-                "where": visible_to(user)}
+        """Keyword arguments for the store's statistics: the area inside the user's scope is what they may see
+        (the viewers are admins, leaders and planners, who see their whole area)."""
+        return {"area": self.scoped(user), "since": self.since, "until": self.until, "category": self.category}
 
 
 WindowDep = Annotated[Window, Depends()]

@@ -23,6 +23,14 @@ from geogrid.db.models import SRID, Assignment, Building, Community, Grid, PlanV
 Bbox = tuple[float, float, float, float]
 
 
+def covers(scope: str, code: str) -> bool:
+    """True when code is the area scope or inside it: 360702-001 covers 360702-001-003, not 360702-0010."""
+    if not code.startswith(scope):
+        return False
+    rest = code[len(scope) :]
+    return rest == "" or rest.startswith("-") or "-" not in scope + code
+
+
 @dataclass(frozen=True)
 class Scope:
     """What one user may see: everything under an area code (None: everywhere), or one grid only."""
@@ -33,7 +41,7 @@ class Scope:
     def communities(self, code: ColumnElement[str]) -> ColumnElement[bool]:
         """Communities (by code column) inside the scope; none for a one-grid scope.
 
-        As ``api.deps.covers``: 360702-001 covers 360702-001-003 but not 360702-0010; codes
+        As ``covers``: 360702-001 covers 360702-001-003 but not 360702-0010; codes
         without dashes (360702 and 360702001003) nest by plain prefix.
         """
         if self.grid is not None:

@@ -4,27 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, Float, Select, Subquery, case, cast, func, literal, or_, select, true
+import pandas as pd
+from sqlalchemy import ColumnElement, Subquery, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import Community, District, Grid, Incident, PlanVersion, Street, utcnow
-from geogrid.store.incidents import Filters, filtered, overdue_now
-from geogrid.store.spatial import Scope
+from geogrid.db.models import Community, District, Grid, PlanVersion, Street, utcnow
+from geogrid.store.incident_columns import columns_of
+from geogrid.store.spatial import Scope, covers
 
 LEVELS = ("district", "street", "community", "grid")
 CHINA_OFFSET = timedelta(hours=8)  # Asia/Shanghai: UTC+8 all year (no daylight saving since 1991)
 MONDAY_ORIGIN = datetime(2000, 1, 3, tzinfo=UTC) - CHINA_OFFSET  # Monday 3 January 2000, 00:00 in China
-INCIDENT_KEY = {
-    "district": Incident.district_code,
-    "street": Incident.street_code,
-    "community": Incident.community_code,
-    "grid": Incident.grid_code,
-}
+WEEK_SECONDS = 7 * 24 * 3600.0
 Category = str | Sequence[str] | None
 
 
@@ -70,22 +65,38 @@ def _locate(session: Session, code: str | None) -> _Area:
 
 @dataclass(frozen=True)
 class _Narrowing:
-    """What the incidents counted are narrowed to: area, time window, categories, a caller's condition."""
+    """What the incidents counted are narrowed to: area, time window, categories."""
 
     area: _Area
     since: datetime | None
     until: datetime | None
     category: Category
-    where: ColumnElement[bool] | None
 
-    def apply(self, query: Select) -> Select:
-        """query over incidents narrowed to these incidents (a known area by one equality on its level's code)."""
+    def mask(self, frame: pd.DataFrame) -> np.ndarray:
+        """Which rows of the incident columns are counted (a known area by one equality on its level's code)."""
+        keep = np.ones(len(frame), dtype=bool)
+        if self.area.code is not None:
+            if self.area.level is not None:
+                keep &= (frame[f"{self.area.level}_code"] == self.area.code).to_numpy()
+            else:
+                inside = [_codes_inside(frame[f"{level}_code"], self.area.code) for level in LEVELS]
+                keep &= np.logical_or.reduce(inside)
+        if self.since is not None:
+            keep &= frame["reported_at"].to_numpy() >= self.since.timestamp()
+        if self.until is not None:
+            keep &= frame["reported_at"].to_numpy() < self.until.timestamp()
         categories = (self.category,) if isinstance(self.category, str) else tuple(self.category or ())
-        prefix = self.area.code if self.area.level is None else None
-        query = filtered(query, Filters(area=prefix, category=categories, since=self.since, until=self.until))
-        if self.area.level is not None:
-            query = query.where(INCIDENT_KEY[self.area.level] == self.area.code)
-        return query if self.where is None else query.where(self.where)
+        if categories:
+            keep &= frame["category"].isin(categories).to_numpy()
+        return keep
+
+
+def _codes_inside(column: pd.Series, area: str) -> np.ndarray:
+    """Rows whose code nests in area as spatial.covers says (decided once per distinct code)."""
+    categories = column.cat.categories
+    inside = np.array([covers(area, str(code)) for code in categories], dtype=bool)
+    codes = column.cat.codes.to_numpy()
+    return np.where(codes >= 0, inside[np.maximum(codes, 0)] if len(inside) else False, False)
 
 
 # --- areas and their households ----------------------------------------------------------------------
@@ -137,54 +148,17 @@ def _areas(level: str, area: _Area) -> Subquery:
 # --- incident aggregates -----------------------------------------------------------------------------------
 
 
-def _counts(level: str, narrowing: _Narrowing, now: datetime) -> Subquery:
-    """Per area of level: how many incidents, how many closed, how many overdue."""
-    key = INCIDENT_KEY[level]
-    query = select(
-        key.label("code"),
-        func.count().label("count"),
-        func.sum(case((Incident.status == "closed", 1), else_=0)).label("closed"),
-        func.sum(case((overdue_now(now), 1), else_=0)).label("overdue"),
-    ).where(key.is_not(None))
-    return narrowing.apply(query).group_by(key).subquery("counts")
-
-
-def _closed_hours(level: str, narrowing: _Narrowing) -> Select:
-    """The closed incidents' hours to close, with the code of their area of level."""
-    key = INCIDENT_KEY[level]
-    closed = (key.is_not(None), Incident.status == "closed", Incident.hours_to_close.is_not(None))
-    return narrowing.apply(select(key.label("code")).where(*closed).group_by(key))
-
-
-def _medians(session: Session, level: str, narrowing: _Narrowing) -> Subquery:
-    """Per area of level: the median hours to close of its closed incidents.
-
-    PostgreSQL has a median aggregate (percentile_cont, about three times faster here than ranking).
-    SQLite has none: rank each area's closing times with ROW_NUMBER() and average the middle row
-    (odd count) or the two middle rows (even count).
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        median = func.percentile_cont(0.5).within_group(Incident.hours_to_close)
-        return _closed_hours(level, narrowing).add_columns(median.label("median_hours_to_close")).subquery("medians")
-    key = INCIDENT_KEY[level]
-    ranked = (
-        _closed_hours(level, narrowing)
-        .group_by(None)
-        .add_columns(
-            Incident.hours_to_close.label("hours"),
-            func.row_number().over(partition_by=key, order_by=Incident.hours_to_close).label("position"),
-            func.count().over(partition_by=key).label("closed"),
-        )
-        .subquery("ranked")
-    )
-    middle = ranked.c.position.between((ranked.c.closed + 1) // 2, (ranked.c.closed + 2) // 2)
-    query = select(ranked.c.code, func.avg(ranked.c.hours).label("median_hours_to_close"))
-    return query.where(middle).group_by(ranked.c.code).subquery("medians")
-
-
-def _ratio(numerator: Any, denominator: Any, scale: float = 1.0) -> ColumnElement[float]:
-    """numerator * scale / denominator as a float, NULL when the denominator is 0 or NULL."""
-    return cast(numerator, Float) * scale / func.nullif(denominator, 0)
+def _aggregates(frame: pd.DataFrame, level: str, narrowing: _Narrowing, now: datetime) -> pd.DataFrame:
+    """Per area of level: count, closed, overdue and median hours to close of the counted incidents."""
+    key = f"{level}_code"
+    counted = frame[narrowing.mask(frame) & frame[key].notna().to_numpy()]
+    closed = (counted["status"] == "closed").to_numpy()
+    late = counted["was_overdue"].to_numpy() | (~closed & (counted["deadline_at"].to_numpy() < now.timestamp()))
+    table = pd.DataFrame({"code": counted[key].astype(str).to_numpy(), "closed": closed, "overdue": late,
+                          "hours": np.where(closed, counted["hours_to_close"].to_numpy(), np.nan)})
+    grouped = table.groupby("code", sort=False)
+    return pd.DataFrame({"count": grouped.size(), "closed": grouped["closed"].sum(),
+                         "overdue": grouped["overdue"].sum(), "median_hours_to_close": grouped["hours"].median()})
 
 
 def area_stats(
@@ -196,57 +170,47 @@ def area_stats(
     until: datetime | None = None,
     category: Category = None,
     now: datetime | None = None,
-    where: ColumnElement[bool] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per area of level inside area (zero-incident areas too), in code order: code, name, count,
     closed, closure_rate, overdue, median_hours_to_close, households, per_1000_households.
 
-    Incidents count where reported in [since, until), of category (one code or several), and matching
-    where (e.g. ``visible_to(user)``); households are those of the published grids inside area.
+    Incidents count where reported in [since, until) and of category (one code or several); households
+    are those of the published grids inside area. Areas come from the store, the incident aggregates
+    from the in-memory incident columns (geogrid.store.incident_columns).
     """
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; levels: {', '.join(LEVELS)}")
     place = _locate(session, area)
-    narrowing = _Narrowing(place, since, until, category, where)
     areas = _areas(level, place)
     households = _households(level, place)
-    counts = _counts(level, narrowing, now or utcnow())
-    medians = _medians(session, level, narrowing)
-    count = func.coalesce(counts.c.count, 0)
     query = (
-        select(
-            areas.c.code,
-            areas.c.name,
-            count.label("count"),
-            func.coalesce(counts.c.closed, 0).label("closed"),
-            _ratio(counts.c.closed, counts.c.count).label("closure_rate"),
-            func.coalesce(counts.c.overdue, 0).label("overdue"),
-            medians.c.median_hours_to_close,
-            func.coalesce(households.c.households, 0).label("households"),
-            _ratio(count, households.c.households, 1000.0).label("per_1000_households"),
-        )
-        .outerjoin(counts, counts.c.code == areas.c.code)
-        .outerjoin(medians, medians.c.code == areas.c.code)
+        select(areas.c.code, areas.c.name, func.coalesce(households.c.households, 0).label("households"))
         .outerjoin(households, households.c.code == areas.c.code)
         .order_by(areas.c.code)
     )
-    return [dict(row._mapping) for row in session.execute(query)]
+    listed = session.execute(query).all()
+    found = _aggregates(columns_of(session), level, _Narrowing(place, since, until, category), now or utcnow())
+    return [_row(code, name, int(homes), found) for code, name, homes in listed]
+
+
+def _row(code: str, name: str, households: int, found: pd.DataFrame) -> dict[str, Any]:
+    """One area's statistics (zeros where it has no incident)."""
+    if code in found.index:
+        hit = found.loc[code]
+        count, closed, overdue = int(hit["count"]), int(hit["closed"]), int(hit["overdue"])
+        median = None if pd.isna(hit["median_hours_to_close"]) else float(hit["median_hours_to_close"])
+    else:
+        count = closed = overdue = 0
+        median = None
+    return {
+        "code": code, "name": name, "count": count, "closed": closed,
+        "closure_rate": closed / count if count else None, "overdue": overdue,
+        "median_hours_to_close": median, "households": households,
+        "per_1000_households": count * 1000.0 / households if households else None,
+    }
 
 
 # --- trends ------------------------------------------------------------------------------------------------
-
-
-def _china_week(session: Session) -> ColumnElement[Any]:
-    """The start of the week (Monday 00:00 China time) an incident was reported in, per dialect.
-
-    PostgreSQL bins the UTC instant into 7-day bins from a Monday midnight in China (no time zone
-    conversion per row: twice as fast as date_trunc at time zone); SQLite shifts the text timestamp
-    by 8 hours, goes to the next Sunday and back 6 days.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date_bin(literal(timedelta(days=7)), Incident.reported_at, literal(MONDAY_ORIGIN))
-    hours = int(CHINA_OFFSET.total_seconds() // 3600)
-    return func.date(Incident.reported_at, f"+{hours} hours", "weekday 0", "-6 days")
 
 
 def _week_date(value: datetime | date | str) -> date:
@@ -270,17 +234,18 @@ def weekly_trend(
     since: datetime | None = None,
     until: datetime | None = None,
     category: Category = None,
-    where: ColumnElement[bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Incidents reported per week (Monday to Sunday, China time): week_start (a date), count, closed.
 
     Weeks with no incident between the first and last week (or since and until) are given as zero.
     """
-    week = _china_week(session).label("week_start")
-    query = select(week, func.count().label("count"), func.sum(case((Incident.status == "closed", 1), else_=0)))
-    narrowing = _Narrowing(_locate(session, area), since, until, category, where)
-    rows = session.execute(narrowing.apply(query).group_by(week)).all()
-    found = {_week_date(start): (int(count), int(closed)) for start, count, closed in rows}
+    frame = columns_of(session)
+    counted = frame[_Narrowing(_locate(session, area), since, until, category).mask(frame)]
+    week = np.floor((counted["reported_at"].to_numpy() - MONDAY_ORIGIN.timestamp()) / WEEK_SECONDS).astype(np.int64)
+    closed = (counted["status"] == "closed").to_numpy()
+    counts = pd.DataFrame({"week": week, "closed": closed}).groupby("week")["closed"].agg(["size", "sum"])
+    origin = _week_date(MONDAY_ORIGIN)
+    found = {origin + timedelta(weeks=int(k)): (int(n), int(c)) for k, n, c in counts.itertuples()}
     if not found and (since is None or until is None):
         return []
     first = _monday(since) if since else min(found)
@@ -299,13 +264,11 @@ def grid_counts(
     since: datetime | None = None,
     until: datetime | None = None,
     category: Category = None,
-    where: ColumnElement[bool] | None = None,
 ) -> dict[str, int]:
     """How many incidents each grid holds (grids with none are absent)."""
-    query = select(Incident.grid_code, func.count()).where(Incident.grid_code.is_not(None))
-    narrowing = _Narrowing(_locate(session, area), since, until, category, where)
-    rows = session.execute(narrowing.apply(query).group_by(Incident.grid_code))
-    return {code: int(count) for code, count in rows}
+    frame = columns_of(session)
+    counted = frame[_Narrowing(_locate(session, area), since, until, category).mask(frame)]
+    return {str(code): int(n) for code, n in counted["grid_code"].value_counts().items() if n}
 
 
 def points(
@@ -315,33 +278,10 @@ def points(
     since: datetime | None = None,
     until: datetime | None = None,
     category: Category = None,
-    where: ColumnElement[bool] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The lon and lat of every located incident matching the filters, read without building row objects.
-
-    PostgreSQL sends each column as one binary float8 array (array_send of array_agg), parsed by numpy;
-    SQLite rows come straight from the DB-API cursor.
-    """
-    located = (Incident.lon.is_not(None), Incident.lat.is_not(None))
-    narrowing = _Narrowing(_locate(session, area), since, until, category, where)
-    if session.get_bind().dialect.name == "postgresql":
-        arrays = [func.array_send(func.array_agg(column)) for column in (Incident.lon, Incident.lat)]
-        lon, lat = session.execute(narrowing.apply(select(*arrays).where(*located))).one()
-        return _float8_array(lon), _float8_array(lat)
-    result = session.connection().execute(narrowing.apply(select(Incident.lon, Incident.lat).where(*located)))
-    rows = result.cursor.fetchall()  # plain tuples of two floats: no SQLAlchemy row objects
-    result.close()
-    flat = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=2 * len(rows))
-    return flat[0::2].copy(), flat[1::2].copy()
-
-
-def _float8_array(data: bytes | None) -> np.ndarray:
-    """A one-dimensional PostgreSQL float8[] in binary form (no NULLs) as a numpy array; None is empty.
-
-    Layout: ndim, has-nulls flag, element type, then length and lower bound, then for each element
-    its byte length (always 8) and the big-endian value.
-    """
-    if data is None or len(data) <= 12:
-        return np.empty(0)
-    items = np.frombuffer(data, dtype=np.dtype([("size", ">i4"), ("value", ">f8")]), offset=20)
-    return items["value"].astype(np.float64)
+    """The lon and lat of every located incident matching the filters."""
+    frame = columns_of(session)
+    counted = frame[_Narrowing(_locate(session, area), since, until, category).mask(frame)]
+    lon, lat = counted["lon"].to_numpy(), counted["lat"].to_numpy()
+    located = ~(np.isnan(lon) | np.isnan(lat))
+    return lon[located].copy(), lat[located].copy()

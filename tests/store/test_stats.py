@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -14,7 +13,6 @@ from sqlalchemy import Engine, insert
 
 from geogrid.db.models import Community, District, Grid, Incident, PlanVersion, Street
 from geogrid.db.session import session_scope
-from geogrid.store.incidents import visible_to
 from geogrid.store.stats import area_stats, grid_counts, points, weekly_trend
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -191,22 +189,22 @@ def test_overdue_follows_now(store: Engine) -> None:
     assert early[G11]["overdue"] == 1  # the open case's deadline (May) has not passed yet
 
 
-@dataclass
-class _Actor:
-    username: str
-    role: str
-    scope: str
-    department: str | None = None
 
-    def covers(self, code: str) -> bool:
-        return code.startswith(self.scope)
+def test_one_grid_as_the_area_counts_only_its_cases(store: Engine) -> None:
+    rows = _stats(store, "community", area=G12)
+    assert rows[C1]["count"] == 2 and rows[C1]["households"] == 300
 
 
-def test_a_visibility_condition_narrows_the_counts(store: Engine) -> None:
-    worker = _Actor("w", "grid_worker", G12)
-    rows = _stats(store, "community", area="360702", where=visible_to(worker))
-    assert (rows[C1]["count"], rows[C2]["count"]) == (2, 0)
-    assert rows[C1]["households"] == 700  # households are the area's, whoever looks
+def test_the_snapshot_follows_new_and_changed_cases(store: Engine) -> None:
+    from sqlalchemy import update
+
+    assert _stats(store, "grid", area=C1)[G12]["count"] == 2
+    _add(store, [_incident(G12, "reported")])
+    assert _stats(store, "grid", area=C1)[G12]["count"] == 3
+    with session_scope(store) as session:
+        session.execute(update(Incident).where(Incident.grid_code == G12, Incident.status == "reported")
+                        .values(status="closed", hours_to_close=9.0, updated_at=datetime.now(UTC)))
+    assert _stats(store, "grid", area=C1)[G12]["closed"] == 3
 
 
 def test_unknown_level_is_refused(store: Engine) -> None:
