@@ -45,7 +45,22 @@ def _hexagon(cell: int) -> dict[str, Any]:
 
 def h3_density(lon: np.ndarray, lat: np.ndarray, resolution: int) -> dict[str, Any]:
     """Points counted per H3 cell: a FeatureCollection of hexagons with h3 (cell id) and count."""
-    cells, counts = np.unique(h3_cells(lon, lat, resolution), return_counts=True)
+    return cell_density(h3_cells(lon, lat, resolution), resolution)
+
+
+def cell_counts(point_cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct cells of points and how many points each holds."""
+    return np.unique(np.asarray(point_cells, dtype=np.uint64), return_counts=True)
+
+
+def cell_centres(cells: np.ndarray) -> np.ndarray:
+    """(lat, lon) of each cell's centre."""
+    return np.array([numpy_int.cell_to_latlng(int(c)) for c in cells.tolist()]).reshape(-1, 2)
+
+
+def cell_density(point_cells: np.ndarray, resolution: int) -> dict[str, Any]:
+    """Points (given as their H3 cells) counted per cell: a FeatureCollection of hexagons with h3 and count."""
+    cells, counts = cell_counts(point_cells)
     features = [
         {"type": "Feature", "geometry": _hexagon(int(cell)),
          "properties": {"h3": h3.int_to_str(int(cell)), "count": int(count)}}

@@ -117,9 +117,8 @@ def h3_cells(
     resolution: int | None = Query(None, ge=0, le=15, description="Overrides the zoom's resolution"),
 ) -> dict[str, Any]:
     """Counts per H3 cell at the resolution that suits the zoom."""
-    lon, lat = stats.points(session, **window.args(user))
     chosen = resolution if resolution is not None else density.h3_resolution_for_zoom(zoom)
-    return density.h3_density(lon, lat, chosen) | {"resolution": chosen}
+    return density.cell_density(stats.cells(session, chosen, **window.args(user)), chosen)
 
 
 @router.get("/density/heat", summary="Aggregated heat-map points")
@@ -128,21 +127,15 @@ def heat(
     zoom: int = Query(14, ge=0, le=22),
 ) -> dict[str, Any]:
     """[lat, lon, count] per H3 cell (finer at higher zoom, at most 20,000 cells), for a heat layer."""
-    lon, lat = stats.points(session, **window.args(user))
     resolution = min(density.h3_resolution_for_zoom(zoom) + 2, 15)
-    cells = density.h3_density(lon, lat, resolution)["features"]
+    cells, counts = density.cell_counts(stats.cells(session, resolution, **window.args(user)))
     while len(cells) > MAX_HEAT_POINTS and resolution > 0:
         resolution -= 1
-        cells = density.h3_density(lon, lat, resolution)["features"]
-    points = [_centre(f) for f in cells]
-    return {"resolution": resolution, "total": int(len(lon)), "max": max((p[2] for p in points), default=0),
+        cells, counts = density.cell_counts(stats.cells(session, resolution, **window.args(user)))
+    centres = density.cell_centres(cells).round(6)
+    points = [[lat, lon, int(n)] for (lat, lon), n in zip(centres.tolist(), counts.tolist(), strict=True)]
+    return {"resolution": resolution, "total": int(counts.sum()), "max": int(counts.max()) if len(counts) else 0,
             "points": points}
-
-
-def _centre(feature: dict[str, Any]) -> list[float]:
-    """[lat, lon, count] of an H3 cell feature."""
-    centre = shapely.geometry.shape(feature["geometry"]).centroid
-    return [round(centre.y, 6), round(centre.x, 6), feature["properties"]["count"]]
 
 
 @router.get("/density/hotspots", summary="Hot and cold spots over grids (Getis-Ord Gi*, FDR)")

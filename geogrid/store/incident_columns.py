@@ -67,7 +67,8 @@ class IncidentColumns:
 
     def __init__(self) -> None:
         self._snapshot: _Snapshot | None = None
-        self._lock = threading.Lock()
+        self._cells: dict[int, pd.DataFrame] = {}
+        self._lock = threading.RLock()
 
     def current(self, session: Session) -> pd.DataFrame:
         """The snapshot, brought up to date with the store session reads."""
@@ -91,6 +92,28 @@ class IncidentColumns:
             self._snapshot = _Snapshot(frame, float(np.nanmax(frame["updated_at"])) if len(frame) else 0.0, count)
             return frame
 
+    def cells(self, session: Session, resolution: int) -> pd.Series:
+        """Each incident's H3 cell at resolution (0 without a point), indexed like current(): computed once per
+        case and resolution (h3 indexes about a million points a second), again only when a point moves."""
+        from geogrid.density import h3_cells
+
+        frame = self.current(session)
+        with self._lock:
+            cached = self._cells.get(resolution)
+            if cached is None:
+                cached = pd.DataFrame({"lon": [], "lat": [], "cell": pd.Series([], dtype=np.uint64)})
+            known = cached.reindex(frame.index)
+            lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
+            stale = ~((known["lon"].to_numpy() == lon) & (known["lat"].to_numpy() == lat))
+            located = ~(np.isnan(lon) | np.isnan(lat))
+            cell = known["cell"].fillna(0).to_numpy(dtype=np.uint64, copy=True)
+            todo = stale & located
+            if todo.any():
+                cell[todo] = h3_cells(lon[todo], lat[todo], resolution)
+            cell[~located] = 0
+            self._cells[resolution] = pd.DataFrame({"lon": lon, "lat": lat, "cell": cell}, index=frame.index)
+            return self._cells[resolution]["cell"]
+
     @staticmethod
     def _rows(session: Session, dialect: str, since: float | None) -> list[tuple[Any, ...]]:
         """Raw DB-API rows (no ORM objects: a million of them would take seconds)."""
@@ -113,11 +136,15 @@ _BY_STORE: dict[str, IncidentColumns] = {}
 _BY_STORE_LOCK = threading.Lock()
 
 
-def columns_of(session: Session) -> pd.DataFrame:
-    """The up-to-date incident columns of the store session is bound to."""
+def holder_of(session: Session) -> IncidentColumns:
+    """The incident columns of the store session is bound to (one per store and process)."""
     bind = session.get_bind()
     engine: Engine = bind if isinstance(bind, Engine) else bind.engine
     key = engine.url.render_as_string(hide_password=True)
     with _BY_STORE_LOCK:
-        holder = _BY_STORE.setdefault(key, IncidentColumns())
-    return holder.current(session)
+        return _BY_STORE.setdefault(key, IncidentColumns())
+
+
+def columns_of(session: Session) -> pd.DataFrame:
+    """The up-to-date incident columns of the store session is bound to."""
+    return holder_of(session).current(session)

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Subquery, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from geogrid.db.models import Community, District, Grid, PlanVersion, Street, utcnow
-from geogrid.store.incident_columns import columns_of
+from geogrid.store.incident_columns import columns_of, holder_of
 from geogrid.store.spatial import Scope, covers
 
 LEVELS = ("district", "street", "community", "grid")
@@ -285,3 +285,20 @@ def points(
     lon, lat = counted["lon"].to_numpy(), counted["lat"].to_numpy()
     located = ~(np.isnan(lon) | np.isnan(lat))
     return lon[located].copy(), lat[located].copy()
+
+
+def cells(
+    session: Session,
+    resolution: int,
+    *,
+    area: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    category: Category = None,
+) -> np.ndarray:
+    """The H3 cell (uint64) at resolution of every located incident matching the filters."""
+    holder = holder_of(session)
+    frame = holder.current(session)
+    all_cells = holder.cells(session, resolution).to_numpy()
+    keep = _Narrowing(_locate(session, area), since, until, category).mask(frame) & (all_cells != 0)
+    return all_cells[keep]

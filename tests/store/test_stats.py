@@ -265,3 +265,13 @@ def test_a_code_the_hierarchy_does_not_know_nests_by_prefix(store: Engine) -> No
     rows = _stats(store, "district", area="3607")
     assert [(code, row["count"]) for code, row in rows.items()] == [("360702", 12), ("360703", 1)]
     assert _stats(store, "community", area="999") == {}
+
+
+def test_cells_are_the_h3_cells_of_the_counted_points(store: Engine) -> None:
+    from geogrid.density import h3_cells
+    from geogrid.store.stats import cells
+
+    with session_scope(store) as session:
+        lon, lat = points(session, area=C1)
+        assert sorted(cells(session, 9, area=C1).tolist()) == sorted(h3_cells(lon, lat, 9).tolist())
+        assert len(cells(session, 9, area="360702")) == len(points(session, area="360702")[0])
