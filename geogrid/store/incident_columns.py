@@ -10,15 +10,16 @@ it), or, when the row count disagrees, a full reload. The store stays the only t
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, TextClause, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import Incident
+from geogrid.db.models import Incident, UTCDateTime
 
 CODES = ("grid_code", "community_code", "street_code", "district_code", "category", "status")
 TIMES = ("reported_at", "deadline_at", "updated_at")
@@ -33,14 +34,14 @@ def _epoch(dialect: str, column: str) -> str:
     return f"(julianday({column}) - 2440587.5) * 86400.0"
 
 
-def _select_sql(dialect: str, since: float | None) -> str:
-    """The query reading every statistics column (of rows updated after since, when given)."""
+def _select_sql(dialect: str, since: datetime | None) -> TextClause:
+    """The query reading every statistics column (of rows updated after since, through its index)."""
     columns = ["id", *CODES, *(_epoch(dialect, t) for t in TIMES), "hours_to_close", "lon", "lat",
                "CASE WHEN was_overdue THEN 1 ELSE 0 END"]
-    where = ""
-    if since is not None:
-        where = f" WHERE {_epoch(dialect, 'updated_at')} > {since!r}"
-    return f"SELECT {', '.join(columns)} FROM incidents{where}"
+    query = f"SELECT {', '.join(columns)} FROM incidents"
+    if since is None:
+        return text(query)
+    return text(query + " WHERE updated_at > :since").bindparams(bindparam("since", since, type_=UTCDateTime()))
 
 
 def _frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
@@ -73,16 +74,15 @@ class IncidentColumns:
     def current(self, session: Session) -> pd.DataFrame:
         """The snapshot, brought up to date with the store session reads."""
         dialect = session.get_bind().dialect.name
-        count, newest = session.execute(
-            select(func.count(), text(f"max({_epoch(dialect, 'updated_at')})")).select_from(Incident)
-        ).one()
-        newest = float(newest) if newest is not None else 0.0
+        count, latest = session.execute(select(func.count(Incident.id), func.max(Incident.updated_at))).one()
+        newest = latest.timestamp() if latest is not None else 0.0
         with self._lock:
             snap = self._snapshot
             if snap is not None and snap.count == count and snap.newest >= newest:
                 return snap.frame
             if snap is not None:
-                changed = _frame(self._rows(session, dialect, snap.newest - OVERLAP_SECONDS))
+                since = datetime.fromtimestamp(snap.newest - OVERLAP_SECONDS, UTC)
+                changed = _frame(self._rows(session, dialect, since))
                 frame = pd.concat([snap.frame.drop(changed.index, errors="ignore"), changed])
                 frame = _recategorize(frame)
                 if len(frame) != count:
@@ -115,9 +115,9 @@ class IncidentColumns:
             return self._cells[resolution]["cell"]
 
     @staticmethod
-    def _rows(session: Session, dialect: str, since: float | None) -> list[tuple[Any, ...]]:
+    def _rows(session: Session, dialect: str, since: datetime | None) -> list[tuple[Any, ...]]:
         """Raw DB-API rows (no ORM objects: a million of them would take seconds)."""
-        result = session.connection().exec_driver_sql(_select_sql(dialect, since))
+        result = session.connection().execute(_select_sql(dialect, since))
         try:
             return result.cursor.fetchall()
         finally:

@@ -149,16 +149,24 @@ def _areas(level: str, area: _Area) -> Subquery:
 
 
 def _aggregates(frame: pd.DataFrame, level: str, narrowing: _Narrowing, now: datetime) -> pd.DataFrame:
-    """Per area of level: count, closed, overdue and median hours to close of the counted incidents."""
-    key = f"{level}_code"
-    counted = frame[narrowing.mask(frame) & frame[key].notna().to_numpy()]
-    closed = (counted["status"] == "closed").to_numpy()
-    late = counted["was_overdue"].to_numpy() | (~closed & (counted["deadline_at"].to_numpy() < now.timestamp()))
-    table = pd.DataFrame({"code": counted[key].astype(str).to_numpy(), "closed": closed, "overdue": late,
-                          "hours": np.where(closed, counted["hours_to_close"].to_numpy(), np.nan)})
-    grouped = table.groupby("code", sort=False)
-    return pd.DataFrame({"count": grouped.size(), "closed": grouped["closed"].sum(),
-                         "overdue": grouped["overdue"].sum(), "median_hours_to_close": grouped["hours"].median()})
+    """Per area of level (indexed by code): count, closed, overdue and median hours to close."""
+    column = frame[f"{level}_code"]
+    codes = column.cat.codes.to_numpy()
+    keep = narrowing.mask(frame) & (codes >= 0)
+    key = codes[keep]
+    closed = (frame["status"] == "closed").to_numpy()[keep]
+    late = frame["was_overdue"].to_numpy()[keep] | (~closed & (frame["deadline_at"].to_numpy()[keep] < now.timestamp()))
+    size = len(column.cat.categories)
+    hours = frame["hours_to_close"].to_numpy()[keep]
+    timed = closed & ~np.isnan(hours)
+    medians = pd.Series(hours[timed]).groupby(key[timed]).median()
+    table = pd.DataFrame({
+        "count": np.bincount(key, minlength=size),
+        "closed": np.bincount(key, weights=closed, minlength=size).astype(int),
+        "overdue": np.bincount(key, weights=late, minlength=size).astype(int),
+        "median_hours_to_close": medians.reindex(range(size)).to_numpy(),
+    }, index=column.cat.categories.astype(str))
+    return table[table["count"] > 0]
 
 
 def area_stats(
