@@ -2,14 +2,18 @@
 
 Statistics over a district's million cases must answer in well under a second; scanning the table in
 the database takes longer than that on either backend. So each process keeps one column snapshot per
-store (about 60 bytes per case) and, before every use, asks the store for what changed: nothing (one
-small query), rows updated since the snapshot's newest `updated_at` (every write through geogrid sets
-it), or, when the row count disagrees, a full reload. The store stays the only truth.
+store (about 60 bytes per case) and, before every use, asks the store for what changed (the greatest id
+and updated_at, both read from an index): nothing, or rows updated since the snapshot's newest
+`updated_at` less a few minutes (every write through geogrid sets it; cases are never deleted). Once a
+minute it also compares the row count and reloads everything if a commit slipped past. The store
+stays the only truth.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
+import time
 from datetime import UTC, datetime
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +29,7 @@ CODES = ("grid_code", "community_code", "street_code", "district_code", "categor
 TIMES = ("reported_at", "deadline_at", "updated_at")
 NUMBERS = ("hours_to_close", "lon", "lat")
 OVERLAP_SECONDS = 300.0  # re-read rows this much older than the newest seen: commits arrive out of order
+RECOUNT_SECONDS = 60.0  # this often, compare the row count too (counting a million rows is not free)
 
 
 def _epoch(dialect: str, column: str) -> str:
@@ -59,8 +64,9 @@ def _frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
 @dataclass
 class _Snapshot:
     frame: pd.DataFrame
-    newest: float
-    count: int
+    newest: float  # the newest updated_at read, seconds since 1970
+    top_id: int | None  # the greatest id when read
+    counted_at: float  # when the row count was last compared with the store's (time.monotonic)
 
 
 class IncidentColumns:
@@ -74,22 +80,24 @@ class IncidentColumns:
     def current(self, session: Session) -> pd.DataFrame:
         """The snapshot, brought up to date with the store session reads."""
         dialect = session.get_bind().dialect.name
-        count, latest = session.execute(select(func.count(Incident.id), func.max(Incident.updated_at))).one()
+        top_id, latest = session.execute(select(func.max(Incident.id), func.max(Incident.updated_at))).one()
         newest = latest.timestamp() if latest is not None else 0.0
         with self._lock:
             snap = self._snapshot
-            if snap is not None and snap.count == count and snap.newest >= newest:
+            recount = snap is not None and time.monotonic() - snap.counted_at > RECOUNT_SECONDS
+            if snap is not None and snap.top_id == top_id and snap.newest >= newest and not recount:
                 return snap.frame
-            if snap is not None:
+            if snap is None:
+                frame = _frame(self._rows(session, dialect, None))
+            else:
                 since = datetime.fromtimestamp(snap.newest - OVERLAP_SECONDS, UTC)
                 changed = _frame(self._rows(session, dialect, since))
-                frame = pd.concat([snap.frame.drop(changed.index, errors="ignore"), changed])
-                frame = _recategorize(frame)
-                if len(frame) != count:
-                    frame = _frame(self._rows(session, dialect, None))
-            else:
-                frame = _frame(self._rows(session, dialect, None))
-            self._snapshot = _Snapshot(frame, float(np.nanmax(frame["updated_at"])) if len(frame) else 0.0, count)
+                frame = _recategorize(pd.concat([snap.frame.drop(changed.index, errors="ignore"), changed]))
+                if recount and len(frame) != session.scalar(select(func.count(Incident.id))):
+                    frame = _frame(self._rows(session, dialect, None))  # a commit older than the overlap
+            newest_seen = float(np.nanmax(frame["updated_at"])) if len(frame) else 0.0
+            self._snapshot = _Snapshot(frame, newest_seen, top_id, time.monotonic() if recount or snap is None
+                                       else snap.counted_at)
             return frame
 
     def cells(self, session: Session, resolution: int) -> pd.Series:
@@ -100,6 +108,8 @@ class IncidentColumns:
         frame = self.current(session)
         with self._lock:
             cached = self._cells.get(resolution)
+            if cached is not None and cached.index is frame.index:
+                return cached["cell"]
             if cached is None:
                 cached = pd.DataFrame({"lon": [], "lat": [], "cell": pd.Series([], dtype=np.uint64)})
             known = cached.reindex(frame.index)
@@ -132,17 +142,19 @@ def _recategorize(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-_BY_STORE: dict[str, IncidentColumns] = {}
-_BY_STORE_LOCK = threading.Lock()
+_BY_ENGINE: weakref.WeakKeyDictionary[Engine, IncidentColumns] = weakref.WeakKeyDictionary()
+_BY_ENGINE_LOCK = threading.Lock()
 
 
 def holder_of(session: Session) -> IncidentColumns:
-    """The incident columns of the store session is bound to (one per store and process)."""
+    """The incident columns of the store session is bound to (one per engine, so per app and process)."""
     bind = session.get_bind()
     engine: Engine = bind if isinstance(bind, Engine) else bind.engine
-    key = engine.url.render_as_string(hide_password=True)
-    with _BY_STORE_LOCK:
-        return _BY_STORE.setdefault(key, IncidentColumns())
+    with _BY_ENGINE_LOCK:
+        holder = _BY_ENGINE.get(engine)
+        if holder is None:
+            holder = _BY_ENGINE[engine] = IncidentColumns()
+        return holder
 
 
 def columns_of(session: Session) -> pd.DataFrame:

@@ -196,26 +196,20 @@ def area_stats(
         .outerjoin(households, households.c.code == areas.c.code)
         .order_by(areas.c.code)
     )
-    listed = session.execute(query).all()
+    listed = pd.DataFrame(session.execute(query).all(), columns=["code", "name", "households"])
     found = _aggregates(columns_of(session), level, _Narrowing(place, since, until, category), now or utcnow())
-    return [_row(code, name, int(homes), found) for code, name, homes in listed]
-
-
-def _row(code: str, name: str, households: int, found: pd.DataFrame) -> dict[str, Any]:
-    """One area's statistics (zeros where it has no incident)."""
-    if code in found.index:
-        hit = found.loc[code]
-        count, closed, overdue = int(hit["count"]), int(hit["closed"]), int(hit["overdue"])
-        median = None if pd.isna(hit["median_hours_to_close"]) else float(hit["median_hours_to_close"])
-    else:
-        count = closed = overdue = 0
-        median = None
-    return {
-        "code": code, "name": name, "count": count, "closed": closed,
-        "closure_rate": closed / count if count else None, "overdue": overdue,
-        "median_hours_to_close": median, "households": households,
-        "per_1000_households": count * 1000.0 / households if households else None,
-    }
+    table = listed.join(found, on="code")
+    count = table["count"].fillna(0).astype(int).to_numpy()
+    closed = table["closed"].fillna(0).astype(int).to_numpy()
+    homes = table["households"].fillna(0).astype(int).to_numpy()
+    median = table["median_hours_to_close"].to_numpy(dtype=float)
+    return [
+        {"code": code, "name": name, "count": int(n), "closed": int(c), "closure_rate": c / n if n else None,
+         "overdue": int(o), "median_hours_to_close": None if np.isnan(m) else float(m), "households": int(h),
+         "per_1000_households": n * 1000.0 / h if h else None}
+        for code, name, n, c, o, m, h in zip(table["code"], table["name"], count, closed,
+                                            table["overdue"].fillna(0).astype(int), median, homes, strict=True)
+    ]
 
 
 # --- trends ------------------------------------------------------------------------------------------------
