@@ -192,7 +192,10 @@
     drawCrumbs();
     const drawn = [loadAreas(options && options.fit).catch(failed), loadHeat(null).catch(failed)];
     /* on the first load the trend (playback) waits for the map and table: the server computes one thing less */
-    const trend = options && options.trendLater ? Promise.all(drawn).then(loadTrend) : loadTrend();
+    const gen = (state.gen = (state.gen || 0) + 1);  /* a newer reload makes this one's late trend moot */
+    const trend = options && options.trendLater
+      ? Promise.all(drawn).then(function () { return gen === state.gen ? loadTrend() : null; })
+      : loadTrend();
     const jobs = drawn.concat([trend.catch(failed)]);
     state.drawn = Promise.all(drawn);
     if (map.hasLayer(layers.h3)) jobs.push(loadH3().catch(failed));
