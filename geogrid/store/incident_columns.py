@@ -28,7 +28,7 @@ from geogrid.db.models import Incident, UTCDateTime
 CODES = ("grid_code", "community_code", "street_code", "district_code", "category", "status")
 TIMES = ("reported_at", "deadline_at", "updated_at")
 NUMBERS = ("hours_to_close", "lon", "lat")
-OVERLAP_SECONDS = 300.0  # re-read rows this much older than the newest seen: commits arrive out of order
+OVERLAP_SECONDS = 60.0  # re-read rows this much older than the newest seen: commits arrive out of order
 RECOUNT_SECONDS = 60.0  # this often, compare the row count too (counting a million rows is not free)
 
 
@@ -74,7 +74,8 @@ class IncidentColumns:
 
     def __init__(self) -> None:
         self._snapshot: _Snapshot | None = None
-        self._cells: dict[int, pd.DataFrame] = {}
+        self._cells: dict[int, pd.DataFrame] = {}  # resolution -> lon, lat, cell of each case
+        self._cells_of: dict[int, pd.DataFrame] = {}  # resolution -> the snapshot those cells were made for
         self._lock = threading.RLock()
 
     def current(self, session: Session) -> pd.DataFrame:
@@ -91,8 +92,7 @@ class IncidentColumns:
                 frame = _frame(self._rows(session, dialect, None))
             else:
                 since = datetime.fromtimestamp(snap.newest - OVERLAP_SECONDS, UTC)
-                changed = _frame(self._rows(session, dialect, since))
-                frame = _recategorize(pd.concat([snap.frame.drop(changed.index, errors="ignore"), changed]))
+                frame = _merge(snap.frame, _frame(self._rows(session, dialect, since)))
                 if recount and len(frame) != session.scalar(select(func.count(Incident.id))):
                     frame = _frame(self._rows(session, dialect, None))  # a commit older than the overlap
             newest_seen = float(np.nanmax(frame["updated_at"])) if len(frame) else 0.0
@@ -108,7 +108,7 @@ class IncidentColumns:
         frame = self.current(session)
         with self._lock:
             cached = self._cells.get(resolution)
-            if cached is not None and cached.index is frame.index:
+            if cached is not None and self._cells_of.get(resolution) is frame:
                 return cached["cell"]
             if cached is None:
                 cached = pd.DataFrame({"lon": [], "lat": [], "cell": pd.Series([], dtype=np.uint64)})
@@ -122,6 +122,7 @@ class IncidentColumns:
                 cell[todo] = h3_cells(lon[todo], lat[todo], resolution)
             cell[~located] = 0
             self._cells[resolution] = pd.DataFrame({"lon": lon, "lat": lat, "cell": cell}, index=frame.index)
+            self._cells_of[resolution] = frame
             return self._cells[resolution]["cell"]
 
     @staticmethod
@@ -134,11 +135,18 @@ class IncidentColumns:
             result.close()
 
 
-def _recategorize(frame: pd.DataFrame) -> pd.DataFrame:
-    """After a concat mixed category sets, make the code columns categoricals again."""
+def _merge(frame: pd.DataFrame, changed: pd.DataFrame) -> pd.DataFrame:
+    """A copy of frame with the changed rows replaced and the new ones appended (categories united)."""
+    frame = frame.copy()
     for name in CODES:
-        if frame[name].dtype != "category":
-            frame[name] = frame[name].astype("category")
+        union = frame[name].cat.categories.union(changed[name].cat.categories)
+        frame[name] = frame[name].cat.set_categories(union)
+        changed[name] = changed[name].cat.set_categories(union)
+    known = changed.index.isin(frame.index)
+    if known.any():
+        frame.loc[changed.index[known], changed.columns] = changed[known]
+    if (~known).any():
+        frame = pd.concat([frame, changed[~known]])
     return frame
 
 
