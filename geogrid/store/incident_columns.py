@@ -81,7 +81,9 @@ class IncidentColumns:
     def current(self, session: Session) -> pd.DataFrame:
         """The snapshot, brought up to date with the store session reads."""
         dialect = session.get_bind().dialect.name
-        top_id, latest = session.execute(select(func.max(Incident.id), func.max(Incident.updated_at))).one()
+        top_id, latest = session.execute(select(  # one max() per subquery: SQLite reads each from its index only so
+            select(func.max(Incident.id)).scalar_subquery(), select(func.max(Incident.updated_at)).scalar_subquery()
+        )).one()
         newest = latest.timestamp() if latest is not None else 0.0
         with self._lock:
             snap = self._snapshot
