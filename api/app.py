@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,6 +32,7 @@ from geogrid import __version__
 from geogrid.db.engine import make_engine
 from geogrid.db.session import make_sessionmaker
 from geogrid.settings import Settings, get_settings
+from geogrid.store.incident_columns import columns_of
 from maps.assets import static_dir
 
 POOL = {"pool_size": 20, "max_overflow": 20, "pool_recycle": 1800}  # about one connection per request thread
@@ -65,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.warm_statistics:
+            threading.Thread(target=_warm_statistics, args=(app,), name="warm-statistics", daemon=True).start()
         yield
         runner.shutdown()
         engine.dispose()
@@ -79,3 +84,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")  # the maps' scripts, styles, fonts
     return app
+
+
+def _warm_statistics(app: FastAPI) -> None:
+    """Read the incident columns for statistics once at start, so that the first leader does not wait for it."""
+    try:
+        with app.state.sessions() as session:
+            columns_of(session)
+    except Exception:  # noqa: BLE001 - a store not migrated yet, or gone: the first request will say so
+        logging.getLogger("geogrid.api").warning("could not prepare the statistics at start", exc_info=True)

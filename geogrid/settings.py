@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     token_minutes: int = 720
     max_upload_mb: int = 50
     demo: bool | None = None
+    warm_statistics: bool = True  # read the incident columns for statistics when the service starts
     taxonomy_file: Path | None = None  # incident categories, departments, deadlines (default: the shipped one)
     open311_api_keys: str = ""  # comma-separated keys that may POST Open311 requests
     open311_jurisdiction: str = "geogrid"

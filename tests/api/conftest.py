@@ -129,7 +129,8 @@ def store_copy(backend: str, request: pytest.FixtureRequest, folder: Path) -> It
 
 
 def make_settings(url: str, folder: Path) -> Settings:
-    return Settings(database_url=url, data_dir=folder, secret_key=SECRET, demo=False, max_upload_mb=1)
+    return Settings(database_url=url, data_dir=folder, secret_key=SECRET, demo=False, max_upload_mb=1,
+                    warm_statistics=False)
 
 
 @pytest.fixture(scope="module")

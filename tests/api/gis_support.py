@@ -30,7 +30,8 @@ __all__ = ["SignIn", "backend", "db_url", "engine", "gis_client", "gis_settings"
 
 @pytest.fixture
 def gis_settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=db_url, data_dir=tmp_path, secret_key="gis-tests-" + "k" * 32, demo=False)
+    return Settings(database_url=db_url, data_dir=tmp_path, secret_key="gis-tests-" + "k" * 32, demo=False,
+                    warm_statistics=False)
 
 
 @pytest.fixture
