@@ -58,16 +58,44 @@ def _outside_scope(session: Any, cameras: Any, scope: str) -> list[str]:
 
 
 @router.get("/cameras", summary="Cameras you may see, as GeoJSON")
-def list_cameras(session: SessionDep, user: CurrentUser, bbox: str | None = None) -> dict[str, Any]:
-    """Admins, planners and leaders see their area's cameras; a grid worker those in their grid; `bbox`
+def list_cameras(
+    session: SessionDep,
+    user: CurrentUser,
+    bbox: str | None = None,
+    near_m: float | None = Query(None, gt=0, le=store.MAX_REACH_M,
+                                 description="Grid workers: also the cameras within this many metres of their grid"),
+) -> dict[str, Any]:
+    """Admins, planners and leaders see their area's cameras; a grid worker those in their grid, and with
+    `near_m` also those near it (each camera says its distance_m to the grid, 0 inside); `bbox`
     (minlon,minlat,maxlon,maxlat) narrows it."""
     scope: Scope = scope_of(user)
-    condition = store.visible_cameras(scope)
-    frame = store.cameras_frame(session, condition)
+    if near_m is not None and scope.grid is not None:
+        frame = _cameras_near_grid(session, scope.grid, near_m)
+    else:
+        frame = store.cameras_frame(session, store.visible_cameras(scope))
     if bbox:
         minx, miny, maxx, maxy = _bbox(bbox)
         frame = frame.cx[minx:maxx, miny:maxy]
     return store.cameras_geojson(frame)
+
+
+def _cameras_near_grid(session: Any, grid_code: str, near_m: float) -> Any:
+    """Cameras in the published grid or within near_m metres of it, with their distance_m (0 inside)."""
+    from geogrid.crs import metric_crs
+    from geogrid.store.incidents import _degrees_box
+    from geogrid.store.plans import published_grids
+
+    grids = published_grids(session, grid_code)
+    grids = grids[grids["grid_code"] == grid_code]
+    if grids.empty:
+        return store.cameras_frame(session, store.visible_cameras(Scope(grid=grid_code)))
+    minx, miny, maxx, maxy = grids.total_bounds
+    lo, hi = _degrees_box(minx, miny, near_m), _degrees_box(maxx, maxy, near_m)
+    frame = store.cameras_in_box(session, (lo[0], lo[1], hi[2], hi[3]))
+    crs = metric_crs(grids)
+    distance = frame.to_crs(crs).distance(grids.to_crs(crs).geometry.iloc[0]).round(1)
+    frame = frame.assign(distance_m=distance.to_numpy())
+    return frame[(frame["grid_code"] == grid_code) | (frame["distance_m"] <= near_m)]
 
 
 @router.get("/areas/{area}/camera-coverage", summary="Cameras and covered share per grid")
