@@ -155,6 +155,22 @@
     return window[config.mapName];
   }
 
-  window.geogrid = { config, token, signOut, api, t, toDisplay, fromDisplay, geoJSON, addBasemap, el, toast, map,
+  /* the panel's bar (who is signed in, the other language, sign-out), its title and every [data-label]
+     element, in the page's language; T is the page's label function */
+  function labelPage(T, title) {
+    document.getElementById("who").textContent = config.user.username + " · " + config.user.scope;
+    const other = document.getElementById("switch-lang");
+    other.textContent = T("other");
+    const url = new URL(window.location.href);
+    url.searchParams.set("lang", config.lang === "en" ? "zh" : "en");
+    other.href = url.pathname + url.search;
+    const out = document.getElementById("sign-out");
+    out.textContent = T("sign_out");
+    out.addEventListener("click", signOut);
+    document.getElementById("title").textContent = title || document.title;
+    document.querySelectorAll("[data-label]").forEach(function (node) { node.textContent = T(node.dataset.label); });
+  }
+
+  window.geogrid = { config, token, signOut, api, t, toDisplay, fromDisplay, geoJSON, addBasemap, el, toast, map, labelPage,
     wgs84ToGcj02, gcj02ToWgs84 };
 })();

@@ -91,19 +91,6 @@
   }
 
   /* --- page chrome ---------------------------------------------------------------------------------- */
-  function labelPage() {
-    $("who").textContent = g.config.user.username + " · " + g.config.user.scope;
-    const other = $("switch-lang");
-    other.textContent = T("other");
-    const url = new URL(window.location.href);
-    url.searchParams.set("lang", g.config.lang === "en" ? "zh" : "en");
-    other.href = url.pathname + url.search;
-    $("sign-out").textContent = T("sign_out");
-    $("sign-out").addEventListener("click", g.signOut);
-    $("title").textContent = document.title;
-    document.querySelectorAll("[data-label]").forEach(function (node) { node.textContent = T(node.dataset.label); });
-  }
-
   function addLayerControl() {
     const overlays = {};
     overlays[T("heat")] = layers.heat;
@@ -504,7 +491,7 @@
   }
 
   async function start() {
-    labelPage();
+    g.labelPage(T);
     g.addBasemap(map);
     addLayerControl();
     legend.addTo(map);

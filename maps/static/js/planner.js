@@ -72,19 +72,6 @@
   };
 
   /* --- page chrome --------------------------------------------------------------------------------- */
-  function labelPage() {
-    $("who").textContent = g.config.user.username + " · " + g.config.user.scope;
-    const other = $("switch-lang");
-    other.textContent = T("other");
-    const url = new URL(window.location.href);
-    url.searchParams.set("lang", g.config.lang === "en" ? "zh" : "en");
-    other.href = url.pathname + url.search;
-    $("sign-out").textContent = T("sign_out");
-    $("sign-out").addEventListener("click", g.signOut);
-    $("title").textContent = document.title;
-    document.querySelectorAll("[data-label]").forEach(function (node) { node.textContent = T(node.dataset.label); });
-  }
-
   function addLegend() {
     const legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
@@ -713,7 +700,7 @@
     }).addTo(map);
   }
 
-  labelPage();
+  g.labelPage(T);
   g.addBasemap(map);
   addLegend();
   addOverview();

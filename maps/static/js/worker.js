@@ -118,16 +118,7 @@
 
   /* --- the bar, labels and the bottom sheet ----------------------------------------------------------- */
   function setUpPanel() {
-    $("who").textContent = g.config.user.username + " · " + g.config.user.scope;
-    const other = $("switch-lang");
-    other.textContent = T("other");
-    const url = new URL(window.location.href);
-    url.searchParams.set("lang", lang === "en" ? "zh" : "en");
-    other.href = url.pathname + url.search;
-    $("sign-out").textContent = T("sign_out");
-    $("sign-out").addEventListener("click", g.signOut);
-    $("title").textContent = T("title") + " " + g.config.user.scope;
-    document.querySelectorAll("[data-label]").forEach(function (node) { node.textContent = T(node.dataset.label); });
+    g.labelPage(T, T("title") + " " + g.config.user.scope);
     $("report-description").placeholder = T("description");
     $("report-form").addEventListener("submit", submitReport);
     $("report-cancel").addEventListener("click", closeForm);
