@@ -229,6 +229,14 @@ def _monday(moment: datetime) -> date:
     return local.date() - timedelta(days=local.weekday())
 
 
+def _counted(
+    session: Session, area: str | None, since: datetime | None, until: datetime | None, category: Category
+) -> pd.DataFrame:
+    """The incident columns of the incidents the filters count."""
+    frame = columns_of(session)
+    return frame[_Narrowing(_locate(session, area), since, until, category).mask(frame)]
+
+
 def weekly_trend(
     session: Session,
     *,
@@ -241,8 +249,7 @@ def weekly_trend(
 
     Weeks with no incident between the first and last week (or since and until) are given as zero.
     """
-    frame = columns_of(session)
-    counted = frame[_Narrowing(_locate(session, area), since, until, category).mask(frame)]
+    counted = _counted(session, area, since, until, category)
     week = np.floor((counted["reported_at"].to_numpy() - MONDAY_ORIGIN.timestamp()) / WEEK_SECONDS).astype(np.int64)
     closed = (counted["status"] == "closed").to_numpy()
     counts = pd.DataFrame({"week": week, "closed": closed}).groupby("week")["closed"].agg(["size", "sum"])
@@ -268,8 +275,7 @@ def grid_counts(
     category: Category = None,
 ) -> dict[str, int]:
     """How many incidents each grid holds (grids with none are absent)."""
-    frame = columns_of(session)
-    counted = frame[_Narrowing(_locate(session, area), since, until, category).mask(frame)]
+    counted = _counted(session, area, since, until, category)
     return {str(code): int(n) for code, n in counted["grid_code"].value_counts().items() if n}
 
 
@@ -282,8 +288,7 @@ def points(
     category: Category = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The lon and lat of every located incident matching the filters."""
-    frame = columns_of(session)
-    counted = frame[_Narrowing(_locate(session, area), since, until, category).mask(frame)]
+    counted = _counted(session, area, since, until, category)
     lon, lat = counted["lon"].to_numpy(), counted["lat"].to_numpy()
     located = ~(np.isnan(lon) | np.isnan(lat))
     return lon[located].copy(), lat[located].copy()
