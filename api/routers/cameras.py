@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
 from api.deps import CurrentUser, Planner, Reader, SessionDep, SettingsDep, check_area
-from api.errors import PayloadTooLargeError
 from api.routers.incidents import _bbox, _visible
 from api.scopes import scope_of
+from api.uploads import saved_upload
 from geogrid import cameras as camera_geometry
 from geogrid.errors import InputError
 from geogrid.store import cameras as store
@@ -31,16 +30,10 @@ def import_cameras(
 ) -> dict[str, Any]:
     """Cameras with camera_id and optional name, heading (degrees from north), fov (degrees) and range_m.
     Each is placed in its published grid; an id already stored is replaced. One bad row rejects the file."""
-    limit = settings.max_upload_mb * 1024 * 1024
     name = Path(file.filename or "cameras.csv").name
     if Path(name).suffix.lower() not in SUFFIXES:
         raise InputError(f"{name}: cameras come as {', '.join(SUFFIXES)}")
-    with tempfile.TemporaryDirectory(prefix="geogrid-cameras-") as folder:
-        path = Path(folder) / name
-        data = file.file.read(limit + 1)
-        if len(data) > limit:
-            raise PayloadTooLargeError(f"the file is larger than {settings.max_upload_mb} MB")
-        path.write_bytes(data)
+    with saved_upload(file, settings, name) as path:
         cameras = camera_geometry.read_cameras(path, input_crs)
     if user.role != "admin":
         outside = _outside_scope(session, cameras, user.scope)

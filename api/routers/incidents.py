@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
 
 from api.deps import CurrentUser, GeocoderDep, Principal, SessionDep, SettingsDep, TaxonomyDep, require_role
-from api.errors import ForbiddenError, PayloadTooLargeError
+from api.errors import ForbiddenError
 from api.schemas import ActionIn, IncidentIn, PlaceIn
+from api.uploads import saved_upload
 from geogrid import workflow
 from geogrid.db.models import Incident, utcnow
 from geogrid.errors import InputError
@@ -116,13 +115,7 @@ def import_hotline(
 ) -> dict[str, Any]:
     """One result per row (created, existing or error). Rows carry their external id (工单编号); a row
     without one gets a stable id from its content, so importing the same file twice stores nothing twice."""
-    limit = settings.max_upload_mb * 1024 * 1024
-    with tempfile.TemporaryDirectory(prefix="geogrid-hotline-") as folder:
-        path = Path(folder) / Path(file.filename or "export.csv").name
-        data = file.file.read(limit + 1)
-        if len(data) > limit:
-            raise PayloadTooLargeError(f"the file is larger than {settings.max_upload_mb} MB")
-        path.write_bytes(data)
+    with saved_upload(file, settings, "export.csv") as path:
         rows = read_export(path, taxonomy)
     results = [_import_row(session, row, user, taxonomy, geocoder) for row in rows]
     counts = {k: sum(r["result"] == k for r in results) for k in ("created", "existing", "error")}
@@ -153,10 +146,6 @@ def _import_row(session: Any, row: Any, user: Principal, taxonomy: Taxonomy, geo
 
 def incident_json(incident: Incident, user: Principal, taxonomy: Taxonomy) -> dict[str, Any]:
     """The case as the API shows it (reporter contact only to staff who may act on it)."""
-    now = utcnow()
-    overdue = incident.was_overdue or (
-        incident.status != "closed" and incident.deadline_at is not None and incident.deadline_at < now
-    )
     return {
         "id": incident.id,
         "external_id": incident.external_id,
@@ -194,7 +183,7 @@ def incident_json(incident: Incident, user: Principal, taxonomy: Taxonomy) -> di
         "reported_at": incident.reported_at,
         "reported_by": incident.reported_by,
         "deadline_at": incident.deadline_at,
-        "overdue": bool(overdue),
+        "overdue": store.is_overdue(incident, utcnow()),
         "closed_at": incident.closed_at,
         "hours_to_close": incident.hours_to_close,
         "rating": incident.rating,

@@ -375,6 +375,13 @@ class Filters:
     bbox: tuple[float, float, float, float] | None = None
 
 
+def is_overdue(incident: Incident, now: datetime) -> bool:
+    """An incident that passed a deadline: late at some step, or open past its current deadline (as overdue_now)."""
+    return incident.was_overdue or (
+        incident.status != "closed" and incident.deadline_at is not None and incident.deadline_at < now
+    )
+
+
 def overdue_now(now: datetime) -> ColumnElement[bool]:
     """Incidents that passed a deadline: late at some step, or open past their current deadline."""
     return or_(Incident.was_overdue.is_(True), and_(Incident.status != "closed", Incident.deadline_at < now))
