@@ -149,7 +149,8 @@ def test_the_category_and_time_filters_change_the_table(live_service, browser) -
         .reduce((s, td) => s + Number(td.dataset.value), 0) === total""", arg=sum(r["count"] for r in windowed))
     page.wait_for_load_state("networkidle")
     assert_table_equals(page, windowed)
-    assert page.inner_text("#window").startswith("全时段: " + since)
+    page.wait_for_function("since => document.getElementById('window').innerText.startsWith('全时段: ' + since)",
+                           arg=since, timeout=10_000)  # the trend answers after the table
     assert log.console_errors == [] and log.page_errors == []
     page.context.close()
 
