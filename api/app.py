@@ -7,11 +7,13 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import auth
 from api.background import JobRunner
+from api.deps import SessionSlots
 from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from api.routers import (
     cameras,
@@ -29,14 +31,21 @@ from api.routers import (
     tiles,
 )
 from geogrid import __version__
-from geogrid.db.engine import make_engine
+from geogrid.db.engine import WRITE, make_engine, read_options
 from geogrid.db.session import make_sessionmaker
+from geogrid.db.version import VersionReader
+from geogrid.store.tilecache import AnswerCache
 from geogrid.settings import Settings, get_settings
 from geogrid.store.incident_columns import columns_of
 from maps.assets import static_dir
 
-POOL = {"pool_size": 20, "max_overflow": 20, "pool_recycle": 1800}  # about one connection per request thread
+REQUEST_THREADS = 8  # threads running synchronous endpoints; more only contend for the GIL
+REQUEST_SESSIONS = 16  # requests holding a database session at once (the rest wait, without a thread)
 JOB_WORKERS = 2
+ANSWER_CACHE_BYTES = 128 * 2**20
+# a connection for each request session, job and the statistics warm-up, kept open (no connect per request);
+# the overflow serves endpoints that open a second session of their own
+POOL = {"pool_size": REQUEST_SESSIONS + JOB_WORKERS + 1, "max_overflow": 10, "pool_recycle": 1800}
 DESCRIPTION = (
     "Grid management (网格化管理): the district → street/town → community hierarchy, second-level grids "
     "and their plan versions. Sign in at POST /api/v1/auth/token and send the token as "
@@ -68,16 +77,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
         if settings.warm_statistics:
             threading.Thread(target=_warm_statistics, args=(app,), name="warm-statistics", daemon=True).start()
         yield
         runner.shutdown()
+        app.state.versions.close()
         engine.dispose()
 
     app = FastAPI(title="geogrid", version=__version__, description=DESCRIPTION, openapi_tags=TAGS, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    app.state.read_sessions = make_sessionmaker(engine.execution_options(**read_options(engine)))
+    app.state.write_sessions = make_sessionmaker(engine.execution_options(**{WRITE: True}))
+    app.state.session_slots = SessionSlots(REQUEST_SESSIONS)
+    app.state.answers = AnswerCache(ANSWER_CACHE_BYTES)  # tiles, GeoJSON and the hierarchy, per data version
+    app.state.versions = VersionReader(str(settings.database_url))
+    app.state.principals = {}  # bearer token -> (data version, expiry, signed-in user); see api.deps.current_user
     app.state.jobs = runner
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
     for module in ROUTERS:

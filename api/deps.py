@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import ForbiddenError
-from api.tokens import InvalidToken, username_of
-from geogrid.db.engine import WRITE
+from api.tokens import InvalidToken, claims_of
 from geogrid.db.models import PlanVersion
 from geogrid.settings import Settings
 from geogrid.store.incidents import building_addresses, buildings_version
@@ -23,25 +25,80 @@ from geogrid.taxonomy import Taxonomy, load_taxonomy
 TOKEN_URL = "/api/v1/auth/token"
 READERS = ("admin", "planner", "leader")  # read grids and plans inside their scope
 PLANNERS = ("admin", "planner")  # change plans and data inside their scope
+KNOWN_TOKENS = 10_000  # signed-in users remembered per process, by token
+USER_RECHECK_SECONDS = 60.0  # a remembered user is read again at least this often (edits made outside geogrid)
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
-    """The settings the app was created with."""
+async def get_settings(request: Request) -> Settings:
+    """The settings the app was created with (async: no I/O, so no worker thread)."""
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+def sessions_for(request: Request) -> sessionmaker[Session]:
+    """The session factory for the request: one whose transactions may write for any method but GET and HEAD.
+
+    Writing transactions on SpatiaLite take the write lock when they begin, so concurrent writers queue
+    instead of failing; reads on PostGIS run without BEGIN and COMMIT (each statement is its own
+    snapshot, as it is under READ COMMITTED anyway).
+    """
+    reads = request.method in ("GET", "HEAD")
+    return request.app.state.read_sessions if reads else request.app.state.write_sessions
+
+
+class SessionSlots:
+    """At most n requests hold a database session at once; the others wait on the event loop.
+
+    A request keeps its connection from its first query until its commit, across several hops to worker
+    threads. With no more such requests than pooled connections, no thread ever blocks waiting for a
+    connection that another request, itself waiting for a thread, holds.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._by_loop: dict[int, asyncio.Semaphore] = {}
+
+    def __call__(self) -> asyncio.Semaphore:
+        """The semaphore of the running event loop (a test client may start several loops)."""
+        loop = id(asyncio.get_running_loop())
+        if loop not in self._by_loop:
+            self._by_loop = {loop: asyncio.Semaphore(self.n)}
+        return self._by_loop[loop]
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session whose transaction commits after the endpoint returns, or rolls back if it raises.
 
-    A request that may write (any method but GET and HEAD) says so, so that SpatiaLite takes its write
-    lock when the transaction begins and concurrent writers queue instead of failing.
+    Opening it does no I/O; the commit (or rollback) and the close run in one worker thread.
     """
-    with request.app.state.sessions() as session, session.begin():
-        if request.method not in ("GET", "HEAD"):
-            session.connection(execution_options={WRITE: True})
-        yield session
+    async with request.app.state.session_slots():
+        session = sessions_for(request)()
+        try:
+            yield session
+        except BaseException:
+            await _finish(session, commit=False)
+            raise
+        await _finish(session, commit=True)
+
+
+async def _finish(session: Session, commit: bool) -> None:
+    """End the session: in a worker thread if it holds a transaction, else at once (no I/O to do)."""
+    if session.in_transaction():
+        await run_in_threadpool(_end, session, commit)
+    else:
+        session.close()
+
+
+def _end(session: Session, commit: bool) -> None:
+    """Commit (or roll back) and close the session."""
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -67,29 +124,60 @@ def unauthorized(message: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_user(
-    settings: SettingsDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+async def current_user(
+    request: Request, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
-    """The active user the bearer token names, or 401."""
+    """The active user the bearer token names, or 401.
+
+    The user is read from the store once per token and data version: any change to an account through
+    geogrid writes an audit row and so a new version, after which the next request reads the user
+    again; an edit made in the database by hand is seen within USER_RECHECK_SECONDS. The version is
+    read on the event loop, so a request answered from memory needs no worker thread.
+    """
     if not token:
         raise unauthorized(f"not signed in: send 'Authorization: Bearer <token>' from POST {TOKEN_URL}")
+    version = request.state.data_version = await request.app.state.versions.read()
+    known: dict[str, tuple[int, float, Principal]] = request.app.state.principals
+    found = known.get(token)
+    if found is not None and found[0] == version and time.time() < found[1]:
+        return found[2]
     try:
-        username = username_of(settings, token)
+        username, expires = claims_of(settings, token)
     except InvalidToken as exc:
         raise unauthorized(str(exc)) from None
-    user = get_user(session, username)
-    if user is None or not user.active:
+    principal = await run_in_threadpool(_active_user, request.app.state.read_sessions, username)
+    if principal is None:
         raise unauthorized(f"the account {username!r} is unknown or disabled")
-    return Principal(user.username, user.role, user.scope, user.department)
+    if len(known) >= KNOWN_TOKENS:
+        known.clear()
+    known[token] = (version, min(expires, time.time() + USER_RECHECK_SECONDS), principal)
+    return principal
+
+
+def _active_user(sessions: sessionmaker[Session], username: str) -> Principal | None:
+    """The active user with that name, or None."""
+    with sessions() as session:
+        user = get_user(session, username)
+        if user is None or not user.active:
+            return None
+        return Principal(user.username, user.role, user.scope, user.department)
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
 
 
+async def signed_in_data_version(request: Request, user: CurrentUser) -> int:
+    """The store's data version read when the user was signed in for this request (see geogrid.db.version)."""
+    return request.state.data_version
+
+
+DataVersion = Annotated[int, Depends(signed_in_data_version)]
+
+
 def require_role(*roles: str) -> Callable[[Principal], Principal]:
     """A dependency giving the current user if their role is one of roles, else 403."""
 
-    def dependency(user: CurrentUser) -> Principal:
+    async def dependency(user: CurrentUser) -> Principal:  # async: no I/O, so no worker thread
         if user.role not in roles:
             raise ForbiddenError(f"the {user.role} role may not do this; it needs one of: {', '.join(roles)}")
         return user
@@ -130,7 +218,7 @@ def revision_from(if_match: str, plan: PlanVersion) -> int | None:
     return None
 
 
-def get_taxonomy(settings: SettingsDep) -> Taxonomy:
+async def get_taxonomy(settings: SettingsDep) -> Taxonomy:
     """The incident taxonomy the settings name (the shipped default unless GEOGRID_TAXONOMY_FILE is set)."""
     return load_taxonomy(settings.taxonomy_file)
 
@@ -158,8 +246,8 @@ class StoreGeocoder:
         return cached[1].geocode_one(text)
 
 
-def get_geocoder(request: Request, session: SessionDep) -> StoreGeocoder:
-    """The address geocoder over the store's buildings."""
+async def get_geocoder(request: Request, session: SessionDep) -> StoreGeocoder:
+    """The address geocoder over the store's buildings (async: it is built lazily, so no I/O here)."""
     return StoreGeocoder(request, session)
 
 

@@ -24,6 +24,11 @@ def create_token(settings: Settings, username: str) -> str:
 
 def username_of(settings: Settings, token: str) -> str:
     """The username a valid token names, or InvalidToken saying why not."""
+    return claims_of(settings, token)[0]
+
+
+def claims_of(settings: Settings, token: str) -> tuple[str, float]:
+    """The username a valid token names and when it expires (POSIX seconds), or InvalidToken saying why not."""
     try:
         claims = jwt.decode(
             token, str(settings.secret_key), algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
@@ -32,4 +37,4 @@ def username_of(settings: Settings, token: str) -> str:
         raise InvalidToken("the token has expired: sign in again") from None
     except jwt.InvalidTokenError:
         raise InvalidToken("the token is not valid: sign in again") from None
-    return str(claims["sub"])
+    return str(claims["sub"]), float(claims["exp"])

@@ -118,3 +118,28 @@ def user_add_command(
                 load_taxonomy().check_department(department)
             add_user(session, username, password, role, scope, display_name, department=department)
     typer.echo(f"added user {username} ({role}, scope {scope})")
+
+
+def user_disable_command(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")], database_url: UrlOpt = None
+) -> None:
+    """Stop a user from signing in; their tokens are refused from the next request on."""
+    _set_active(username, False, database_url)
+
+
+def user_enable_command(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")], database_url: UrlOpt = None
+) -> None:
+    """Let a disabled user sign in again."""
+    _set_active(username, True, database_url)
+
+
+def _set_active(username: str, active: bool, database_url: str | None) -> None:
+    from geogrid.db.session import session_scope
+    from geogrid.store.users import set_active
+
+    with _user_errors():
+        _ready(database_url)
+        with session_scope(database_url) as session:
+            set_active(session, username, active)
+    typer.echo(f"user {username} {'enabled' if active else 'disabled'}")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api import geojson
-from api.deps import READERS, Principal, Reader, SessionDep, check_area, check_plan, require_role
+from api.deps import PLANNERS, READERS, DataVersion, Principal, Reader, SessionDep, check_area, check_plan, require_role
 from api.errors import ForbiddenError, NotFoundError
 from api.queries import community_plan
 from geogrid.db.models import Assignment, Building, Grid, PlanVersion
@@ -26,15 +27,26 @@ GRID_FIELDS = ("households", "population", "building_count", "compactness", "wit
     responses=geojson.OPENAPI,
     summary="A community's grids as GeoJSON",
 )
-def community_grids(code: str, user: Reader, session: SessionDep, plan_id: PlanParam = None) -> geojson.GeoJSONResponse:
-    """The grids of the community's published plan (or of ?plan_id=) as a FeatureCollection."""
+async def community_grids(
+    code: str, user: Reader, version: DataVersion, session: SessionDep, request: Request, plan_id: PlanParam = None
+) -> geojson.GeoJSONResponse:
+    """The grids of the community's published plan (or of ?plan_id=) as a FeatureCollection.
+
+    The answer is kept per data version, so a repeated request is served from memory."""
     check_area(user, code)
+    key = ("community_grids", code, plan_id, user.role in PLANNERS, version)  # planners may also see drafts
+    cache = request.app.state.answers
+    body, _ = cache.peek(key) or await run_in_threadpool(cache.get, key, lambda: _community_grids(session, user, code, plan_id))
+    return geojson.GeoJSONResponse(body)
+
+
+def _community_grids(session: Session, user: Principal, code: str, plan_id: int | None) -> bytes:
+    """The FeatureCollection of the plan's grids, or 403/404."""
     plan = community_plan(session, code, plan_id)
     check_plan(user, plan)
     query = select(Grid.code, *_grid_columns(), geojson.geometry(Grid.geom)).where(Grid.plan_version_id == plan.id)
     features = [_grid_feature(row, plan) for row in session.execute(query.order_by(Grid.code))]
-    body = geojson.collection(features, community_code=code, plan=_plan_member(plan))
-    return geojson.GeoJSONResponse(body)
+    return geojson.collection(features, community_code=code, plan=_plan_member(plan)).encode()
 
 
 @router.get(

@@ -6,15 +6,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import READERS, Principal, SessionDep, require_role
+from api.deps import READERS, DataVersion, Principal, SessionDep, require_role
 from api.queries import breaks_a_rule
 from api.schemas import Hierarchy, HierarchyNode
 from geogrid.db.models import Community, District, Grid, PlanVersion, Street
-from geogrid.store.tilecache import data_version
 
 router = APIRouter(prefix="/api/v1", tags=["Hierarchy"])
 Viewer = Annotated[Principal, Depends(require_role(*READERS, "department_staff"))]
@@ -23,9 +23,8 @@ FIGURES = ("households", "population", "grid_count", "grids_breaking_rules")
 
 @dataclass(frozen=True)
 class Areas:
-    """The three levels' rows and each community's published figures, as of one data version."""
+    """The three levels' rows and each community's published figures."""
 
-    version: int
     districts: list[Any]
     streets: list[Any]
     communities: list[Any]
@@ -33,10 +32,20 @@ class Areas:
 
 
 @router.get("/hierarchy", response_model=Hierarchy, summary="The area tree with roll-ups")
-def hierarchy(user: Viewer, session: SessionDep, request: Request) -> Hierarchy:
+async def hierarchy(user: Viewer, version: DataVersion, session: SessionDep, request: Request) -> Response:
     """Districts, streets/towns and communities inside your scope, each with the households,
-    residents, grid count and grids breaking a rule of the published plans below it."""
-    areas = _areas(session, request.app.state)
+    residents, grid count and grids breaking a rule of the published plans below it.
+
+    The answer is kept per data version and scope, so a repeated request is served from memory."""
+    key = ("hierarchy", None if user.role == "admin" else user.scope, version)
+    cache = request.app.state.answers
+    body, _ = cache.peek(key) or await run_in_threadpool(cache.get, key, lambda: _tree(session, user).model_dump_json().encode())
+    return Response(body, media_type="application/json")
+
+
+def _tree(session: Session, user: Principal) -> Hierarchy:
+    """The tree of the areas inside the user's scope, rolled up."""
+    areas = _areas(session)
     by_street: dict[str, list[HierarchyNode]] = defaultdict(list)
     for c in areas.communities:
         if user.covers(c.code):
@@ -53,21 +62,9 @@ def hierarchy(user: Viewer, session: SessionDep, request: Request) -> Hierarchy:
     return Hierarchy(districts=districts)
 
 
-def _areas(session: Session, state: Any) -> Areas:
-    """The areas and figures, read again only when the store's data version (newest audit row) moved."""
-    version = data_version(session)
-    cached: Areas | None = getattr(state, "hierarchy_areas", None)
-    if cached is not None and cached.version == version:
-        return cached
-    areas = Areas(
-        version,
-        _rows(session, District),
-        _rows(session, Street),
-        _rows(session, Community),
-        _published_figures(session),
-    )
-    state.hierarchy_areas = areas
-    return areas
+def _areas(session: Session) -> Areas:
+    """The areas and each community's published figures."""
+    return Areas(_rows(session, District), _rows(session, Street), _rows(session, Community), _published_figures(session))
 
 
 def _rows(session: Session, model: type[District | Street | Community]) -> list:

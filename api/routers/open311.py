@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.routing import Match
 
-from api.deps import SettingsDep, StoreGeocoder, TaxonomyDep
+from api.deps import SettingsDep, StoreGeocoder, TaxonomyDep, sessions_for
 from geogrid import workflow
 from geogrid.db.models import Building, Community, Incident, IncidentEvent, Street, utcnow
 from geogrid.errors import InputError
@@ -228,7 +228,7 @@ def known_category(taxonomy: Taxonomy, service_code: str) -> Category:
 @contextmanager
 def transaction(request: Request) -> Iterator[Session]:
     """A session committed when the block ends, rolled back if it raises (so errors never leave half a write)."""
-    with request.app.state.sessions() as session, session.begin():
+    with sessions_for(request)() as session, session.begin():
         yield session
 
 

@@ -3,29 +3,27 @@
 A tile with no feature answers 204 No Content (MapLibre, Mapbox GL and OpenLayers draw nothing
 for it). Every tile carries a strong ETag (a hash of its bytes) and Cache-Control "private,
 no-cache": a browser keeps it and revalidates with If-None-Match, answered 304 when unchanged.
-Rendered tiles are kept in each worker's memory until the next write to the store.
+Rendered tiles are kept in each worker's memory (``app.state.answers``) until the next write to the store.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import CurrentUser, Principal, SessionDep, check_plan
+from api.deps import CurrentUser, DataVersion, Principal, SessionDep, check_plan
 from api.scopes import MapScope
 from geogrid.store import tiles
 from geogrid.store.plans import get_plan
 from geogrid.store.spatial import Scope
-from geogrid.store.tilecache import TileCache, data_version
 
 router = APIRouter(prefix="/tiles", tags=["vector tiles"])
 
 MVT = "application/vnd.mapbox-vector-tile"
 CACHE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
-CACHE_BYTES = 64 * 2**20
-cache = TileCache(CACHE_BYTES)
 
 
 @router.get(
@@ -34,7 +32,8 @@ cache = TileCache(CACHE_BYTES)
     responses={200: {"content": {MVT: {}}, "description": "the tile"}, 204: {"description": "no feature in this tile"},
                304: {"description": "unchanged since the ETag sent in If-None-Match"}},
 )
-def tile(
+async def tile(
+    request: Request,
     layer: Annotated[str, Path(description="grids or buildings")],
     z: int,
     x: int,
@@ -42,21 +41,27 @@ def tile(
     session: SessionDep,
     scope: Annotated[Scope, MapScope],
     user: CurrentUser,
+    version: DataVersion,
     plan: Annotated[int | None, Query(description="a plan version's grids (e.g. a draft) instead of the published ones")] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """One tile. Layer grids: code, community_code, plan_id, households, population, building_count,
     within_limits, flag_count, flags (rule names). Layer buildings (zoom 13 and up): id, community_code,
-    households, population, floors."""
+    households, population, floors.
+
+    async: a tile kept in memory is answered on the event loop; rendering one runs in a worker thread."""
     if layer not in tiles.MIN_ZOOM:
         raise HTTPException(404, f"no tile layer {layer!r}: there are {', '.join(tiles.MIN_ZOOM)}")
     address = tiles.Tile(z, x, y)
     if not address.valid():
         raise HTTPException(404, f"no tile {z}/{x}/{y}: zoom 0-{tiles.MAX_ZOOM}, x and y below 2^zoom")
     if plan is not None:
-        _may_read_plan(session, user, plan, layer)
-    key = (layer, z, x, y, plan, scope, data_version(session))
-    data, etag = cache.get(key, lambda: tiles.render(session, layer, address, scope, plan))
+        await run_in_threadpool(_may_read_plan, session, user, plan, layer)
+    key = ("tile", layer, z, x, y, plan, scope, version)
+    cache = request.app.state.answers
+    data, etag = cache.peek(key) or await run_in_threadpool(
+        cache.get, key, lambda: tiles.render(session, layer, address, scope, plan)
+    )
     headers = {**CACHE, "ETag": etag}
     if if_none_match is not None and etag in [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)

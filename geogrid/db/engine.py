@@ -58,6 +58,13 @@ def _sqlite_engine(url: URL, **kwargs: object) -> Engine:
 WRITE = "geogrid_write"  # execution option: this transaction will write
 
 
+def read_options(engine: Engine) -> dict[str, object]:
+    """Execution options for read-only work: on PostgreSQL no BEGIN and COMMIT round trips (autocommit;
+    under READ COMMITTED each statement has its own snapshot anyway); on SQLite none (a deferred
+    transaction keeps one snapshot for all reads)."""
+    return {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
+
+
 def _sqlite_begin(conn: Connection) -> None:
     """BEGIN, or BEGIN IMMEDIATE for a transaction that will write: it waits for the write lock up front
     (busy_timeout) instead of failing when another writer committed after its first read."""

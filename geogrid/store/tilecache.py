@@ -1,7 +1,7 @@
-"""An in-process cache of rendered vector tiles, keyed by the store's data version.
+"""An in-process cache of rendered answers (vector tiles, GeoJSON, the hierarchy), keyed by the store's data version.
 
 Every write to the store adds an audit row (``geogrid.store.audit``), so the newest audit row's id
-is a version of all the data: a tile cached under one version is served until any write makes a
+is a version of all the data: an answer cached under one version is served until any write makes a
 new one. Each worker process keeps its own cache, bounded in bytes, least recently used out first.
 """
 
@@ -18,9 +18,15 @@ from sqlalchemy.orm import Session
 from geogrid.db.models import AuditLog
 
 
+NEWEST_AUDIT_ROW = select(func.max(AuditLog.id))
+
+
 def data_version(session: Session) -> int:
-    """The id of the newest audit row (0 for a store never written through geogrid)."""
-    return int(session.scalar(select(func.max(AuditLog.id))) or 0)
+    """The id of the newest audit row (0 for a store never written through geogrid).
+
+    Asked on the session's connection (Core, no ORM): every signed-in request asks it once.
+    """
+    return int(session.connection().scalar(NEWEST_AUDIT_ROW) or 0)
 
 
 def etag(data: bytes) -> str:
@@ -28,8 +34,8 @@ def etag(data: bytes) -> str:
     return f'"{hashlib.blake2b(data, digest_size=16).hexdigest()}"'
 
 
-class TileCache:
-    """Rendered tiles and their ETags, up to max_bytes in all."""
+class AnswerCache:
+    """Rendered answers (bytes) and their ETags, up to max_bytes in all."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -37,13 +43,19 @@ class TileCache:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, render: Callable[[], bytes]) -> tuple[bytes, str]:
-        """The cached tile for key, or render it now (outside the lock) and keep it."""
+    def peek(self, key: Hashable) -> tuple[bytes, str] | None:
+        """The cached answer for key and its ETag, if kept."""
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
-                return found
+            return found
+
+    def get(self, key: Hashable, render: Callable[[], bytes]) -> tuple[bytes, str]:
+        """The cached answer for key, or render it now (outside the lock) and keep it."""
+        found = self.peek(key)
+        if found is not None:
+            return found
         data = render()
         item = (data, etag(data))
         if len(data) <= self.max_bytes:

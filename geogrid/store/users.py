@@ -102,6 +102,17 @@ def set_password(session: Session, username: str, password: str, *, actor: str =
     return user
 
 
+def set_active(session: Session, username: str, active: bool, *, actor: str = "cli") -> User:
+    """Enable or disable a user's sign-in (a disabled user's tokens stop working at once), or raise InputError."""
+    user = get_user(session, username)
+    if user is None:
+        raise InputError(f"no user {username!r}")
+    before = public(user)
+    user.active = active
+    audit.record(session, actor, "enable" if active else "disable", "user", user.id, before=before, after=public(user))
+    return user
+
+
 def public(user: User) -> dict[str, object]:
     """The user's fields that may be shown or audited (never the hash)."""
     return {

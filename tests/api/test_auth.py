@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import time
+
 import jwt
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
+from api import deps
 from api.tokens import create_token
 from geogrid.db.models import User
 from geogrid.db.session import session_scope
+from geogrid.store.users import set_active
 
 from .conftest import PASSWORD
 
@@ -86,13 +90,29 @@ def test_expired_forged_and_malformed_tokens_get_401(reader: TestClient) -> None
         assert says in answer.json()["detail"]
 
 
-def test_a_disabled_account_is_refused(client: TestClient, auth, store: Engine) -> None:
+def test_a_disabled_account_is_refused_at_once(client: TestClient, auth, store: Engine) -> None:
     headers = auth("planner")
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
     with session_scope(store) as session:
-        session.execute(update(User).where(User.username == "planner").values(active=False))
+        set_active(session, "planner", False)
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
     assert sign_in(client, "planner", "planner-demo").status_code == 401
+    with session_scope(store) as session:
+        set_active(session, "planner", True)
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+
+
+def test_an_account_disabled_in_the_database_by_hand_is_refused_once_rechecked(
+    client: TestClient, auth, store: Engine, monkeypatch
+) -> None:
+    headers = auth("planner")
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    with session_scope(store) as session:  # no audit row, so no new data version
+        session.execute(update(User).where(User.username == "planner").values(active=False))
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 200  # still remembered
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + deps.USER_RECHECK_SECONDS + 1)
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
 
 
 def test_every_endpoint_answers_401_without_a_token(reader: TestClient) -> None:

@@ -1,0 +1,58 @@
+"""The data version read on the event loop: it follows every write through geogrid, and survives a lost connection."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from geogrid.db.session import session_scope
+from geogrid.db.version import VersionReader
+from geogrid.store import audit
+from geogrid.store.tilecache import data_version
+
+
+def test_the_reader_sees_each_write_of_another_connection(store_url: str, store: Engine) -> None:
+    reader = VersionReader(store_url)
+    try:
+        with session_scope(store) as session:
+            before = data_version(session)
+        assert asyncio.run(reader.read()) == before
+        with session_scope(store) as session:
+            audit.record(session, "tester", "touch", "store", 1)
+        after = asyncio.run(reader.read())  # a new event loop, as a second test client would start
+        assert after > before
+        with session_scope(store) as session:
+            assert data_version(session) == after
+    finally:
+        reader.close()
+
+
+def test_the_reader_reconnects_after_its_connection_is_closed(store_url: str) -> None:
+    reader = VersionReader(store_url)
+
+    async def twice() -> tuple[int, int]:
+        first = await reader.read()
+        reader.close()  # as if the database had dropped the connection
+        return first, await reader.read()
+
+    try:
+        first, second = asyncio.run(twice())
+        assert first == second
+    finally:
+        reader.close()
+
+
+def test_the_kept_hierarchy_is_built_again_after_a_write(client: TestClient, auth, store: Engine) -> None:
+    headers = auth("admin")
+    hierarchy = client.get("/api/v1/hierarchy", headers=headers).json()
+    community = hierarchy["districts"][0]["children"][0]["children"][0]
+    with session_scope(store) as session:
+        session.execute(
+            text("UPDATE communities SET name = :name WHERE code = :code"),
+            {"name": "改名社区", "code": community["code"]},
+        )
+        audit.record(session, "tester", "rename", "community", community["code"])
+    again = client.get("/api/v1/hierarchy", headers=headers).json()
+    assert again["districts"][0]["children"][0]["children"][0]["name"] == "改名社区"
