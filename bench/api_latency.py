@@ -7,8 +7,9 @@ fixed time after a short warm-up, and reports median and 95th-percentile latency
 the time to render each tile in-process with no cache (the database's or Python's work alone).
 Loopback only; every run is bounded in time.
 
-One uvicorn worker by default: on this machine ``--workers 2`` put a floor of about 48 ms under
-every response (each looked delayed by a TCP acknowledgement timer), whatever the endpoint.
+One uvicorn worker by default, as ``geogrid serve`` runs (partition jobs live in the worker's memory).
+With h11 ``--workers 2`` put a floor of about 48 ms under every response (a TCP delayed-ACK stall);
+with httptools (``uvicorn[standard]``) it does not.
 
     apt-get install wrk
     .venv/bin/python bench/api_latency.py                      # both stores, results in bench/results/
