@@ -55,6 +55,7 @@ from geogrid.db.engine import make_engine
 from geogrid.db.models import Incident, IncidentEvent
 from geogrid.db.session import make_sessionmaker, session_scope
 from geogrid.store import incidents as incidents_store
+from geogrid.store import placement
 from geogrid.store.plans import published_grids
 from geogrid.store import users as users_store
 from geogrid.store.users import add_user
@@ -297,11 +298,14 @@ def profile_in_process(url: str, points: np.ndarray, n: int, tag: str) -> dict:
         one(i, "warm")
     with Pieces() as pieces:
         pieces.wrap(incidents_store, "locate", "locate (point to WGS-84)")
-        pieces.wrap(incidents_store, "place_of", "place_of (grid lookup: SQL + covers)")
-        pieces.wrap(incidents_store, "_event", "_event (trace row)")
+        pieces.wrap(placement, "stamp", "placement.stamp (SELECT; only to build a layout)")
+        pieces.wrap(placement.GridLayout, "grid_at", "GridLayout.grid_at (in memory: STRtree + covers)")
+        pieces.wrap(incidents_store, "_insert", "_insert (INSERT incident ... RETURNING)")
+        pieces.wrap(incidents_store, "_insert_event", "_insert_event (INSERT event)")
+        pieces.wrap(incidents_store, "_persistent", "_persistent (the ORM object of the new case)")
         pieces.wrap(incidents_store, "from_shape", "from_shape (point WKB)")
         from sqlalchemy.orm import Session, SessionTransaction
-        pieces.wrap(Session, "flush", "session.flush (INSERT incident, INSERT event)")
+        pieces.wrap(Session, "flush", "session.flush (nothing left to write)")
         pieces.wrap(SessionTransaction, "commit", "COMMIT")
         pieces.wrap(users_store, "get_user", "get_user (auth lookup)")
         import api.routers.incidents as router_mod

@@ -13,17 +13,33 @@ import shapely
 import shapely.ops
 from geoalchemy2.shape import from_shape, to_shape
 from pyproj import Geod
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    ScalarSelect,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from geogrid import workflow
 from geogrid.crs import points_to_wgs84
 from geogrid.db.models import SRID, Community, Grid, Incident, IncidentEvent, PlanVersion, Street, utcnow
 from geogrid.errors import InputError
-from geogrid.store import audit
+from geogrid.store import audit, placement
 from geogrid.store.plans import NotFound
 from geogrid.store.spatial import Scope, near_bbox
-from geogrid.taxonomy import Taxonomy
+from geogrid.taxonomy import Category, Taxonomy
 
 NEAR_METRES = 100.0
 SUGGESTIONS = 3
@@ -94,17 +110,24 @@ def _degrees_box(lon: float, lat: float, metres: float) -> tuple[float, float, f
 
 def place_of(session: Session, lon: float, lat: float) -> Place:
     """The published grid whose closed polygon covers the point (on a shared edge: the smallest grid code),
-    else the community (and its street and district) that covers it, else nothing."""
+    else the community (and its street and district) that covers it, else nothing. Asked of the database;
+    create_incident finds the grid in memory (geogrid.store.placement), with the same answer."""
     point = shapely.Point(lon, lat)
     box = (lon, lat, lon, lat)
     rows = session.execute(_published_grids().where(near_bbox(session, Grid, box)).order_by(Grid.code)).all()
     for row in rows:
         if to_shape(row.geom).covers(point):
             return Place(row.code, row.community_code, row.street_code, row.district_code)
+    return _community_place(session, lon, lat)
+
+
+def _community_place(session: Session, lon: float, lat: float) -> Place:
+    """The community (and its street and district) whose closed polygon covers the point, else nothing."""
+    point = shapely.Point(lon, lat)
     query = (
         select(Community.code, Community.geom, Community.street_code, Street.district_code)
         .join(Street, Street.code == Community.street_code)
-        .where(near_bbox(session, Community, box))
+        .where(near_bbox(session, Community, (lon, lat, lon, lat)))
         .order_by(Community.code)
     )
     for row in session.execute(query).all():
@@ -157,64 +180,186 @@ def create_incident(
     """Store a report, located into its grid (or unlocated with nearby grids suggested).
 
     A report whose external id is already stored is not stored again: (the stored incident, False).
+    The incident and its 'report' event go in by two plain INSERTs; the incident's INSERT skips a
+    stored external id (ON CONFLICT DO NOTHING), and only then is the stored case read.
     """
     category = taxonomy.category(report.category)
     taxonomy.check_channel(report.channel)
-    if report.external_id:
-        existing = session.scalar(select(Incident).where(Incident.external_id == report.external_id))
+    if report.external_id and report.x is None:  # geocoding costs: a case already stored skips it
+        existing = stored_case(session, report.external_id)
         if existing is not None:
             return existing, False
-    location = locate(session, report, geocoder)
+    try:
+        location = locate(session, report, geocoder)
+    except InputError:  # as before: a stored external id answers with its case, whatever the location
+        existing = stored_case(session, report.external_id) if report.external_id else None
+        if existing is None:
+            raise
+        return existing, False
+    values = _new_case(report, username, category, location)
+    layout = placement.kept(session) or placement.layout(session)  # its stamp is checked by the INSERT
+    inserted = _insert(session, values, _place(session, values, location, layout))
+    if inserted is None:
+        existing = stored_case(session, report.external_id or "")
+        if existing is None:
+            raise RuntimeError(f"external id {report.external_id!r} conflicted but no case holds it")
+        return existing, False
+    values["id"], values["street_code"], values["district_code"], stamp = inserted
+    if stamp != layout.stamp and location.lon is not None:  # plans were published since: place the case again
+        _place_again(session, values, location)
+    _insert_event(session, values, location)
+    return _persistent(session, values), True
+
+
+def stored_case(session: Session, external_id: str) -> Incident | None:
+    """The incident stored under external_id, if any."""
+    return session.scalar(select(Incident).where(Incident.external_id == external_id))
+
+
+def _new_case(report: Report, username: str, category: Category, location: Location) -> dict[str, Any]:
+    """The new incident's columns (its place still to find): reported now, at level 1."""
     now = utcnow()
     reported_at = report.reported_at or now
-    incident = Incident(
-        external_id=report.external_id or None,
-        token=str(uuid.uuid4()),
-        category=report.category,
-        description=report.description or "",
-        channel=report.channel,
-        reporter_name=report.reporter_name,
-        reporter_contact=report.reporter_contact,
-        media_urls=list(report.media_urls),
-        attributes=dict(report.attributes),
-        address=report.address,
-        input_crs=str(report.crs) if report.crs else None,
-        input_x=report.x,
-        input_y=report.y,
-        status="reported",
-        level=1,
-        reported_at=reported_at,
-        reported_by=username,
-        level_since=reported_at,
-        deadline_at=category.deadline(1, reported_at),
-        was_overdue=False,
-        reopen_count=0,
-        updated_at=now,
-    )
-    _set_location(session, incident, location)
-    session.add(incident)
-    session.flush()
-    _event(session, incident, username, "report", None, location.note, {"located_by": location.located_by})
-    return incident, True
+    return {
+        "external_id": report.external_id or None,
+        "token": str(uuid.uuid4()),
+        "category": report.category,
+        "description": report.description or "",
+        "channel": report.channel,
+        "reporter_name": report.reporter_name,
+        "reporter_contact": report.reporter_contact,
+        "media_urls": list(report.media_urls),
+        "attributes": dict(report.attributes),
+        "address": report.address,
+        "input_crs": str(report.crs) if report.crs else None,
+        "input_x": report.x,
+        "input_y": report.y,
+        "lon": location.lon,
+        "lat": location.lat,
+        "located_by": location.located_by,
+        "location_confidence": location.confidence,
+        "matched_building_id": location.building_id,
+        "status": "reported",
+        "level": 1,
+        "department": None,
+        "reported_at": reported_at,
+        "reported_by": username,
+        "level_since": reported_at,
+        "deadline_at": category.deadline(1, reported_at),
+        "was_overdue": False,
+        "closed_at": None,
+        "hours_to_close": None,
+        "rating": None,
+        "reopen_count": 0,
+        "updated_at": now,
+        "geom": None if location.lon is None else from_shape(shapely.Point(location.lon, location.lat), srid=SRID),
+    }
 
 
-def _set_location(session: Session, incident: Incident, location: Location) -> None:
-    """Write the location and the areas it falls in (or suggestions when it falls in no grid)."""
-    incident.lon, incident.lat = location.lon, location.lat
-    incident.located_by = location.located_by
-    incident.location_confidence = location.confidence
-    incident.matched_building_id = location.building_id
+def _place(session: Session, values: dict[str, Any], location: Location, layout: placement.GridLayout) -> bool:
+    """Write into values the areas the location falls in by layout (or suggestions when it falls in no grid);
+    True when it fell in a published grid, whose street and district the INSERT reads itself."""
+    values["grid_code"] = values["community_code"] = values["street_code"] = values["district_code"] = None
+    values["suggestions"] = []
     if location.lon is None:
-        incident.geom = None
-        incident.suggestions = []
-        return
-    incident.geom = from_shape(shapely.Point(location.lon, location.lat), srid=SRID)
-    place = place_of(session, location.lon, location.lat)
-    incident.grid_code, incident.community_code = place.grid_code, place.community_code
-    incident.street_code, incident.district_code = place.street_code, place.district_code
-    incident.suggestions = [] if place.grid_code else grids_near(session, location.lon, location.lat)
-    if incident.district_code is None and incident.suggestions:  # just outside the district: its leaders see it
-        incident.district_code = _district_of(session, incident.suggestions[0]["community_code"])
+        return False
+    found = layout.grid_at(location.lon, location.lat)
+    if found is not None:
+        values["grid_code"], values["community_code"] = found
+        return True
+    place = _community_place(session, location.lon, location.lat)
+    values["community_code"], values["street_code"], values["district_code"] = (
+        place.community_code, place.street_code, place.district_code)
+    values["suggestions"] = grids_near(session, location.lon, location.lat)
+    if values["district_code"] is None and values["suggestions"]:  # just outside the district: its leaders see it
+        values["district_code"] = _district_of(session, values["suggestions"][0]["community_code"])
+    return False
+
+
+def _areas_of_community() -> dict[str, ScalarSelect[Any]]:
+    """The street and district of the community bound as placed_community, as columns of one statement."""
+    community = Community.code == bindparam("placed_community")
+    return {
+        "street_code": select(Community.street_code).where(community).scalar_subquery(),
+        "district_code": select(Street.district_code).join(Community, Community.street_code == Street.code)
+        .where(community).scalar_subquery(),
+    }
+
+
+def _insert_case(dialect: str, in_grid: bool) -> Insert:
+    """INSERT of an incident that skips a stored external id, answering (id, street_code, district_code, the
+    published plans' stamp); for a case in a grid the street and district are read from its community."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Incident.__table__)
+    if in_grid:
+        statement = statement.values(**_areas_of_community())
+    return statement.on_conflict_do_nothing(index_elements=["external_id"]).returning(
+        Incident.id, Incident.street_code, Incident.district_code, placement.STAMP_OF[dialect])
+
+
+def _update_areas(in_grid: bool) -> Update:
+    """UPDATE of a stored case's areas and suggestions, answering its street and district."""
+    table = Incident.__table__
+    areas: dict[str, Any] = {name: bindparam(name) for name in ("grid_code", "community_code", "suggestions")}
+    if in_grid:
+        areas |= _areas_of_community()
+    else:
+        areas |= {name: bindparam(name) for name in ("street_code", "district_code")}
+    return update(table).where(table.c.id == bindparam("case_id")).values(**areas).returning(
+        table.c.street_code, table.c.district_code)
+
+
+INSERT_CASE = {(d, g): _insert_case(d, g) for d in ("postgresql", "sqlite") for g in (True, False)}
+UPDATE_AREAS = {g: _update_areas(g) for g in (True, False)}
+INSERT_EVENT = insert(IncidentEvent.__table__)
+AREAS = ("grid_code", "community_code", "street_code", "district_code", "suggestions")
+
+
+def _insert(session: Session, values: dict[str, Any], in_grid: bool) -> tuple[int, str | None, str | None, str] | None:
+    """Insert the case; (id, street code, district code, the plans' stamp), or None when its external id is stored."""
+    connection = session.connection()
+    params = _with_community(values) if in_grid else values
+    row = connection.execute(INSERT_CASE[connection.dialect.name, in_grid], params).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
+
+
+def _with_community(values: dict[str, Any]) -> dict[str, Any]:
+    """values for a statement that reads street and district from the placed community."""
+    params = {k: v for k, v in values.items() if k not in ("street_code", "district_code")}
+    params["placed_community"] = values["community_code"]
+    return params
+
+
+def _place_again(session: Session, values: dict[str, Any], location: Location) -> None:
+    """Place the stored case by the published grids as they are now, and store its areas (rare: once after
+    each publishing, per process)."""
+    in_grid = _place(session, values, location, placement.layout(session))
+    areas = {name: values[name] for name in AREAS} | {"case_id": values["id"]}
+    params = _with_community(areas) if in_grid else areas
+    values["street_code"], values["district_code"] = session.connection().execute(UPDATE_AREAS[in_grid], params).one()
+
+
+def _insert_event(session: Session, values: dict[str, Any], location: Location) -> None:
+    """Insert the 'report' step of the new case's trace."""
+    session.connection().execute(INSERT_EVENT, {
+        "incident_id": values["id"],
+        "at": utcnow(),
+        "username": values["reported_by"],
+        "action": "report",
+        "from_status": None,
+        "to_status": values["status"],
+        "from_level": None,
+        "to_level": values["level"],
+        "note": location.note,
+        "data": {"located_by": location.located_by},
+    })
+
+
+def _persistent(session: Session, values: dict[str, Any]) -> Incident:
+    """The inserted case as an ORM object in the session, as if loaded: later changes to it are flushed."""
+    incident = Incident(**values)
+    make_transient_to_detached(incident)
+    session.add(incident)
+    return incident
 
 
 def _district_of(session: Session, community_code: str) -> str | None:
@@ -467,7 +612,6 @@ def insert_sample_history(session: Session, incidents: Any, taxonomy: Taxonomy, 
     """Store the sample incidents (a WGS-84 point GeoDataFrame with incident_id, category, channel,
     description, address, reported_at) with simulated workflow histories; answers how many were stored."""
     import numpy as np
-    from sqlalchemy import insert
 
     from geogrid.locate import GridIndex
     from geogrid.sample_history import simulate

@@ -158,6 +158,23 @@ def test_the_same_external_id_is_stored_once(client, store, auth, worker_grid) -
     assert second.status_code == 200 and second.json()["id"] == first["id"]
 
 
+def test_the_answer_to_a_report_is_the_stored_case(client, store, auth, worker_grid) -> None:
+    lon, lat = grid_point(store, worker_grid)
+    case = report(client, auth("worker"), lon, lat, external_id="12345-2026-0002", address="和平路3号",
+                  reporter={"name": "张三", "contact": "13800000000"}, media_urls=["https://example.org/1.jpg"],
+                  channel="citizen_app")
+    stored = client.get(f"/api/v1/incidents/{case['id']}", headers=auth("worker")).json()
+    assert stored.pop("trace")[0]["action"] == "report"
+    assert case == stored
+    again = client.post("/api/v1/incidents", headers=auth("worker"), json={
+        "category": "city_management", "location": {"lon": lon, "lat": lat}, "external_id": "12345-2026-0002"})
+    assert again.status_code == 200 and again.json() == stored
+    outside = report(client, auth("admin"), lon + 1.0, lat, external_id="12345-2026-0003")  # in no district
+    stored = client.get(f"/api/v1/incidents/{outside['id']}", headers=auth("admin")).json()
+    stored.pop("trace")
+    assert not outside["located"] and outside == stored
+
+
 @pytest.mark.parametrize(
     ("body", "words"),
     [
