@@ -34,13 +34,16 @@ from geogrid import __version__
 from geogrid.db.engine import WRITE, make_engine, read_options
 from geogrid.db.session import make_sessionmaker
 from geogrid.db.version import VersionReader
-from geogrid.store.tilecache import AnswerCache
+from geogrid.store.answers import AnswerCache
 from geogrid.settings import Settings, get_settings
 from geogrid.store.incident_columns import columns_of
 from maps.assets import static_dir
 
 REQUEST_THREADS = 8  # threads running synchronous endpoints; more only contend for the GIL
-REQUEST_SESSIONS = 16  # requests holding a database session at once (the rest wait, without a thread)
+# requests holding a database session at once (the rest wait, without a thread); no more than the threads,
+# so that a request holding a lock (SQLite's write lock, a row lock) always finds a thread to commit in
+# while the others wait for that lock in theirs
+REQUEST_SESSIONS = REQUEST_THREADS
 JOB_WORKERS = 2
 ANSWER_CACHE_BYTES = 128 * 2**20
 # a connection for each request session, job and the statistics warm-up, kept open (no connect per request);

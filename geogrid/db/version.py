@@ -1,4 +1,4 @@
-"""The store's data version (the newest audit row's id), read from async code without a worker thread."""
+"""The store's data version (see geogrid.store.audit), read from async code without a worker thread."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-QUERY = "SELECT max(id) FROM audit_log"
+QUERY = "SELECT version FROM data_version WHERE id = 1"
 
 
 class VersionReader:
@@ -19,7 +19,7 @@ class VersionReader:
 
     On PostgreSQL over one async connection per event loop, a query at a time (a round trip of well under
     a millisecond); on SQLite from a read-only connection of the file (a local read of microseconds).
-    Every write through geogrid adds an audit row, so a new version means that something changed.
+    Every audited write through geogrid raises it, so a new version means that something changed.
     """
 
     def __init__(self, url: str) -> None:
@@ -31,7 +31,7 @@ class VersionReader:
         self._guard = threading.Lock()
 
     async def read(self) -> int:
-        """The id of the newest audit row (0 for a store never written through geogrid)."""
+        """The data version (0 before the first audited change)."""
         if self._sqlite_path is not None:
             return self._read_sqlite()
         try:

@@ -1,4 +1,9 @@
-"""The audit trail: one row per change, written in the same transaction as the change."""
+"""The audit trail: one row per change, written in the same transaction as the change.
+
+A transaction that wrote an audit row raises the store's data version as the last thing before it
+commits (``geogrid.db.models.DataVersion``): the row lock orders those commits, so a reader that sees
+version n sees every change committed with a version up to n.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,13 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import AuditLog
+from geogrid.db.models import AuditLog, DataVersion
+
+CHANGED = "geogrid_audited"  # session.info key: this transaction wrote an audit row
+RAISE_VERSION = update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1)
 
 
 def record(
@@ -31,7 +39,24 @@ def record(
         after=jsonable(after),
     )
     session.add(entry)
+    session.info[CHANGED] = True
     return entry
+
+
+@event.listens_for(Session, "before_commit")
+def _raise_data_version(session: Session) -> None:
+    """Raise the data version last, after every other write is flushed, so its row lock is held only
+    through the commit (and taken after every other lock: no deadlock through it)."""
+    if session.info.pop(CHANGED, False):
+        session.flush()
+        if session.execute(RAISE_VERSION).rowcount == 0:  # the row was deleted (a table emptied by hand)
+            session.execute(insert(DataVersion).values(id=1, version=1))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_change(session: Session, previous_transaction: object) -> None:
+    """A rolled-back change raises nothing."""
+    session.info.pop(CHANGED, None)
 
 
 def jsonable(value: Any) -> Any:

@@ -1,8 +1,7 @@
 """An in-process cache of rendered answers (vector tiles, GeoJSON, the hierarchy), keyed by the store's data version.
 
-Every write to the store adds an audit row (``geogrid.store.audit``), so the newest audit row's id
-is a version of all the data: an answer cached under one version is served until any write makes a
-new one. Each worker process keeps its own cache, bounded in bytes, least recently used out first.
+Every write to the store adds an audit row and raises the data version (``geogrid.store.audit``): an
+answer cached under one version is served until a write makes a new one. Each worker process keeps its own cache, bounded in bytes, least recently used out first.
 """
 
 from __future__ import annotations
@@ -12,21 +11,18 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import AuditLog
+from geogrid.db.models import DataVersion
 
 
-NEWEST_AUDIT_ROW = select(func.max(AuditLog.id))
+CURRENT_VERSION = select(DataVersion.version).where(DataVersion.id == 1)
 
 
 def data_version(session: Session) -> int:
-    """The id of the newest audit row (0 for a store never written through geogrid).
-
-    Asked on the session's connection (Core, no ORM): every signed-in request asks it once.
-    """
-    return int(session.connection().scalar(NEWEST_AUDIT_ROW) or 0)
+    """The store's data version (geogrid.store.audit raises it with every audited change)."""
+    return int(session.connection().scalar(CURRENT_VERSION) or 0)
 
 
 def etag(data: bytes) -> str:
