@@ -95,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_sessions = make_sessionmaker(engine.execution_options(**read_options(engine)))
     app.state.write_sessions = make_sessionmaker(engine.execution_options(**{WRITE: True}))
     app.state.session_slots = SessionSlots(REQUEST_SESSIONS)
+    # SQLite has one writer at a time: writing requests queue here, in order, rather than in SQLite's busy
+    # handler, which sleeps between tries
+    app.state.write_slots = SessionSlots(1) if engine.dialect.name == "sqlite" else app.state.session_slots
     app.state.answers = AnswerCache(ANSWER_CACHE_BYTES)  # tiles, GeoJSON and the hierarchy, per data version
     app.state.versions = VersionReader(str(settings.database_url))
     app.state.principals = {}  # bearer token -> (data version, expiry, signed-in user); see api.deps.current_user

@@ -36,6 +36,11 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def reads_only(request: Request) -> bool:
+    """True for the methods that never write (GET and HEAD)."""
+    return request.method in ("GET", "HEAD")
+
+
 def sessions_for(request: Request) -> sessionmaker[Session]:
     """The session factory for the request: one whose transactions may write for any method but GET and HEAD.
 
@@ -43,8 +48,7 @@ def sessions_for(request: Request) -> sessionmaker[Session]:
     instead of failing; reads on PostGIS run without BEGIN and COMMIT (each statement is its own
     snapshot, as it is under READ COMMITTED anyway).
     """
-    reads = request.method in ("GET", "HEAD")
-    return request.app.state.read_sessions if reads else request.app.state.write_sessions
+    return request.app.state.read_sessions if reads_only(request) else request.app.state.write_sessions
 
 
 class SessionSlots:
@@ -72,7 +76,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
     Opening it does no I/O; the commit (or rollback) and the close run in one worker thread.
     """
-    async with request.app.state.session_slots():
+    async with (request.app.state.session_slots if reads_only(request) else request.app.state.write_slots)():
         session = sessions_for(request)()
         try:
             yield session
