@@ -8,7 +8,9 @@ import geopandas as gpd
 import typer
 from typer.testing import CliRunner
 
-from geogrid.db_cli import db_app, import_command, user_add_command
+from geogrid.db.session import session_scope
+from geogrid.db_cli import db_app, import_command, user_add_command, user_disable_command, user_enable_command
+from geogrid.store.users import get_user
 
 from .conftest import write_layers
 
@@ -21,6 +23,8 @@ def _app() -> typer.Typer:
     app.command("import")(import_command)
     user = typer.Typer()
     user.command("add")(user_add_command)
+    user.command("disable")(user_disable_command)
+    user.command("enable")(user_enable_command)
     app.add_typer(user, name="user")
     return app
 
@@ -41,6 +45,15 @@ def test_upgrade_import_and_add_user(tmp_path: Path, layer_files: dict[str, Path
         input="s3cret-pass\ns3cret-pass\n",
     )
     assert added.exit_code == 0, added.output
+    disabled = runner.invoke(app, ["user", "disable", "wang", "--database-url", url])
+    assert disabled.exit_code == 0 and "disabled" in disabled.stdout
+    with session_scope(url) as session:
+        assert get_user(session, "wang").active is False
+    assert runner.invoke(app, ["user", "enable", "wang", "--database-url", url]).exit_code == 0
+    with session_scope(url) as session:
+        assert get_user(session, "wang").active is True
+    unknown = runner.invoke(app, ["user", "disable", "nobody", "--database-url", url])
+    assert unknown.exit_code == 2 and "no user 'nobody'" in unknown.stderr
 
 
 def test_bad_input_exits_2_without_traceback(tmp_path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
