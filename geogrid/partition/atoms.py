@@ -90,8 +90,7 @@ def enclosures(community: shapely.Geometry, roads: gpd.GeoSeries | None, crs) ->
     near = roads[roads.intersects(community)]
     if near.empty:
         return limit
-    # clip: only the faces inside the community (roads that loop outside it enclose faces there too)
-    blocks = momepy.enclosures(near, limit=limit, clip=True)
+    blocks = momepy.enclosures(near, limit=limit)
     return gpd.GeoSeries(blocks.geometry.values, crs=crs)
 
 
