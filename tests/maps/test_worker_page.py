@@ -78,7 +78,9 @@ def free_spot(live_service) -> tuple[float, float]:
 
 
 def tap(page, lon: float, lat: float) -> None:
-    """Click the map where the WGS-84 point is drawn (shifted on an Amap base map)."""
+    """Click the map where the WGS-84 point is drawn (shifted on an Amap base map), once it stands still."""
+    page.wait_for_function("""() => { const m = window.geogrid.map();
+        return !m._animatingZoom && !(m._panAnim && m._panAnim._inProgress); }""")
     x, y = page.evaluate("""([lon, lat]) => { const m = window.geogrid.map();
         const p = m.latLngToContainerPoint(window.geogrid.toDisplay(lon, lat));
         const box = m.getContainer().getBoundingClientRect(); return [box.left + p.x, box.top + p.y]; }""", [lon, lat])
