@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -176,6 +176,14 @@ async def signed_in_data_version(request: Request, user: CurrentUser) -> int:
 
 
 DataVersion = Annotated[int, Depends(signed_in_data_version)]
+
+
+async def kept_answer(request: Request, key: Hashable, render: Callable[[], bytes]) -> tuple[bytes, str]:
+    """The answer (and its ETag) kept for key in this process; else rendered in a worker thread and kept.
+
+    Keys end with the data version, so a write makes every kept answer a miss."""
+    answers = request.app.state.answers
+    return answers.peek(key) or await run_in_threadpool(answers.get, key, render)
 
 
 def require_role(*roles: str) -> Callable[[Principal], Principal]:

@@ -7,10 +7,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from api import geojson
-from api.deps import PLANNERS, READERS, DataVersion, Principal, Reader, SessionDep, check_area, check_plan, require_role
+from api.deps import (
+    PLANNERS,
+    READERS,
+    DataVersion,
+    Principal,
+    Reader,
+    SessionDep,
+    check_area,
+    check_plan,
+    kept_answer,
+    require_role,
+)
 from api.errors import ForbiddenError, NotFoundError
 from api.queries import community_plan
 from geogrid.db.models import Assignment, Building, Grid, PlanVersion
@@ -35,8 +45,7 @@ async def community_grids(
     The answer is kept per data version, so a repeated request is served from memory."""
     check_area(user, code)
     key = ("community_grids", code, plan_id, user.role in PLANNERS, version)  # planners may also see drafts
-    cache = request.app.state.answers
-    body, _ = cache.peek(key) or await run_in_threadpool(cache.get, key, lambda: _community_grids(session, user, code, plan_id))
+    body, _ = await kept_answer(request, key, lambda: _community_grids(session, user, code, plan_id))
     return geojson.GeoJSONResponse(body)
 
 

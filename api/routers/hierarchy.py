@@ -9,9 +9,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
-from api.deps import READERS, DataVersion, Principal, SessionDep, require_role
+from api.deps import READERS, DataVersion, Principal, SessionDep, kept_answer, require_role
 from api.queries import breaks_a_rule
 from api.schemas import Hierarchy, HierarchyNode
 from geogrid.db.models import Community, District, Grid, PlanVersion, Street
@@ -38,8 +37,7 @@ async def hierarchy(user: Viewer, version: DataVersion, session: SessionDep, req
 
     The answer is kept per data version and scope, so a repeated request is served from memory."""
     key = ("hierarchy", None if user.role == "admin" else user.scope, version)
-    cache = request.app.state.answers
-    body, _ = cache.peek(key) or await run_in_threadpool(cache.get, key, lambda: _tree(session, user).model_dump_json().encode())
+    body, _ = await kept_answer(request, key, lambda: _tree(session, user).model_dump_json().encode())
     return Response(body, media_type="application/json")
 
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Resp
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CurrentUser, DataVersion, Principal, SessionDep, check_plan
+from api.deps import CurrentUser, DataVersion, Principal, SessionDep, check_plan, kept_answer
 from api.scopes import MapScope
 from geogrid.store import tiles
 from geogrid.store.plans import get_plan
@@ -58,10 +58,7 @@ async def tile(
     if plan is not None:
         await run_in_threadpool(_may_read_plan, session, user, plan, layer)
     key = ("tile", layer, z, x, y, plan, scope, version)
-    cache = request.app.state.answers
-    data, etag = cache.peek(key) or await run_in_threadpool(
-        cache.get, key, lambda: tiles.render(session, layer, address, scope, plan)
-    )
+    data, etag = await kept_answer(request, key, lambda: tiles.render(session, layer, address, scope, plan))
     headers = {**CACHE, "ETag": etag}
     if if_none_match is not None and etag in [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)

@@ -1,7 +1,8 @@
 """An in-process cache of rendered answers (vector tiles, GeoJSON, the hierarchy), keyed by the store's data version.
 
 Every write to the store adds an audit row and raises the data version (``geogrid.store.audit``): an
-answer cached under one version is served until a write makes a new one. Each worker process keeps its own cache, bounded in bytes, least recently used out first.
+answer cached under one version is served until a write makes a new one. Each worker process keeps
+its own cache, bounded in bytes, least recently used out first.
 """
 
 from __future__ import annotations
@@ -10,19 +11,6 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from geogrid.db.models import DataVersion
-
-
-CURRENT_VERSION = select(DataVersion.version).where(DataVersion.id == 1)
-
-
-def data_version(session: Session) -> int:
-    """The store's data version (geogrid.store.audit raises it with every audited change)."""
-    return int(session.connection().scalar(CURRENT_VERSION) or 0)
 
 
 def etag(data: bytes) -> str:

@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from geogrid.db.models import DataVersion
 from geogrid.db.session import session_scope
 from geogrid.db.version import VersionReader
 from geogrid.store import audit
-from geogrid.store.answers import data_version
+
+
+def data_version(session: Session) -> int:
+    """The data version as the store holds it."""
+    return int(session.scalar(select(DataVersion.version)) or 0)
 
 
 def test_the_reader_sees_each_write_of_another_connection(store_url: str, store: Engine) -> None:
