@@ -90,7 +90,8 @@ def enclosures(community: shapely.Geometry, roads: gpd.GeoSeries | None, crs) ->
     near = roads[roads.intersects(community)]
     if near.empty:
         return limit
-    blocks = momepy.enclosures(near, limit=limit)
+    # clip: only the faces inside the community (roads that loop outside it enclose faces there too)
+    blocks = momepy.enclosures(near, limit=limit, clip=True)
     return gpd.GeoSeries(blocks.geometry.values, crs=crs)
 
 

@@ -4,7 +4,8 @@ Recursive bisection: each set is cut in two along one of several sweeps (four co
 directions and the graph's Fiedler vector), at the position that keeps both sides able to
 hold their share of grids, cheapest in weighted boundary length (cuts along streets are
 cheap, cuts through a compound dear) and nearest a proportional split. Then boundary
-cells move between neighbouring parts until every part that can meet the limits does.
+cells move between neighbouring parts, and a grid that still breaks a limit is redrawn
+with its neighbours. What this leaves outside a limit, ``exact`` settles for the whole set.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, laplacian
-from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.linalg import eigsh
 
 from geogrid.partition.limits import Limits
@@ -24,10 +24,6 @@ BALANCE_WEIGHT = 1.0
 INFEASIBLE_PENALTY = 1000.0
 CONNECTIVITY_TRIES = 12
 REFINE_ROUNDS = 200
-REPAIR_GROUP = 12  # grids in one repair programme at most
-REPAIR_CELLS = 600  # cells in one repair programme at most
-REPAIR_SECONDS = 0.25  # time limit of one repair programme
-REPAIR_TRIES = 8  # solutions tried per repair programme before giving up
 
 
 @dataclass
@@ -56,7 +52,7 @@ class CellGraph:
         return len(nodes) <= 1 or _component_labels(self, nodes).max() == 0
 
 
-def _local_edges(graph: CellGraph, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def local_edges(graph: CellGraph, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Edges with both ends in ``nodes``, renumbered to positions in ``nodes``."""
     local = np.full(graph.size, -1, dtype=np.int64)
     local[nodes] = np.arange(len(nodes))
@@ -66,7 +62,7 @@ def _local_edges(graph: CellGraph, nodes: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def _component_labels(graph: CellGraph, nodes: np.ndarray) -> np.ndarray:
-    a, b, _ = _local_edges(graph, nodes)
+    a, b, _ = local_edges(graph, nodes)
     m = len(nodes)
     matrix = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(m, m))
     return connected_components(matrix, directed=False)[1]
@@ -75,79 +71,7 @@ def _component_labels(graph: CellGraph, nodes: np.ndarray) -> np.ndarray:
 def divide(graph: CellGraph, nodes: np.ndarray, k: int, limits: Limits) -> list[np.ndarray]:
     """Split ``nodes`` into ``k`` parts meeting ``limits`` where the counts allow."""
     parts = refine(graph, _bisect(graph, nodes, k, limits), limits)
-    return repair(graph, recombine(graph, parts, limits), limits)
-
-
-def repair(graph: CellGraph, parts: list[np.ndarray], limits: Limits, rounds: int = 3) -> list[np.ndarray]:
-    """Fix grids still outside a limit by moving boundary cells among them and their neighbours at once.
-
-    A small integer programme (HiGHS, through scipy.optimize.milp) per broken grid: every cell of
-    the grid and of the grids around it either stays or moves to a grid it touches; every grid of
-    the group must meet the limits; as few households as possible move. Kept only if every grid
-    of the group stays in one piece.
-    """
-    parts = list(parts)
-    for _ in range(rounds):
-        broken = [g for g, part in enumerate(parts)
-                  if violation(graph.households[part].sum(), graph.population[part].sum(), limits) > 0]
-        if not broken or not any(_repair_group(graph, parts, g, limits) for g in broken):
-            break
-    return parts
-
-
-def _repair_group(graph: CellGraph, parts: list[np.ndarray], g: int, limits: Limits) -> bool:
-    label = label_of(graph.size, parts)
-    around = _part_neighbours(graph, label)
-    group = [g, *sorted(around.get(g, ()))]
-    group += sorted(set().union(*(around.get(n, set()) for n in group[1:])) - set(group))
-    group = group[:REPAIR_GROUP]
-    nodes = np.concatenate([parts[q] for q in group])
-    if len(nodes) > REPAIR_CELLS:
-        return False
-    slot = np.full(len(parts), -1)
-    slot[group] = np.arange(len(group))
-    home = slot[label[nodes]]
-    local = np.full(graph.size, -1)
-    local[nodes] = np.arange(len(nodes))
-    a, b = local[graph.i], local[graph.j]
-    inside = (a >= 0) & (b >= 0)
-    a, b = a[inside], b[inside]
-    # options: (cell, slot) — stay home, or join the slot of a touching cell
-    cell = np.concatenate([np.arange(len(nodes)), a, b])
-    dest = np.concatenate([home, home[b], home[a]])
-    options = np.unique(np.column_stack([cell, dest]), axis=0)
-    cell, dest = options[:, 0], options[:, 1]
-    n, m = len(options), len(group)
-    h = graph.households[nodes][cell]
-    p = graph.population[nodes][cell]
-    one = sp.coo_matrix((np.ones(n), (cell, np.arange(n))), shape=(len(nodes), n))
-    hh = sp.coo_matrix((h, (dest, np.arange(n))), shape=(m, n))
-    pop = sp.coo_matrix((p, (dest, np.arange(n))), shape=(m, n))
-    constraints = [
-        LinearConstraint(one, 1, 1),
-        LinearConstraint(hh, limits.min_households, limits.max_households),
-        LinearConstraint(pop, limits.min_population, limits.max_population),
-    ]
-    cost = np.where(dest == home[cell], 0.0, 1.0 + h)
-    moves = dest != home[cell]
-    for _ in range(REPAIR_TRIES):  # a plan that splits a grid is excluded and the programme solved again
-        found = milp(cost, constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1),
-                     options={"time_limit": REPAIR_SECONDS})
-        if found.x is None:
-            return False
-        chosen = found.x > 0.5
-        new_slot = np.full(len(nodes), -1)
-        new_slot[cell[chosen]] = dest[chosen]
-        pieces = [nodes[new_slot == q] for q in range(m)]
-        if all(len(piece) and graph.is_connected(piece) for piece in pieces):
-            for q, piece in zip(group, pieces):
-                parts[q] = np.sort(piece)
-            return True
-        if found.status != 0:  # stopped by the time limit: not worth solving again
-            return False
-        taken = chosen & moves
-        constraints.append(LinearConstraint(taken.astype(float)[None, :], -np.inf, taken.sum() - 1))
-    return False
+    return recombine(graph, parts, limits)
 
 
 def recombine(graph: CellGraph, parts: list[np.ndarray], limits: Limits, rounds: int = 4) -> list[np.ndarray]:
@@ -204,7 +128,7 @@ def _bisect(graph: CellGraph, nodes: np.ndarray, k: int, limits: Limits) -> list
 
 
 def _best_split(graph: CellGraph, nodes: np.ndarray, k1: int, k2: int, limits: Limits):
-    a, b, w = _local_edges(graph, nodes)
+    a, b, w = local_edges(graph, nodes)
     candidates = []  # (score, order index, position)
     orders = [np.argsort(graph.xy[nodes] @ d, kind="stable") for d in DIRECTIONS]
     fiedler = _fiedler_order(a, b, w, len(nodes))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geogrid.partition import constraints
+from geogrid.partition import constraints, exact
 from geogrid.partition.atoms import adjacency, enclosures, polygonal, split_towers, tessellate
 from geogrid.partition.bisect import CellGraph, divide, label_of, refine, violation
 from geogrid.partition.limits import Limits
@@ -49,6 +49,7 @@ class _Part:
     nodes: np.ndarray
     flags: list = field(default_factory=list)
     code: str | None = None  # kept from the previous plan
+    unattainable: dict | None = None  # the proof that no partition of its area meets every limit
 
 
 def partition_community(task: CommunityTask, rules: Rules) -> CommunityResult:
@@ -172,7 +173,7 @@ def _assign(graph: CellGraph, limits: Limits, fixed: dict[int, list], previous, 
         still_free = free.copy()
         for part in kept:
             still_free[part.nodes] = False
-        new = _divide_free(graph, limits, np.flatnonzero(still_free), len(fixed_parts) + len(kept) > 0)
+        new = _divide_free(graph, limits, np.flatnonzero(still_free), len(fixed_parts) + len(kept) > 0, not kept)
         parts = fixed_parts + kept + new
         broken = [p for p in new if not p.flags and not limits.within(graph.households[p.nodes].sum(),
                                                                       graph.population[p.nodes].sum())]
@@ -223,7 +224,9 @@ def _kept(graph: CellGraph, limits: Limits, previous: np.ndarray, free: np.ndarr
     return kept
 
 
-def _divide_free(graph: CellGraph, limits: Limits, rest: np.ndarray, has_others: bool) -> list[_Part]:
+def _divide_free(graph: CellGraph, limits: Limits, rest: np.ndarray, has_others: bool, provable: bool) -> list[_Part]:
+    """Grids for each connected piece of ``rest``; ``provable``: no kept grid bounds a piece, so a
+    proof that a piece cannot be divided within the limits holds for the community."""
     parts = []
     whole = graph.households.sum()
     for piece in graph.components(rest):
@@ -242,25 +245,47 @@ def _divide_free(graph: CellGraph, limits: Limits, rest: np.ndarray, has_others:
             flags.append(constraints.no_feasible_window(int(h), int(p), limits))
             target = limits.caps_only()
             k = target.grid_range(h / CAP_ROOM, p / CAP_ROOM)[0]
-        parts.extend(_Part(nodes, list(flags)) for nodes in _best_division(graph, piece, k, target, feasible))
+        division, proof = _best_division(graph, piece, k, target, feasible)
+        unattainable = proof if provable else None
+        parts.extend(_Part(nodes, list(flags), unattainable=unattainable) for nodes in division)
     return parts
 
 
-def _best_division(graph: CellGraph, piece: np.ndarray, k: int, limits: Limits, feasible: bool) -> list[np.ndarray]:
-    """Divide into k grids; where whole buildings leave some grid outside a limit, also try the
-    neighbouring feasible counts (large towers can fit one count and not another) and keep the best."""
-    h, p = graph.households[piece].sum(), graph.population[piece].sum()
-    lo, hi = limits.grid_range(h, p)
-    counts = [k] + ([c for c in (k + 1, k - 1) if lo <= c <= hi] if feasible else [])
-    best, best_misfit = None, np.inf
-    for count in counts:
+def _best_division(graph: CellGraph, piece: np.ndarray, k: int, limits: Limits,
+                   feasible: bool) -> tuple[list[np.ndarray], dict | None]:
+    """Divide into k grids. Where whole buildings leave some grid outside a limit (or a grid in two
+    pieces), also try the neighbouring feasible counts (large towers can fit one count and not
+    another); where none fits, settle the piece exactly (``exact.settle``): adopt a partition within
+    every limit if one is found, else keep the division with the fewest split grids, then the fewest
+    grids outside a limit, then the least misfit, with the proof that nothing fits where there is one."""
+    best = divide(graph, piece, k, limits)
+    best_defects = _defects(graph, best, limits)
+    if best_defects == (0, 0, 0.0) or not feasible:
+        return best, None
+    lo, hi = limits.grid_range(graph.households[piece].sum(), graph.population[piece].sum())
+    for count in (c for c in (k + 1, k - 1) if lo <= c <= hi):
         division = divide(graph, piece, count, limits)
-        misfit = sum(violation(graph.households[d].sum(), graph.population[d].sum(), limits) for d in division)
-        if misfit < best_misfit - 1e-12:
-            best, best_misfit = division, misfit
-        if misfit == 0:
-            break
-    return best
+        defects = _defects(graph, division, limits)
+        if defects < best_defects:
+            best, best_defects = division, defects
+        if defects == (0, 0, 0.0):
+            return best, None
+    verdict = exact.settle(graph, piece, limits, best)
+    if verdict.parts is not None:
+        return verdict.parts, None
+    if verdict.closest is not None and _defects(graph, verdict.closest, limits) < best_defects:
+        best = verdict.closest
+    if verdict.proof is None:
+        return best, None
+    atoms = int(((graph.households[piece] > 0) | (graph.population[piece] > 0)).sum())
+    return best, constraints.no_feasible_partition(verdict.proof, atoms, len(piece), limits)
+
+
+def _defects(graph: CellGraph, division: list[np.ndarray], limits: Limits) -> tuple[int, int, float]:
+    """Grids in more than one piece, grids outside a limit, and how far outside they are (all 0: none)."""
+    split = sum(not graph.is_connected(d) for d in division)
+    misfit = [violation(graph.households[d].sum(), graph.population[d].sum(), limits) for d in division]
+    return split, sum(m > 0 for m in misfit), float(sum(misfit))
 
 
 def _neighbour_parts(graph: CellGraph, parts: list[_Part], nodes: np.ndarray) -> set[int]:
@@ -300,7 +325,8 @@ def _grid_frame(task, parts, cells, graph, label, atoms, limits, rural: bool = F
     codes = _grid_codes(task.code, parts, geoms)
     flags = []
     for g, part in enumerate(parts):
-        found = list(part.flags) + constraints.count_flags(households[g], population[g], limits)
+        broken = constraints.count_flags(households[g], population[g], limits)
+        found = list(part.flags) + broken + ([part.unattainable] if broken and part.unattainable else [])
         pieces = shapely.get_num_geometries(geoms[g])
         if pieces > 1:
             found.append(constraints.not_contiguous(int(pieces)))

@@ -70,3 +70,32 @@ def not_contiguous(parts: int) -> Flag:
 def building_cut(building_ids: list[str]) -> Flag:
     return {"rule": "building_cut", "building_ids": building_ids,
             "reason": f"{len(building_ids)} footprints cross the grid boundary: {', '.join(building_ids[:5])}"}
+
+
+def no_feasible_partition(proof: str, atoms: int, cells: int, limits: Limits) -> Flag:
+    """The limits cannot all be met here by any partition: ``proof`` says which programme showed it."""
+    window = _window_text(limits)
+    units = f"{atoms} indivisible units (buildings, tower units or villager groups)"
+    if proof == "atom_packing":
+        why = (f"no grouping of its {units} gives every grid {window}, whatever the grids' shapes "
+               f"(proved by an integer programme over the counts alone)")
+    else:
+        why = (f"its {units} can be grouped within {window}, but not into connected grids of its "
+               f"{cells} cells (proved by an integer programme on the cells' adjacency)")
+    return {"rule": "no_feasible_partition", "proof": proof, "atoms": atoms, "cells": cells,
+            "reason": f"no partition of this area meets every limit: {why}"}
+
+
+def _window_text(limits: Limits) -> str:
+    """'300-500 households and at most 1000 residents' (only the limits that bind)."""
+    parts = [_range_text(limits.min_households, limits.max_households, "households"),
+             _range_text(limits.min_population, limits.max_population, "residents")]
+    return " and ".join(p for p in parts if p)
+
+
+def _range_text(low: float, high: float, what: str) -> str:
+    if low > 0 and high != float("inf"):
+        return f"{low:g}-{high:g} {what}"
+    if high != float("inf"):
+        return f"at most {high:g} {what}"
+    return f"at least {low:g} {what}" if low > 0 else ""

@@ -13,11 +13,17 @@ from rich.table import Table
 from geogrid.rules import Rules
 
 
+# Flags that prove no partition of the community can meet every limit (the data do not allow it).
+PROOF_RULES = ("community_too_small", "no_feasible_window", "oversized_building", "no_feasible_partition")
+
+
 def build_report(tasks, results, assignments, previous_assignments, rules: Rules, seconds: float, crs) -> dict:
-    communities = [_summary(r.grids, [r.stats]) | {"community_code": t.code, "kind": t.kind}
+    communities = [_summary(r.grids, [r.stats]) | {"community_code": t.code, "kind": t.kind,
+                                                   "feasible_partition": feasibility(r.grids),
+                                                   "infeasibility_proofs": proofs(r.grids)}
                    for t, r in zip(tasks, results)]
     grids = pd.concat([r.grids for r in results], ignore_index=True) if results else pd.DataFrame()
-    total = _summary(grids, [r.stats for r in results])
+    total = _summary(grids, [r.stats for r in results]) | _feasibility_totals(communities, grids)
     unassigned = assignments.loc[assignments["grid_code"].isna(), "building_id"].astype(str).tolist()
     total["unassigned_buildings"] = unassigned
     if previous_assignments is not None:
@@ -48,6 +54,35 @@ def _summary(grids: pd.DataFrame, stats: list[dict]) -> dict:
         "compounds_whole_share": _share(sum(s["compounds_whole"] for s in stats), sum(s["compounds"] for s in stats)),
         "gap_m2": round(sum(s["gap_m2"] for s in stats), 3),
         "overlap_m2": round(sum(s["overlap_m2"] for s in stats), 3),
+    }
+
+
+def feasibility(grids: pd.DataFrame) -> str:
+    """'met' (every grid within every limit), 'none' (a flag proves that no partition can be), or
+    'unknown' (some grid breaks a limit and no proof was found that this cannot be helped)."""
+    if grids.empty or bool(grids["within_limits"].all()):
+        return "met"
+    return "none" if proofs(grids) else "unknown"
+
+
+def proofs(grids: pd.DataFrame) -> list[str]:
+    """The kinds of proof that no partition meets every limit: a rule, or 'rule:proof' for programmes."""
+    found = {f["rule"] + (f":{f['proof']}" if "proof" in f else "")
+             for text in grids.get("flags", []) for f in json.loads(text) if f["rule"] in PROOF_RULES}
+    return sorted(found)
+
+
+def _feasibility_totals(communities: list[dict], grids: pd.DataFrame) -> dict:
+    """How many communities cannot meet every limit, and the share of grids within every limit
+    among the communities where a partition within every limit is not ruled out."""
+    verdict = Counter(c["feasible_partition"] for c in communities)
+    possible = {c["community_code"] for c in communities if c["feasible_partition"] != "none"}
+    within = grids.loc[grids["community_code"].isin(possible), "within_limits"] if len(grids) else pd.Series([])
+    kinds = Counter(kind for c in communities for kind in c["infeasibility_proofs"])
+    return {
+        "communities_feasible_partition": {k: verdict.get(k, 0) for k in ("met", "unknown", "none")},
+        "communities_by_proof": dict(sorted(kinds.items())),
+        "within_limits_share_where_feasible": round(float(within.mean()), 4) if len(within) else None,
     }
 
 
@@ -92,6 +127,12 @@ def print_report(report: dict, console: Console | None = None) -> None:
             ", ".join(f"{k}:{v}" for k, v in row["flags"].items()),
         )
     console.print(table)
+    total = report["total"]
+    if total.get("within_limits_share_where_feasible") is not None:
+        counts = total["communities_feasible_partition"]
+        console.print(f"Grids within every limit where a partition within every limit is not ruled out: "
+                      f"{total['within_limits_share_where_feasible']:.0%}; communities where none can be: "
+                      f"{counts['none']}, not known: {counts['unknown']}")
     lost = report["total"].get("unassigned_buildings", [])
     if lost:
         console.print(f"[yellow]{len(lost)} buildings lie outside every community: {', '.join(lost[:10])}[/]")

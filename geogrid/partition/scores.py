@@ -29,8 +29,9 @@ def boundary_along_streets(inner: shapely.Geometry, roads: np.ndarray | None) ->
 
 
 def tiling_error(grids: np.ndarray, community: shapely.Geometry) -> tuple[float, float]:
-    """Area (m²) of gaps and of overlaps between the grids and their community."""
+    """Area (m²) of gaps, and of overlaps between grids or beyond the community (on its neighbours)."""
     union = shapely.union_all(grids)
     gaps = shapely.area(shapely.difference(community, union))
     overlaps = float(shapely.area(grids).sum() - shapely.area(union))
-    return float(gaps), max(overlaps, 0.0)
+    beyond = float(shapely.area(shapely.difference(union, community)))
+    return float(gaps), max(overlaps, 0.0) + beyond

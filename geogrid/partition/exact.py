@@ -1,0 +1,362 @@
+"""Exact answers where the heuristic leaves a grid outside a limit: can any partition fit, and which.
+
+Two integer programmes, solved by OR-Tools CP-SAT with one worker and a deterministic work
+limit (so the answer does not depend on the machine's speed or load):
+
+- packing, without geometry: can the atoms (buildings, tower units) be grouped so that every
+  group meets every limit? If not, no partition of the community can fit, whatever its shape;
+- contiguity, on the cells' adjacency graph: can the cells be grouped into connected grids that
+  all fit? Each cell joins the group of a representative, the lowest-numbered cell of that group,
+  and reaches it through a chain of parents inside the group with strictly falling depth. A cell
+  may only be represented by a cell it can reach along a path whose counts stay within the caps.
+
+A found partition is then polished (fewest weighted boundary metres: along streets cheap,
+through a compound dear) and kept only if every grid is connected and within every limit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from ortools.sat.python import cp_model
+from scipy.sparse.csgraph import dijkstra
+
+from geogrid.partition.bisect import CellGraph, local_edges
+from geogrid.partition.limits import Limits
+
+# Work limits in CP-SAT's deterministic seconds (about one second of one core here).
+PACKING_BUDGET = 1.0  # the packing programme
+SEARCH_BUDGET = 0.1  # the contiguity programme, limits as hard constraints: most proofs take no search
+REPAIR_BUDGET = 2.0  # the same with limits as penalties, started from the heuristic's grids
+POLISH_BUDGET = 0.25  # shortening the boundaries of a partition that fits
+# CP-SAT's linear relaxation: its cuts prove packings impossible at once, but only slow the
+# contiguity programme down (measured on the benchmark districts' broken communities).
+PACKING_LINEARIZATION = 2
+CONTIGUITY_LINEARIZATION = 0
+MAX_OPTIONS = 8000  # (representative, cell) pairs at most; larger pieces are left to the heuristic
+PACKING = "atom_packing"
+CONTIGUITY = "contiguity"
+PENALTY_HOUSEHOLD = 3  # weight of one household outside a window, against one resident
+
+
+@dataclass
+class Verdict:
+    """What the programmes found for one piece: a partition within every limit, a proof that none exists, or neither."""
+
+    status: str  # "found", "infeasible" or "unknown"
+    parts: list[np.ndarray] | None = None
+    proof: str | None = None  # PACKING or CONTIGUITY where status is "infeasible"
+    closest: list[np.ndarray] | None = None  # otherwise: connected grids least outside the limits, if any
+
+
+@dataclass
+class _Window:
+    """A grid's limits as whole numbers (None: no cap)."""
+
+    h_lo: int
+    h_hi: int | None
+    p_lo: int
+    p_hi: int | None
+
+
+@dataclass
+class _Model:
+    """The contiguity programme and the variables needed to read or hint a solution."""
+
+    model: cp_model.CpModel
+    cells: np.ndarray  # the piece's nodes in the graph, local index -> node
+    option: dict  # (representative, cell) -> BoolVar, local indices
+    parent: dict  # (cell, parent) -> BoolVar
+    depth: list
+    neighbours: list[list[int]]
+    edges: tuple[np.ndarray, np.ndarray, np.ndarray]
+    slack: list = field(default_factory=list)
+
+
+def settle(graph: CellGraph, nodes: np.ndarray, limits: Limits, hint: list[np.ndarray]) -> Verdict:
+    """Decide whether ``nodes`` can be divided into connected grids within ``limits``, and find such grids."""
+    window = _window(limits)
+    h, p = graph.households[nodes], graph.population[nodes]
+    counts = limits.grid_range(h.sum(), p.sum())
+    if counts[0] > counts[1]:
+        return Verdict("infeasible", proof=PACKING)
+    packable = packing_feasible(h, p, window, counts)
+    if packable is False:
+        return Verdict("infeasible", proof=PACKING)
+    found = _search(graph, nodes, window, counts, hint)
+    if isinstance(found, Verdict):
+        return found
+    polished = _polish(graph, nodes, window, counts, found)
+    for parts in (polished, found):
+        if parts is not None and _fits(graph, parts, limits):
+            return Verdict("found", parts)
+    return Verdict("unknown")
+
+
+def packing_feasible(households: np.ndarray, population: np.ndarray, window: "_Window",
+                     counts: tuple[int, int]) -> bool | None:
+    """Whether the atoms can be grouped into ``counts`` groups within the window (None: not decided)."""
+    keep = (households > 0) | (population > 0)
+    order = np.lexsort((-population[keep], -households[keep]))
+    h = np.rint(households[keep][order]).astype(int)
+    p = np.rint(population[keep][order]).astype(int)
+    model = cp_model.CpModel()
+    bins = min(counts[1], len(h))
+    if bins < counts[0]:
+        return False
+    # atom i goes to a group numbered at most i: groups are numbered by their largest atom
+    x = [[model.NewBoolVar("") for _ in range(min(i + 1, bins))] for i in range(len(h))]
+    used = [model.NewBoolVar("") for _ in range(bins)]
+    for row in x:
+        model.AddExactlyOne(row)
+    for k in range(bins):
+        members = [(i, x[i][k]) for i in range(k, len(h))]
+        for _, var in members:
+            model.AddImplication(var, used[k])
+        _bound(model, [(int(h[i]), var) for i, var in members], window.h_lo, window.h_hi, used[k])
+        _bound(model, [(int(p[i]), var) for i, var in members], window.p_lo, window.p_hi, used[k])
+        if k < counts[0]:
+            model.Add(used[k] == 1)
+        if k:
+            model.AddImplication(used[k], used[k - 1])
+    status, _ = _solve(model, PACKING_BUDGET, PACKING_LINEARIZATION)
+    return _answer(status)
+
+
+def _bound(model: cp_model.CpModel, terms: list, low: int, high: int | None, active) -> None:
+    """low <= sum <= high, the floor only where the group is used."""
+    total = sum(c * v for c, v in terms)
+    if low > 0:
+        model.Add(total >= low).OnlyEnforceIf(active)
+    if high is not None:
+        model.Add(total <= high)
+
+
+def _answer(status: int) -> bool | None:
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return True
+    return False if status == cp_model.INFEASIBLE else None
+
+
+def _search(graph: CellGraph, nodes: np.ndarray, window: _Window, counts: tuple[int, int],
+            hint: list[np.ndarray]) -> list[np.ndarray] | Verdict:
+    """A partition within the window, or the verdict where none was found."""
+    built = _build(graph, nodes, window, counts)
+    if built is None:
+        return Verdict("unknown")
+    status, solver = _solve(built.model, SEARCH_BUDGET)
+    if status == cp_model.INFEASIBLE:
+        return Verdict("infeasible", proof=CONTIGUITY)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _groups(built, solver)
+    soft = _build(graph, nodes, window, counts, soft=True)
+    _hint(soft, hint)
+    soft.model.Minimize(sum(weight * var for var, weight in soft.slack))
+    status, solver = _solve(soft.model, REPAIR_BUDGET)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return Verdict("unknown")
+    closest = _groups(soft, solver)
+    if solver.ObjectiveValue() < 0.5:
+        return closest
+    proof = CONTIGUITY if status == cp_model.OPTIMAL else None
+    return Verdict("infeasible" if proof else "unknown", proof=proof, closest=closest)
+
+
+def _polish(graph: CellGraph, nodes: np.ndarray, window: _Window, counts: tuple[int, int],
+            parts: list[np.ndarray]) -> list[np.ndarray] | None:
+    """The same limits with the shortest weighted boundary found from ``parts`` within the budget."""
+    built = _build(graph, nodes, window, counts)
+    if built is None:
+        return None
+    _hint(built, parts)
+    built.model.Maximize(_kept_edges(built))
+    status, solver = _solve(built.model, POLISH_BUDGET)
+    return _groups(built, solver) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+
+
+def _window(limits: Limits) -> _Window:
+    def cap(value: float) -> int | None:
+        return None if math.isinf(value) else math.floor(value)
+
+    return _Window(math.ceil(limits.min_households), cap(limits.max_households),
+                   math.ceil(limits.min_population), cap(limits.max_population))
+
+
+def _solve(model: cp_model.CpModel, budget: float,
+           linearization: int = CONTIGUITY_LINEARIZATION) -> tuple[int, cp_model.CpSolver]:
+    """One worker, a fixed seed and a deterministic work limit: the same answer on any machine."""
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    solver.parameters.max_deterministic_time = budget
+    solver.parameters.linearization_level = linearization
+    return solver.Solve(model), solver
+
+
+def _reach(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray, cap: int | None) -> np.ndarray:
+    """reach[r, i]: some path from r to i carries at most ``cap`` in all (both ends included)."""
+    if cap is None:
+        return np.ones((n, n), dtype=bool)
+    head = np.concatenate([b, a])
+    matrix = sp.csr_matrix((weight[head] + 1e-6, (np.concatenate([a, b]), head)), shape=(n, n))
+    dist = dijkstra(matrix, directed=True, limit=cap + 0.5)
+    return dist + weight[:, None] <= cap + 0.5
+
+
+def _build(graph: CellGraph, nodes: np.ndarray, window: _Window, counts: tuple[int, int],
+           soft: bool = False) -> _Model | None:
+    """The contiguity programme for ``nodes`` (None where it would be too large)."""
+    n = len(nodes)
+    a, b, w = local_edges(graph, nodes)
+    h = np.rint(graph.households[nodes]).astype(int)
+    p = np.rint(graph.population[nodes]).astype(int)
+    allowed = _reach(n, a, b, h, window.h_hi) & _reach(n, a, b, p, window.p_hi) & np.triu(np.ones((n, n), bool))
+    reps, cells = np.nonzero(allowed)
+    if len(reps) > MAX_OPTIONS:
+        return None
+    model = cp_model.CpModel()
+    option = {(int(r), int(i)): model.NewBoolVar("") for r, i in zip(reps, cells)}
+    neighbours = [[] for _ in range(n)]
+    for u, v in zip(a.tolist(), b.tolist()):
+        neighbours[u].append(v)
+        neighbours[v].append(u)
+    built = _Model(model, nodes, option, {}, [model.NewIntVar(0, max(n - 1, 0), "") for _ in range(n)],
+                   neighbours, (a, b, w))
+    _assignment(built, n)
+    _group_limits(built, h, p, window, soft)
+    model.AddLinearConstraint(sum(option[r, r] for r in range(n) if (r, r) in option), counts[0], counts[1])
+    _parents(built, n)
+    return built
+
+
+def _assignment(built: _Model, n: int) -> None:
+    """Every cell in exactly one group; a group exists where its representative is in it."""
+    by_cell: list[list] = [[] for _ in range(n)]
+    for (r, i), var in built.option.items():
+        by_cell[i].append(var)
+        if r != i:
+            built.model.AddImplication(var, built.option[r, r])
+    for choices in by_cell:
+        built.model.AddExactlyOne(choices)
+
+
+def _group_limits(built: _Model, h: np.ndarray, p: np.ndarray, window: _Window, soft: bool) -> None:
+    """Households and residents of each group within the window, or penalised outside it."""
+    members: dict[int, list] = {}
+    for (r, i), var in built.option.items():
+        members.setdefault(r, []).append((i, var))
+    for r, group in members.items():
+        root = built.option.get((r, r))
+        if root is None:
+            continue
+        for values, low, high, weight in ((h, window.h_lo, window.h_hi, PENALTY_HOUSEHOLD),
+                                          (p, window.p_lo, window.p_hi, 1)):
+            terms = [(int(values[i]), var) for i, var in group]
+            if soft:
+                _penalised(built, terms, low, high, root, weight)
+            else:
+                _bound(built.model, terms, low, high, root)
+
+
+def _penalised(built: _Model, terms: list, low: int, high: int | None, root, weight: int) -> None:
+    """Like ``_bound``, with a penalised slack for what falls short of the floor or passes the cap."""
+    total = sum(c * v for c, v in terms)
+    most = sum(c for c, _ in terms)
+    if low > 0:
+        short = built.model.NewIntVar(0, low, "")
+        built.model.Add(total + short >= low).OnlyEnforceIf(root)
+        built.slack.append((short, weight))
+    if high is not None:
+        over = built.model.NewIntVar(0, max(most, 0), "")
+        built.model.Add(total - over <= high)
+        built.slack.append((over, weight))
+
+
+def _parents(built: _Model, n: int) -> None:
+    """Each cell is a representative or has one parent in its group, one step closer to it."""
+    reps_of: list[list[int]] = [[] for _ in range(n)]
+    for r, i in built.option:
+        if r != i:
+            reps_of[i].append(r)
+    model = built.model
+    for i in range(n):
+        choices = [built.option[i, i]] if (i, i) in built.option else []
+        for j in built.neighbours[i]:
+            if not any((r, j) in built.option for r in reps_of[i]):
+                continue
+            edge = model.NewBoolVar("")
+            built.parent[i, j] = edge
+            choices.append(edge)
+            model.Add(built.depth[j] < built.depth[i]).OnlyEnforceIf(edge)
+            for r in reps_of[i]:
+                same = [built.option[r, j]] if (r, j) in built.option else []
+                model.AddBoolOr([edge.Not(), built.option[r, i].Not(), *same])
+        model.AddExactlyOne(choices)
+
+
+def _kept_edges(built: _Model):
+    """Weighted length of the cell edges inside grids (the more, the shorter the grids' boundaries)."""
+    a, b, w = built.edges
+    reps_of: dict[int, list[int]] = {}
+    for r, i in built.option:
+        reps_of.setdefault(i, []).append(r)
+    terms = []
+    for u, v, weight in zip(a.tolist(), b.tolist(), w.tolist()):
+        inside = built.model.NewBoolVar("")
+        for r in reps_of[u]:
+            same = [built.option[r, v]] if (r, v) in built.option else []
+            built.model.AddBoolOr([inside.Not(), built.option[r, u].Not(), *same])
+        terms.append(max(1, round(weight)) * inside)
+    return sum(terms)
+
+
+def _hint(built: _Model, parts: list[np.ndarray]) -> None:
+    """Start the search from ``parts``: representatives, parents and depths of a breadth-first forest."""
+    local = np.full(int(built.cells.max()) + 1, -1)
+    local[built.cells] = np.arange(len(built.cells))
+    label = np.full(len(built.cells), -1)
+    for g, part in enumerate(parts):
+        label[local[part]] = g
+    rep = {g: int(np.flatnonzero(label == g).min()) for g in range(len(parts)) if (label == g).any()}
+    depth, parent = _forest(built.neighbours, label, rep)
+    for (r, i), var in built.option.items():
+        built.model.AddHint(var, int(rep.get(int(label[i])) == r))
+    for (i, j), var in built.parent.items():
+        built.model.AddHint(var, int(parent[i] == j))
+    for i, var in enumerate(built.depth):
+        built.model.AddHint(var, int(depth[i]))
+
+
+def _forest(neighbours: list[list[int]], label: np.ndarray, rep: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    depth = np.zeros(len(label), dtype=int)
+    parent = np.full(len(label), -1)
+    seen = np.zeros(len(label), dtype=bool)
+    for root in rep.values():
+        seen[root] = True
+        queue = deque([root])
+        while queue:
+            u = queue.popleft()
+            for v in neighbours[u]:
+                if not seen[v] and label[v] == label[u]:
+                    seen[v], depth[v], parent[v] = True, depth[u] + 1, u
+                    queue.append(v)
+    return depth, parent
+
+
+def _groups(built: _Model, solver: cp_model.CpSolver) -> list[np.ndarray]:
+    rep = np.full(len(built.cells), -1)
+    for (r, i), var in built.option.items():
+        if solver.BooleanValue(var):
+            rep[i] = r
+    return [np.sort(built.cells[rep == r]) for r in np.unique(rep)]
+
+
+def _fits(graph: CellGraph, parts: list[np.ndarray], limits: Limits) -> bool:
+    """Every part non-empty, in one piece and within every limit."""
+    return all(len(part) and graph.is_connected(part)
+               and bool(limits.within(graph.households[part].sum(), graph.population[part].sum()))
+               for part in parts)

@@ -1,0 +1,198 @@
+"""Exact feasibility of a community's partition: the programmes against brute force, and the engine's use of them."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from geogrid.partition import exact, partition
+from geogrid.partition.bisect import CellGraph
+from geogrid.partition.limits import Limits
+from tests.synthetic import METRIC, ORIGIN
+from tests.test_partition import assert_hard_rules
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SMALL = Limits(min_households=3, max_households=5, min_population=0, max_population=11)
+EXAMPLES = int(os.environ.get("GEOGRID_EXAMPLES", 25))
+DERANDOMIZE = not os.environ.get("GEOGRID_EXPLORE")
+
+
+def set_partitions(n: int):
+    """Every partition of range(n), as a label per item (restricted growth strings)."""
+    def grow(labels: list[int], top: int):
+        if len(labels) == n:
+            yield list(labels)
+            return
+        for label in range(top + 2):
+            yield from grow(labels + [label], max(top, label))
+    yield from grow([], -1)
+
+
+def lattice(households: list[int], population: list[int], columns: int) -> CellGraph:
+    """Cells on a rook lattice with ``columns`` columns."""
+    n = len(households)
+    pairs = [(c, c + 1) for c in range(n - 1) if (c + 1) % columns] + [(c, c + columns) for c in range(n - columns)]
+    i, j = (np.array(side, dtype=np.int64) for side in zip(*pairs))
+    xy = np.column_stack([np.arange(n) % columns, np.arange(n) // columns]).astype(float)
+    return CellGraph(xy, np.array(households, float), np.array(population, float), np.ones(n), i, j, np.ones(len(i)))
+
+
+def fits(graph: CellGraph, labels: np.ndarray, limits: Limits) -> bool:
+    groups = [np.flatnonzero(labels == g) for g in np.unique(labels)]
+    return all(graph.is_connected(g) and limits.within(graph.households[g].sum(), graph.population[g].sum())
+               for g in groups)
+
+
+@settings(max_examples=EXAMPLES, derandomize=DERANDOMIZE, deadline=None)
+@given(atoms=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 11)), min_size=1, max_size=7))
+def test_packing_programme_agrees_with_brute_force(atoms):
+    h = np.array([a[0] for a in atoms], float)
+    p = np.array([a[1] for a in atoms], float)
+    lo, hi = SMALL.grid_range(h.sum(), p.sum())
+    possible = any(SMALL.within(np.bincount(labels, h), np.bincount(labels, p)).all()
+                   for labels in map(np.array, set_partitions(len(atoms))))
+    if lo > hi:  # the averages alone rule it out; settle() never asks the programme then
+        assert not possible
+        return
+    assert exact.packing_feasible(h, p, exact._window(SMALL), (lo, hi)) is possible
+
+
+@settings(max_examples=EXAMPLES, derandomize=DERANDOMIZE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cells=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), min_size=8, max_size=8),
+       columns=st.sampled_from([2, 4, 8]), low=st.integers(3, 5), width=st.integers(2, 4))
+# found when a model without the parents' falling depths let a group close a cycle away from its root
+@example(cells=[(1, 0), (0, 2), (2, 2), (3, 2), (3, 2), (3, 3), (1, 1), (0, 2)], columns=4, low=4, width=4)
+@example(cells=[(4, 1), (3, 3), (3, 0), (1, 2), (0, 2), (4, 1), (0, 0), (2, 0)], columns=4, low=5, width=4)
+def test_contiguity_programme_agrees_with_brute_force(cells, columns, low, width):
+    """On 8 cells every connected partition is checked: the verdict is never wrong, and never 'unknown'."""
+    limits = Limits(min_households=low, max_households=low + width, min_population=0,
+                    max_population=2 * (low + width) + 4)
+    households = [c[0] for c in cells]
+    population = [2 * c[0] + c[1] for c in cells]
+    graph = lattice(households, population, columns)
+    nodes = np.arange(8)
+    lo, hi = limits.grid_range(sum(households), sum(population))
+    if lo > hi:
+        return
+    possible = any(fits(graph, np.array(labels), limits) for labels in set_partitions(8))
+    verdict = exact.settle(graph, nodes, limits, [nodes])
+    assert verdict.status == ("found" if possible else "infeasible")
+    if possible:
+        assert sorted(np.concatenate(verdict.parts).tolist()) == list(range(8))
+        labels = np.zeros(8, dtype=int)
+        for g, part in enumerate(verdict.parts):
+            labels[part] = g
+        assert fits(graph, labels, limits)
+
+
+def row_of_towers(households: list[int], people: float = 2.6, depth: float = 80.0):
+    """A strip community with one row of towers (no unit counts), so its cells form a path."""
+    x0, y0 = ORIGIN
+    width = 40.0 * len(households) + 20
+    outline = shapely.box(x0, y0, x0 + width, y0 + depth)
+    footprints = [shapely.box(x0 + 20 + 40 * k, y0 + 30, x0 + 40 + 40 * k, y0 + 50) for k in range(len(households))]
+    buildings = gpd.GeoDataFrame({
+        "building_id": [f"T{k:02d}" for k in range(len(households))], "households": households,
+        "population": [round(h * people) for h in households], "compound": "", "address": "", "units": None,
+    }, geometry=footprints, crs=METRIC)
+    communities = gpd.GeoDataFrame({"community_code": ["360702-001-009"], "name": ["塔楼社区"], "kind": ["urban"]},
+                                   geometry=[outline], crs=METRIC)
+    return communities.to_crs(4326), buildings.to_crs(4326)
+
+
+def flags_of(grids: gpd.GeoDataFrame) -> list[list[dict]]:
+    return [json.loads(text) for text in grids["flags"]]
+
+
+def test_towers_that_no_grouping_fits_are_flagged_with_the_packing_proof():
+    """Six towers of 260 households: one is too few for a grid, two too many, whatever the shapes."""
+    communities, buildings = row_of_towers([260] * 6)
+    result = partition(communities, buildings)
+    assert_hard_rules(communities, buildings, result)
+    broken = result.grids[~result.grids["within_limits"]]
+    assert len(broken) == len(result.grids)  # no grid can hold 300-500 households
+    for flags in flags_of(broken):
+        proof = [f for f in flags if f["rule"] == "no_feasible_partition"]
+        assert len(proof) == 1 and proof[0]["proof"] == "atom_packing" and proof[0]["atoms"] == 6
+    community = result.report["communities"][0]
+    assert community["feasible_partition"] == "none"
+    assert community["infeasibility_proofs"] == ["no_feasible_partition:atom_packing"]
+    assert result.report["total"]["communities_feasible_partition"] == {"met": 0, "unknown": 0, "none": 1}
+    assert result.report["total"]["within_limits_share_where_feasible"] is None
+
+
+def test_towers_that_fit_only_out_of_order_are_flagged_with_the_contiguity_proof():
+    """200, 200, 100, 100 households in a row: {200, 100} twice fits, but no two runs of neighbours do."""
+    communities, buildings = row_of_towers([200, 200, 100, 100])
+    result = partition(communities, buildings)
+    assert_hard_rules(communities, buildings, result)
+    assert not result.grids["within_limits"].all()
+    for flags in flags_of(result.grids[~result.grids["within_limits"]]):
+        proof = [f for f in flags if f["rule"] == "no_feasible_partition"]
+        assert len(proof) == 1 and proof[0]["proof"] == "contiguity", flags
+    assert result.report["communities"][0]["infeasibility_proofs"] == ["no_feasible_partition:contiguity"]
+
+
+def test_towers_that_fit_in_order_get_no_proof():
+    """The same towers as above in the order 200, 100, 100, 200 fit in two grids of 300."""
+    communities, buildings = row_of_towers([200, 100, 100, 200])
+    result = partition(communities, buildings)
+    assert_hard_rules(communities, buildings, result)
+    assert result.grids["within_limits"].all()
+    assert sorted(result.grids["households"]) == [300, 300]
+    assert result.report["communities"][0]["feasible_partition"] == "met"
+
+
+def sample_community(code: str):
+    communities = gpd.read_file(SAMPLE / "communities.geojson")
+    buildings = gpd.read_file(SAMPLE / "buildings.geojson")
+    roads = gpd.read_file(SAMPLE / "roads.geojson")
+    return (communities[communities["community_code"] == code],
+            buildings[buildings["community_code"] == code].drop(columns=["community_code"]), roads)
+
+
+@pytest.mark.parametrize("code", ["360702-001-009"])
+def test_sample_community_broken_by_the_heuristic_is_recut_within_every_limit(code, monkeypatch):
+    communities, buildings, roads = sample_community(code)
+    result = partition(communities, buildings, roads=roads)
+    assert_hard_rules(communities, buildings, result)
+    assert result.grids["within_limits"].all(), result.grids[["households", "population", "flags"]]
+    assert result.grids["compactness"].mean() > 0.4
+    again = partition(communities, buildings.sample(frac=1, random_state=2), roads=roads)
+    pd.testing.assert_frame_equal(result.assignments, again.assignments)  # deterministic, work-limited solver
+    monkeypatch.setattr(exact, "settle", lambda *args: exact.Verdict("unknown"))
+    heuristic = partition(communities, buildings, roads=roads)
+    assert not heuristic.grids["within_limits"].all()  # the heuristic alone leaves a grid outside a limit
+    assert heuristic.report["communities"][0]["feasible_partition"] == "unknown"
+
+
+def test_large_piece_is_left_to_the_heuristic(monkeypatch):
+    """Past MAX_OPTIONS the contiguity programme is not built: the verdict is 'unknown', not a false proof."""
+    graph = lattice([1, 2, 3, 2, 1, 2, 3, 2], [3, 5, 8, 5, 3, 5, 8, 5], 4)
+    monkeypatch.setattr(exact, "MAX_OPTIONS", 3)
+    verdict = exact.settle(graph, np.arange(8), SMALL, [np.arange(8)])
+    assert verdict.status == "unknown" and verdict.parts is None and verdict.proof is None
+
+
+def test_grids_stay_inside_their_community_where_streets_loop_outside_it():
+    """A street that leaves the community and comes back encloses a block outside it: no grid may take it."""
+    from tests.synthetic import community
+
+    communities, buildings, roads = community(np.random.default_rng(11), width=600, height=500)
+    x0, y0 = ORIGIN
+    loop = shapely.LineString([(x0 + 301, y0 + 200), (x0 + 301, y0 - 80), (x0 - 80, y0 - 80), (x0 - 80, y0 + 251),
+                               (x0 + 100, y0 + 251)])
+    streets = pd.concat([roads, gpd.GeoDataFrame({"name": ["环路"]}, geometry=[loop], crs=METRIC).to_crs(4326)],
+                        ignore_index=True)
+    result = partition(communities, buildings, roads=streets)
+    assert_hard_rules(communities, buildings, result)
+    assert result.report["total"]["overlap_m2"] < 1.0
