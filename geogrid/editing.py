@@ -277,8 +277,30 @@ def unassigned_flags(plan: Plan) -> list[Flag]:
 
 
 def _neighbours(plan: Plan, a: str, b: str) -> bool:
-    shared = shapely.intersection(shapely.boundary(plan.geometry_of(a)), shapely.boundary(plan.geometry_of(b)))
-    return float(shapely.length(_to_metric(plan, [shared])[0])) > SHARED_EDGE_M
+    first, second = _to_metric(plan, [plan.geometry_of(a), plan.geometry_of(b)])
+    return bool(_share_an_edge(np.array([first]), np.array([second]))[0])
+
+
+def _share_an_edge(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Pairwise: do the metric polygons share more than SHARED_EDGE_M of boundary (a corner is not enough)?"""
+    shared = shapely.intersection(shapely.boundary(first), shapely.boundary(second))
+    return shapely.length(shared) > SHARED_EDGE_M
+
+
+def neighbours(codes: Iterable[str], geoms: Iterable[BaseGeometry]) -> dict[str, list[str]]:
+    """For grids in WGS-84, the codes of the grids each one may merge with or pass a building to."""
+    codes = list(codes)
+    series = gpd.GeoSeries(list(geoms), crs=WGS84)
+    metric = series.to_crs(metric_crs(series)).to_numpy() if len(series) else series.to_numpy()
+    left, right = shapely.STRtree(metric).query(metric, predicate="intersects")
+    pairs = left < right
+    left, right = left[pairs], right[pairs]
+    edge = _share_an_edge(metric[left], metric[right])
+    found: dict[str, list[str]] = {code: [] for code in codes}
+    for i, j in zip(left[edge], right[edge]):
+        found[codes[i]].append(codes[j])
+        found[codes[j]].append(codes[i])
+    return {code: sorted(near) for code, near in found.items()}
 
 
 def _cell(plan: Plan, grid_code: str, building_id: str) -> BaseGeometry:

@@ -132,6 +132,14 @@ def test_merge_only_neighbours(plan: editing.Plan) -> None:
         editing.merge(plan, a, a)
 
 
+def test_grids_touching_only_at_a_corner_are_not_neighbours() -> None:
+    d = 0.001  # four squares of about 100 m round (120.0, 30.0): a, b side by side, c under a, d at b's corner
+    square = lambda x, y: shapely.box(120 + x * d, 30 + y * d, 120 + (x + 1) * d, 30 + (y + 1) * d)
+    near = editing.neighbours(["a", "b", "c", "d"], [square(0, 0), square(1, 0), square(0, -1), square(1, -2)])
+    assert near == {"a": ["b", "c"], "b": ["a"], "c": ["a"], "d": []}
+    assert editing.neighbours([], []) == {}
+
+
 def _vertical_line(p: editing.Plan, code: str, share: float = 0.5) -> shapely.LineString:
     minx, miny, maxx, maxy = p.geometry_of(code).bounds
     x = minx + share * (maxx - minx)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import shapely
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from api.deps import (
 from api.errors import ForbiddenError, NotFoundError
 from api.queries import community_plan
 from geogrid.db.models import Assignment, Building, Grid, PlanVersion
+from geogrid.editing import neighbours
 
 router = APIRouter(prefix="/api/v1", tags=["Grids"])
 GridViewer = Annotated[Principal, Depends(require_role(*READERS, "grid_worker"))]
@@ -42,6 +44,9 @@ async def community_grids(
 ) -> geojson.GeoJSONResponse:
     """The grids of the community's published plan (or of ?plan_id=) as a FeatureCollection.
 
+    Each grid lists its `neighbours`: the grids it shares a boundary with (a corner is not enough),
+    which are the grids it may be merged with or pass a building to.
+
     The answer is kept per data version, so a repeated request is served from memory."""
     check_area(user, code)
     key = ("community_grids", code, plan_id, user.role in PLANNERS, version)  # planners may also see drafts
@@ -54,7 +59,9 @@ def _community_grids(session: Session, user: Principal, code: str, plan_id: int 
     plan = community_plan(session, code, plan_id)
     check_plan(user, plan)
     query = select(Grid.code, *_grid_columns(), geojson.geometry(Grid.geom)).where(Grid.plan_version_id == plan.id)
-    features = [_grid_feature(row, plan) for row in session.execute(query.order_by(Grid.code))]
+    rows = session.execute(query.order_by(Grid.code)).all()
+    near = neighbours([row.code for row in rows], shapely.from_geojson([row.geometry for row in rows]))
+    features = [_grid_feature(row, plan, neighbours=near[row.code]) for row in rows]
     return geojson.collection(features, community_code=code, plan=_plan_member(plan)).encode()
 
 
@@ -104,9 +111,13 @@ def _find_grid(session: Session, grid_code: str, plan_id: int | None) -> tuple[P
     return session.get_one(PlanVersion, row.plan_version_id), row
 
 
-def _grid_feature(row: Any, version: PlanVersion, **members: Any) -> str:
+def _grid_feature(
+    row: Any, version: PlanVersion, neighbours: list[str] | None = None, **members: Any
+) -> str:
     properties = {"grid_code": row.code, "community_code": version.community_code, "plan_id": version.id}
     properties.update({name: getattr(row, name) for name in GRID_FIELDS})
+    if neighbours is not None:
+        properties["neighbours"] = neighbours
     return geojson.feature(row.code, row.geometry, properties, **members)
 
 

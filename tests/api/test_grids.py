@@ -58,13 +58,26 @@ def test_a_communitys_grids_are_a_valid_feature_collection(reader: TestClient, a
     assert abs(outline.area - community.area) < 1e-3 * community.area  # the grids tile the community
 
 
+def test_each_grid_lists_the_grids_it_shares_an_edge_with(reader: TestClient, auth, district: District) -> None:
+    code = district.urban()
+    features = geojson(reader.get(f"/api/v1/communities/{code}/grids", headers=auth("planner")))["features"]
+    shapes = {f["id"]: shape(f["geometry"]) for f in features}
+    for feature in features:
+        listed = set(feature["properties"]["neighbours"])
+        edge = {other for other, geom in shapes.items() if other != feature["id"]
+                and shapes[feature["id"]].boundary.intersection(geom.boundary).length > 1e-6}  # ~0.1 m
+        assert listed == edge
+    assert any(f["properties"]["neighbours"] for f in features)
+
+
 def test_one_grid_comes_with_the_buildings_assigned_to_it(reader: TestClient, auth, district: District) -> None:
     code = district.urban()
     grids = geojson(reader.get(f"/api/v1/communities/{code}/grids", headers=auth("leader")))["features"]
     first = grids[0]
     body = geojson(reader.get(f"/api/v1/grids/{first['id']}", headers=auth("leader")))
     check_feature(body, ("MultiPolygon",))
-    assert body["id"] == first["id"] and body["properties"] == first["properties"]
+    listed = {k: v for k, v in first["properties"].items() if k != "neighbours"}
+    assert body["id"] == first["id"] and body["properties"] == listed
     buildings = body["buildings"]
     assert buildings["type"] == "FeatureCollection" and buildings["features"]
     for feature in buildings["features"]:

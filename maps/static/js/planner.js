@@ -22,7 +22,8 @@
       edit_hint: "拖动顶点后点击“保存边界”", changed: "变动楼栋", moved_households: "变动户数", no_published: "没有已发布的方案",
       same_plan: "当前即为已发布方案", new_version: "新方案版本", totals: "合计", grids_breaking: "不合规网格",
       min_households_rule: "户数过少", max_households_rule: "户数过多", max_population_rule: "人口过多",
-      min_population_rule: "人口过少", community_too_small_rule: "社区过小", no_feasible_window_rule: "无可行划分",
+      min_population_rule: "人口过少", community_too_small_rule: "社区过小", no_feasible_window_rule: "户均人口无可行区间",
+      no_feasible_partition_rule: "无满足全部限值的划分",
       oversized_building_rule: "超大楼栋", contiguity_rule: "不连片", building_cut_rule: "楼栋被切开",
       gap_rule: "有空隙", overlap_rule: "有重叠", outside_community_rule: "超出社区", unassigned_buildings_rule: "楼栋未入网格",
       plan_problems: "方案问题", hh: "户", people: "人", selected: "已选", legend: "楼栋大小 = 户数",
@@ -48,7 +49,8 @@
       grids_breaking: "grids breaking rules",
       min_households_rule: "too few households", max_households_rule: "too many households",
       max_population_rule: "too many residents", min_population_rule: "too few residents",
-      community_too_small_rule: "community too small", no_feasible_window_rule: "no feasible split",
+      community_too_small_rule: "community too small", no_feasible_window_rule: "no feasible household window",
+      no_feasible_partition_rule: "no partition meets every limit",
       oversized_building_rule: "oversized building", contiguity_rule: "not contiguous", building_cut_rule: "building cut",
       gap_rule: "gap", overlap_rule: "overlap", outside_community_rule: "outside community",
       unassigned_buildings_rule: "buildings in no grid", plan_problems: "Plan problems", hh: "hh", people: "people",
@@ -185,26 +187,11 @@
 
   function shortCode(code) { return code.split("-").pop(); }
 
-  function vertexKeys(geometry) {
-    const keys = new Set();
-    (function walk(c) {
-      if (typeof c[0] === "number") keys.add(c[0].toFixed(6) + "," + c[1].toFixed(6));
-      else c.forEach(walk);
-    })(geometry.coordinates);
-    return keys;
-  }
-
-  /* grids that share a boundary vertex are neighbours (grids tile the community along shared edges) */
+  /* the grids each grid shares an edge with, as the service measures it (a corner is not enough) */
   function computeNeighbours() {
-    const keys = state.grids.map(function (f) { return vertexKeys(f.geometry); });
     state.neighbours = {};
-    state.grids.forEach(function (f, i) {
-      const mine = new Set();
-      state.grids.forEach(function (other, j) {
-        if (i === j) return;
-        for (const k of keys[j]) { if (keys[i].has(k)) { mine.add(other.properties.grid_code); break; } }
-      });
-      state.neighbours[f.properties.grid_code] = mine;
+    state.grids.forEach(function (f) {
+      state.neighbours[f.properties.grid_code] = new Set(f.properties.neighbours || []);
     });
   }
 
@@ -356,12 +343,9 @@
     selectGrid(code, false);
   }
 
-  /* other grids, the neighbours of `code` first */
+  /* the grids `code` may merge with or pass a building to: its neighbours */
   function targetsFor(code) {
-    const near = state.neighbours[code] || new Set();
-    return state.grids.map(function (f) { return f.properties.grid_code; })
-      .filter(function (c) { return c !== code; })
-      .sort(function (a, b) { return (near.has(b) - near.has(a)) || a.localeCompare(b); });
+    return Array.from(state.neighbours[code] || []).sort();
   }
 
   function selectBuilding(code, f, marker) {
@@ -489,6 +473,7 @@
     targetsFor(state.selected).forEach(function (c) { merge.appendChild(g.el("option", { value: c, text: shortCode(c) })); });
     const drawing = Boolean(state.tool);
     ["draw", "edit-shape", "split", "merge", "merge-with"].forEach(function (id) { $(id).disabled = drawing; });
+    if (!merge.options.length) { $("merge").disabled = true; $("merge-with").disabled = true; }
     $("cancel-tool").classList.toggle("hidden", !drawing);
     $("save-shape").classList.toggle("hidden", state.tool !== "edit");
   }
