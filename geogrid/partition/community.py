@@ -373,7 +373,7 @@ def _atom_assignments(atoms: gpd.GeoDataFrame, label: np.ndarray, codes: np.ndar
     split = frame[frame["unit"] > 0]
     ranges = split.groupby(["building_id", "grid_code"])["unit"].agg(_unit_ranges).rename("units")
     out = out.join(ranges, on=["building_id", "grid_code"])
-    out["units"] = out["units"].fillna("")
+    out["units"] = out["units"].astype(object).fillna("")  # no split tower: the join leaves float NaN
     out.insert(1, "community_code", community)
     return out
 
