@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -92,6 +93,37 @@ def test_contiguity_programme_agrees_with_brute_force(cells, columns, low, width
         for g, part in enumerate(verdict.parts):
             labels[part] = g
         assert fits(graph, labels, limits)
+
+
+@settings(max_examples=EXAMPLES, derandomize=DERANDOMIZE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cells=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), min_size=8, max_size=8),
+       low=st.integers(3, 5), width=st.integers(0, 3))
+def test_the_programme_for_one_count_with_its_narrowed_window_agrees_with_brute_force(cells, low, width):
+    """For each possible count k: the programme in k grids, each grid's window narrowed, finds grids exactly when some exist."""
+    limits = Limits(min_households=low, max_households=low + width, min_population=0, max_population=2 * low + 6)
+    households = [c[0] for c in cells]
+    population = [2 * c[0] + c[1] for c in cells]
+    graph = lattice(households, population, 4)
+    lo, hi = limits.grid_range(sum(households), sum(population))
+    fitting = [np.array(labels) for labels in set_partitions(8) if fits(graph, np.array(labels), limits)]
+    for k in range(lo, min(hi, 8) + 1):
+        window = exact._narrowed(exact._window(limits), sum(households), sum(population), k)
+        built = exact._build(graph, np.arange(8), window, k, k)
+        status, solver = exact._solve(built.model, 10.0)
+        assert status != exact.cp_model.UNKNOWN
+        found = status in (exact.cp_model.OPTIMAL, exact.cp_model.FEASIBLE)
+        assert found == any(labels.max() + 1 == k for labels in fitting)
+        if found:
+            parts = exact._groups(built, solver)
+            assert len(parts) == k and exact._fits(graph, parts, limits)
+
+
+def test_each_grids_window_narrows_by_what_the_others_can_hold():
+    town = exact._window(Limits(min_households=300, max_households=500, min_population=0, max_population=1000))
+    assert exact._narrowed(town, 1500, 3967, 4) == exact._Window(300, 500, 967, 1000)  # 3 grids hold 3,000 at most
+    assert exact._narrowed(town, 1500, 3967, 5) == exact._Window(300, 300, 0, 1000)  # 4 grids hold 1,200 at least
+    uncapped = exact._window(Limits(min_households=300, max_households=500, min_population=0, max_population=math.inf))
+    assert exact._narrowed(uncapped, 1500, 3967, 4).p_hi is None
 
 
 def row_of_towers(households: list[int], people: float = 2.6, depth: float = 80.0):

@@ -10,6 +10,12 @@ limit (so the answer does not depend on the machine's speed or load):
   and reaches it through a chain of parents inside the group with strictly falling depth. A cell
   may only be represented by a cell it can reach along a path whose counts stay within the caps.
 
+The contiguity programme is asked first over all possible grid counts, the limits as hard
+constraints and then as penalties started from the heuristic's grids. Where that decides nothing,
+it is asked once per count k with each grid's window narrowed by what the other k - 1 grids hold
+at least and at most (four grids of at most 1,000 residents for 3,967 residents: each holds at
+least 967), which decides most of what is left.
+
 A found partition is then polished (fewest weighted boundary metres: along streets cheap,
 through a compound dear) and kept only if every grid is connected and within every limit.
 """
@@ -79,22 +85,31 @@ class _Model:
 
 def settle(graph: CellGraph, nodes: np.ndarray, limits: Limits, hint: list[np.ndarray]) -> Verdict:
     """Decide whether ``nodes`` can be divided into connected grids within ``limits``, and find such grids."""
-    window = _window(limits)
     h, p = graph.households[nodes], graph.population[nodes]
-    counts = limits.grid_range(h.sum(), p.sum())
-    if counts[0] > counts[1]:
+    lo, hi = limits.grid_range(h.sum(), p.sum())
+    totals = int(np.rint(h).sum()), int(np.rint(p).sum())
+    if lo > hi or packing_feasible(h, p, _window(limits), (lo, hi)) is False:
         return Verdict("infeasible", proof=PACKING)
-    packable = packing_feasible(h, p, window, counts)
-    if packable is False:
-        return Verdict("infeasible", proof=PACKING)
-    found = _search(graph, nodes, window, counts, hint)
+    windows = {k: _narrowed(_window(limits), *totals, k) for k in range(lo, min(hi, len(nodes)) + 1)}
+    found = _search(graph, nodes, _window(limits), windows, hint)
     if isinstance(found, Verdict):
         return found
-    polished = _polish(graph, nodes, window, counts, found)
+    k = len(found)
+    polished = _polish(graph, nodes, windows[k], k, found)
     for parts in (polished, found):
         if parts is not None and _fits(graph, parts, limits):
             return Verdict("found", parts)
     return Verdict("unknown")
+
+
+def _narrowed(window: "_Window", households: int, population: int, k: int) -> "_Window":
+    """Each of k grids' window, given that the other k - 1 hold between their floors and their caps."""
+    def narrowed(low: int, high: int | None, total: int) -> tuple[int, int | None]:
+        cap = total - (k - 1) * low if high is None else min(high, total - (k - 1) * low)
+        floor = low if high is None else max(low, total - (k - 1) * high)
+        return floor, (cap if cap < total else None)
+
+    return _Window(*narrowed(window.h_lo, window.h_hi, households), *narrowed(window.p_lo, window.p_hi, population))
 
 
 def packing_feasible(households: np.ndarray, population: np.ndarray, window: "_Window",
@@ -142,34 +157,65 @@ def _answer(status: int) -> bool | None:
     return False if status == cp_model.INFEASIBLE else None
 
 
-def _search(graph: CellGraph, nodes: np.ndarray, window: _Window, counts: tuple[int, int],
+def _search(graph: CellGraph, nodes: np.ndarray, window: _Window, windows: dict[int, _Window],
             hint: list[np.ndarray]) -> list[np.ndarray] | Verdict:
-    """A partition within the window, or the verdict where none was found."""
-    built = _build(graph, nodes, window, counts)
+    """A partition within the limits, or the verdict where none was found.
+
+    In turn, until one decides: a short search over all counts with the limits as hard
+    constraints; the same with the limits as penalties, started from ``hint`` (an optimum above
+    zero is a proof); a short search per count k with its narrowed window; the heuristic's count
+    (or else the first open one) with its narrowed window as penalties."""
+    if not windows:  # more grids than cells
+        return Verdict("infeasible", proof=CONTIGUITY)
+    fewest, most = min(windows), max(windows)
+    built = _build(graph, nodes, window, fewest, most)
     if built is None:
         return Verdict("unknown")
     status, solver = _solve(built.model, SEARCH_BUDGET)
-    if status == cp_model.INFEASIBLE:
-        return Verdict("infeasible", proof=CONTIGUITY)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return _groups(built, solver)
-    soft = _build(graph, nodes, window, counts, soft=True)
+    if status == cp_model.INFEASIBLE:
+        return Verdict("infeasible", proof=CONTIGUITY)
+    status, closest, misfit = _repair(graph, nodes, window, fewest, most, hint)
+    if closest is not None and misfit < 0.5:
+        return closest
+    if status == cp_model.OPTIMAL:
+        return Verdict("infeasible", proof=CONTIGUITY, closest=closest)
+    open_counts = []
+    for k, narrowed in windows.items():
+        built = _build(graph, nodes, narrowed, k, k)
+        status, solver = _solve(built.model, SEARCH_BUDGET)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return _groups(built, solver)
+        if status != cp_model.INFEASIBLE:
+            open_counts.append(k)
+    if not open_counts:
+        return Verdict("infeasible", proof=CONTIGUITY, closest=closest)
+    k = len(hint) if len(hint) in open_counts else open_counts[0]
+    status, parts, misfit = _repair(graph, nodes, windows[k], k, k, hint)
+    if parts is not None and misfit < 0.5:
+        return parts
+    if status == cp_model.OPTIMAL and open_counts == [k]:
+        return Verdict("infeasible", proof=CONTIGUITY, closest=closest)
+    return Verdict("unknown", closest=closest)
+
+
+def _repair(graph: CellGraph, nodes: np.ndarray, window: _Window, fewest: int, most: int,
+            hint: list[np.ndarray]) -> tuple[int, list[np.ndarray] | None, float]:
+    """The limits as penalties, started from ``hint``: solver status, the grids least outside them and by how much."""
+    soft = _build(graph, nodes, window, fewest, most, soft=True)
     _hint(soft, hint)
     soft.model.Minimize(sum(weight * var for var, weight in soft.slack))
     status, solver = _solve(soft.model, REPAIR_BUDGET)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return Verdict("unknown")
-    closest = _groups(soft, solver)
-    if solver.ObjectiveValue() < 0.5:
-        return closest
-    proof = CONTIGUITY if status == cp_model.OPTIMAL else None
-    return Verdict("infeasible" if proof else "unknown", proof=proof, closest=closest)
+        return status, None, math.inf
+    return status, _groups(soft, solver), solver.ObjectiveValue()
 
 
-def _polish(graph: CellGraph, nodes: np.ndarray, window: _Window, counts: tuple[int, int],
+def _polish(graph: CellGraph, nodes: np.ndarray, window: _Window, k: int,
             parts: list[np.ndarray]) -> list[np.ndarray] | None:
-    """The same limits with the shortest weighted boundary found from ``parts`` within the budget."""
-    built = _build(graph, nodes, window, counts)
+    """The same limits and count with the shortest weighted boundary found from ``parts`` within the budget."""
+    built = _build(graph, nodes, window, k, k)
     if built is None:
         return None
     _hint(built, parts)
@@ -188,7 +234,10 @@ def _window(limits: Limits) -> _Window:
 
 def _solve(model: cp_model.CpModel, budget: float,
            linearization: int = CONTIGUITY_LINEARIZATION) -> tuple[int, cp_model.CpSolver]:
-    """One worker, a fixed seed and a deterministic work limit: the same answer on any machine."""
+    """One worker, a fixed seed and a deterministic work limit: the same answer on any machine.
+
+    (Several workers interleaved on one thread are deterministic too, but OR-Tools 9.15 aborted the
+    process in one of them, ``Check failed: heuristics.fixed_search != nullptr``.)"""
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
@@ -207,9 +256,9 @@ def _reach(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray, cap: int | 
     return dist + weight[:, None] <= cap + 0.5
 
 
-def _build(graph: CellGraph, nodes: np.ndarray, window: _Window, counts: tuple[int, int],
+def _build(graph: CellGraph, nodes: np.ndarray, window: _Window, fewest: int, most: int,
            soft: bool = False) -> _Model | None:
-    """The contiguity programme for ``nodes`` (None where it would be too large)."""
+    """The contiguity programme for ``nodes`` in ``fewest`` to ``most`` grids (None where it would be too large)."""
     n = len(nodes)
     a, b, w = local_edges(graph, nodes)
     h = np.rint(graph.households[nodes]).astype(int)
@@ -228,7 +277,7 @@ def _build(graph: CellGraph, nodes: np.ndarray, window: _Window, counts: tuple[i
                    neighbours, (a, b, w))
     _assignment(built, n)
     _group_limits(built, h, p, window, soft)
-    model.AddLinearConstraint(sum(option[r, r] for r in range(n) if (r, r) in option), counts[0], counts[1])
+    model.AddLinearConstraint(sum(option[r, r] for r in range(n) if (r, r) in option), fewest, most)
     _parents(built, n)
     return built
 
