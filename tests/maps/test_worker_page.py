@@ -117,8 +117,8 @@ def act_on_page(live_service, page, incident_id: int, action: str, expected: str
     """Open the case from the list, press the action's button (with a note); the case once the API has the new
     status."""
     page.click(f"#case-list li[data-id='{incident_id}'] button")
-    page.wait_for_selector(f"#case-detail[data-id='{incident_id}'] button[data-action='{action}']")
-    page.wait_for_load_state("networkidle")
+    # once drawn from the fetched case: a note typed while the detail is drawn again could land in the old field
+    page.wait_for_selector(f"#case-detail[data-id='{incident_id}']:not([aria-busy]) button[data-action='{action}']")
     if note:
         page.fill("#action-note", note)
     page.click(f"#case-detail button[data-action='{action}']")

@@ -323,6 +323,7 @@
     if (marker) map.panTo(marker.getLatLng());
     const box = $("case-detail");
     box.classList.remove("worker-hidden");
+    box.setAttribute("aria-busy", "true"); // the case is being loaded: the detail will be drawn again
     try {
       const [detail, cameras] = await Promise.all([
         g.api(API + "/incidents/" + id), g.api(API + "/incidents/" + id + "/cameras?radius_m=200").catch(function () { return null; }),
@@ -331,6 +332,8 @@
       renderDetail(detail.body, cameras ? cameras.body.cameras : []);
     } catch (error) {
       g.toast(T("failed") + ": " + error.message, "error");
+    } finally {
+      if (state.selected === id) box.removeAttribute("aria-busy");
     }
   }
 
