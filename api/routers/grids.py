@@ -25,7 +25,7 @@ from api.deps import (
 from api.errors import ForbiddenError, NotFoundError
 from api.queries import community_plan
 from geogrid.db.models import Assignment, Building, Grid, PlanVersion
-from geogrid.editing import neighbours
+from geogrid import editing
 
 router = APIRouter(prefix="/api/v1", tags=["Grids"])
 GridViewer = Annotated[Principal, Depends(require_role(*READERS, "grid_worker"))]
@@ -60,7 +60,7 @@ def _community_grids(session: Session, user: Principal, code: str, plan_id: int 
     check_plan(user, plan)
     query = select(Grid.code, *_grid_columns(), geojson.geometry(Grid.geom)).where(Grid.plan_version_id == plan.id)
     rows = session.execute(query.order_by(Grid.code)).all()
-    near = neighbours([row.code for row in rows], shapely.from_geojson([row.geometry for row in rows]))
+    near = editing.neighbours([row.code for row in rows], shapely.from_geojson([row.geometry for row in rows]))
     features = [_grid_feature(row, plan, neighbours=near[row.code]) for row in rows]
     return geojson.collection(features, community_code=code, plan=_plan_member(plan)).encode()
 

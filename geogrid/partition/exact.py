@@ -87,11 +87,12 @@ def settle(graph: CellGraph, nodes: np.ndarray, limits: Limits, hint: list[np.nd
     """Decide whether ``nodes`` can be divided into connected grids within ``limits``, and find such grids."""
     h, p = graph.households[nodes], graph.population[nodes]
     lo, hi = limits.grid_range(h.sum(), p.sum())
-    totals = int(np.rint(h).sum()), int(np.rint(p).sum())
-    if lo > hi or packing_feasible(h, p, _window(limits), (lo, hi)) is False:
+    window = _window(limits)
+    if lo > hi or packing_feasible(h, p, window, (lo, hi)) is False:
         return Verdict("infeasible", proof=PACKING)
-    windows = {k: _narrowed(_window(limits), *totals, k) for k in range(lo, min(hi, len(nodes)) + 1)}
-    found = _search(graph, nodes, _window(limits), windows, hint)
+    totals = int(np.rint(h).sum()), int(np.rint(p).sum())
+    windows = {k: _narrowed(window, *totals, k) for k in range(lo, min(hi, len(nodes)) + 1)}
+    found = _search(graph, nodes, window, windows, hint)
     if isinstance(found, Verdict):
         return found
     k = len(found)
@@ -102,7 +103,7 @@ def settle(graph: CellGraph, nodes: np.ndarray, limits: Limits, hint: list[np.nd
     return Verdict("unknown")
 
 
-def _narrowed(window: "_Window", households: int, population: int, k: int) -> "_Window":
+def _narrowed(window: _Window, households: int, population: int, k: int) -> _Window:
     """Each of k grids' window, given that the other k - 1 hold between their floors and their caps."""
     def narrowed(low: int, high: int | None, total: int) -> tuple[int, int | None]:
         cap = total - (k - 1) * low if high is None else min(high, total - (k - 1) * low)
@@ -183,7 +184,7 @@ def _search(graph: CellGraph, nodes: np.ndarray, window: _Window, windows: dict[
         return Verdict("infeasible", proof=CONTIGUITY, closest=closest)
     open_counts = []
     for k, narrowed in windows.items():
-        built = _build(graph, nodes, narrowed, k, k)
+        built = _build(graph, nodes, narrowed, k, k)  # never too large: narrowed caps allow no more options
         status, solver = _solve(built.model, SEARCH_BUDGET)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return _groups(built, solver)
