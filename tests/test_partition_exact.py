@@ -118,6 +118,27 @@ def test_the_programme_for_one_count_with_its_narrowed_window_agrees_with_brute_
             assert len(parts) == k and exact._fits(graph, parts, limits)
 
 
+@settings(max_examples=EXAMPLES, derandomize=DERANDOMIZE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cells=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), min_size=8, max_size=8),
+       low=st.integers(3, 5), width=st.integers(0, 3))
+def test_the_last_resort_over_the_open_counts_agrees_with_brute_force(cells, low, width):
+    """Given every possible count as still open, the longer searches find grids exactly when some exist, else prove none."""
+    limits = Limits(min_households=low, max_households=low + width, min_population=0, max_population=2 * low + 6)
+    households = [c[0] for c in cells]
+    population = [2 * c[0] + c[1] for c in cells]
+    graph = lattice(households, population, 4)
+    lo, hi = limits.grid_range(sum(households), sum(population))
+    windows = {k: exact._narrowed(exact._window(limits), sum(households), sum(population), k)
+               for k in range(lo, min(hi, 8) + 1)}
+    possible = any(fits(graph, np.array(labels), limits) for labels in set_partitions(8))
+    answer = exact._last_resort(graph, np.arange(8), windows, None)
+    if possible:
+        assert isinstance(answer, list) and exact._fits(graph, answer, limits)
+        assert sorted(np.concatenate(answer).tolist()) == list(range(8))
+    else:
+        assert answer.status == "infeasible" and answer.proof == exact.CONTIGUITY
+
+
 def test_each_grids_window_narrows_by_what_the_others_can_hold():
     town = exact._window(Limits(min_households=300, max_households=500, min_population=0, max_population=1000))
     assert exact._narrowed(town, 1500, 3967, 4) == exact._Window(300, 500, 967, 1000)  # 3 grids hold 3,000 at most

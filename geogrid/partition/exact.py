@@ -14,7 +14,8 @@ The contiguity programme is asked first over all possible grid counts, the limit
 constraints and then as penalties started from the heuristic's grids. Where that decides nothing,
 it is asked once per count k with each grid's window narrowed by what the other k - 1 grids hold
 at least and at most (four grids of at most 1,000 residents for 3,967 residents: each holds at
-least 967), which decides most of what is left.
+least 967), which decides most of what is left. Counts still open are then searched longer, once
+by default and once with quick restarts.
 
 A found partition is then polished (fewest weighted boundary metres: along streets cheap,
 through a compound dear) and kept only if every grid is connected and within every limit.
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 from ortools.sat.python import cp_model
+from ortools.sat.python.cp_model_helper import SatParameters
 from scipy.sparse.csgraph import dijkstra
 
 from geogrid.partition.bisect import CellGraph, local_edges
@@ -38,6 +40,8 @@ from geogrid.partition.limits import Limits
 PACKING_BUDGET = 1.0  # the packing programme
 SEARCH_BUDGET = 0.1  # the contiguity programme, limits as hard constraints: most proofs take no search
 REPAIR_BUDGET = 2.0  # the same with limits as penalties, started from the heuristic's grids
+LAST_PROOF_BUDGET = 5.0  # last resort, per count still open: the hard programme searched longer
+LAST_FIND_BUDGET = 2.0  # then searched with quick restarts, which finds partitions the default search misses
 POLISH_BUDGET = 0.25  # shortening the boundaries of a partition that fits
 # CP-SAT's linear relaxation: its cuts prove packings impossible at once, but only slow the
 # contiguity programme down (measured on the benchmark districts' broken communities).
@@ -165,7 +169,8 @@ def _search(graph: CellGraph, nodes: np.ndarray, window: _Window, windows: dict[
     In turn, until one decides: a short search over all counts with the limits as hard
     constraints; the same with the limits as penalties, started from ``hint`` (an optimum above
     zero is a proof); a short search per count k with its narrowed window; the heuristic's count
-    (or else the first open one) with its narrowed window as penalties."""
+    (or else the first open one) with its narrowed window as penalties; the counts still open
+    searched longer."""
     if not windows:  # more grids than cells
         return Verdict("infeasible", proof=CONTIGUITY)
     fewest, most = min(windows), max(windows)
@@ -196,9 +201,25 @@ def _search(graph: CellGraph, nodes: np.ndarray, window: _Window, windows: dict[
     status, parts, misfit = _repair(graph, nodes, windows[k], k, k, hint)
     if parts is not None and misfit < 0.5:
         return parts
-    if status == cp_model.OPTIMAL and open_counts == [k]:
-        return Verdict("infeasible", proof=CONTIGUITY, closest=closest)
-    return Verdict("unknown", closest=closest)
+    if status == cp_model.OPTIMAL:
+        open_counts.remove(k)
+    return _last_resort(graph, nodes, {k: windows[k] for k in open_counts}, closest)
+
+
+def _last_resort(graph: CellGraph, nodes: np.ndarray, windows: dict[int, _Window],
+                 closest: list[np.ndarray] | None) -> list[np.ndarray] | Verdict:
+    """Each count still open, searched longer: by default (proofs mostly), then with quick restarts."""
+    undecided = False
+    for k, narrowed in windows.items():
+        built = _build(graph, nodes, narrowed, k, k)
+        status, solver = _solve(built.model, LAST_PROOF_BUDGET)
+        if status == cp_model.UNKNOWN:
+            status, solver = _solve(built.model, LAST_FIND_BUDGET, quick_restarts=True)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return _groups(built, solver)
+        undecided |= status != cp_model.INFEASIBLE
+    return Verdict("unknown" if undecided else "infeasible", proof=None if undecided else CONTIGUITY,
+                   closest=closest)
 
 
 def _repair(graph: CellGraph, nodes: np.ndarray, window: _Window, fewest: int, most: int,
@@ -233,8 +254,8 @@ def _window(limits: Limits) -> _Window:
                    math.ceil(limits.min_population), cap(limits.max_population))
 
 
-def _solve(model: cp_model.CpModel, budget: float,
-           linearization: int = CONTIGUITY_LINEARIZATION) -> tuple[int, cp_model.CpSolver]:
+def _solve(model: cp_model.CpModel, budget: float, linearization: int = CONTIGUITY_LINEARIZATION,
+           quick_restarts: bool = False) -> tuple[int, cp_model.CpSolver]:
     """One worker, a fixed seed and a deterministic work limit: the same answer on any machine.
 
     (Several workers interleaved on one thread are deterministic too, but OR-Tools 9.15 aborted the
@@ -244,6 +265,8 @@ def _solve(model: cp_model.CpModel, budget: float,
     solver.parameters.random_seed = 0
     solver.parameters.max_deterministic_time = budget
     solver.parameters.linearization_level = linearization
+    if quick_restarts:
+        solver.parameters.search_branching = SatParameters.PORTFOLIO_WITH_QUICK_RESTART_SEARCH
     return solver.Solve(model), solver
 
 
