@@ -14,9 +14,11 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from geogrid.partition import exact, partition
-from geogrid.partition.bisect import CellGraph
+from geogrid.partition.bisect import CellGraph, _component_labels, local_edges
 from geogrid.partition.limits import Limits
 from tests.synthetic import METRIC, ORIGIN
 from tests.test_partition import assert_hard_rules
@@ -249,3 +251,18 @@ def test_grids_stay_inside_their_community_where_streets_loop_outside_it():
     result = partition(communities, buildings, roads=streets)
     assert_hard_rules(communities, buildings, result)
     assert result.report["total"]["overlap_m2"] < 1.0
+
+
+@settings(max_examples=EXAMPLES * 4, derandomize=DERANDOMIZE, deadline=None)
+@given(n=st.integers(1, 30), pairs=st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=40),
+       keep=st.lists(st.booleans(), min_size=30, max_size=30))
+def test_components_of_a_node_set_match_scipy(n, pairs, keep):
+    """The heuristic's own component labels equal scipy's on any graph and any subset of its nodes."""
+    pairs = [(u, v) for u, v in pairs if u < n and v < n and u != v]
+    i, j = (np.array(side, dtype=np.int64) for side in zip(*pairs)) if pairs else (np.zeros(0, np.int64),) * 2
+    graph = CellGraph(np.zeros((n, 2)), np.ones(n), np.ones(n), np.ones(n), i, j, np.ones(len(i)))
+    nodes = np.flatnonzero(np.array(keep[:n]))
+    a, b, _ = local_edges(graph, nodes)
+    expected = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(len(nodes),) * 2), directed=False)[1]
+    assert np.array_equal(_component_labels(graph, nodes), expected)
+    assert graph.is_connected(nodes) == (len(nodes) <= 1 or expected.max() == 0)
