@@ -97,20 +97,27 @@ def test_contiguity_programme_agrees_with_brute_force(cells, columns, low, width
         assert fits(graph, labels, limits)
 
 
-@settings(max_examples=EXAMPLES, derandomize=DERANDOMIZE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(cells=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), min_size=8, max_size=8),
-       low=st.integers(3, 5), width=st.integers(0, 3))
-def test_the_programme_for_one_count_with_its_narrowed_window_agrees_with_brute_force(cells, low, width):
-    """For each possible count k: the programme in k grids, each grid's window narrowed, finds grids exactly when some exist."""
+def programmes_per_count(cells: list[tuple[int, int]], low: int, width: int):
+    """Eight cells on a 4-column lattice, their limits, and each possible count's programme (narrowed window)."""
     limits = Limits(min_households=low, max_households=low + width, min_population=0, max_population=2 * low + 6)
     households = [c[0] for c in cells]
     population = [2 * c[0] + c[1] for c in cells]
     graph = lattice(households, population, 4)
     lo, hi = limits.grid_range(sum(households), sum(population))
+    window = exact._window(limits)
+    narrowed = {k: exact._narrowed(window, sum(households), sum(population), k) for k in range(lo, min(hi, 8) + 1)}
+    programmes = {k: exact._build(graph, np.arange(8), narrowed[k], k, k) for k in narrowed}
+    return limits, graph, programmes
+
+
+@settings(max_examples=EXAMPLES, derandomize=DERANDOMIZE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cells=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), min_size=8, max_size=8),
+       low=st.integers(3, 5), width=st.integers(0, 3))
+def test_the_programme_for_one_count_with_its_narrowed_window_agrees_with_brute_force(cells, low, width):
+    """For each possible count k: the programme in k grids, each grid's window narrowed, finds grids exactly when some exist."""
+    limits, graph, programmes = programmes_per_count(cells, low, width)
     fitting = [np.array(labels) for labels in set_partitions(8) if fits(graph, np.array(labels), limits)]
-    for k in range(lo, min(hi, 8) + 1):
-        window = exact._narrowed(exact._window(limits), sum(households), sum(population), k)
-        built = exact._build(graph, np.arange(8), window, k, k)
+    for k, built in programmes.items():
         status, solver = exact._solve(built.model, 10.0)
         assert status != exact.cp_model.UNKNOWN
         found = status in (exact.cp_model.OPTIMAL, exact.cp_model.FEASIBLE)
@@ -125,15 +132,9 @@ def test_the_programme_for_one_count_with_its_narrowed_window_agrees_with_brute_
        low=st.integers(3, 5), width=st.integers(0, 3))
 def test_the_last_resort_over_the_open_counts_agrees_with_brute_force(cells, low, width):
     """Given every possible count as still open, the longer searches find grids exactly when some exist, else prove none."""
-    limits = Limits(min_households=low, max_households=low + width, min_population=0, max_population=2 * low + 6)
-    households = [c[0] for c in cells]
-    population = [2 * c[0] + c[1] for c in cells]
-    graph = lattice(households, population, 4)
-    lo, hi = limits.grid_range(sum(households), sum(population))
-    windows = {k: exact._narrowed(exact._window(limits), sum(households), sum(population), k)
-               for k in range(lo, min(hi, 8) + 1)}
+    limits, graph, programmes = programmes_per_count(cells, low, width)
     possible = any(fits(graph, np.array(labels), limits) for labels in set_partitions(8))
-    answer = exact._last_resort(graph, np.arange(8), windows, None)
+    answer = exact._last_resort(list(programmes.values()), None)
     if possible:
         assert isinstance(answer, list) and exact._fits(graph, answer, limits)
         assert sorted(np.concatenate(answer).tolist()) == list(range(8))

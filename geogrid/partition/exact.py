@@ -187,31 +187,29 @@ def _search(graph: CellGraph, nodes: np.ndarray, window: _Window, windows: dict[
         return closest
     if status == cp_model.OPTIMAL:
         return Verdict("infeasible", proof=CONTIGUITY, closest=closest)
-    open_counts = []
+    open_counts = {}  # count -> its programme, kept for the last resort
     for k, narrowed in windows.items():
         built = _build(graph, nodes, narrowed, k, k)  # never too large: narrowed caps allow no more options
         status, solver = _solve(built.model, SEARCH_BUDGET)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return _groups(built, solver)
         if status != cp_model.INFEASIBLE:
-            open_counts.append(k)
+            open_counts[k] = built
     if not open_counts:
         return Verdict("infeasible", proof=CONTIGUITY, closest=closest)
-    k = len(hint) if len(hint) in open_counts else open_counts[0]
+    k = len(hint) if len(hint) in open_counts else next(iter(open_counts))
     status, parts, misfit = _repair(graph, nodes, windows[k], k, k, hint)
     if parts is not None and misfit < 0.5:
         return parts
     if status == cp_model.OPTIMAL:
-        open_counts.remove(k)
-    return _last_resort(graph, nodes, {k: windows[k] for k in open_counts}, closest)
+        del open_counts[k]
+    return _last_resort(list(open_counts.values()), closest)
 
 
-def _last_resort(graph: CellGraph, nodes: np.ndarray, windows: dict[int, _Window],
-                 closest: list[np.ndarray] | None) -> list[np.ndarray] | Verdict:
-    """Each count still open, searched longer: by default (proofs mostly), then with quick restarts."""
+def _last_resort(programmes: list[_Model], closest: list[np.ndarray] | None) -> list[np.ndarray] | Verdict:
+    """Each count still open (its programme), searched longer: by default (proofs mostly), then with quick restarts."""
     undecided = False
-    for k, narrowed in windows.items():
-        built = _build(graph, nodes, narrowed, k, k)
+    for built in programmes:
         status, solver = _solve(built.model, LAST_PROOF_BUDGET)
         if status == cp_model.UNKNOWN:
             status, solver = _solve(built.model, LAST_FIND_BUDGET, quick_restarts=True)
