@@ -18,9 +18,7 @@ PROOF_RULES = ("community_too_small", "no_feasible_window", "oversized_building"
 
 
 def build_report(tasks, results, assignments, previous_assignments, rules: Rules, seconds: float, crs) -> dict:
-    communities = [_summary(r.grids, [r.stats]) | {"community_code": t.code, "kind": t.kind,
-                                                   "feasible_partition": feasibility(r.grids),
-                                                   "infeasibility_proofs": proofs(r.grids)}
+    communities = [_summary(r.grids, [r.stats]) | {"community_code": t.code, "kind": t.kind} | feasibility(r.grids)
                    for t, r in zip(tasks, results)]
     grids = pd.concat([r.grids for r in results], ignore_index=True) if results else pd.DataFrame()
     total = _summary(grids, [r.stats for r in results]) | _feasibility_totals(communities, grids)
@@ -57,12 +55,13 @@ def _summary(grids: pd.DataFrame, stats: list[dict]) -> dict:
     }
 
 
-def feasibility(grids: pd.DataFrame) -> str:
-    """'met' (every grid within every limit), 'none' (a flag proves that no partition can be), or
-    'unknown' (some grid breaks a limit and no proof was found that this cannot be helped)."""
-    if grids.empty or bool(grids["within_limits"].all()):
-        return "met"
-    return "none" if proofs(grids) else "unknown"
+def feasibility(grids: pd.DataFrame) -> dict:
+    """``feasible_partition``: 'met' (every grid within every limit), 'none' (a flag proves that no
+    partition can be), or 'unknown' (some grid breaks a limit and no proof was found that this
+    cannot be helped); ``infeasibility_proofs``: the proofs found."""
+    found = proofs(grids)
+    met = grids.empty or bool(grids["within_limits"].all())
+    return {"feasible_partition": "met" if met else "none" if found else "unknown", "infeasibility_proofs": found}
 
 
 def proofs(grids: pd.DataFrame) -> list[str]:
