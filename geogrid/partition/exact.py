@@ -94,8 +94,7 @@ def settle(graph: CellGraph, nodes: np.ndarray, limits: Limits, hint: list[np.nd
     window = _window(limits)
     if lo > hi or packing_feasible(h, p, window, (lo, hi)) is False:
         return Verdict("infeasible", proof=PACKING)
-    totals = int(np.rint(h).sum()), int(np.rint(p).sum())
-    windows = {k: _narrowed(window, *totals, k) for k in range(lo, min(hi, len(nodes)) + 1)}
+    windows = grid_windows(h, p, limits)
     found = _search(graph, nodes, window, windows, hint)
     if isinstance(found, Verdict):
         return found
@@ -105,6 +104,13 @@ def settle(graph: CellGraph, nodes: np.ndarray, limits: Limits, hint: list[np.nd
         if parts is not None and _fits(graph, parts, limits):
             return Verdict("found", parts)
     return Verdict("unknown")
+
+
+def grid_windows(households: np.ndarray, population: np.ndarray, limits: Limits) -> dict[int, _Window]:
+    """Each possible grid count k (at most one grid per cell) and each grid's window, narrowed for k."""
+    lo, hi = limits.grid_range(households.sum(), population.sum())
+    totals = int(np.rint(households).sum()), int(np.rint(population).sum())
+    return {k: _narrowed(_window(limits), *totals, k) for k in range(lo, min(hi, len(households)) + 1)}
 
 
 def _narrowed(window: _Window, households: int, population: int, k: int) -> _Window:
