@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -234,3 +235,28 @@ def test_compounds_are_kept_together_where_the_limits_allow():
     assert whole_share(aware) > whole_share(blind)
     assert aware.report["total"]["compounds_whole_share"] == pytest.approx(whole_share(aware), abs=1e-4)
     assert aware.grids["within_limits"].all()
+
+
+def test_an_unchanged_plan_is_kept_whole_by_a_rerun():
+    """Re-partitioning with the previous plan and nothing changed keeps every grid, tower unit and
+    villager group where it was, with the same flags and proofs: a town community within every limit
+    with towers split by units, one where no partition meets every limit, and a village."""
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    codes = ["360702-001-007", "360702-002-001", "360702-003-001"]
+    communities = gpd.read_file(sample / "communities.geojson")
+    communities = communities[communities["community_code"].isin(codes)]
+    buildings = gpd.read_file(sample / "buildings.geojson")
+    buildings = buildings[buildings["community_code"].isin(codes)].drop(columns="community_code")
+    layers = {"roads": gpd.read_file(sample / "roads.geojson"),
+              "villager_groups": gpd.read_file(sample / "villager_groups.geojson")}
+    before = partition(communities, buildings, **layers)
+    assert (before.assignments["units"] != "").any()  # towers split by units
+    verdicts = {c["community_code"]: c["feasible_partition"] for c in before.report["communities"]}
+    assert verdicts == {"360702-001-007": "none", "360702-002-001": "met", "360702-003-001": "none"}
+    after = partition(communities, buildings, previous_grids=before.grids,
+                      previous_assignments=before.assignments, **layers)
+    assert after.report["total"]["households_moved_share"] == 0.0
+    pd.testing.assert_frame_equal(after.assignments, before.assignments)
+    columns = ["grid_code", "households", "population", "flags", "villager_groups"]
+    pd.testing.assert_frame_equal(after.grids[columns], before.grids[columns])
+    assert [c["feasible_partition"] for c in after.report["communities"]] == list(verdicts.values())

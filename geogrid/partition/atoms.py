@@ -40,6 +40,45 @@ def split_towers(buildings: gpd.GeoDataFrame, limits: Limits) -> gpd.GeoDataFram
     return pd.concat([atoms[~splittable], *pieces], ignore_index=True)
 
 
+def unit_ranges(units: pd.Series) -> str:
+    """'1-2,4' for units 1, 2 and 4; '' for a building that was not split."""
+    values = sorted(int(u) for u in units if u > 0)
+    if not values:
+        return ""
+    runs, start, prev = [], values[0], values[0]
+    for v in values[1:] + [None]:
+        if v is not None and v == prev + 1:
+            prev = v
+            continue
+        runs.append(f"{start}" if start == prev else f"{start}-{prev}")
+        if v is not None:
+            start = prev = v
+    return ",".join(runs)
+
+
+def parse_unit_ranges(text: str) -> list[int]:
+    """[1, 2, 4] for '1-2,4' (the inverse of ``unit_ranges``)."""
+    units = []
+    for run in filter(None, (r.strip() for r in text.split(","))):
+        first, _, last = run.partition("-")
+        units.extend(range(int(first), int(last or first) + 1))
+    return units
+
+
+def unit_key(building_id: str, unit: int) -> str:
+    """The key of one unit of a tower split by units, beside plain building ids."""
+    return f"{building_id}:{unit}"
+
+
+def atom_keys(atoms: pd.DataFrame) -> np.ndarray:
+    """Each atom's key: its building id, or ``id:unit`` for a unit of a tower split by units."""
+    ids = atoms["building_id"].astype(str).to_numpy()
+    if "unit_from" not in atoms:
+        return ids
+    unit = atoms["unit_from"].to_numpy()
+    return np.array([unit_key(b, u) if u else b for b, u in zip(ids, unit)], dtype=object)
+
+
 def _unit_slices(tower) -> gpd.GeoDataFrame:
     """Slice one tower's footprint into its units along the long axis."""
     n = int(tower.units_total)

@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 
 from geogrid.partition import constraints, exact
-from geogrid.partition.atoms import adjacency, enclosures, polygonal, split_towers, tessellate
+from geogrid.partition.atoms import adjacency, atom_keys, enclosures, polygonal, split_towers, tessellate, unit_ranges
 from geogrid.partition.bisect import CellGraph, divide, label_of, refine, violation
 from geogrid.partition.limits import Limits
 from geogrid.partition.scores import boundary_along_streets, inner_boundary, polsby_popper, tiling_error
@@ -33,7 +33,7 @@ class CommunityTask:
     buildings: gpd.GeoDataFrame
     roads: np.ndarray | None = None
     villager_groups: gpd.GeoDataFrame | None = None
-    previous_labels: dict[str, str] | None = None  # building_id -> previous grid code
+    previous_labels: dict[str, str] | None = None  # building id (id:unit for tower units) -> previous grid code
     previous_grids: gpd.GeoDataFrame | None = None
 
 
@@ -77,8 +77,10 @@ def _urban(task: CommunityTask, rules: Rules) -> CommunityResult:
         },
     )
     fixed = _oversized(atoms, limits)
-    previous = _previous_cell_labels(task, atoms, cells) if task.previous_labels or task.previous_grids is not None else None
-    parts = _assign(graph, limits, fixed, previous, task.code)
+    previous = None
+    if task.previous_labels or task.previous_grids is not None:
+        previous = _previous(task, atom_keys(atoms), atoms["building_id"].to_numpy(), task.previous_labels or {}, cells)
+    parts = _assign(graph, limits, fixed, previous)
     label = _labels(parts, n_cells)
     grids = _grid_frame(task, parts, cells, graph, label, atoms, limits)
     assignments = _atom_assignments(atoms, label, grids["grid_code"].to_numpy(), task.code)
@@ -100,8 +102,11 @@ def _rural(task: CommunityTask, rules: Rules) -> CommunityResult:
     pad = np.zeros(len(cells) - len(seeds))
     graph = _graph(cells, np.concatenate([seeds["households"].to_numpy(float), pad]),
                    np.concatenate([seeds["population"].to_numpy(float), pad]), group_keys={})
-    previous = _previous_cell_labels(task, task.buildings, cells) if task.previous_labels or task.previous_grids is not None else None
-    parts = _assign(graph, limits, {}, previous, task.code)
+    previous = None
+    if task.previous_grids is not None:
+        ids = seeds["building_id"].to_numpy()
+        previous = _previous(task, ids, ids, _previous_group_labels(task), cells)
+    parts = _assign(graph, limits, {}, previous)
     label = _labels(parts, len(cells))
     grids = _grid_frame(task, parts, cells, graph, label, seeds, limits, rural=True)
     codes = grids["grid_code"].to_numpy()
@@ -145,22 +150,91 @@ def _oversized(atoms: gpd.GeoDataFrame, limits: Limits) -> dict[int, list]:
     }
 
 
-def _previous_cell_labels(task: CommunityTask, atoms: gpd.GeoDataFrame, cells: gpd.GeoSeries) -> np.ndarray:
-    """Each cell's grid code in the previous plan ('' where it had none)."""
+def _previous_group_labels(task: CommunityTask) -> dict[str, str]:
+    """Villager group id -> its grid code in the previous plan, from the grids' villager_groups lists."""
+    grids = task.previous_grids
+    if grids is None or "villager_groups" not in grids:
+        return {}
+    return {group: code for code, groups in zip(grids["grid_code"].astype(str), grids["villager_groups"].fillna(""))
+            for group in str(groups).split(",") if group}
+
+
+@dataclass
+class _Previous:
+    """The previous plan, as seen by this run's cells."""
+
+    labels: np.ndarray  # each cell's grid code in the previous plan ('' where it had none)
+    counts: dict[str, tuple[int, int]]  # grid code -> households and residents the previous plan recorded
+
+
+def _previous(task: CommunityTask, keys: np.ndarray, ids: np.ndarray, known: dict[str, str],
+              cells: gpd.GeoSeries) -> _Previous:
+    """Each cell's grid code in the previous plan ('' where it had none), and the old grids' counts.
+
+    The first cells are the atoms (buildings, tower units or villager groups), labelled from
+    ``known`` by their keys (``id:unit`` for a tower unit), else by their ids (a tower split by
+    units now and not before); the rest, and atoms in neither, by the previous grid holding them.
+    """
     labels = np.full(len(cells), "", dtype=object)
-    if task.previous_labels:
-        labels[: len(atoms)] = [task.previous_labels.get(b, "") for b in atoms["building_id"].to_numpy()]
+    labels[: len(keys)] = [known.get(key, known.get(i, "")) for key, i in zip(keys, ids)]
     if task.previous_grids is not None and len(task.previous_grids):
         unknown = np.flatnonzero(labels == "")
         points = shapely.point_on_surface(cells.to_numpy()[unknown])
         tree = shapely.STRtree(task.previous_grids.geometry.to_numpy())
         hit, grid = tree.query(points, predicate="within")
         labels[unknown[hit]] = task.previous_grids["grid_code"].to_numpy()[grid]
-    return labels
+    return _Previous(labels, _recorded_counts(task.previous_grids))
 
 
-def _assign(graph: CellGraph, limits: Limits, fixed: dict[int, list], previous, community_code: str) -> list[_Part]:
+def _recorded_counts(grids: gpd.GeoDataFrame | None) -> dict[str, tuple[int, int]]:
+    if grids is None or not {"households", "population"} <= set(grids.columns):
+        return {}
+    counts = grids[["households", "population"]].apply(pd.to_numeric, errors="coerce").fillna(-1).astype(int)
+    return dict(zip(grids["grid_code"].astype(str), zip(counts["households"], counts["population"])))
+
+
+def _assign(graph: CellGraph, limits: Limits, fixed: dict[int, list], previous: _Previous | None) -> list[_Part]:
     """Fixed atoms, then grids kept from the previous plan, then new grids for the rest.
+
+    Where keeping old grids leaves a grid outside a limit that the community's own division
+    (as with no previous plan) proves unavoidable, the kept plan stands and the grid carries
+    that proof; where the community's own division has fewer such grids, it is taken instead,
+    its grids keeping the old codes they hold most of.
+    """
+    parts = _assign_keeping(graph, limits, fixed, previous)
+    if previous is None or not _unexplained(graph, parts, limits):
+        return parts
+    fresh = _assign_keeping(graph, limits, fixed, None)
+    _lend_proofs(fresh, parts)
+    if len(_unexplained(graph, parts, limits)) <= len(_unexplained(graph, fresh, limits)):
+        return parts
+    _inherit_codes(graph, fresh, previous.labels)
+    return fresh
+
+
+def _unexplained(graph: CellGraph, parts: list[_Part], limits: Limits) -> list[_Part]:
+    """Grids outside a limit with no flag or proof that says why."""
+    return [p for p in parts if not p.flags and p.unattainable is None
+            and not limits.within(graph.households[p.nodes].sum(), graph.population[p.nodes].sum())]
+
+
+def _lend_proofs(proven: list[_Part], parts: list[_Part]) -> None:
+    """Give each part lying inside an area that ``proven`` shows cannot be divided within the limits
+    that area's proof. Every grid is connected and fixed atoms are shared, so a grid lies inside
+    one such area or outside them all."""
+    areas: dict[int, tuple[dict, set]] = {}
+    for part in proven:
+        if part.unattainable is not None:
+            areas.setdefault(id(part.unattainable), (part.unattainable, set()))[1].update(part.nodes.tolist())
+    for proof, nodes in areas.values():
+        for part in parts:
+            if part.unattainable is None and nodes.issuperset(part.nodes.tolist()):
+                part.unattainable = proof
+
+
+def _assign_keeping(graph: CellGraph, limits: Limits, fixed: dict[int, list],
+                    previous: _Previous | None) -> list[_Part]:
+    """Fixed atoms, then grids kept from the previous plan (if any), then new grids for the rest.
 
     Where the freed area cannot be divided within the limits, the kept grids around it are
     freed too, one ring at a time, so that only what must change changes.
@@ -189,7 +263,7 @@ def _assign(graph: CellGraph, limits: Limits, fixed: dict[int, list], previous, 
         for part, nodes in zip(parts, refine(graph, [p.nodes for p in parts], limits)):
             part.nodes = nodes
     if previous is not None:
-        _inherit_codes(graph, parts, previous)
+        _inherit_codes(graph, parts, previous.labels)
     for piece in [p for p in parts if p.code is None and not p.flags and graph.households[p.nodes].sum() == 0
                   and graph.population[p.nodes].sum() == 0 and len(parts) > 1]:
         parts.remove(piece)
@@ -213,13 +287,16 @@ def _inherit_codes(graph: CellGraph, parts: list[_Part], previous: np.ndarray) -
             taken.add(code)
 
 
-def _kept(graph: CellGraph, limits: Limits, previous: np.ndarray, free: np.ndarray) -> list[_Part]:
-    """Previous grids that still meet every limit and are still in one piece."""
+def _kept(graph: CellGraph, limits: Limits, previous: _Previous, free: np.ndarray) -> list[_Part]:
+    """Previous grids still in one piece that still meet every limit, or that hold just what the
+    previous plan recorded (a grid it left outside a limit, unchanged since: whether that still
+    cannot be helped is decided with the community's own division, see ``_assign``)."""
     kept = []
-    for code in sorted(set(previous[free]) - {""}):
-        nodes = np.flatnonzero(free & (previous == code))
+    for code in sorted(set(previous.labels[free]) - {""}):
+        nodes = np.flatnonzero(free & (previous.labels == code))
         h, p = graph.households[nodes].sum(), graph.population[nodes].sum()
-        if limits.within(h, p) and graph.is_connected(nodes):
+        unchanged = previous.counts.get(code) == (round(h), round(p))
+        if (limits.within(h, p) or unchanged) and graph.is_connected(nodes):
             kept.append(_Part(nodes, code=code))
     return kept
 
@@ -371,27 +448,11 @@ def _atom_assignments(atoms: gpd.GeoDataFrame, label: np.ndarray, codes: np.ndar
     })
     out = frame.groupby(["building_id", "grid_code"], sort=True)[["households", "population"]].sum().reset_index()
     split = frame[frame["unit"] > 0]
-    ranges = split.groupby(["building_id", "grid_code"])["unit"].agg(_unit_ranges).rename("units")
+    ranges = split.groupby(["building_id", "grid_code"])["unit"].agg(unit_ranges).rename("units")
     out = out.join(ranges, on=["building_id", "grid_code"])
     out["units"] = out["units"].astype(object).fillna("")  # no split tower: the join leaves float NaN
     out.insert(1, "community_code", community)
     return out
-
-
-def _unit_ranges(units: pd.Series) -> str:
-    """'1-2,4' for units 1, 2 and 4; '' for a building that was not split."""
-    values = sorted(int(u) for u in units if u > 0)
-    if not values:
-        return ""
-    runs, start, prev = [], values[0], values[0]
-    for v in values[1:] + [None]:
-        if v is not None and v == prev + 1:
-            prev = v
-            continue
-        runs.append(f"{start}" if start == prev else f"{start}-{prev}")
-        if v is not None:
-            start = prev = v
-    return ",".join(runs)
 
 
 def _flag_cut_buildings(grids: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, assignments: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -14,6 +14,7 @@ import shapely
 
 from geogrid import validate
 from geogrid.crs import metric_crs
+from geogrid.partition.atoms import parse_unit_ranges, unit_key
 from geogrid.partition.community import CommunityResult, CommunityTask, partition_community
 from geogrid.partition.report import build_report
 from geogrid.rules import Rules
@@ -78,6 +79,7 @@ def partition(
     results = _run(tasks, rules, executor, progress)
 
     grids = pd.concat([r.grids for r in results], ignore_index=True) if results else _empty_grids(metric)
+    grids = grids.sort_values("grid_code", kind="stable", ignore_index=True)
     grids = gpd.GeoDataFrame(grids, geometry="geometry", crs=metric).to_crs(WGS84)
     assignments = pd.concat([r.assignments for r in results] + [_outside(buildings, home)], ignore_index=True)
     report = build_report(
@@ -117,8 +119,7 @@ def _tasks(communities, buildings, home, roads, groups, previous, previous_assig
     group_home = None
     if groups is not None:
         group_home = _community_of(groups.geometry.to_numpy(), communities.geometry.to_numpy())
-    labels = {} if previous_assignments is None else dict(
-        zip(previous_assignments["building_id"].astype(str), previous_assignments["grid_code"].astype(str)))
+    labels = {} if previous_assignments is None else _previous_labels(previous_assignments)
     for c, row in enumerate(communities.itertuples(index=False)):
         geom = row.geometry
         own = buildings[home == c]
@@ -127,8 +128,19 @@ def _tasks(communities, buildings, home, roads, groups, previous, previous_assig
         prev = None
         if previous is not None:
             prev = previous[previous["community_code"].astype(str) == row.community_code]
-        prev_labels = {b: labels[b] for b in own["building_id"] if b in labels} or None
+        prev_labels = {key: code for b in own["building_id"] if b in labels for key, code in labels[b].items()} or None
         yield CommunityTask(row.community_code, row.kind, geom, own, near, own_groups, prev_labels, prev)
+
+
+def _previous_labels(assignments: pd.DataFrame) -> dict[str, dict[str, str]]:
+    """Building id -> {building id, or ``id:unit`` for each unit of a tower split by units: its grid code}."""
+    labels: dict[str, dict[str, str]] = {}
+    units = assignments["units"] if "units" in assignments else pd.Series("", index=assignments.index)
+    for building, code, ranges in zip(assignments["building_id"].astype(str), assignments["grid_code"].astype(str),
+                                      units.fillna("").astype(str)):
+        keys = [unit_key(building, unit) for unit in parse_unit_ranges(ranges)] if ranges else [building]
+        labels.setdefault(building, {}).update(dict.fromkeys(keys, code))
+    return labels
 
 
 def _run(tasks, rules, executor, progress) -> list[CommunityResult]:
