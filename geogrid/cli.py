@@ -74,7 +74,7 @@ def partition_command(
     dask_scheduler: Optional[str] = typer.Option(None, help="Run communities on this Dask scheduler address."),
 ) -> None:
     """Divide communities into second-level grids that meet the rules."""
-    from geogrid.io import read_layer, read_table, write_gpkg
+    from geogrid.io import make_parent, read_layer, read_table, write_gpkg
     from geogrid.partition import partition
     from geogrid.partition.report import print_report
     from geogrid.rules import Rules
@@ -84,6 +84,8 @@ def partition_command(
                       rural_target_population=rural_target_population, rural_tolerance=rural_tolerance)
         if out.suffix.lower() != ".gpkg":
             raise InputError(f"--out must be a GeoPackage file ending in .gpkg, not {out.name}")
+        for path in filter(None, (out, report)):  # before the run, not after it
+            make_parent(path)
         layers = {
             "communities": read_layer(communities, name="communities", input_crs=input_crs),
             "buildings": read_layer(buildings, name="buildings", input_crs=input_crs),

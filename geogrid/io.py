@@ -247,6 +247,16 @@ def _cell(value: object) -> str:
 # --- writing ------------------------------------------------------------------------------
 
 
+def make_parent(path: Path) -> None:
+    """Create the folder an output goes into, as `mkdir -p` does; InputError where it cannot be made."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InputError(f"output {path}: {path.parent} is a file, not a folder") from None
+    except OSError as exc:
+        raise InputError(f"output {path}: cannot create the folder {path.parent} ({exc.strerror})") from None
+
+
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame | pd.DataFrame], path: str | Path) -> None:
     """Write all layers to one GeoPackage atomically: a temp file next to it, then os.replace.
 
@@ -256,8 +266,7 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame | pd.DataFrame], path: str | P
     path = Path(path)
     if not layers:
         raise ValueError("write_gpkg needs at least one layer")
-    if not path.parent.is_dir():
-        raise InputError(f"output {path}: the directory {path.parent} does not exist")
+    make_parent(path)
     workdir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         temp = workdir / path.name

@@ -41,6 +41,7 @@ from scipy import ndimage
 
 from geogrid import crs as crs_mod
 from geogrid.errors import InputError
+from geogrid.io import make_parent
 
 Floats = NDArray[np.float64]
 Rows = NDArray[np.intp]
@@ -352,8 +353,7 @@ def write_located(points: gpd.GeoDataFrame, out: Path) -> None:
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".geojson", ".gpkg"):
         raise InputError(f"--out must end in .csv, .geojson or .gpkg, not {out.name}")
-    if not out.parent.is_dir():
-        raise InputError(f"output {out}: the directory {out.parent} does not exist")
+    make_parent(out)
     frame = points.copy()
     frame["suggestions"] = [json.dumps(s, ensure_ascii=False) for s in frame["suggestions"]]
     tmp = out.with_name(f".{out.name}.tmp{suffix}")

@@ -169,3 +169,19 @@ def test_buildings_from_a_lon_lat_csv(inputs, tmp_path):
     assert assignments["grid_code"].notna().all()
     grids = pyogrio.read_dataframe(out, layer="grids")
     assert grids["households"].sum() == buildings["households"].sum()
+
+
+def test_out_folders_are_made_and_a_file_in_the_way_is_named(inputs, tmp_path):
+    """`--out out/plan.gpkg` on a fresh clone (no out/ yet) works; a file where the folder should be
+    is named, with a non-zero exit."""
+    out, report = tmp_path / "out" / "plan.gpkg", tmp_path / "reports" / "r.json"
+    result = _run("--communities", inputs["communities"], "--buildings", inputs["buildings"],
+                  "--out", out, "--report", report)
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and json.loads(report.read_text())["total"]["grid_count"] > 0
+    blocked = tmp_path / "blocked"
+    blocked.write_text("")
+    result = _run("--communities", inputs["communities"], "--buildings", inputs["buildings"],
+                  "--out", blocked / "plan.gpkg")
+    assert result.exit_code == 2
+    assert "blocked is a file, not a folder" in " ".join(result.output.split())  # rich wraps long lines

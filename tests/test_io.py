@@ -268,13 +268,16 @@ def test_write_gpkg_failure_keeps_previous_target(tmp_path, buildings):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.gpkg"]
 
 
-def test_write_gpkg_replaces_and_checks_directory(tmp_path, buildings):
+def test_write_gpkg_replaces_and_makes_its_folder(tmp_path, buildings):
     path = tmp_path / "out.gpkg"
     io.write_gpkg({"old": buildings}, path)
     io.write_gpkg({"new": buildings}, path)
     assert [row[0] for row in pyogrio.list_layers(path)] == ["new"]
-    with pytest.raises(InputError, match="does not exist"):
-        io.write_gpkg({"new": buildings}, tmp_path / "missing" / "out.gpkg")
+    nested = tmp_path / "new" / "folder" / "out.gpkg"
+    io.write_gpkg({"new": buildings}, nested)
+    assert [row[0] for row in pyogrio.list_layers(nested)] == ["new"]
+    with pytest.raises(InputError, match="is a file, not a folder"):
+        io.write_gpkg({"new": buildings}, path / "out.gpkg")
 
 
 def test_read_table_from_a_previous_output(tmp_path, buildings):
