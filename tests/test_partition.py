@@ -260,3 +260,22 @@ def test_an_unchanged_plan_is_kept_whole_by_a_rerun():
     columns = ["grid_code", "households", "population", "flags", "villager_groups"]
     pd.testing.assert_frame_equal(after.grids[columns], before.grids[columns])
     assert [c["feasible_partition"] for c in after.report["communities"]] == list(verdicts.values())
+
+
+def test_moved_households_are_counted_unit_by_unit_in_towers():
+    """A unit that changed grid counts its share of the tower; a tower split in one plan and whole in
+    the other is compared unit by unit with the whole building; new buildings do not count."""
+    from geogrid.partition.report import _moved, _moved_share
+
+    before = pd.DataFrame({"building_id": ["A", "T", "T", "S", "S", "B"],
+                           "units": ["", "1-2", "3-4", "1", "2", ""],
+                           "grid_code": ["G1", "G1", "G2", "G1", "G2", "G1"],
+                           "households": [10, 20, 20, 5, 5, 10]})
+    after = pd.DataFrame({"building_id": ["A", "T", "T", "S", "B", "N"], "community_code": "C",
+                          "units": ["", "1-3", "4", "", "", ""],
+                          "grid_code": ["G2", "G1", "G2", "G1", "G1", "G1"],
+                          "households": [10, 30, 10, 10, 10, 99]})
+    moved = _moved(before, after)
+    assert moved.loc["C", "households"] == pytest.approx(70)
+    assert moved.loc["C", "moved"] == pytest.approx(10 + 10 + 5)  # A, unit 3 of T, unit 2 of S
+    assert _moved_share(moved) == pytest.approx(25 / 70, abs=1e-4)

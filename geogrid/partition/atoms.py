@@ -70,6 +70,33 @@ def unit_key(building_id: str, unit: int) -> str:
     return f"{building_id}:{unit}"
 
 
+def assignment_atoms(assignments: pd.DataFrame) -> pd.DataFrame:
+    """A plan's assignments one row per atom: building_id, key (the building id, or ``id:unit`` for
+    each unit of a tower split by units), grid_code, community_code (if given) and households
+    (a range of units shares its row's households evenly)."""
+    frame = assignments.dropna(subset=["grid_code"])
+    units = frame["units"].fillna("").astype(str) if "units" in frame else pd.Series("", index=frame.index)
+    lists = [parse_unit_ranges(u) if u else [None] for u in units]
+    counts = np.array([len(u) for u in lists])
+    ids = frame["building_id"].astype(str).to_numpy().repeat(counts)
+    flat = [u for unit_list in lists for u in unit_list]
+    out = pd.DataFrame({
+        "building_id": ids,
+        "key": [b if u is None else unit_key(b, u) for b, u in zip(ids, flat)],
+        "grid_code": frame["grid_code"].astype(str).to_numpy().repeat(counts),
+        "households": (_households(frame) / np.maximum(counts, 1)).repeat(counts),
+    })
+    if "community_code" in frame:
+        out["community_code"] = frame["community_code"].to_numpy().repeat(counts)
+    return out
+
+
+def _households(frame: pd.DataFrame) -> np.ndarray:
+    if "households" not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame["households"], errors="coerce").to_numpy(float)
+
+
 def atom_keys(atoms: pd.DataFrame) -> np.ndarray:
     """Each atom's key: its building id, or ``id:unit`` for a unit of a tower split by units."""
     ids = atoms["building_id"].astype(str).to_numpy()

@@ -14,7 +14,7 @@ import shapely
 
 from geogrid import validate
 from geogrid.crs import metric_crs
-from geogrid.partition.atoms import parse_unit_ranges, unit_key
+from geogrid.partition.atoms import assignment_atoms
 from geogrid.partition.community import CommunityResult, CommunityTask, partition_community
 from geogrid.partition.report import build_report
 from geogrid.rules import Rules
@@ -134,13 +134,8 @@ def _tasks(communities, buildings, home, roads, groups, previous, previous_assig
 
 def _previous_labels(assignments: pd.DataFrame) -> dict[str, dict[str, str]]:
     """Building id -> {building id, or ``id:unit`` for each unit of a tower split by units: its grid code}."""
-    labels: dict[str, dict[str, str]] = {}
-    units = assignments["units"] if "units" in assignments else pd.Series("", index=assignments.index)
-    for building, code, ranges in zip(assignments["building_id"].astype(str), assignments["grid_code"].astype(str),
-                                      units.fillna("").astype(str)):
-        keys = [unit_key(building, unit) for unit in parse_unit_ranges(ranges)] if ranges else [building]
-        labels.setdefault(building, {}).update(dict.fromkeys(keys, code))
-    return labels
+    atoms = assignment_atoms(assignments)
+    return {building: dict(zip(group["key"], group["grid_code"])) for building, group in atoms.groupby("building_id")}
 
 
 def _run(tasks, rules, executor, progress) -> list[CommunityResult]:

@@ -10,6 +10,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from geogrid.partition.atoms import assignment_atoms
 from geogrid.rules import Rules
 
 
@@ -20,12 +21,17 @@ PROOF_RULES = ("community_too_small", "no_feasible_window", "oversized_building"
 def build_report(tasks, results, assignments, previous_assignments, rules: Rules, seconds: float, crs) -> dict:
     communities = [_summary(r.grids, [r.stats]) | {"community_code": t.code, "kind": t.kind} | feasibility(r.grids)
                    for t, r in zip(tasks, results)]
+    if previous_assignments is not None:
+        moved = _moved(previous_assignments, assignments)
+        for community in communities:
+            here = moved[moved.index == community["community_code"]]
+            community["households_moved_share"] = _moved_share(here)
     grids = pd.concat([r.grids for r in results], ignore_index=True) if results else pd.DataFrame()
     total = _summary(grids, [r.stats for r in results]) | _feasibility_totals(communities, grids)
     unassigned = assignments.loc[assignments["grid_code"].isna(), "building_id"].astype(str).tolist()
     total["unassigned_buildings"] = unassigned
     if previous_assignments is not None:
-        total["households_moved_share"] = _moved_share(previous_assignments, assignments)
+        total["households_moved_share"] = _moved_share(moved)
     return {
         "rules": rules.model_dump(),
         "metric_crs": str(crs),
@@ -94,35 +100,52 @@ def _spread(values: pd.Series) -> dict:
             "total": int(values.sum())}
 
 
-def _moved_share(before: pd.DataFrame, after: pd.DataFrame) -> float:
-    """Share of households (of buildings in both plans) whose grid changed."""
-    old = before.groupby("building_id")["grid_code"].first()
-    new = after.dropna(subset=["grid_code"]).groupby("building_id").agg(grid_code=("grid_code", "first"),
-                                                                        households=("households", "sum"))
-    both = new.join(old.rename("old"), how="inner")
-    if both.empty or both["households"].sum() == 0:
-        return 0.0
-    moved = both.loc[both["grid_code"] != both["old"], "households"].sum()
-    return round(float(moved / both["households"].sum()), 4)
+def _moved(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Per community: households (of buildings in both plans) and how many of them changed grid.
+
+    Compared atom by atom: a tower split by units counts each unit's share of its households; a
+    tower split in one plan and whole in the other compares each unit with the whole building."""
+    old, new = assignment_atoms(before), assignment_atoms(after)
+    new = new[new["building_id"].isin(old["building_id"])]
+    whole_old = old[old["key"] == old["building_id"]].set_index("building_id")["grid_code"]
+    was = new["key"].map(old.set_index("key")["grid_code"]).fillna(new["building_id"].map(whole_old))
+    matched = new.assign(moved=np.where(new["grid_code"] != was, new["households"], 0.0))[was.notna()]
+    # whole now, split by units before: each old unit against the building's grid now
+    whole_new = new[was.isna()].set_index("building_id")
+    units = old[old["building_id"].isin(whole_new.index)]
+    building = units["building_id"]
+    share = building.map(whole_new["households"]) / building.map(building.value_counts())
+    split = units.assign(community_code=building.map(whole_new["community_code"]), households=share,
+                         moved=np.where(units["grid_code"] != building.map(whole_new["grid_code"]), share, 0.0))
+    both = pd.concat([matched, split])[["community_code", "households", "moved"]]
+    return both.groupby("community_code")[["households", "moved"]].sum()
+
+
+def _moved_share(moved: pd.DataFrame) -> float:
+    households = float(moved["households"].sum())
+    return round(float(moved["moved"].sum()) / households, 4) if households else 0.0
 
 
 def print_report(report: dict, console: Console | None = None) -> None:
     """The report as a table on the terminal."""
     console = console or Console()
     table = Table(title=f"geogrid partition ({report['run_time_s']} s)")
-    for name in ("community", "grids", "households min/med/max", "residents max", "within limits",
-                 "compactness", "on streets", "flags"):
+    moved = "households_moved_share" in report["total"]
+    names = ["community", "grids", "households min/med/max", "residents max", "within limits", "compactness",
+             "on streets"] + (["moved"] if moved else []) + ["flags"]
+    for name in names:
         table.add_column(name, justify="right" if name != "flags" else "left", no_wrap=name == "community")
     for row in report["communities"] + [report["total"] | {"community_code": "total"}]:
+        share = [f"{row.get('households_moved_share', 0):.0%}"] if moved else []
         if not row.get("grid_count"):
-            table.add_row(row["community_code"], "0", "", "", "", "", "", "")
+            table.add_row(row["community_code"], "0", "", "", "", "", "", *share, "")
             continue
         h = row["households"]
         street = row["boundary_on_streets_share"]
         table.add_row(
             row["community_code"], str(row["grid_count"]), f"{h['min']}/{h['median']:g}/{h['max']}",
             str(row["population"]["max"]), f"{row['within_limits_share']:.0%}", f"{row['mean_compactness']:.2f}",
-            "" if street is None else f"{street:.0%}",
+            "" if street is None else f"{street:.0%}", *share,
             ", ".join(f"{k}:{v}" for k, v in row["flags"].items()),
         )
     console.print(table)
