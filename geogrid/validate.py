@@ -368,3 +368,24 @@ def validate_roads(gdf: gpd.GeoDataFrame, *, name: str = "roads") -> gpd.GeoData
             f"{_describe(out, wrong, None, _geometry_types(geoms[wrong]))}"
         )
     return out
+
+
+def validate_previous_plan(
+    grids: gpd.GeoDataFrame | None, assignments: pd.DataFrame | None, *, name: str = "previous plan"
+) -> tuple[gpd.GeoDataFrame | None, pd.DataFrame | None]:
+    """A previous plan: grids with grid_code (unique) and community_code, polygons; assignments with
+    building_id and grid_code. Either may be absent. Optional: households and population of the
+    grids, villager_groups of village grids, units and households of the assignments."""
+    if grids is not None:
+        label = f"the grids layer of the {name}"
+        grids = _canonical_columns(_prepare(grids), ["grid_code", "community_code", "households", "population",
+                                                     "villager_groups"])
+        require_columns(grids, ["grid_code", "community_code"], name=label)
+        grids = _require_ids(grids, "grid_code", name=label)
+        grids["community_code"] = _as_text(grids["community_code"]).fillna("").astype(str)
+        grids, _ = validate_polygons(grids, name=label, id_column="grid_code")
+    if assignments is not None:
+        assignments = _canonical_columns(assignments, ["building_id", "grid_code", "units", "households"])
+        require_columns(assignments, ["building_id", "grid_code"], name=f"the assignments layer of the {name}")
+        assignments = assignments.assign(building_id=_as_text(assignments["building_id"]).astype(str))
+    return grids, assignments

@@ -185,3 +185,22 @@ def test_out_folders_are_made_and_a_file_in_the_way_is_named(inputs, tmp_path):
                   "--out", blocked / "plan.gpkg")
     assert result.exit_code == 2
     assert "blocked is a file, not a folder" in " ".join(result.output.split())  # rich wraps long lines
+
+
+def test_a_previous_plan_without_its_columns_is_named(inputs, tmp_path):
+    args = ["--communities", inputs["communities"], "--buildings", inputs["buildings"]]
+    plan = tmp_path / "plan.gpkg"
+    assert _run(*args, "--out", plan).exit_code == 0
+    grids = pyogrio.read_dataframe(plan, layer="grids")
+    assignments = pyogrio.read_dataframe(plan, layer="assignments", read_geometry=False)
+    for layer, broken in (("grids", tmp_path / "no_code.gpkg"), ("assignments", tmp_path / "no_id.gpkg")):
+        pyogrio.write_dataframe(grids.drop(columns="grid_code") if layer == "grids" else grids, broken, layer="grids")
+        table = assignments.drop(columns="building_id") if layer == "assignments" else assignments
+        pyogrio.write_dataframe(table, broken, layer="assignments", append=True)
+        out = tmp_path / f"after_{layer}.gpkg"
+        result = _run(*args, "--previous", broken, "--out", out)
+        assert result.exit_code == 2
+        missing = "grid_code" if layer == "grids" else "building_id"
+        said = " ".join(result.output.split())  # rich wraps long lines
+        assert f"the {layer} layer of the previous plan file" in said and f"missing column(s) {missing}" in said
+        assert not out.exists()

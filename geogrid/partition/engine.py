@@ -72,6 +72,7 @@ def partition(
     groups = None
     if villager_groups is not None and len(villager_groups):
         groups = validate.validate_villager_groups(villager_groups).to_crs(metric)
+    previous_grids, previous_assignments = validate.validate_previous_plan(previous_grids, previous_assignments)
     previous = None if previous_grids is None else previous_grids.to_crs(metric)
 
     home = _community_of(buildings.geometry.to_numpy(), communities.geometry.to_numpy())
