@@ -279,3 +279,35 @@ def test_moved_households_are_counted_unit_by_unit_in_towers():
     assert moved.loc["C", "households"] == pytest.approx(70)
     assert moved.loc["C", "moved"] == pytest.approx(10 + 10 + 5)  # A, unit 3 of T, unit 2 of S
     assert _moved_share(moved) == pytest.approx(25 / 70, abs=1e-4)
+
+
+def test_a_kept_plan_claims_no_impossibility_that_a_fresh_division_disproves():
+    """After a year of changes (5% of buildings with counts changed by up to 20%, 1% demolished), the
+    community keeping its previous plan is found within every limit, as it is when divided afresh.
+    (Kept grids once left a piece with no feasible window, and that piece's flag was taken for a
+    proof that the whole community could not meet every limit.)"""
+    from geogrid.sample import build
+
+    layers = build(households=30_000, seed=0, incidents=0, cameras=0)
+    code = "360702-001-006"
+    buildings = layers["buildings"]
+    rng = np.random.default_rng(3)
+    later = buildings[rng.random(len(buildings)) >= 0.01].copy()
+    picked = rng.random(len(later)) < 0.05
+    factor = rng.uniform(0.8, 1.2, int(picked.sum()))
+    for column in ("households", "population"):
+        values = later[column].to_numpy(float)
+        values[picked] = np.maximum(1, np.round(values[picked] * factor))
+        later[column] = values.astype(int)
+    community = layers["communities"][layers["communities"]["community_code"] == code]
+    before = partition(community, buildings[buildings["community_code"] == code], roads=layers["roads"])
+    later = later[later["community_code"] == code]
+    fresh = partition(community, later, roads=layers["roads"])
+    kept = partition(community, later, roads=layers["roads"], previous_grids=before.grids,
+                     previous_assignments=before.assignments)
+    assert fresh.report["communities"][0]["feasible_partition"] == "met"
+    assert kept.report["communities"][0]["feasible_partition"] == "met", kept.grids[["households", "flags"]]
+    from geogrid.partition.report import _moved, _moved_share
+
+    fresh_moved = _moved_share(_moved(before.assignments, fresh.assignments))
+    assert kept.report["total"]["households_moved_share"] < fresh_moved

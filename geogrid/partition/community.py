@@ -50,6 +50,7 @@ class _Part:
     flags: list = field(default_factory=list)
     code: str | None = None  # kept from the previous plan
     unattainable: dict | None = None  # the proof that no partition of its area meets every limit
+    area: int = -1  # the piece it was divided from, where that piece is a fact of the community (see _divide_free)
 
 
 def partition_community(task: CommunityTask, rules: Rules) -> CommunityResult:
@@ -219,17 +220,18 @@ def _unexplained(graph: CellGraph, parts: list[_Part], limits: Limits) -> list[_
 
 
 def _lend_proofs(proven: list[_Part], parts: list[_Part]) -> None:
-    """Give each part lying inside an area that ``proven`` shows cannot be divided within the limits
-    that area's proof. Every grid is connected and fixed atoms are shared, so a grid lies inside
-    one such area or outside them all."""
-    areas: dict[int, tuple[dict, set]] = {}
-    for part in proven:
-        if part.unattainable is not None:
-            areas.setdefault(id(part.unattainable), (part.unattainable, set()))[1].update(part.nodes.tolist())
-    for proof, nodes in areas.values():
+    """Give each part lying inside a piece of ``proven`` what was found of that piece as a whole:
+    no feasible window, or the proof that it cannot be divided within the limits. Every grid is
+    connected and fixed atoms are shared, so a grid lies inside one such piece."""
+    for area in sorted({p.area for p in proven if p.area >= 0}):
+        members = [p for p in proven if p.area == area]
+        nodes = set(np.concatenate([p.nodes for p in members]).tolist())
+        window = [f for f in members[0].flags if f["rule"] == "no_feasible_window"]
+        proof = members[0].unattainable
         for part in parts:
-            if part.unattainable is None and nodes.issuperset(part.nodes.tolist()):
-                part.unattainable = proof
+            if nodes.issuperset(part.nodes.tolist()):
+                part.flags += [f for f in window if f not in part.flags]
+                part.unattainable = part.unattainable or proof
 
 
 def _assign_keeping(graph: CellGraph, limits: Limits, fixed: dict[int, list],
@@ -302,8 +304,9 @@ def _kept(graph: CellGraph, limits: Limits, previous: _Previous, free: np.ndarra
 
 
 def _divide_free(graph: CellGraph, limits: Limits, rest: np.ndarray, has_others: bool, provable: bool) -> list[_Part]:
-    """Grids for each connected piece of ``rest``; ``provable``: no kept grid bounds a piece, so a
-    proof that a piece cannot be divided within the limits holds for the community."""
+    """Grids for each connected piece of ``rest``; ``provable``: no kept grid bounds a piece, so what
+    is found of a piece (no feasible window, a proof that it cannot be divided within the limits)
+    holds whatever the plan, and is said; else it holds only beside the kept grids, and is not."""
     parts = []
     whole = graph.households.sum()
     for piece in graph.components(rest):
@@ -319,12 +322,13 @@ def _divide_free(graph: CellGraph, limits: Limits, rest: np.ndarray, has_others:
             if h == whole:
                 flags.append(constraints.community_too_small(int(h), int(p), limits))
         elif not feasible:  # the floors cannot be met: keep the caps, with room for whole buildings
-            flags.append(constraints.no_feasible_window(int(h), int(p), limits))
+            if provable:
+                flags.append(constraints.no_feasible_window(int(h), int(p), limits))
             target = limits.caps_only()
             k = target.grid_range(h / CAP_ROOM, p / CAP_ROOM)[0]
         division, proof = _best_division(graph, piece, k, target, feasible)
-        unattainable = proof if provable else None
-        parts.extend(_Part(nodes, list(flags), unattainable=unattainable) for nodes in division)
+        unattainable, area = (proof, len(parts)) if provable else (None, -1)
+        parts.extend(_Part(nodes, list(flags), unattainable=unattainable, area=area) for nodes in division)
     return parts
 
 
