@@ -197,16 +197,17 @@ def _recorded_counts(grids: gpd.GeoDataFrame | None) -> dict[str, tuple[int, int
 def _assign(graph: CellGraph, limits: Limits, fixed: dict[int, list], previous: _Previous | None) -> list[_Part]:
     """Fixed atoms, then grids kept from the previous plan, then new grids for the rest.
 
-    Where keeping old grids leaves a grid outside a limit that the community's own division
-    (as with no previous plan) proves unavoidable, the kept plan stands and the grid carries
-    that proof; where the community's own division has fewer such grids, it is taken instead,
+    Where keeping old grids leaves a grid outside a limit with nothing said of why, the community
+    is also divided as with no previous plan. What that division finds of its pieces (no feasible
+    window, a proof that no partition meets every limit) is carried to the kept plan's grids in
+    them; if the kept plan still has more unexplained grids, the new division is taken instead,
     its grids keeping the old codes they hold most of.
     """
     parts = _assign_keeping(graph, limits, fixed, previous)
     if previous is None or not _unexplained(graph, parts, limits):
         return parts
     fresh = _assign_keeping(graph, limits, fixed, None)
-    _lend_proofs(fresh, parts)
+    _carry_findings(fresh, parts)
     if len(_unexplained(graph, parts, limits)) <= len(_unexplained(graph, fresh, limits)):
         return parts
     _inherit_codes(graph, fresh, previous.labels)
@@ -219,7 +220,7 @@ def _unexplained(graph: CellGraph, parts: list[_Part], limits: Limits) -> list[_
             and not limits.within(graph.households[p.nodes].sum(), graph.population[p.nodes].sum())]
 
 
-def _lend_proofs(proven: list[_Part], parts: list[_Part]) -> None:
+def _carry_findings(proven: list[_Part], parts: list[_Part]) -> None:
     """Give each part lying inside a piece of ``proven`` what was found of that piece as a whole:
     no feasible window, or the proof that it cannot be divided within the limits. Every grid is
     connected and fixed atoms are shared, so a grid lies inside one such piece."""
