@@ -30,7 +30,7 @@ from shapely.geometry.base import BaseGeometry
 from geogrid.crs import metric_crs
 from geogrid.errors import InputError
 from geogrid.partition import constraints
-from geogrid.partition.atoms import tessellate
+from geogrid.partition.atoms import polygonal, tessellate
 from geogrid.partition.limits import Limits
 from geogrid.partition.scores import polsby_popper
 from geogrid.rules import Rules
@@ -311,8 +311,9 @@ def _cell(plan: Plan, grid_code: str, building_id: str) -> BaseGeometry:
         return grid
     crs = plan.crs
     footprints = plan.buildings.set_index("building_id").geometry.reindex(ids)
-    area = _to_metric(plan, [grid])[0]
-    clipped = shapely.intersection(_to_metric(plan, footprints.to_numpy()), area)
+    area = polygonal(shapely.make_valid(_to_metric(plan, [grid])))[0]  # projecting can make a ring touch itself
+    # only the polygonal part: a footprint that just touches the grid leaves a line or a point, which no cell can hold
+    clipped = polygonal(shapely.intersection(_to_metric(plan, footprints.to_numpy()), area))
     keep = ~shapely.is_empty(clipped) & ~shapely.is_missing(clipped)
     if building_id not in set(ids[keep]):
         return shapely.Polygon()
