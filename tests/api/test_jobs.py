@@ -138,3 +138,20 @@ def test_only_planners_and_admins_in_scope_start_and_see_jobs(client: TestClient
         assert client.get(f"/api/v1/jobs/{job_id}", headers=auth(username)).status_code == 403, username
     assert client.get(f"/api/v1/jobs/{job_id}", headers=auth("admin")).status_code == 200
     assert wait(client, auth("planner"), job_id)["status"] == "succeeded"
+
+
+def test_a_village_is_partitioned_again_from_its_published_plan(client: TestClient, auth, district: District) -> None:
+    """A village (its grids are unions of villager groups) re-partitioned with nothing changed keeps
+    every grid of its published plan, and no household moves."""
+    table = district.layers["communities"]
+    code, headers = str(min(table.loc[table["kind"] == "rural", "community_code"])), auth("admin")
+    published = client.get(f"/api/v1/communities/{code}/grids", headers=headers).json()["features"]
+    job = wait(client, headers, start(client, headers, code).json()["job_id"])
+    assert job["status"] == "succeeded", job["error"]
+    assert job["result"]["report"]["total"]["households_moved_share"] == 0.0
+    draft = client.get(f"/api/v1/communities/{code}/grids?plan_id={job['result']['plan_id']}", headers=headers)
+
+    def grids(features: list[dict]) -> list[tuple]:
+        return sorted((f["properties"]["grid_code"], f["properties"]["population"]) for f in features)
+
+    assert grids(draft.json()["features"]) == grids(published)
