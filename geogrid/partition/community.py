@@ -165,12 +165,12 @@ class _Previous:
     """The previous plan, as seen by this run's cells."""
 
     labels: np.ndarray  # each cell's grid code in the previous plan ('' where it had none)
-    counts: dict[str, tuple[int, int]]  # grid code -> households and residents the previous plan recorded
+    left_outside: dict[str, tuple[int, int]]  # grids it left outside a limit -> their households and residents
 
 
 def _previous(task: CommunityTask, keys: np.ndarray, ids: np.ndarray, known: dict[str, str],
               cells: gpd.GeoSeries) -> _Previous:
-    """Each cell's grid code in the previous plan ('' where it had none), and the old grids' counts.
+    """Each cell's grid code in the previous plan ('' where it had none), and the grids it left outside a limit.
 
     The first cells are the atoms (buildings, tower units or villager groups), labelled from
     ``known`` by their keys (``id:unit`` for a tower unit), else by their ids (a tower split by
@@ -184,14 +184,16 @@ def _previous(task: CommunityTask, keys: np.ndarray, ids: np.ndarray, known: dic
         tree = shapely.STRtree(task.previous_grids.geometry.to_numpy())
         hit, grid = tree.query(points, predicate="within")
         labels[unknown[hit]] = task.previous_grids["grid_code"].to_numpy()[grid]
-    return _Previous(labels, _recorded_counts(task.previous_grids))
+    return _Previous(labels, _left_outside(task.previous_grids))
 
 
-def _recorded_counts(grids: gpd.GeoDataFrame | None) -> dict[str, tuple[int, int]]:
-    if grids is None or not {"households", "population"} <= set(grids.columns):
+def _left_outside(grids: gpd.GeoDataFrame | None) -> dict[str, tuple[int, int]]:
+    """The previous plan's grids recorded as outside a limit (within_limits false), with their counts."""
+    if grids is None or not {"households", "population", "within_limits"} <= set(grids.columns):
         return {}
-    counts = grids[["households", "population"]].apply(pd.to_numeric, errors="coerce").fillna(-1).astype(int)
-    return dict(zip(grids["grid_code"].astype(str), zip(counts["households"], counts["population"])))
+    outside = grids[~grids["within_limits"].fillna(True).astype(bool)]
+    counts = outside[["households", "population"]].apply(pd.to_numeric, errors="coerce").fillna(-1).astype(int)
+    return dict(zip(outside["grid_code"].astype(str), zip(counts["households"], counts["population"])))
 
 
 def _assign(graph: CellGraph, limits: Limits, fixed: dict[int, list], previous: _Previous | None) -> list[_Part]:
@@ -291,14 +293,15 @@ def _inherit_codes(graph: CellGraph, parts: list[_Part], previous: np.ndarray) -
 
 
 def _kept(graph: CellGraph, limits: Limits, previous: _Previous, free: np.ndarray) -> list[_Part]:
-    """Previous grids still in one piece that still meet every limit, or that hold just what the
-    previous plan recorded (a grid it left outside a limit, unchanged since: whether that still
-    cannot be helped is decided with the community's own division, see ``_assign``)."""
+    """Previous grids still in one piece that still meet every limit, or that the previous plan left
+    outside a limit and that hold just what it recorded (whether that still cannot be helped is
+    decided with the community's own division, see ``_assign``). A grid within the old limits that
+    breaks new ones is not kept."""
     kept = []
     for code in sorted(set(previous.labels[free]) - {""}):
         nodes = np.flatnonzero(free & (previous.labels == code))
         h, p = graph.households[nodes].sum(), graph.population[nodes].sum()
-        unchanged = previous.counts.get(code) == (round(h), round(p))
+        unchanged = previous.left_outside.get(code) == (round(h), round(p))
         if (limits.within(h, p) or unchanged) and graph.is_connected(nodes):
             kept.append(_Part(nodes, code=code))
     return kept
