@@ -267,3 +267,37 @@ def test_components_of_a_node_set_match_scipy(n, pairs, keep):
     expected = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(len(nodes),) * 2), directed=False)[1]
     assert np.array_equal(_component_labels(graph, nodes), expected)
     assert graph.is_connected(nodes) == (len(nodes) <= 1 or expected.max() == 0)
+
+
+def dumbbell(households: list[int], population: list[int], left: int) -> CellGraph:
+    """Cells 0..left-1 on a 2-column lattice, cell ``left`` joined to the last of them and to the first
+    of the rest, and the rest on a 2-column lattice: cell ``left`` cuts the graph in two."""
+    n = len(households)
+    def rook(first: int, count: int) -> list[tuple[int, int]]:
+        cells = range(first, first + count)
+        return ([(c, c + 1) for c in cells if (c - first) % 2 == 0 and c + 1 < first + count]
+                + [(c, c + 2) for c in cells if c + 2 < first + count])
+    pairs = rook(0, left) + [(left - 1, left), (left, left + 1)] + rook(left + 1, n - left - 1)
+    i, j = (np.array(side, dtype=np.int64) for side in zip(*pairs))
+    xy = np.column_stack([np.arange(n) % 2, np.arange(n) // 2]).astype(float)
+    return CellGraph(xy, np.array(households, float), np.array(population, float), np.ones(n), i, j, np.ones(len(i)))
+
+
+@settings(max_examples=EXAMPLES, derandomize=DERANDOMIZE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cells=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), min_size=8, max_size=8),
+       left=st.integers(2, 5), low=st.integers(3, 5), width=st.integers(0, 3))
+def test_a_piece_cut_by_one_cell_is_settled_side_by_side_as_brute_force_settles_it(cells, left, low, width):
+    """Every connected partition of 8 cells checked: where one cell cuts them, the side-by-side search
+    finds grids within the limits exactly when some exist, and proves none otherwise."""
+    from geogrid.partition.articulation import settle_at_cut
+
+    limits = Limits(min_households=low, max_households=low + width, min_population=0, max_population=2 * low + 6)
+    households = [c[0] for c in cells]
+    population = [2 * c[0] + c[1] for c in cells]
+    graph = dumbbell(households, population, left)
+    assert not graph.is_connected(np.delete(np.arange(8), left))
+    possible = any(fits(graph, np.array(labels), limits) for labels in set_partitions(8))
+    verdict, parts = settle_at_cut(graph, np.arange(8), exact._window(limits))
+    assert verdict == ("found" if possible else "infeasible")
+    if possible:
+        assert sorted(np.concatenate(parts).tolist()) == list(range(8)) and exact._fits(graph, parts, limits)

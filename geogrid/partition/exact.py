@@ -14,8 +14,9 @@ The contiguity programme is asked first over all possible grid counts, the limit
 constraints and then as penalties started from the heuristic's grids. Where that decides nothing,
 it is asked once per count k with each grid's window narrowed by what the other k - 1 grids hold
 at least and at most (four grids of at most 1,000 residents for 3,967 residents: each holds at
-least 967), which decides most of what is left. Counts still open are then searched longer, once
-by default and once with quick restarts.
+least 967), which decides most of what is left. Where counts are still open and one cell cuts the
+piece into small sides, the piece is settled exhaustively side by side (``articulation``); else
+the counts still open are searched longer, once by default and once with quick restarts.
 
 A found partition is then polished (fewest weighted boundary metres: along streets cheap,
 through a compound dear) and kept only if every grid is connected and within every limit.
@@ -33,6 +34,7 @@ from ortools.sat.python import cp_model
 from ortools.sat.python.cp_model_helper import SatParameters
 from scipy.sparse.csgraph import dijkstra
 
+from geogrid.partition.articulation import settle_at_cut
 from geogrid.partition.bisect import CellGraph, local_edges
 from geogrid.partition.limits import Limits
 
@@ -209,6 +211,9 @@ def _search(graph: CellGraph, nodes: np.ndarray, window: _Window, windows: dict[
         return parts
     if status == cp_model.OPTIMAL:
         del open_counts[k]
+    if open_counts and (decided := settle_at_cut(graph, nodes, window)) is not None:
+        found = decided[1]
+        return found if found is not None else Verdict("infeasible", proof=CONTIGUITY, closest=closest)
     return _last_resort(list(open_counts.values()), closest)
 
 

@@ -1,0 +1,206 @@
+"""Exact answers for a piece that hangs on one cell: the grid through that cell, and whole grids beside it.
+
+Where one cell (often a block with no buildings between compounds) cuts a piece in two or more
+sides, every partition of the piece has exactly one grid through that cell and divides the rest
+of each side into whole grids of its own. So each side is settled on its own: which shares of it
+(households and residents) can go to the grid through the cell, the rest of the side dividing into
+connected grids within the limits. Then one share per side must add up, with the cell, to a grid
+within the limits. Both steps are searched exhaustively, so the answer is a partition or a proof
+that none exists, within a deterministic limit on the sets looked at (else no answer). The
+integer programmes of ``exact`` find these pieces hard: their contiguity model has no notion of
+the cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from geogrid.partition.bisect import CellGraph, local_edges
+
+if TYPE_CHECKING:
+    from geogrid.partition.exact import _Window
+
+MAX_SIDE = 24  # cells on the largest side of the cut, at most
+MAX_STEPS = 300_000  # sets looked at, at most: the work limit (the same answer on any machine)
+
+Cells = frozenset[int]
+
+
+class _OutOfWork(Exception):
+    """The work limit was reached before an answer."""
+
+
+@dataclass
+class _Piece:
+    households: list[int]
+    population: list[int]
+    neighbours: list[Cells]
+    window: "_Window"
+    steps: int = 0
+    divisions: dict = field(default_factory=dict)  # cells -> their grids, or None where none fits
+
+    def count(self, cells: Cells) -> tuple[int, int]:
+        return sum(self.households[c] for c in cells), sum(self.population[c] for c in cells)
+
+    def under_caps(self, h: int, p: int) -> bool:
+        w = self.window
+        return (w.h_hi is None or h <= w.h_hi) and (w.p_hi is None or p <= w.p_hi)
+
+    def within(self, h: int, p: int) -> bool:
+        return h >= self.window.h_lo and p >= self.window.p_lo and self.under_caps(h, p)
+
+    def step(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise _OutOfWork
+
+
+def settle_at_cut(graph: CellGraph, nodes: np.ndarray, window: "_Window") -> tuple[str, list[np.ndarray] | None] | None:
+    """("found", grids) or ("infeasible", None) for ``nodes``; None where no cell cuts the piece
+    into sides small enough, or the work limit is reached."""
+    n = len(nodes)
+    a, b, _ = local_edges(graph, nodes)
+    cut, sides = _best_cut(n, a, b)
+    if cut is None or max(len(side) for side in sides) > MAX_SIDE:
+        return None
+    neighbours: list[set[int]] = [set() for _ in range(n)]
+    for u, v in zip(a.tolist(), b.tolist()):
+        neighbours[u].add(v)
+        neighbours[v].add(u)
+    piece = _Piece(np.rint(graph.households[nodes]).astype(int).tolist(),
+                   np.rint(graph.population[nodes]).astype(int).tolist(),
+                   [frozenset(s) for s in neighbours], window)
+    try:
+        shares = [_shares(piece, cut, side) for side in sides]
+        grids = _combine(piece, cut, shares)
+    except _OutOfWork:
+        return None
+    if grids is None:
+        return "infeasible", None
+    return "found", [np.sort(nodes[np.fromiter(g, dtype=np.int64)]) for g in grids]
+
+
+def _best_cut(n: int, a: np.ndarray, b: np.ndarray) -> tuple[int | None, list[Cells]]:
+    """The cell whose removal cuts the piece with the smallest largest side (lowest index on ties), and the sides."""
+    matrix = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)).tocsr()
+    matrix = matrix + matrix.T
+    best, best_sides = None, []
+    for cell in range(n):
+        rest = np.flatnonzero(np.arange(n) != cell)
+        count, labels = connected_components(matrix[rest][:, rest], directed=False)
+        if count < 2:
+            continue
+        sides = [frozenset(rest[labels == s].tolist()) for s in range(count)]
+        if best is None or max(map(len, sides)) < max(map(len, best_sides)):
+            best, best_sides = cell, sides
+    return best, best_sides
+
+
+def _connected_sets(piece: _Piece, root: int, allowed: Cells, start: tuple[int, int]) -> Iterator[Cells]:
+    """Every connected set of ``allowed`` cells holding ``root``, whose counts (plus ``start``) stay
+    under the caps, each once (extension by frontier, cells set aside as they are passed over)."""
+    def grow(members: Cells, frontier: tuple[int, ...], excluded: Cells, h: int, p: int) -> Iterator[Cells]:
+        piece.step()
+        yield members
+        for k, cell in enumerate(frontier):
+            h2, p2 = h + piece.households[cell], p + piece.population[cell]
+            if not piece.under_caps(h2, p2):
+                continue
+            passed = excluded | frozenset(frontier[:k])
+            inside = members | {cell}
+            more = sorted((piece.neighbours[cell] & allowed) - inside - passed - set(frontier))
+            yield from grow(inside, frontier[k + 1:] + tuple(more), passed, h2, p2)
+
+    h0, p0 = start[0] + piece.households[root], start[1] + piece.population[root]
+    if piece.under_caps(h0, p0):
+        yield from grow(frozenset([root]), tuple(sorted(piece.neighbours[root] & allowed)), frozenset(), h0, p0)
+
+
+def _components(piece: _Piece, cells: Cells) -> list[Cells]:
+    left, parts = set(cells), []
+    while left:
+        seen, stack = {min(left)}, [min(left)]
+        while stack:
+            for v in piece.neighbours[stack.pop()] & left:
+                if v not in seen:
+                    seen.add(v)
+                    stack.append(v)
+        left -= seen
+        parts.append(frozenset(seen))
+    return parts
+
+
+def _divide(piece: _Piece, cells: Cells) -> list[Cells] | None:
+    """Connected grids within the limits that divide ``cells`` exactly, or None where none do."""
+    if cells in piece.divisions:
+        return piece.divisions[cells]
+    grids: list[Cells] | None = []
+    for part in _components(piece, cells):
+        found = _divide_connected(piece, part) if _counts_allow(piece, part) else None
+        if found is None:
+            grids = None
+            break
+        grids.extend(found)
+    piece.divisions[cells] = grids
+    return grids
+
+
+def _counts_allow(piece: _Piece, cells: Cells) -> bool:
+    """Some number of grids within the limits could hold these counts (a necessary condition)."""
+    h, p = piece.count(cells)
+    w = piece.window
+    most = min(x // low if low else 10**9 for x, low in ((h, w.h_lo), (p, w.p_lo)))
+    least = max(-(-x // high) if high else 1 for x, high in ((h, w.h_hi), (p, w.p_hi)))
+    return max(least, 1) <= most
+
+
+def _divide_connected(piece: _Piece, cells: Cells) -> list[Cells] | None:
+    first = min(cells)
+    for grid in _connected_sets(piece, first, cells, (0, 0)):
+        if not piece.within(*piece.count(grid)):
+            continue
+        rest = _divide(piece, cells - grid)
+        if rest is not None:
+            return [grid, *rest]
+    return None
+
+
+def _shares(piece: _Piece, cut: int, side: Cells) -> dict[tuple[int, int], tuple[Cells, list[Cells]]]:
+    """Counts of each part of the side that can join the grid through ``cut`` (the rest of the side
+    dividing into grids within the limits) -> that part and those grids; the empty part included."""
+    shares = {}
+    for through in _connected_sets(piece, cut, side | {cut}, (0, 0)):
+        part = through - {cut}
+        counts = piece.count(part)
+        if counts in shares:
+            continue
+        rest = _divide(piece, side - part)
+        if rest is not None:
+            shares[counts] = (part, rest)
+    return shares
+
+
+def _combine(piece: _Piece, cut: int, shares: list[dict]) -> list[Cells] | None:
+    """One share per side that, with the cut cell, makes a grid within the limits: all the grids, or None."""
+    states: dict[tuple[int, int], list] = {(piece.households[cut], piece.population[cut]): []}
+    for side in shares:
+        joined: dict[tuple[int, int], list] = {}
+        for (h, p), chosen in states.items():
+            for (hs, ps), pick in side.items():
+                total = (h + hs, p + ps)
+                if total not in joined and piece.under_caps(*total):
+                    piece.step()
+                    joined[total] = [*chosen, pick]
+        states = joined
+    for total in sorted(states):
+        if piece.within(*total):
+            chosen = states[total]
+            through = frozenset({cut}).union(*(part for part, _ in chosen))
+            return [through, *(g for _, grids in chosen for g in grids)]
+    return None
