@@ -81,7 +81,8 @@ def no_feasible_partition(proof: str, atoms: int, cells: int, limits: Limits) ->
                f"(proved by an integer programme over the counts alone)")
     else:
         why = (f"its {units} can be grouped within {window}, but not into connected grids of its "
-               f"{cells} cells (proved by an integer programme on the cells' adjacency)")
+               f"{cells} cells (proved on the cells' adjacency, by an integer programme or, where one cell "
+               f"cuts the area, by an exhaustive search)")
     return {"rule": "no_feasible_partition", "proof": proof, "atoms": atoms, "cells": cells,
             "reason": f"no partition of this area meets every limit: {why}"}
 
