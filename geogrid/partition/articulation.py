@@ -17,11 +17,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import math
+
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from geogrid.partition.bisect import CellGraph, local_edges
+from geogrid.partition.limits import Limits
 
 if TYPE_CHECKING:
     from geogrid.partition.exact import _Window
@@ -52,7 +53,7 @@ class _Piece:
     households: list[int]
     population: list[int]
     neighbours: list[Cells]
-    window: "_Window"
+    limits: Limits  # the integer window as Limits (no cap: inf), so that its checks serve here too
     steps: int = 0
     divisions: dict = field(default_factory=dict)  # cells -> their grids, or None where none fits
 
@@ -61,11 +62,15 @@ class _Piece:
         return sum(self.households[c] for c in members), sum(self.population[c] for c in members)
 
     def under_caps(self, h: int, p: int) -> bool:
-        w = self.window
-        return (w.h_hi is None or h <= w.h_hi) and (w.p_hi is None or p <= w.p_hi)
+        return h <= self.limits.max_households and p <= self.limits.max_population
 
     def within(self, h: int, p: int) -> bool:
-        return h >= self.window.h_lo and p >= self.window.p_lo and self.under_caps(h, p)
+        return bool(self.limits.within(h, p))
+
+    def counts_allow(self, h: int, p: int) -> bool:
+        """Some number of grids within the limits could hold these counts of a set of cells (a necessary condition)."""
+        lo, hi = self.limits.grid_range(h, p)
+        return lo <= hi
 
     def step(self) -> None:
         self.steps += 1
@@ -77,16 +82,18 @@ def settle_at_cut(graph: CellGraph, nodes: np.ndarray, window: "_Window") -> tup
     """("found", grids) or ("infeasible", None) for ``nodes``; None where no cell cuts the piece
     into sides small enough, or the work limit is reached."""
     n = len(nodes)
-    a, b, _ = local_edges(graph, nodes)
-    cut, sides = _best_cut(n, a, b)
+    cut, sides = _best_cut(graph, nodes)
     if cut is None or max(len(side) for side in sides) > MAX_SIDE:
         return None
+    a, b, _ = local_edges(graph, nodes)
     neighbours = [0] * n
     for u, v in zip(a.tolist(), b.tolist()):
         neighbours[u] |= 1 << v
         neighbours[v] |= 1 << u
+    limits = Limits(window.h_lo, math.inf if window.h_hi is None else window.h_hi,
+                    window.p_lo, math.inf if window.p_hi is None else window.p_hi)
     piece = _Piece(np.rint(graph.households[nodes]).astype(int).tolist(),
-                   np.rint(graph.population[nodes]).astype(int).tolist(), neighbours, window)
+                   np.rint(graph.population[nodes]).astype(int).tolist(), neighbours, limits)
     try:
         shares = [_shares(piece, cut, sum(1 << c for c in side)) for side in sides]
         grids = _combine(piece, cut, shares)
@@ -97,19 +104,16 @@ def settle_at_cut(graph: CellGraph, nodes: np.ndarray, window: "_Window") -> tup
     return "found", [np.sort(nodes[np.array(_bits(g), dtype=np.int64)]) for g in grids]
 
 
-def _best_cut(n: int, a: np.ndarray, b: np.ndarray) -> tuple[int | None, list[list[int]]]:
-    """The cell whose removal cuts the piece with the smallest largest side (lowest index on ties), and the sides."""
-    matrix = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)).tocsr()
-    matrix = matrix + matrix.T
+def _best_cut(graph: CellGraph, nodes: np.ndarray) -> tuple[int | None, list[list[int]]]:
+    """The cell whose removal cuts the piece with the smallest largest side (lowest index on ties), and the
+    sides, as positions in ``nodes``."""
+    local = np.full(graph.size, -1, dtype=np.int64)
+    local[nodes] = np.arange(len(nodes))
     best, best_sides = None, []
-    for cell in range(n):
-        rest = np.flatnonzero(np.arange(n) != cell)
-        count, labels = connected_components(matrix[rest][:, rest], directed=False)
-        if count < 2:
-            continue
-        sides = [rest[labels == s].tolist() for s in range(count)]
-        if best is None or max(map(len, sides)) < max(map(len, best_sides)):
-            best, best_sides = cell, sides
+    for cell in range(len(nodes)):
+        sides = graph.components(np.delete(nodes, cell))
+        if len(sides) > 1 and (best is None or max(map(len, sides)) < max(map(len, best_sides))):
+            best, best_sides = cell, [local[side].tolist() for side in sides]
     return best, best_sides
 
 
@@ -160,7 +164,7 @@ def _divide(piece: _Piece, cells: Cells) -> list[Cells] | None:
     grids: list[Cells] | None = []
     for part in _components(piece, cells):
         h, p = piece.count(part)
-        found = _divide_connected(piece, part, h, p) if _counts_allow(piece, h, p) else None
+        found = _divide_connected(piece, part, h, p) if piece.counts_allow(h, p) else None
         if found is None:
             grids = None
             break
@@ -169,19 +173,11 @@ def _divide(piece: _Piece, cells: Cells) -> list[Cells] | None:
     return grids
 
 
-def _counts_allow(piece: _Piece, h: int, p: int) -> bool:
-    """Some number of grids within the limits could hold these counts of a set of cells (a necessary condition)."""
-    w = piece.window
-    most = min(x // low if low else 10**9 for x, low in ((h, w.h_lo), (p, w.p_lo)))
-    least = max(-(-x // high) if high else 1 for x, high in ((h, w.h_hi), (p, w.p_hi)))
-    return max(least, 1) <= most
-
-
 def _divide_connected(piece: _Piece, cells: Cells, h: int, p: int) -> list[Cells] | None:
     first = (cells & -cells).bit_length() - 1
     for grid, gh, gp in _connected_sets(piece, first, cells):
         left = cells & ~grid
-        if not piece.within(gh, gp) or (left and not _counts_allow(piece, h - gh, p - gp)):
+        if not piece.within(gh, gp) or (left and not piece.counts_allow(h - gh, p - gp)):
             continue
         rest = _divide(piece, left)
         if rest is not None:
@@ -199,7 +195,7 @@ def _shares(piece: _Piece, cut: int, side: Cells) -> dict[tuple[int, int], tuple
         counts = (h - hc, p - pc)
         part = through & ~(1 << cut)
         left = side & ~part
-        if counts in shares or (left and not _counts_allow(piece, hs - counts[0], ps - counts[1])):
+        if counts in shares or (left and not piece.counts_allow(hs - counts[0], ps - counts[1])):
             continue
         rest = _divide(piece, left)
         if rest is not None:
