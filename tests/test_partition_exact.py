@@ -87,14 +87,17 @@ def test_contiguity_programme_agrees_with_brute_force(cells, columns, low, width
     if lo > hi:
         return
     possible = any(fits(graph, np.array(labels), limits) for labels in set_partitions(8))
-    verdict = exact.settle(graph, nodes, limits, [nodes])
-    assert verdict.status == ("found" if possible else "infeasible")
-    if possible:
-        assert sorted(np.concatenate(verdict.parts).tolist()) == list(range(8))
-        labels = np.zeros(8, dtype=int)
-        for g, part in enumerate(verdict.parts):
-            labels[part] = g
-        assert fits(graph, labels, limits)
+    for quick_steps in (0, exact.QUICK_STEPS):  # the programmes alone, then after the quick exhaustive search
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(exact, "QUICK_STEPS", quick_steps)
+            verdict = exact.settle(graph, nodes, limits, [nodes])
+        assert verdict.status == ("found" if possible else "infeasible")
+        if possible:
+            assert sorted(np.concatenate(verdict.parts).tolist()) == list(range(8))
+            labels = np.zeros(8, dtype=int)
+            for g, part in enumerate(verdict.parts):
+                labels[part] = g
+            assert fits(graph, labels, limits)
 
 
 def programmes_per_count(cells: list[tuple[int, int]], low: int, width: int):
@@ -235,6 +238,7 @@ def test_large_piece_is_left_to_the_heuristic(monkeypatch):
     """Past MAX_OPTIONS the contiguity programme is not built: the verdict is 'unknown', not a false proof."""
     graph = lattice([1, 2, 3, 2, 1, 2, 3, 2], [3, 5, 8, 5, 3, 5, 8, 5], 4)
     monkeypatch.setattr(exact, "MAX_OPTIONS", 3)
+    monkeypatch.setattr(exact, "QUICK_STEPS", 0)  # nor is it searched exhaustively
     verdict = exact.settle(graph, np.arange(8), SMALL, [np.arange(8)])
     assert verdict.status == "unknown" and verdict.parts is None and verdict.proof is None
 
@@ -289,7 +293,7 @@ def dumbbell(households: list[int], population: list[int], left: int) -> CellGra
 def test_a_piece_cut_by_one_cell_is_settled_side_by_side_as_brute_force_settles_it(cells, left, low, width):
     """Every connected partition of 8 cells checked: where one cell cuts them, the side-by-side search
     finds grids within the limits exactly when some exist, and proves none otherwise."""
-    from geogrid.partition.articulation import settle_at_cut
+    from geogrid.partition.exhaustive import settle_at_cut
 
     limits = Limits(min_households=low, max_households=low + width, min_population=0, max_population=2 * low + 6)
     households = [c[0] for c in cells]
@@ -301,3 +305,23 @@ def test_a_piece_cut_by_one_cell_is_settled_side_by_side_as_brute_force_settles_
     assert verdict == ("found" if possible else "infeasible")
     if possible:
         assert sorted(np.concatenate(parts).tolist()) == list(range(8)) and exact._fits(graph, parts, limits)
+
+
+@settings(max_examples=EXAMPLES * 4, derandomize=DERANDOMIZE, deadline=None)
+@given(cells=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), min_size=8, max_size=8),
+       columns=st.sampled_from([2, 4, 8]), low=st.integers(3, 5), width=st.integers(0, 3))
+def test_the_exhaustive_search_of_a_whole_piece_settles_it_as_brute_force_does(cells, columns, low, width):
+    """Every connected partition of 8 cells checked: grid by grid from the first cell, the search finds
+    grids within the limits exactly when some exist, proves none otherwise, and past its work limit says nothing
+    (or the same, where the counts alone decide)."""
+    from geogrid.partition.exhaustive import settle_whole
+
+    limits = Limits(min_households=low, max_households=low + width, min_population=0, max_population=2 * low + 6)
+    graph = lattice([c[0] for c in cells], [2 * c[0] + c[1] for c in cells], columns)
+    possible = any(fits(graph, np.array(labels), limits) for labels in set_partitions(8))
+    verdict, parts = settle_whole(graph, np.arange(8), exact._window(limits), max_steps=100_000)
+    assert verdict == ("found" if possible else "infeasible")
+    if possible:
+        assert sorted(np.concatenate(parts).tolist()) == list(range(8)) and exact._fits(graph, parts, limits)
+    short = settle_whole(graph, np.arange(8), exact._window(limits), max_steps=0)
+    assert short is None or short[0] == verdict

@@ -10,12 +10,14 @@ limit (so the answer does not depend on the machine's speed or load):
   and reaches it through a chain of parents inside the group with strictly falling depth. A cell
   may only be represented by a cell it can reach along a path whose counts stay within the caps.
 
-The contiguity programme is asked first over all possible grid counts, the limits as hard
+First the exhaustive searches of ``exhaustive`` look at a few thousand sets: that settles most
+small pieces and those with few ways to fill their grids, at a fraction of the programmes' cost.
+Then the contiguity programme is asked over all possible grid counts, the limits as hard
 constraints and then as penalties started from the heuristic's grids. Where that decides nothing,
 it is asked once per count k with each grid's window narrowed by what the other k - 1 grids hold
 at least and at most (four grids of at most 1,000 residents for 3,967 residents: each holds at
 least 967), which decides most of what is left. Where counts are still open and one cell cuts the
-piece into small sides, the piece is settled exhaustively side by side (``articulation``); else
+piece into small sides, the piece is settled exhaustively side by side (``exhaustive``); else
 the counts still open are searched longer, once by default and once with quick restarts.
 
 A found partition is then polished (fewest weighted boundary metres: along streets cheap,
@@ -34,7 +36,7 @@ from ortools.sat.python import cp_model
 from ortools.sat.python.cp_model_helper import SatParameters
 from scipy.sparse.csgraph import dijkstra
 
-from geogrid.partition.articulation import settle_at_cut
+from geogrid.partition.exhaustive import settle_at_cut, settle_whole
 from geogrid.partition.bisect import CellGraph, local_edges
 from geogrid.partition.limits import Limits
 
@@ -44,6 +46,7 @@ SEARCH_BUDGET = 0.1  # the contiguity programme, limits as hard constraints: mos
 REPAIR_BUDGET = 2.0  # the same with limits as penalties, started from the heuristic's grids
 LAST_PROOF_BUDGET = 5.0  # last resort, per count still open: the hard programme searched longer
 LAST_FIND_BUDGET = 2.0  # then searched with quick restarts, which finds partitions the default search misses
+QUICK_STEPS = 20_000  # sets the exhaustive searches look at first, before the programmes (about 0.1 s)
 POLISH_BUDGET = 0.25  # shortening the boundaries of a partition that fits
 # CP-SAT's linear relaxation: its cuts prove packings impossible at once, but only slow the
 # contiguity programme down (measured on the benchmark districts' broken communities).
@@ -97,7 +100,9 @@ def settle(graph: CellGraph, nodes: np.ndarray, limits: Limits, hint: list[np.nd
     if lo > hi or packing_feasible(h, p, window, (lo, hi)) is False:
         return Verdict("infeasible", proof=PACKING)
     windows = grid_windows(h, p, limits)
-    found = _search(graph, nodes, window, windows, hint)
+    found = _quick_search(graph, nodes, window)
+    if found is None:
+        found = _search(graph, nodes, window, windows, hint)
     if isinstance(found, Verdict):
         return found
     k = len(found)
@@ -215,6 +220,15 @@ def _search(graph: CellGraph, nodes: np.ndarray, window: _Window, windows: dict[
         found = decided[1]
         return found if found is not None else Verdict("infeasible", proof=CONTIGUITY, closest=closest)
     return _last_resort(list(open_counts.values()), closest)
+
+
+def _quick_search(graph: CellGraph, nodes: np.ndarray, window: _Window) -> list[np.ndarray] | Verdict | None:
+    """The exhaustive searches with a small work limit: many pieces are settled in a few thousand sets."""
+    for search in (settle_at_cut, settle_whole):
+        decided = search(graph, nodes, window, QUICK_STEPS)
+        if decided is not None:
+            return decided[1] if decided[1] is not None else Verdict("infeasible", proof=CONTIGUITY)
+    return None
 
 
 def _last_resort(programmes: list[_Model], closest: list[np.ndarray] | None) -> list[np.ndarray] | Verdict:

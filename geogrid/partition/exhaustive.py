@@ -1,14 +1,18 @@
-"""Exact answers for a piece that hangs on one cell: the grid through that cell, and whole grids beside it.
+"""Exhaustive answers for small pieces: grids searched set by set, a partition or a proof that none exists.
 
-Where one cell (often a block with no buildings between compounds) cuts a piece in two or more
-sides, every partition of the piece has exactly one grid through that cell and divides the rest
-of each side into whole grids of its own. So each side is settled on its own: which shares of it
-(households and residents) can go to the grid through the cell, the rest of the side dividing into
-connected grids within the limits. Then one share per side must add up, with the cell, to a grid
-within the limits. Both steps are searched exhaustively, so the answer is a partition or a proof
-that none exists, within a deterministic limit on the sets looked at (else no answer). The
-integer programmes of ``exact`` find these pieces hard: their contiguity model has no notion of
-the cut.
+Two searches share one machinery (connected sets of cells as bitmasks, remainders memoised) and a
+deterministic limit on the sets looked at, past which they give no answer:
+
+- ``settle_whole``: the grid holding the piece's first cell, then the rest divided the same way.
+  Cheap where the limits leave few ways to fill the grids; ``exact`` runs it with a small limit
+  before its integer programmes.
+- ``settle_at_cut``: where one cell (often a block with no buildings between compounds) cuts a
+  piece in two or more sides, every partition of the piece has exactly one grid through that cell
+  and divides the rest of each side into whole grids of its own. So each side is settled on its
+  own: which shares of it (households and residents) can go to the grid through the cell, the
+  rest of the side dividing into connected grids within the limits. Then one share per side must
+  add up, with the cell, to a grid within the limits. The integer programmes find these pieces
+  hard: their contiguity model has no notion of the cut.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ if TYPE_CHECKING:
     from geogrid.partition.exact import _Window
 
 MAX_SIDE = 24  # cells on the largest side of the cut, at most
-MAX_STEPS = 3_000_000  # sets looked at, at most: the work limit (the same answer on any machine; about 12 s here)
+MAX_STEPS = 3_000_000  # sets the side-by-side search looks at, at most (the same answer on any machine; about 12 s here)
 
 # A set of cells is an int whose bit c stands for cell c: unions, differences and hashing are cheap.
 Cells = int
@@ -54,6 +58,7 @@ class _Piece:
     population: list[int]
     neighbours: list[Cells]
     limits: Limits  # the integer window as Limits (no cap: inf), so that its checks serve here too
+    max_steps: int = MAX_STEPS
     steps: int = 0
     divisions: dict = field(default_factory=dict)  # cells -> their grids, or None where none fits
 
@@ -74,31 +79,49 @@ class _Piece:
 
     def step(self) -> None:
         self.steps += 1
-        if self.steps > MAX_STEPS:
+        if self.steps > self.max_steps:
             raise _OutOfWork
 
 
-def settle_at_cut(graph: CellGraph, nodes: np.ndarray, window: "_Window") -> tuple[str, list[np.ndarray] | None] | None:
+def settle_at_cut(graph: CellGraph, nodes: np.ndarray, window: "_Window",
+                  max_steps: int = MAX_STEPS) -> tuple[str, list[np.ndarray] | None] | None:
     """("found", grids) or ("infeasible", None) for ``nodes``; None where no cell cuts the piece
     into sides small enough, or the work limit is reached."""
-    n = len(nodes)
     cut, sides = _best_cut(graph, nodes)
     if cut is None or max(len(side) for side in sides) > MAX_SIDE:
         return None
+    piece = _piece(graph, nodes, window, max_steps)
+    try:
+        shares = [_shares(piece, cut, sum(1 << c for c in side)) for side in sides]
+        return _answer(nodes, _combine(piece, cut, shares))
+    except _OutOfWork:
+        return None
+
+
+def settle_whole(graph: CellGraph, nodes: np.ndarray, window: "_Window",
+                 max_steps: int) -> tuple[str, list[np.ndarray] | None] | None:
+    """The same answers for any piece, searched grid by grid from its first cell (None: the work limit
+    was reached). Cheap where the limits leave few ways to fill the grids."""
+    piece = _piece(graph, nodes, window, max_steps)
+    try:
+        return _answer(nodes, _divide(piece, (1 << len(nodes)) - 1))
+    except _OutOfWork:
+        return None
+
+
+def _piece(graph: CellGraph, nodes: np.ndarray, window: "_Window", max_steps: int) -> _Piece:
     a, b, _ = local_edges(graph, nodes)
-    neighbours = [0] * n
+    neighbours = [0] * len(nodes)
     for u, v in zip(a.tolist(), b.tolist()):
         neighbours[u] |= 1 << v
         neighbours[v] |= 1 << u
     limits = Limits(window.h_lo, math.inf if window.h_hi is None else window.h_hi,
                     window.p_lo, math.inf if window.p_hi is None else window.p_hi)
-    piece = _Piece(np.rint(graph.households[nodes]).astype(int).tolist(),
-                   np.rint(graph.population[nodes]).astype(int).tolist(), neighbours, limits)
-    try:
-        shares = [_shares(piece, cut, sum(1 << c for c in side)) for side in sides]
-        grids = _combine(piece, cut, shares)
-    except _OutOfWork:
-        return None
+    return _Piece(np.rint(graph.households[nodes]).astype(int).tolist(),
+                  np.rint(graph.population[nodes]).astype(int).tolist(), neighbours, limits, max_steps)
+
+
+def _answer(nodes: np.ndarray, grids: list[Cells] | None) -> tuple[str, list[np.ndarray] | None]:
     if grids is None:
         return "infeasible", None
     return "found", [np.sort(nodes[np.array(_bits(g), dtype=np.int64)]) for g in grids]
