@@ -167,15 +167,18 @@ def tessellate(atoms: gpd.GeoDataFrame, blocks: gpd.GeoSeries) -> tuple[gpd.GeoS
     Returns the cells (atom cells first, in atom order, then empty blocks) and the block
     index of each cell. Each atom's footprint lies inside its own cell.
     """
-    frame = gpd.GeoDataFrame(geometry=blocks.to_numpy(), crs=blocks.crs)
+    # no CRS on what momepy gets (all in the same metres): geopandas compares CRSs at every step
+    # (without: 9% less time at 500,000 households, the same cells)
+    footprints = gpd.GeoSeries(atoms.geometry.to_numpy(), index=atoms.index)
+    frame = gpd.GeoDataFrame(geometry=blocks.to_numpy())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             tess = momepy.enclosed_tessellation(
-                atoms.geometry, frame, shrink=SHRINK_M, segment=SEGMENT_M, threshold=0.0, n_jobs=1
+                footprints, frame, shrink=SHRINK_M, segment=SEGMENT_M, threshold=0.0, n_jobs=1
             )
         except ValueError:  # momepy needs one block with two buildings; each has one at most
-            tess = _one_per_block(atoms.geometry, frame)
+            tess = _one_per_block(footprints, frame)
     empty = tess[tess.index < 0]
     atom_cells = tess[tess.index >= 0]
     if not atom_cells.index.is_unique:  # a footprint across a street owns a cell on each side
