@@ -100,7 +100,7 @@ def test_contiguity_programme_agrees_with_brute_force(cells, columns, low, width
             assert fits(graph, labels, limits)
 
 
-def programmes_per_count(cells: list[tuple[int, int]], low: int, width: int):
+def programmes_per_count(cells: list[tuple[int, int]], low: int, width: int, anchored: bool = True):
     """Eight cells on a 4-column lattice, their limits, and each possible count's programme (narrowed window)."""
     limits = Limits(min_households=low, max_households=low + width, min_population=0, max_population=2 * low + 6)
     households = [c[0] for c in cells]
@@ -109,16 +109,17 @@ def programmes_per_count(cells: list[tuple[int, int]], low: int, width: int):
     lo, hi = limits.grid_range(sum(households), sum(population))
     window = exact._window(limits)
     narrowed = {k: exact._narrowed(window, sum(households), sum(population), k) for k in range(lo, min(hi, 8) + 1)}
-    programmes = {k: exact._build(graph, np.arange(8), narrowed[k], k, k) for k in narrowed}
+    programmes = {k: exact._build(graph, np.arange(8), narrowed[k], k, k, anchored=anchored) for k in narrowed}
     return limits, graph, programmes
 
 
 @settings(max_examples=EXAMPLES, derandomize=DERANDOMIZE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cells=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), min_size=8, max_size=8),
-       low=st.integers(3, 5), width=st.integers(0, 3))
-def test_the_programme_for_one_count_with_its_narrowed_window_agrees_with_brute_force(cells, low, width):
-    """For each possible count k: the programme in k grids, each grid's window narrowed, finds grids exactly when some exist."""
-    limits, graph, programmes = programmes_per_count(cells, low, width)
+       low=st.integers(3, 5), width=st.integers(0, 3), anchored=st.booleans())
+def test_the_programme_for_one_count_with_its_narrowed_window_agrees_with_brute_force(cells, low, width, anchored):
+    """For each possible count k: the programme in k grids, each grid's window narrowed, finds grids exactly when
+    some exist, with the cells in their own order and with the anchors (cells no two of which fit a grid) first."""
+    limits, graph, programmes = programmes_per_count(cells, low, width, anchored)
     fitting = [np.array(labels) for labels in set_partitions(8) if fits(graph, np.array(labels), limits)]
     for k, built in programmes.items():
         status, solver = exact._solve(built.model, 10.0)
@@ -135,7 +136,7 @@ def test_the_programme_for_one_count_with_its_narrowed_window_agrees_with_brute_
        low=st.integers(3, 5), width=st.integers(0, 3))
 def test_the_last_resort_over_the_open_counts_agrees_with_brute_force(cells, low, width):
     """Given every possible count as still open, the longer searches find grids exactly when some exist, else prove none."""
-    limits, graph, programmes = programmes_per_count(cells, low, width)
+    limits, graph, programmes = programmes_per_count(cells, low, width, anchored=False)  # as the last resort builds them
     possible = any(fits(graph, np.array(labels), limits) for labels in set_partitions(8))
     answer = exact._last_resort(list(programmes.values()), None)
     if possible:
@@ -325,3 +326,17 @@ def test_the_exhaustive_search_of_a_whole_piece_settles_it_as_brute_force_does(c
         assert sorted(np.concatenate(parts).tolist()) == list(range(8)) and exact._fits(graph, parts, limits)
     short = settle_whole(graph, np.arange(8), exact._window(limits), max_steps=0)
     assert short is None or short[0] == verdict
+
+
+@settings(max_examples=EXAMPLES * 4, derandomize=DERANDOMIZE, deadline=None)
+@given(cells=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 12)), min_size=1, max_size=12),
+       cap_h=st.integers(4, 8), cap_p=st.integers(8, 16))
+def test_anchors_are_cells_no_two_of_which_fit_one_grid(cells, cap_h, cap_p):
+    """The anchors pairwise break a cap, and every other cell fits beside some anchor (the clique cannot grow)."""
+    h = np.array([c[0] for c in cells], float)
+    p = np.array([c[1] for c in cells], float)
+    anchors = exact._anchors(h, p, exact._Window(0, cap_h, 0, cap_p))
+    assert anchors and len(set(anchors)) == len(anchors)
+    clash = lambda a, b: h[a] + h[b] > cap_h or p[a] + p[b] > cap_p  # noqa: E731
+    assert all(clash(a, b) for i, a in enumerate(anchors) for b in anchors[i + 1:])
+    assert all(any(not clash(c, a) for a in anchors) for c in range(len(cells)) if c not in anchors)
