@@ -332,11 +332,21 @@ def test_the_exhaustive_search_of_a_whole_piece_settles_it_as_brute_force_does(c
 @given(cells=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 12)), min_size=1, max_size=12),
        cap_h=st.integers(4, 8), cap_p=st.integers(8, 16))
 def test_anchors_are_cells_no_two_of_which_fit_one_grid(cells, cap_h, cap_p):
-    """The anchors pairwise break a cap, and every other cell fits beside some anchor (the clique cannot grow)."""
+    """The anchors fit a grid alone and pairwise break a cap, and every other cell that fits alone fits beside
+    some anchor (the clique cannot grow)."""
     h = np.array([c[0] for c in cells], float)
     p = np.array([c[1] for c in cells], float)
     anchors = exact._anchors(h, p, exact._Window(0, cap_h, 0, cap_p))
-    assert anchors and len(set(anchors)) == len(anchors)
+    fits_alone = [c for c in range(len(cells)) if h[c] <= cap_h and p[c] <= cap_p]
+    assert set(anchors) <= set(fits_alone) and len(set(anchors)) == len(anchors) and bool(anchors) == bool(fits_alone)
     clash = lambda a, b: h[a] + h[b] > cap_h or p[a] + p[b] > cap_p  # noqa: E731
     assert all(clash(a, b) for i, a in enumerate(anchors) for b in anchors[i + 1:])
-    assert all(any(not clash(c, a) for a in anchors) for c in range(len(cells)) if c not in anchors)
+    assert all(any(not clash(c, a) for a in anchors) for c in fits_alone if c not in anchors)
+
+
+def test_a_cell_over_a_cap_by_itself_makes_the_anchored_programme_infeasible_not_a_crash():
+    """Such a cell can be in no grid: it is not an anchor, and the programme says no grids fit."""
+    graph = lattice([9, 1, 1, 1, 1, 1, 1, 1], [9, 2, 2, 2, 2, 2, 2, 2], 4)
+    built = exact._build(graph, np.arange(8), exact._Window(3, 5, 0, 11), 1, 8)
+    status, _ = exact._solve(built.model, 1.0)
+    assert status == exact.cp_model.INFEASIBLE

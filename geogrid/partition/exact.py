@@ -343,11 +343,14 @@ def _build(graph: CellGraph, nodes: np.ndarray, window: _Window, fewest: int, mo
 
 def _anchors(households: np.ndarray, population: np.ndarray, window: _Window) -> list[int]:
     """Cells no two of which fit in one grid (a greedy clique, largest first): each is in a grid of its own,
-    and numbered first it is that grid's representative, which breaks the symmetry between grids."""
+    and numbered first it is that grid's representative, which breaks the symmetry between grids. A cell
+    over a cap by itself is left out: it can be in no grid, and the programme is infeasible without it."""
     h_cap = math.inf if window.h_hi is None else window.h_hi
     p_cap = math.inf if window.p_hi is None else window.p_hi
     chosen: list[int] = []
     for c in np.lexsort((-population, -households)).tolist():
+        if households[c] > h_cap or population[c] > p_cap:
+            continue
         if all(households[c] + households[a] > h_cap or population[c] + population[a] > p_cap for a in chosen):
             chosen.append(c)
     return chosen
