@@ -136,7 +136,10 @@ def _tasks(communities, buildings, home, roads, groups, previous, previous_assig
 def _previous_labels(assignments: pd.DataFrame) -> dict[str, dict[str, str]]:
     """Building id -> {building id, or ``id:unit`` for each unit of a tower split by units: its grid code}."""
     atoms = assignment_atoms(assignments)
-    return {building: dict(zip(group["key"], group["grid_code"])) for building, group in atoms.groupby("building_id")}
+    labels: dict[str, dict[str, str]] = {}
+    for building, key, code in zip(atoms["building_id"], atoms["key"], atoms["grid_code"]):
+        labels.setdefault(building, {})[key] = code
+    return labels
 
 
 def _run(tasks, rules, executor, progress) -> list[CommunityResult]:
