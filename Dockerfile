@@ -11,6 +11,7 @@ COPY pyproject.toml README.md ./
 COPY geogrid ./geogrid
 COPY api ./api
 COPY maps ./maps
+COPY cli ./cli
 COPY data ./data
 # installed in place, as the README's set-up does; then the maps' browser libraries from npm (exact
 # versions in maps/package-lock.json), copied into maps/static/vendor and served by geogrid itself

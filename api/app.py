@@ -34,7 +34,7 @@ from geogrid import __version__
 from geogrid.db.engine import WRITE, make_engine, read_options
 from geogrid.db.session import make_sessionmaker
 from geogrid.db.version import VersionReader
-from geogrid.settings import Settings, get_settings
+from api.settings import Settings, get_settings
 from geogrid.store.answers import AnswerCache
 from geogrid.store.incident_columns import columns_of
 from maps.assets import static_dir

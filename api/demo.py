@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geogrid.db.models import District, utcnow
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 from geogrid.store.cameras import import_cameras
 from geogrid.store.imports import KINDS, import_layer
 from geogrid.store.incidents import insert_sample_history
 from geogrid.store.plans import publish, save_partition
 from geogrid.store.users import add_user
-from geogrid.taxonomy import load_taxonomy
+from geogrid.incidents.taxonomy import load_taxonomy
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 SAMPLE_FILES = {kind: kind for kind in KINDS} | {"districts": "district"}  # store kind -> sample layer name
@@ -42,7 +42,7 @@ def sample_layers(folder: Path = SAMPLE_DIR) -> dict[str, gpd.GeoDataFrame]:
     names = SAMPLE_FILES | {extra: extra for extra in SAMPLE_EXTRAS}
     if all((folder / f"{name}.geojson").exists() for name in names.values()):
         return {kind: gpd.read_file(folder / f"{name}.geojson") for kind, name in names.items()}
-    from geogrid.sample import build
+    from geogrid.sample.district import build
 
     layers = build()
     return {kind: layers[name] for kind, name in names.items()}

@@ -16,11 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from api.errors import ForbiddenError
 from api.tokens import InvalidToken, claims_of
 from geogrid.db.models import PlanVersion
-from geogrid.settings import Settings
+from api.settings import Settings
 from geogrid.store.incidents import building_addresses, buildings_version
 from geogrid.store.spatial import covers
 from geogrid.store.users import get_user
-from geogrid.taxonomy import Taxonomy, load_taxonomy
+from geogrid.incidents.taxonomy import Taxonomy, load_taxonomy
 
 TOKEN_URL = "/api/v1/auth/token"
 READERS = ("admin", "planner", "leader")  # read grids and plans inside their scope
@@ -247,8 +247,8 @@ class StoreGeocoder:
         self.session = session
 
     def geocode_one(self, text: str) -> Any:
-        """The best building match for text (see geogrid.geocode)."""
-        from geogrid.geocode import Gazetteer
+        """The best building match for text (see geogrid.geo.geocode)."""
+        from geogrid.geo.geocode import Gazetteer
 
         key = buildings_version(self.session)
         cached = getattr(self.state, "gazetteer", None)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from geogrid import workflow
+from geogrid.incidents import workflow
 from geogrid.errors import InputError
 from geogrid.store import plans
 

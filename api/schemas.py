@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 
 
 class Token(BaseModel):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from geogrid.settings import Settings
+from api.settings import Settings
 
 ALGORITHM = "HS256"
 

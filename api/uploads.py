@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import UploadFile
 
 from api.errors import PayloadTooLargeError
-from geogrid.settings import Settings
+from api.settings import Settings
 
 
 @contextmanager

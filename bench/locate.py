@@ -27,7 +27,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geogrid.locate import GridIndex  # noqa: E402
+from geogrid.geo.locate import GridIndex  # noqa: E402
 
 CENTRE = (114.93, 25.83)
 RADIUS_DEG = 0.1  # about 10 km of latitude

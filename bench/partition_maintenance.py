@@ -1,6 +1,6 @@
 """Keeping a plan up to date: re-partition after a year of changes, with and without the previous plan.
 
-A synthetic district (``geogrid.sample.build``) is partitioned; then a year of changes is applied
+A synthetic district (``geogrid.sample.district.build``) is partitioned; then a year of changes is applied
 (a share of buildings change their households and residents by up to ±20%, a share are
 demolished; villager groups keep their counts) and the district is partitioned again twice, in
 the same run: with the previous plan (``previous_grids``/``previous_assignments``, what
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geogrid.partition import partition  # noqa: E402
 from geogrid.partition.report import _moved, _moved_share  # noqa: E402
-from geogrid.sample import build  # noqa: E402
+from geogrid.sample.district import build  # noqa: E402
 
 
 def a_year_later(buildings, rng: np.random.Generator, changed: float, demolished: float):

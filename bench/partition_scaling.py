@@ -1,6 +1,6 @@
 """Partition time against the size of a district, from 1,000 to 1,000,000 households.
 
-Each size is a synthetic district from ``geogrid.sample.build`` (same generator as the
+Each size is a synthetic district from ``geogrid.sample.district.build`` (same generator as the
 committed sample). Runs with one process and with a pool of all cores, and records the
 wall time, the peak memory of the run, the share of grids within every limit (overall and
 among communities where a partition within every limit is not ruled out) and how many
@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geogrid.partition import partition  # noqa: E402
-from geogrid.sample import build  # noqa: E402
+from geogrid.sample.district import build  # noqa: E402
 
 
 def run(layers: dict, workers: int) -> dict:

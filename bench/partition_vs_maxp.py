@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from geogrid.partition import partition  # noqa: E402
 from geogrid.partition.atoms import tessellate  # noqa: E402
 from geogrid.partition.scores import polsby_popper  # noqa: E402
-from geogrid.rules import Rules  # noqa: E402
+from geogrid.partition.rules import Rules  # noqa: E402
 from tests.synthetic import METRIC, community  # noqa: E402
 
 

@@ -59,7 +59,7 @@ from geogrid.store import placement
 from geogrid.store.plans import published_grids
 from geogrid.store import users as users_store
 from geogrid.store.users import add_user
-from geogrid.taxonomy import load_taxonomy
+from geogrid.incidents.taxonomy import load_taxonomy
 
 LEADER, LEADER_PASSWORD = "bench-leader", secrets.token_urlsafe(12)
 GOAL = {"reports_per_s": 300, "p95_ms": 50}

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from city import CityShape, build  # noqa: E402
 
 from geogrid.db.engine import make_engine  # noqa: E402
-from geogrid.density import h3_density  # noqa: E402
+from geogrid.incidents.density import h3_density  # noqa: E402
 from geogrid.db.migrate import upgrade  # noqa: E402
 from geogrid.db.session import session_scope  # noqa: E402
 from geogrid.db.models import Incident  # noqa: E402

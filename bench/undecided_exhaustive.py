@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geogrid.partition import exact, partition  # noqa: E402
 from geogrid.partition.bisect import local_edges  # noqa: E402
-from geogrid.sample import build  # noqa: E402
+from geogrid.sample.district import build  # noqa: E402
 
 NO_CAP = 10**9  # Graphillion needs an upper bound for every weight
 ENUMERATE_AT_MOST = 20_000_000  # partitions within the household limits few enough to check one by one

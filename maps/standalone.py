@@ -18,7 +18,7 @@ from branca.element import Element
 from folium.plugins import HeatMap
 
 from geogrid.errors import InputError
-from geogrid.io import read_layer
+from geogrid.geo.io import read_layer
 from maps.assets import ICON_AND_BOOTSTRAP_ASSETS, render_page
 from maps.i18n import DEFAULT_LANG, check_lang, t
 

@@ -8,10 +8,10 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geogrid import editing
+from geogrid.partition import editing
 from geogrid.partition import partition
 from geogrid.partition.engine import PartitionResult
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 from tests.synthetic import METRIC, community
 
 DISTRICT, STREET, COMMUNITY = "360702", "360702-001", "360702-001-001"

@@ -1,4 +1,4 @@
-"""Tests for geogrid.cameras: reading and validation, view sectors, grid coverage, placement, nearest cameras."""
+"""Tests for geogrid.cameras.coverage: reading and validation, view sectors, grid coverage, placement, nearest cameras."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import shapely
 from pyproj import Geod, Transformer
 
-from geogrid import cameras
+from geogrid.cameras import coverage as cameras
 from geogrid.errors import InputError
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"

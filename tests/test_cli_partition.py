@@ -10,8 +10,8 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
-from geogrid.cli import app
-from geogrid.crs import wgs84_to_gcj02
+from cli.main import app
+from geogrid.geo.crs import wgs84_to_gcj02
 from tests.synthetic import METRIC, community
 
 runner = CliRunner()

@@ -1,4 +1,4 @@
-"""Tests for geogrid.crs: GCJ-02/BD-09 offsets, CRS parsing, conversion to WGS 84, metric CRSs."""
+"""Tests for geogrid.geo.crs: GCJ-02/BD-09 offsets, CRS parsing, conversion to WGS 84, metric CRSs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import CRS, Geod
 
-from geogrid import crs
+from geogrid.geo import crs
 from geogrid.errors import InputError
 
 GEOD = Geod(ellps="WGS84")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geogrid.density import contiguity, grid_density, h3_density, h3_resolution_for_zoom, hot_spots
+from geogrid.incidents.density import contiguity, grid_density, h3_density, h3_resolution_for_zoom, hot_spots
 
 X0, Y0, SIDE = 114.93, 25.83, 0.005  # Ganzhou; grids about 500 m across
 

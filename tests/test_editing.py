@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geogrid import editing
-from geogrid.editing import EditError
+from geogrid.partition import editing
+from geogrid.partition.editing import EditError
 from tests import edit_data
 from tests.synthetic import METRIC
 

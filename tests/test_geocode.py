@@ -12,7 +12,7 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from geogrid.geocode import (
+from geogrid.geo.geocode import (
     MIN_BUILDING_CONFIDENCE,
     AddressParts,
     Gazetteer,

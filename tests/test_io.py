@@ -1,4 +1,4 @@
-"""Tests for geogrid.io: reading GIS files and CSVs, atomic GeoPackage writing."""
+"""Tests for geogrid.geo.io: reading GIS files and CSVs, atomic GeoPackage writing."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pyogrio
 import pytest
 import shapely
 
-from geogrid import crs, io
+from geogrid.geo import crs
+from geogrid.geo import io
 from geogrid.errors import InputError
 
 pytestmark = pytest.mark.filterwarnings(

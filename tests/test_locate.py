@@ -17,10 +17,10 @@ from pyproj import Transformer
 from shapely.geometry import Polygon, box
 from typer.testing import CliRunner
 
-from geogrid.cli import app
-from geogrid.crs import WGS84, metric_crs, wgs84_to_gcj02
+from cli.main import app
+from geogrid.geo.crs import WGS84, metric_crs, wgs84_to_gcj02
 from geogrid.errors import InputError
-from geogrid.locate import GridIndex, locate_frame
+from geogrid.geo.locate import GridIndex, locate_frame
 
 X0, Y0 = 115.90, 28.60  # somewhere in Jiangxi
 SIDE = 0.02  # about 2 km
@@ -249,8 +249,8 @@ def test_cli_needs_exactly_one_grid_source(grid_file: Path, tmp_path: Path) -> N
 def test_cli_db_reads_published_grids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from geogrid.db.engine import make_engine
     from geogrid.db.session import session_scope
-    from geogrid.rules import Rules
-    from geogrid.settings import get_settings
+    from geogrid.partition.rules import Rules
+    from geogrid.store.settings import get_store_settings as get_settings
     from geogrid.store.imports import KINDS, import_layer
     from geogrid.store.plans import publish, save_partition
     from tests.store.conftest import migrate_or_fail, tiny_district
@@ -281,7 +281,7 @@ def test_cli_db_reads_published_grids(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_cli_db_missing_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from geogrid.settings import get_settings
+    from geogrid.store.settings import get_store_settings as get_settings
 
     pd.DataFrame({"lon": [X0], "lat": [Y0]}).to_csv(tmp_path / "pts.csv", index=False)
     monkeypatch.setenv("GEOGRID_DATABASE_URL", f"sqlite:///{tmp_path / 'none.sqlite'}")
@@ -296,7 +296,7 @@ def test_cli_db_missing_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_cli_reads_the_grids_layer_of_a_plan(tmp_path: Path) -> None:
     """A `geogrid partition` GeoPackage has grids and assignments layers: --grids takes its grids."""
-    from geogrid.io import write_gpkg
+    from geogrid.geo.io import write_gpkg
 
     plan = tmp_path / "plan.gpkg"
     write_gpkg({"grids": squares(), "assignments": pd.DataFrame({"building_id": ["b1"], "grid_code": ["A"]})}, plan)

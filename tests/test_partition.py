@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from geogrid.partition import partition
 from geogrid.partition.limits import Limits
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 from tests.synthetic import METRIC, ORIGIN, community
 
 
@@ -286,7 +286,7 @@ def test_a_kept_plan_claims_no_impossibility_that_a_fresh_division_disproves():
     community keeping its previous plan is found within every limit, as it is when divided afresh.
     (Kept grids once left a piece with no feasible window, and that piece's flag was taken for a
     proof that the whole community could not meet every limit.)"""
-    from geogrid.sample import build
+    from geogrid.sample.district import build
 
     layers = build(households=30_000, seed=0, incidents=0, cameras=0)
     code = "360702-001-006"

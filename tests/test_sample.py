@@ -1,4 +1,4 @@
-"""Tests for geogrid.sample: a deterministic, internally consistent synthetic district."""
+"""Tests for geogrid.sample.district: a deterministic, internally consistent synthetic district."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geogrid.sample import CATEGORIES, CHANNELS, LAYERS, build, generate
+from geogrid.sample.district import CATEGORIES, CHANNELS, LAYERS, build, generate
 
 METRIC = "EPSG:4547"
 COLUMNS = {

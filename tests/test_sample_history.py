@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from geogrid import workflow
-from geogrid.sample import build
-from geogrid.sample_history import simulate
-from geogrid.taxonomy import load_taxonomy
+from geogrid.incidents import workflow
+from geogrid.sample.district import build
+from geogrid.sample.history import simulate
+from geogrid.incidents.taxonomy import load_taxonomy
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 

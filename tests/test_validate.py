@@ -1,4 +1,4 @@
-"""Tests for geogrid.validate: domain layers are cleaned or rejected with clear messages."""
+"""Tests for geogrid.geo.validate: domain layers are cleaned or rejected with clear messages."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geogrid import validate
+from geogrid.geo import validate
 from geogrid.errors import InputError
 
 SQUARE = shapely.box(0, 0, 10, 10)

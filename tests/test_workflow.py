@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from geogrid import workflow
+from geogrid.incidents import workflow
 from geogrid.errors import InputError
-from geogrid.taxonomy import load_taxonomy, read_taxonomy
+from geogrid.incidents.taxonomy import load_taxonomy, read_taxonomy
 
 GRID, COMMUNITY, STREET = "360702-001-001-01", "360702-001-001", "360702-001"
 

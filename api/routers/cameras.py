@@ -11,7 +11,7 @@ from api.deps import CurrentUser, Planner, Reader, SessionDep, SettingsDep, chec
 from api.routers.incidents import _bbox, _visible
 from api.scopes import scope_of
 from api.uploads import saved_upload
-from geogrid import cameras as camera_geometry
+from geogrid.cameras import coverage as camera_geometry
 from geogrid.errors import InputError
 from geogrid.store import cameras as store
 from geogrid.store.spatial import Scope
@@ -74,7 +74,7 @@ def list_cameras(
 
 def _cameras_near_grid(session: Any, grid_code: str, near_m: float) -> Any:
     """Cameras in the published grid or within near_m metres of it, with their distance_m (0 inside)."""
-    from geogrid.crs import metric_crs
+    from geogrid.geo.crs import metric_crs
     from geogrid.store.incidents import _degrees_box
     from geogrid.store.plans import published_grids
 

@@ -20,7 +20,7 @@ from api.deps import (
     plan_etag,
     revision_from,
 )
-from geogrid import editing
+from geogrid.partition import editing
 from geogrid.store import edits
 from geogrid.store.plans import get_plan
 

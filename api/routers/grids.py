@@ -25,7 +25,7 @@ from api.deps import (
 from api.errors import ForbiddenError, NotFoundError
 from api.queries import community_plan
 from geogrid.db.models import Assignment, Building, Grid, PlanVersion
-from geogrid import editing
+from geogrid.partition import editing
 
 router = APIRouter(prefix="/api/v1", tags=["Grids"])
 GridViewer = Annotated[Principal, Depends(require_role(*READERS, "grid_worker"))]

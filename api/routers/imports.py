@@ -16,7 +16,7 @@ from starlette.types import Message
 from api.deps import Planner, Principal, SessionDep, SettingsDep
 from api.errors import BadRequestError, ForbiddenError, PayloadTooLargeError, UnsupportedMediaTypeError
 from api.schemas import ImportResult
-from geogrid import io
+from geogrid.geo import io
 from geogrid.errors import InputError
 from geogrid.store import imports
 

@@ -11,12 +11,12 @@ from api.deps import CurrentUser, GeocoderDep, Principal, SessionDep, SettingsDe
 from api.errors import ForbiddenError
 from api.schemas import ActionIn, IncidentIn, PlaceIn
 from api.uploads import saved_upload
-from geogrid import workflow
+from geogrid.incidents import workflow
 from geogrid.db.models import Incident, utcnow
 from geogrid.errors import InputError
-from geogrid.hotline import read_export
+from geogrid.incidents.hotline import read_export
 from geogrid.store import incidents as store
-from geogrid.taxonomy import Taxonomy
+from geogrid.incidents.taxonomy import Taxonomy
 
 router = APIRouter(prefix="/api/v1", tags=["Incidents"])
 Reporter = Annotated[Principal, Depends(require_role("admin", "planner", "leader", "grid_worker"))]
@@ -245,7 +245,7 @@ def _report(body: IncidentIn) -> store.Report:
 
 def _aware(moment: datetime | None) -> datetime | None:
     """A time without a zone is China time."""
-    from geogrid.hotline import CHINA
+    from geogrid.incidents.hotline import CHINA
 
     return moment.replace(tzinfo=CHINA) if moment is not None and moment.tzinfo is None else moment
 

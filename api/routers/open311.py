@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 from starlette.routing import Match
 
 from api.deps import SettingsDep, StoreGeocoder, TaxonomyDep, sessions_for
-from geogrid import workflow
+from geogrid.incidents import workflow
 from geogrid.db.models import Building, Community, Incident, IncidentEvent, Street, utcnow
 from geogrid.errors import InputError
-from geogrid.settings import DEMO_OPEN311_KEY, Settings
+from api.settings import DEMO_OPEN311_KEY, Settings
 from geogrid.store import incidents as store
 from geogrid.store.plans import NotFound
-from geogrid.taxonomy import DEFAULT_FILE, Attribute, Category, Taxonomy
+from geogrid.incidents.taxonomy import DEFAULT_FILE, Attribute, Category, Taxonomy
 
 logger = logging.getLogger("geogrid.api.open311")
 

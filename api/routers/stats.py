@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import Principal, SessionDep, check_area, require_role
 from api.routers.incidents import _aware
-from geogrid import density
+from geogrid.incidents import density
 from geogrid.db.models import Community, Street
 from geogrid.store import stats
 from geogrid.store.plans import published_grids

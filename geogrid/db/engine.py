@@ -12,7 +12,7 @@ from geoalchemy2.admin.dialects.sqlite import load_spatialite
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 
-from geogrid.settings import get_settings
+from geogrid.store.settings import get_store_settings
 
 # GeoAlchemy2's listener loads the module named here (a path or a name the loader finds).
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
@@ -20,7 +20,7 @@ os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 
 def make_engine(url: str | None = None, **kwargs: object) -> Engine:
     """An engine for url (default: the settings' URL) with its spatial extension ready."""
-    parsed = make_url(url or str(get_settings().database_url))
+    parsed = make_url(url or str(get_store_settings().database_url))
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **kwargs)
     if parsed.drivername == "postgresql":

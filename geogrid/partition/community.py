@@ -15,7 +15,7 @@ from geogrid.partition.atoms import adjacency, atom_keys, enclosures, polygonal,
 from geogrid.partition.bisect import CellGraph, divide, label_of, refine, violation
 from geogrid.partition.limits import Limits
 from geogrid.partition.scores import boundary_along_streets, inner_boundary, polsby_popper, tiling_error
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 
 KEEP_RINGS = 3  # rings of kept grids that may be freed around an area that cannot be divided
 CAP_ROOM = 0.97  # with no feasible window, grids are filled to this share of the caps

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geogrid import validate
-from geogrid.crs import metric_crs
+from geogrid.geo import validate
+from geogrid.geo.crs import metric_crs
 from geogrid.partition.atoms import assignment_atoms
 from geogrid.partition.community import CommunityResult, CommunityTask, partition_community
 from geogrid.partition.report import build_report
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 
 WGS84 = "EPSG:4326"
 POINT_FOOTPRINT_M = 1.0  # half the side of the square given to a building known only as a point
@@ -57,7 +57,7 @@ def partition(
     """Divide every community into second-level grids that meet ``rules``.
 
     Inputs are GeoDataFrames in any CRS that declares itself (lon/lat inputs in GCJ-02
-    or BD-09 must be converted first, see ``geogrid.crs.to_wgs84``). ``executor`` (a
+    or BD-09 must be converted first, see ``geogrid.geo.crs.to_wgs84``). ``executor`` (a
     process pool, or a Dask client's executor) runs communities in parallel.
     The result does not depend on the executor or the order of the inputs' rows.
     """

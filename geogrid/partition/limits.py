@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from geogrid.partition.atoms import assignment_atoms
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 
 
 # Flags that prove no partition of the community can meet every limit (the data do not allow it).

@@ -12,8 +12,8 @@ from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from geogrid import cameras as camera_geometry
-from geogrid.crs import metric_crs
+from geogrid.cameras import coverage as camera_geometry
+from geogrid.geo.crs import metric_crs
 from geogrid.db.models import SRID, Camera
 from geogrid.store import audit
 from geogrid.store.incidents import _degrees_box

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from geogrid import editing
+from geogrid.partition import editing
 from geogrid.db.models import (
     SRID,
     Assignment,
@@ -34,7 +34,7 @@ from geogrid.db.models import (
     Grid,
     PlanVersion,
 )
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 from geogrid.store import audit
 from geogrid.store.plans import Conflict, get_plan, plan_assignments, plan_grids
 

@@ -18,7 +18,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from geogrid import io, validate
+from geogrid.geo import io
+from geogrid.geo import validate
 from geogrid.db.models import (
     SRID,
     Base,

@@ -105,7 +105,7 @@ class IncidentColumns:
     def cells(self, session: Session, resolution: int) -> pd.Series:
         """Each incident's H3 cell at resolution (0 without a point), indexed like current(): computed once per
         case and resolution (h3 indexes about a million points a second), again only when a point moves."""
-        from geogrid.density import h3_cells
+        from geogrid.incidents.density import h3_cells
 
         frame = self.current(session)
         with self._lock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,59 +32,19 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from geogrid import workflow
-from geogrid.crs import points_to_wgs84
+from geogrid.incidents import workflow
+from geogrid.geo.crs import points_to_wgs84
 from geogrid.db.models import SRID, Community, Grid, Incident, IncidentEvent, PlanVersion, Street, utcnow
 from geogrid.errors import InputError
 from geogrid.store import audit, placement
 from geogrid.store.plans import NotFound
 from geogrid.store.spatial import Scope, near_bbox
-from geogrid.taxonomy import Category, Taxonomy
+from geogrid.incidents.reports import Location, Place, Report
+from geogrid.incidents.taxonomy import Category, Taxonomy
 
 NEAR_METRES = 100.0
 SUGGESTIONS = 3
 _GEOD = Geod(ellps="WGS84")
-
-
-@dataclass(frozen=True)
-class Place:
-    """The areas a point falls in: grid (None when in no grid), community, street, district."""
-
-    grid_code: str | None
-    community_code: str | None
-    street_code: str | None
-    district_code: str | None
-
-
-@dataclass
-class Report:
-    """A new report as it comes in: what, where (a point with its CRS and/or address text), who."""
-
-    category: str
-    channel: str
-    description: str = ""
-    x: float | None = None
-    y: float | None = None
-    crs: str | None = None
-    address: str | None = None
-    reporter_name: str | None = None
-    reporter_contact: str | None = None
-    media_urls: list[str] = field(default_factory=list)
-    external_id: str | None = None
-    attributes: dict[str, Any] = field(default_factory=dict)
-    reported_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a report was placed and how: by its point, its address, or not at all, with a confidence."""
-
-    lon: float | None
-    lat: float | None
-    located_by: str | None  # point | address_exact | address_fuzzy | address_compound | None
-    confidence: float | None
-    building_id: str | None = None
-    note: str | None = None
 
 
 # --- where a point falls -------------------------------------------------------------------------
@@ -613,8 +573,8 @@ def insert_sample_history(session: Session, incidents: Any, taxonomy: Taxonomy, 
     description, address, reported_at) with simulated workflow histories; answers how many were stored."""
     import numpy as np
 
-    from geogrid.locate import GridIndex
-    from geogrid.sample_history import simulate
+    from geogrid.geo.locate import GridIndex
+    from geogrid.sample.history import simulate
     from geogrid.store.plans import published_grids
 
     grids = published_grids(session)

@@ -7,6 +7,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -313,3 +314,28 @@ def published_grids(session: Session, area: str | None = None) -> gpd.GeoDataFra
     columns = ["grid_code", "community_code", "street_code", "district_code", "households", "population"]
     frame = pd.DataFrame([tuple(r)[:-1] for r in rows], columns=columns)
     return gpd.GeoDataFrame(frame, geometry=[to_shape(r.geom) for r in rows], crs=SRID)
+
+
+def published_grids_at(url: str | None = None) -> gpd.GeoDataFrame:
+    """The published grids of every community in the store at url (default: the settings' store)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from geogrid.db.session import session_scope
+    from geogrid.store.settings import get_store_settings
+
+    url = url or str(get_store_settings().database_url)
+    shown = make_url(url).render_as_string(hide_password=True)
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and database != ":memory:" and not Path(database).exists():
+        raise InputError(f"the store {shown} does not exist: set GEOGRID_DATABASE_URL or run `geogrid serve` once")
+    try:
+        with session_scope(url) as session:
+            grids = published_grids(session)
+    except SQLAlchemyError as exc:
+        reason = " ".join(str(exc.orig if getattr(exc, "orig", None) else exc).split())[:200]
+        raise InputError(f"cannot read the published grids from the store {shown} ({reason}): "
+                         "is it migrated (`geogrid db upgrade`)?") from None
+    if grids.empty:
+        raise InputError(f"the store {shown} has no published grids: publish a plan first")
+    return grids

@@ -25,8 +25,8 @@ from api.app import create_app
 from api.tokens import create_token
 from geogrid.db.engine import make_engine
 from geogrid.db.session import session_scope
-from geogrid.sample import build
-from geogrid.settings import Settings
+from geogrid.sample.district import build
+from api.settings import Settings
 from geogrid.store.users import add_user
 from tests.store.conftest import PG_ADMIN_URL, _admin_conninfo, fresh_postgis_database, migrate_or_fail
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from api.app import create_app
 from api.tokens import create_token
 from geogrid.db.session import session_scope
-from geogrid.settings import Settings
+from api.settings import Settings
 from geogrid.store.users import add_user
 from tests.store.conftest import (
     backend,

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 
 from geogrid.db.models import AuditLog
 from geogrid.db.session import session_scope
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 from geogrid.store.imports import import_layer
 from geogrid.store.plans import plan_assignments, plan_grids, publish, save_partition
 from tests import edit_data

@@ -12,7 +12,7 @@ from geoalchemy2.shape import to_shape
 from pyproj import Geod
 from sqlalchemy import Engine, select
 
-from geogrid.crs import wgs84_to_bd09, wgs84_to_gcj02
+from geogrid.geo.crs import wgs84_to_bd09, wgs84_to_gcj02
 from geogrid.db.models import Grid, PlanVersion
 from geogrid.db.session import session_scope
 

@@ -22,7 +22,7 @@ from api.app import create_app
 from api.deps import StoreGeocoder
 from geogrid.db.models import Building, Grid, Incident, PlanVersion
 from geogrid.db.session import session_scope
-from geogrid.taxonomy import DEFAULT_FILE
+from geogrid.incidents.taxonomy import DEFAULT_FILE
 from tests.api.conftest import make_settings
 
 KEY = "test-key"

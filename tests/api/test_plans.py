@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from geogrid.db.session import session_scope
 from geogrid.partition import partition
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 from geogrid.store import audit
 from geogrid.store.inputs import community_inputs
 from geogrid.store.plans import plan_assignments, published_plan, save_partition

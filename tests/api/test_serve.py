@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from api import demo
-from geogrid import serve_cli
+from cli import serve as serve_cli
 from geogrid.db.engine import make_engine
 from geogrid.db.models import Community, PlanVersion, User
 from geogrid.db.session import session_scope
-from geogrid.settings import Settings
+from api.settings import Settings
 from geogrid.store.users import authenticate
 
 from .conftest import District

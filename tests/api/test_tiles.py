@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from geogrid.db.session import session_scope
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 from geogrid.store.imports import import_layer
 from geogrid.store.plans import publish, save_partition
 from tests import edit_data

@@ -109,7 +109,7 @@ def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServi
 
     from api import demo
     from api.app import create_app
-    from geogrid.sample import build
+    from geogrid.sample.district import build
     from tests.api.conftest import PASSWORD, extra_users, make_settings, migrate_or_fail
     from geogrid.db.engine import make_engine
     from geogrid.db.session import session_scope

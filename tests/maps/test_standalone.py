@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from geogrid.errors import InputError
 from maps.assets import external_urls
-from maps.cli import map_command
+from cli.maps import map_command
 from maps.standalone import MAX_HEAT_POINTS, build_standalone_map, color_apart, heat_points, write_standalone_map
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
@@ -134,7 +134,7 @@ def test_map_command(tmp_path, grids):
 
 
 def test_map_of_a_partition_geopackage_reads_its_grids_layer(tmp_path, grids):
-    from geogrid.io import write_gpkg
+    from geogrid.geo.io import write_gpkg
     from maps.standalone import write_standalone_map
 
     plan = tmp_path / "plan.gpkg"

@@ -9,7 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from geogrid.db.session import session_scope
-from geogrid.db_cli import db_app, import_command, user_add_command, user_disable_command, user_enable_command
+from cli.store import db_app, import_command, user_add_command, user_disable_command, user_enable_command
 from geogrid.store.users import get_user
 
 from .conftest import write_layers

@@ -6,10 +6,10 @@ import pytest
 import shapely
 from sqlalchemy import Engine, select
 
-from geogrid import editing
+from geogrid.partition import editing
 from geogrid.db.models import AuditLog
 from geogrid.db.session import session_scope
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 from geogrid.store import edits
 from geogrid.store.imports import import_layer
 from geogrid.store.plans import (

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from geogrid.db.session import session_scope
 from geogrid.errors import InputError
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 from geogrid.store.exports import export_plan
 from geogrid.store.plans import save_partition
 

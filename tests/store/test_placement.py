@@ -13,11 +13,11 @@ from sqlalchemy import Engine, func, select, update
 from geogrid.db.models import SRID, AuditLog, Incident, IncidentEvent, PlanVersion
 from geogrid.db.session import session_scope
 from geogrid.partition.engine import PartitionResult
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 from geogrid.store import placement
 from geogrid.store.incidents import Report, create_incident, grids_near, place_of
 from geogrid.store.plans import publish, save_partition
-from geogrid.taxonomy import load_taxonomy
+from geogrid.incidents.taxonomy import load_taxonomy
 
 from .conftest import STEP, X0, Y0, _cell
 

@@ -14,7 +14,7 @@ from geogrid.db.models import AuditLog, PlanVersion
 from geogrid.db.session import session_scope
 from geogrid.errors import InputError
 from geogrid.partition.engine import PartitionResult
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 from geogrid.store.plans import (
     Conflict,
     NotFound,

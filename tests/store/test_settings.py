@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from geogrid.settings import Settings
+from api.settings import Settings
 
 
 def test_embedded_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

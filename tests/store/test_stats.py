@@ -268,7 +268,7 @@ def test_a_code_the_hierarchy_does_not_know_nests_by_prefix(store: Engine) -> No
 
 
 def test_cells_are_the_h3_cells_of_the_counted_points(store: Engine) -> None:
-    from geogrid.density import h3_cells
+    from geogrid.incidents.density import h3_cells
     from geogrid.store.stats import cells
 
     with session_scope(store) as session:

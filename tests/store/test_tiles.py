@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from geogrid.db.engine import make_engine
 from geogrid.db.session import session_scope
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 from geogrid.store import features, tiles
 from geogrid.store.imports import import_layer
 from geogrid.store.plans import publish, save_partition

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, func, select
 from geogrid.db.models import AuditLog, PlanVersion, User
 from geogrid.db.session import session_scope
 from geogrid.errors import InputError
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 from geogrid.store import audit
 from geogrid.store.plans import save_partition
 from geogrid.store.users import add_user, authenticate, verify_password

@@ -14,10 +14,11 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
 
-from geogrid import crs as crs_mod
-from geogrid import io, validate
+from geogrid.geo import crs as crs_mod
+from geogrid.geo import io
+from geogrid.geo import validate
 from geogrid.errors import InputError
-from geogrid.validate import _as_text, _describe, _label, _numbering_note, _prepare, _require_ids
+from geogrid.geo.validate import _as_text, _describe, _label, _numbering_note, _prepare, _require_ids
 
 Floats = NDArray[np.float64]
 
@@ -84,7 +85,7 @@ def validate_cameras(gdf: gpd.GeoDataFrame, *, name: str = "cameras") -> gpd.Geo
 
 
 def _in_wgs84(gdf: gpd.GeoDataFrame, *, name: str) -> gpd.GeoDataFrame:
-    """gdf in WGS-84 with plausible coordinates (geogrid.crs.to_wgs84, skipped when already WGS-84)."""
+    """gdf in WGS-84 with plausible coordinates (geogrid.geo.crs.to_wgs84, skipped when already WGS-84)."""
     if gdf.crs is not None and gdf.crs.equals(crs_mod.WGS84):
         crs_mod.check_location(gdf, name=name)
         return gdf
@@ -231,7 +232,7 @@ def view_sectors(
 
     Cameras without heading or fov, or with fov >= 360, see a full disc; a missing range_m uses
     default_radius_m. Arcs have a vertex at least every ARC_STEP_DEG degrees (area within 0.2%).
-    The CRS is metric_crs, else geogrid.crs.metric_crs of the cameras; the index is the cameras'.
+    The CRS is metric_crs, else geogrid.geo.crs.metric_crs of the cameras; the index is the cameras'.
     """
     metric = CRS.from_user_input(metric_crs) if metric_crs is not None else _metric_for(cameras)
     optics = _optics(cameras, metric, default_radius_m)
@@ -239,7 +240,7 @@ def view_sectors(
 
 
 def _metric_for(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
-    """The metric CRS for a layer (geogrid.crs.metric_crs), a missing CRS taken as WGS-84."""
+    """The metric CRS for a layer (geogrid.geo.crs.metric_crs), a missing CRS taken as WGS-84."""
     geo = frame.geometry
     return crs_mod.metric_crs(geo.set_crs(crs_mod.WGS84) if geo.crs is None else geo)
 

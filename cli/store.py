@@ -113,7 +113,7 @@ def user_add_command(
         _ready(database_url)
         with session_scope(database_url) as session:
             if department is not None:
-                from geogrid.taxonomy import load_taxonomy
+                from geogrid.incidents.taxonomy import load_taxonomy
 
                 load_taxonomy().check_department(department)
             add_user(session, username, password, role, scope, display_name, department=department)

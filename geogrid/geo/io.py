@@ -14,7 +14,7 @@ import pandas as pd
 import pyogrio
 from pyproj import CRS
 
-from geogrid import crs as crs_mod
+from geogrid.geo import crs as crs_mod
 from geogrid.errors import InputError
 
 LON_NAMES = ("lon", "lng", "longitude", "x")
@@ -26,7 +26,7 @@ ZIP_MAX_RATIO = 100
 ZIP_MAX_BYTES = 2 * 1024**3
 _MAX_LISTED = 20
 
-# Attribute keys set on every layer read, used by geogrid.validate for messages.
+# Attribute keys set on every layer read, used by geogrid.geo.validate for messages.
 SOURCE_ATTR = "source"
 NUMBERING_ATTR = "row_numbering"  # "feature" (1-based file order) or "csv" (spreadsheet rows)
 

@@ -44,7 +44,7 @@ def sample(
     fmt: Annotated[str, typer.Option("--format", help="geojson or gpkg")] = "geojson",
 ) -> None:
     """Generate a synthetic district: streets, communities, buildings, roads, cameras, incidents."""
-    from geogrid.sample import generate
+    from geogrid.sample.district import generate
 
     with user_errors():
         if fmt not in ("geojson", "gpkg"):
@@ -74,10 +74,10 @@ def partition_command(
     dask_scheduler: Optional[str] = typer.Option(None, help="Run communities on this Dask scheduler address."),
 ) -> None:
     """Divide communities into second-level grids that meet the rules."""
-    from geogrid.io import make_parent, read_layer, read_table, write_gpkg
+    from geogrid.geo.io import make_parent, read_layer, read_table, write_gpkg
     from geogrid.partition import partition
     from geogrid.partition.report import print_report
-    from geogrid.rules import Rules
+    from geogrid.partition.rules import Rules
 
     with user_errors():
         rules = Rules(min_households=min_households, max_households=max_households, max_population=max_population,
@@ -117,7 +117,8 @@ def locate_command(
     within: float = typer.Option(100.0, help="Suggest grids within this many metres of unplaced points."),
 ) -> None:
     """Place points into second-level grids; suggest the nearest grids for points outside them all."""
-    from geogrid.locate import locate_files, summary_line
+    from cli.locate import locate_files
+    from geogrid.geo.locate import summary_line
 
     with user_errors():
         placed = locate_files(points, grids=grids, use_db=db, input_crs=input_crs, within_m=within, out=out)
@@ -168,8 +169,8 @@ def main() -> None:  # pragma: no cover - console entry point
 
 def _mount_store_commands() -> None:
     """`geogrid db upgrade`, `geogrid import`, `geogrid user add` and `geogrid serve` live with the store."""
-    from geogrid.db_cli import db_app, import_command, user_add_command, user_disable_command, user_enable_command
-    from geogrid.serve_cli import serve
+    from cli.store import db_app, import_command, user_add_command, user_disable_command, user_enable_command
+    from cli.serve import serve
 
     app.add_typer(db_app, name="db")
     app.command("import")(import_command)
@@ -179,7 +180,7 @@ def _mount_store_commands() -> None:
     user_app.command("enable")(user_enable_command)
     app.add_typer(user_app, name="user")
     app.command("serve")(serve)
-    from maps.cli import map_command  # the map builders live in maps/, imported only by this command
+    from cli.maps import map_command  # the map builders live in maps/, imported only by this command
 
     app.command("map")(map_command)
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from geogrid.errors import InputError
-from geogrid.store.incidents import Report
-from geogrid.taxonomy import Taxonomy
+from geogrid.incidents.reports import Report
+from geogrid.incidents.taxonomy import Taxonomy
 
 CHINA = ZoneInfo("Asia/Shanghai")
 COLUMNS: dict[str, tuple[str, ...]] = {  # field -> header names seen in exports (English and Chinese)

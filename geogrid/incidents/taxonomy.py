@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from geogrid.errors import InputError
 
-DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "taxonomy.toml"
+DEFAULT_FILE = Path(__file__).resolve().parent / "taxonomy.toml"
 LEVELS = (1, 2, 3)  # grid, community, street (with its district department)
 LIST_DATATYPES = ("singlevaluelist", "multivaluelist")
 

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from geogrid.settings import Settings
+from api.settings import Settings
 
 err = Console(stderr=True)
 
@@ -27,7 +27,7 @@ def serve(
 
     from api.app import create_app
     from geogrid.errors import InputError
-    from geogrid.settings import get_settings
+    from api.settings import get_settings
 
     settings = Settings(database_url=database_url) if database_url else get_settings()
     try:

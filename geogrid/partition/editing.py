@@ -4,7 +4,7 @@ Every edit is a pure function of a :class:`Plan` (EPSG:4326) that returns an :cl
 the grids it changed and the grids it removed. Set operations on grid polygons run on the stored
 lon/lat coordinates, so that boundaries an edit does not move keep their exact vertices and the
 grids still tile the community; areas, lengths and the street-block tessellation are computed in
-the community's metric CRS (``geogrid.crs.metric_crs``). A grid an edit touches is recounted from
+the community's metric CRS (``geogrid.geo.crs.metric_crs``). A grid an edit touches is recounted from
 the buildings assigned to it, as the engine counts urban grids.
 
 A building is placed by a point inside its footprint (``shapely.point_on_surface``), which unlike
@@ -27,13 +27,13 @@ import shapely.ops
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from geogrid.crs import metric_crs
+from geogrid.geo.crs import metric_crs
 from geogrid.errors import InputError
 from geogrid.partition import constraints
 from geogrid.partition.atoms import polygonal, tessellate
 from geogrid.partition.limits import Limits
 from geogrid.partition.scores import polsby_popper
-from geogrid.rules import Rules
+from geogrid.partition.rules import Rules
 
 WGS84 = "EPSG:4326"
 Flag = dict[str, Any]

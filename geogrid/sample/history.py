@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geogrid.taxonomy import Taxonomy
+from geogrid.incidents.taxonomy import Taxonomy
 
 PATHS = {  # path -> (share, the actions after 'report' by (actor, action, level after))
     "grid": (0.80, [("grid", "accept", 1), ("grid", "handle", 1), ("community", "close", 1)]),

@@ -39,9 +39,9 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 from scipy import ndimage
 
-from geogrid import crs as crs_mod
+from geogrid.geo import crs as crs_mod
 from geogrid.errors import InputError
-from geogrid.io import make_parent
+from geogrid.geo.io import make_parent
 
 Floats = NDArray[np.float64]
 Rows = NDArray[np.intp]
@@ -104,10 +104,10 @@ class GridIndex:
         """The grids within within_m metres of each point, nearest first (ties in grid_code order), at most limit.
 
         Meant for points `locate` left at -1 (a point inside a grid gets it at 0 m). Distances are
-        measured in the metric CRS of geogrid.crs.metric_crs. Returns one row per (point, grid):
+        measured in the metric CRS of geogrid.geo.crs.metric_crs. Returns one row per (point, grid):
         point (position in the input), row (the grid's row position), grid_code, distance_m.
         """
-        _check_within(within_m, limit)
+        check_within(within_m, limit)
         x, y = np.asarray(lon, dtype=float).ravel(), np.asarray(lat, dtype=float).ravel()
         columns = {"point": np.intp, "row": np.intp, "grid_code": object, "distance_m": float}
         finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
@@ -262,7 +262,7 @@ def _code_order(codes: pd.Series) -> Rows:
     return np.lexsort((np.arange(text.size), text)).astype(np.intp)
 
 
-def _check_within(within_m: float, limit: int) -> None:
+def check_within(within_m: float, limit: int) -> None:
     """InputError unless the search distance is finite and >= 0 and the limit at least 1."""
     if not (math.isfinite(within_m) and within_m >= 0):
         raise InputError(f"the search distance must be a number of metres >= 0, not {within_m}")
@@ -322,32 +322,6 @@ def _suggestions(
     return lists
 
 
-def published_grids_from_store(url: str | None = None) -> gpd.GeoDataFrame:
-    """The published grids of every community in the store at url (default: the settings' store)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from geogrid.db.session import session_scope
-    from geogrid.settings import get_settings
-    from geogrid.store.plans import published_grids
-
-    url = url or str(get_settings().database_url)
-    shown = make_url(url).render_as_string(hide_password=True)
-    database = make_url(url).database
-    if url.startswith("sqlite") and database and database != ":memory:" and not Path(database).exists():
-        raise InputError(f"the store {shown} does not exist: set GEOGRID_DATABASE_URL or run `geogrid serve` once")
-    try:
-        with session_scope(url) as session:
-            grids = published_grids(session)
-    except SQLAlchemyError as exc:
-        reason = " ".join(str(exc.orig if getattr(exc, "orig", None) else exc).split())[:200]
-        raise InputError(f"cannot read the published grids from the store {shown} ({reason}): "
-                         "is it migrated (`geogrid db upgrade`)?") from None
-    if grids.empty:
-        raise InputError(f"the store {shown} has no published grids: publish a plan first")
-    return grids
-
-
 def write_located(points: gpd.GeoDataFrame, out: Path) -> None:
     """Write located points by out's suffix (.csv with lon/lat, .geojson, .gpkg) atomically; suggestions as JSON."""
     suffix = out.suffix.lower()
@@ -367,32 +341,6 @@ def write_located(points: gpd.GeoDataFrame, out: Path) -> None:
         frame.to_file(tmp, driver="GPKG" if suffix == ".gpkg" else "GeoJSON", engine="pyogrio",
                       layer="points" if suffix == ".gpkg" else out.stem)  # GeoJSON keeps suggestions as arrays
     os.replace(tmp, out)
-
-
-def locate_files(points: Path, *, grids: Path | None, use_db: bool, input_crs: str | None,
-                 within_m: float, out: Path) -> gpd.GeoDataFrame:
-    """Read points (and grids from a file or the store), place them, write out; answers the placed frame."""
-    from geogrid.io import read_layer
-
-    if (grids is None) == (not use_db):
-        raise InputError("give exactly one source of grids: --grids FILE or --db")
-    _check_within(within_m, 1)
-    table = read_layer(points, name="points", input_crs=input_crs)
-    grid_table = read_layer(grids, name="grids", layer=_grid_layer(grids)) if grids else published_grids_from_store()
-    placed = locate_frame(table, grid_table, within_m=within_m)
-    write_located(placed, out)
-    return placed
-
-
-def _grid_layer(path: Path) -> str | None:
-    """The 'grids' layer of a GeoPackage written by `geogrid partition`, else None (the file's only layer)."""
-    if path.suffix.lower() != ".gpkg" or not path.is_file():
-        return None
-    try:
-        names = {str(row[0]) for row in pyogrio.list_layers(path)}
-    except Exception:  # noqa: BLE001 - read_layer reports unreadable files
-        return None
-    return "grids" if "grids" in names and len(names) > 1 else None
 
 
 def summary_line(placed: pd.DataFrame, within_m: float) -> str:

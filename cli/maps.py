@@ -18,7 +18,7 @@ def map_command(
     lang: str = typer.Option(DEFAULT_LANG, help=f"Label language: {' or '.join(LANGS)}."),
 ) -> None:
     """Write one self-contained HTML map (no internet needed) of grids, an incident heat map and cameras."""
-    from geogrid.cli import user_errors
+    from cli.main import user_errors
     from maps.standalone import write_standalone_map
 
     with user_errors():

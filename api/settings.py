@@ -1,0 +1,65 @@
+"""The service's settings: the store's and the maps', plus tokens, uploads and Open311, from GEOGRID_* variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import SettingsConfigDict
+
+from geogrid.store.settings import StoreSettings
+from maps.settings import MapSettings
+
+SECRET_FILE = "secret_key"
+DEMO_OPEN311_KEY = "open311-demo-key"
+
+
+class Settings(StoreSettings, MapSettings):
+    """How the service behaves.
+
+    With no GEOGRID_SECRET_KEY a random one is generated once and kept in <data dir>/secret_key
+    (mode 600); never in the folder the command runs from.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GEOGRID_", extra="ignore")
+
+    secret_key: str | None = None
+    token_minutes: int = 720
+    max_upload_mb: int = 50
+    warm_statistics: bool = True  # read the incident columns for statistics when the service starts
+    open311_api_keys: str = ""  # comma-separated keys that may POST Open311 requests
+    open311_jurisdiction: str = "geogrid"
+
+    @property
+    def api_keys(self) -> set[str]:
+        """The Open311 API keys (demo mode adds the README's demo key)."""
+        keys = {k.strip() for k in self.open311_api_keys.split(",") if k.strip()}
+        return keys | ({DEMO_OPEN311_KEY} if self.demo else set())
+
+    @model_validator(mode="after")
+    def _fill_secret(self) -> Settings:
+        if not self.secret_key:
+            self.secret_key = _persisted_secret(self.data_dir / SECRET_FILE)
+        return self
+
+
+def _persisted_secret(path: Path) -> str:
+    """Read the secret kept at path, creating it (mode 600) on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process won the race
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; call get_settings.cache_clear() in tests)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Cameras: reading camera points, their view sectors, grid coverage and the cameras that see a spot."""

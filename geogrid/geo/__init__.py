@@ -1,0 +1,1 @@
+"""Geometry in and out: coordinate systems, reading and checking layers, placing points and addresses."""

@@ -1,0 +1,1 @@
+"""Incidents (cases): categories and deadlines, the escalation workflow, hotline files, density."""

@@ -1,0 +1,1 @@
+"""The synthetic sample district and its year of cases."""
