@@ -120,6 +120,24 @@ def user_add_command(
     typer.echo(f"added user {username} ({role}, scope {scope})")
 
 
+def user_password_command(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")],
+    password: Annotated[str | None, typer.Option(help="The new password (asked for when omitted).")] = None,
+    database_url: UrlOpt = None,
+) -> None:
+    """Give a user a new password."""
+    from geogrid.db.session import session_scope
+    from geogrid.store.users import set_password
+
+    if password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with _user_errors():
+        _ready(database_url)
+        with session_scope(database_url) as session:
+            set_password(session, username, password)
+    typer.echo(f"user {username}: password changed")
+
+
 def user_disable_command(
     username: Annotated[str, typer.Argument(help="Sign-in name.")], database_url: UrlOpt = None
 ) -> None:

@@ -33,7 +33,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
