@@ -79,6 +79,7 @@ class GridIndex:
         self.rank = _ranks(self.order)
         self.tree = shapely.STRtree(self.geoms)
         self._metric: tuple[Transformer, shapely.STRtree, NDArray[np.object_]] | None = None
+        self._code_columns: dict[str, NDArray[np.object_]] = {}
         present = self.geoms[~shapely.is_empty(self.geoms)]
         self.empty = present.size == 0
         dtype = np.int16 if len(self.geoms) < np.iinfo(np.int16).max else np.int32
@@ -109,12 +110,12 @@ class GridIndex:
     ) -> list[list[dict[str, Any]]]:
         """Per point, the nearest_grids as JSON-ready dicts: the grids' code columns (text), then distance_m (to a tenth)."""
         x = np.asarray(lon, dtype=float).ravel()
-        near = self.nearest_grids(x, lat, within_m=within_m, limit=limit)
-        values = {c: self.grids[c].to_numpy(dtype=object)[near["row"].to_numpy(dtype=np.intp)] for c in columns}
-        distance = near["distance_m"].round(SUGGESTION_DECIMALS).tolist()
+        point, row, distance = self._near(x, np.asarray(lat, dtype=float).ravel(), within_m, limit)
+        values = [self._codes(c)[row].tolist() for c in columns]
+        metres = np.round(distance, SUGGESTION_DECIMALS).tolist()
         lists: list[list[dict[str, Any]]] = [[] for _ in range(x.size)]
-        for k, point in enumerate(near["point"].tolist()):
-            lists[point].append({c: _code_text(values[c][k]) for c in columns} | {"distance_m": distance[k]})
+        for k, p in enumerate(point.tolist()):
+            lists[p].append({c: v[k] for c, v in zip(columns, values, strict=True)} | {"distance_m": metres[k]})
         return lists
 
     def nearest_grids(self, lon: ArrayLike, lat: ArrayLike, within_m: float = 100.0, limit: int = 3) -> pd.DataFrame:
@@ -124,15 +125,20 @@ class GridIndex:
         measured in the metric CRS of geogrid.geo.crs.metric_crs. Returns one row per (point, grid):
         point (position in the input), row (the grid's row position), grid_code, distance_m.
         """
-        check_within(within_m, limit)
         x, y = np.asarray(lon, dtype=float).ravel(), np.asarray(lat, dtype=float).ravel()
-        columns = {"point": np.intp, "row": np.intp, "grid_code": object, "distance_m": float}
+        point, row, distance = self._near(x, y, within_m, limit)
+        grid_code = self.grids["grid_code"].to_numpy(dtype=object)[row]
+        return pd.DataFrame({"point": point, "row": row, "grid_code": grid_code, "distance_m": distance})
+
+    def _near(self, x: Floats, y: Floats, within_m: float, limit: int) -> tuple[Rows, Rows, Floats]:
+        """nearest_grids as arrays: point positions, grid rows, distances in metres."""
+        check_within(within_m, limit)
         finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
         if self.empty or finite.size == 0:
-            return pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in columns.items()})
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), np.empty(0)
         transformer, tree, metric_geoms = self._metric_index()
         mx, my = transformer.transform(x[finite], y[finite])
-        points = shapely.points(mx, my)
+        points = shapely.points(np.column_stack((mx, my)))
         which, grid = tree.query(points, predicate="dwithin", distance=within_m)
         distance = shapely.distance(points[which], metric_geoms[grid])
         keep = distance <= within_m
@@ -141,12 +147,13 @@ class GridIndex:
         which, grid, distance = which[order], grid[order], distance[order]
         first = np.searchsorted(which, which, side="left")
         top = np.arange(which.size) - first < limit
-        return pd.DataFrame({
-            "point": finite[which[top]],
-            "row": grid[top],
-            "grid_code": self.grids["grid_code"].to_numpy(dtype=object)[grid[top]],
-            "distance_m": distance[top],
-        })
+        return finite[which[top]].astype(np.intp), grid[top].astype(np.intp), distance[top]
+
+    def _codes(self, column: str) -> NDArray[np.object_]:
+        """A code column of the grids as text (None when missing), kept after first use."""
+        if column not in self._code_columns:
+            self._code_columns[column] = np.array([_code_text(v) for v in self.grids[column]], dtype=object)
+        return self._code_columns[column]
 
     def _metric_index(self) -> tuple[Transformer, shapely.STRtree, NDArray[np.object_]]:
         """The grids in their metric CRS and an STRtree over them (made on first use)."""
@@ -263,13 +270,15 @@ def _first_covering(
 ) -> Rows:
     """Per point the first of geoms in order (row positions by code; rank its inverse) whose closed polygon
     covers it, else -1."""
-    point, grid = tree.query(shapely.points(lon, lat))  # envelopes, then prepared GEOS intersects
+    point, grid = tree.query(shapely.points(np.column_stack((lon, lat))))  # envelopes, then GEOS intersects
     covers = shapely.intersects_xy(geoms[grid], lon[point], lat[point])
     point, grid = point[covers], grid[covers]
     best = np.full(len(lon), _NO_GRID, dtype=np.int64)
     np.minimum.at(best, point, rank[grid])
     found = best != _NO_GRID
-    return np.where(found, order[np.where(found, best, 0)], -1).astype(np.intp)
+    rows = np.full(len(lon), -1, dtype=np.intp)
+    rows[found] = order[best[found]]
+    return rows
 
 
 def _ranks(order: Rows) -> NDArray[np.int64]:

@@ -70,6 +70,7 @@ class GridLayout:
 
     stamp: str
     index: GridIndex  # its grids carry grid_code, community_code, street_code and district_code
+    codes: list[tuple[str, str]]  # (grid code, community code) per row of the index, for one-point answers
 
     @classmethod
     def of(cls, stamp: str, rows: list[Any]) -> GridLayout:
@@ -77,15 +78,12 @@ class GridLayout:
         geoms = shapely.from_wkb([bytes(row[4]) for row in rows]) if rows else np.empty(0, dtype=object)
         frame = gpd.GeoDataFrame({name: [row[k] for row in rows] for k, name in enumerate(CODES)},
                                  geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
-        return cls(stamp, GridIndex(frame, max_cells=0))
+        return cls(stamp, GridIndex(frame, max_cells=0), [(str(row[0]), str(row[1])) for row in rows])
 
     def grid_at(self, lon: float, lat: float) -> tuple[str, str] | None:
         """(grid code, community code) of the grid holding the point by the boundary rule, None when none does."""
-        row = int(self.index.locate([lon], [lat])[0])
-        if row < 0:
-            return None
-        grids = self.index.grids
-        return str(grids["grid_code"].iat[row]), str(grids["community_code"].iat[row])
+        row = int(self.index.locate((lon,), (lat,))[0])
+        return self.codes[row] if row >= 0 else None
 
     def grids_near(
         self, lon: float, lat: float, within_m: float = NEAR_METRES, limit: int = SUGGESTIONS
