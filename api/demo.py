@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from geogrid.db.models import District, utcnow
 from geogrid.partition.rules import Rules
-from geogrid.store.cameras import import_cameras
+from geogrid.store.camera_records import import_cameras
 from geogrid.store.imports import KINDS, import_layer
 from geogrid.store.incidents import insert_sample_history
 from geogrid.store.plans import publish, save_partition
