@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
 from api.deps import CurrentUser, Planner, Reader, SessionDep, SettingsDep, check_area
-from api.routers.incidents import _bbox, _visible
+from api.params import parse_bbox, visible_incident
 from api.scopes import scope_of
 from api.uploads import saved_upload
 from geogrid.cameras import coverage as camera_geometry
@@ -67,7 +67,7 @@ def list_cameras(
     else:
         frame = store.cameras_frame(session, store.visible_cameras(scope))
     if bbox:
-        minx, miny, maxx, maxy = _bbox(bbox)
+        minx, miny, maxx, maxy = parse_bbox(bbox)
         frame = frame.cx[minx:maxx, miny:maxy]
     return store.cameras_geojson(frame)
 
@@ -117,7 +117,7 @@ def incident_cameras(
 ) -> dict[str, Any]:
     """Cameras within radius_m of the case, nearest first, and whether each one's view covers it, so that
     video can be pulled."""
-    incident = _visible(session, incident_id, user)
+    incident = visible_incident(session, incident_id, user)
     if incident.lon is None:
         raise InputError(f"incident {incident_id} has no point yet: place it first")
     found = store.cameras_near(session, incident.lon, incident.lat, radius_m, limit)

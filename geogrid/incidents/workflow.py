@@ -13,7 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-STATES = ("reported", "accepted", "escalated", "dispatched", "checked_in", "handled", "closed")
+from geogrid.access import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, LEADER
+from geogrid.incidents.deadlines import CLOSED
+
+STATES = ("reported", "accepted", "escalated", "dispatched", "checked_in", "handled", CLOSED)
 OPEN_STATES = STATES[:-1]
 STATE_LABELS = {
     "reported": ("已上报", "reported"),
@@ -64,22 +67,22 @@ Owner = Callable[[Actor, Case], bool]
 
 def grid_owner(user: Actor, case: Case) -> bool:
     """The grid worker of the case's grid."""
-    return user.role == "grid_worker" and case.grid_code is not None and user.scope == case.grid_code
+    return user.role == GRID_WORKER and case.grid_code is not None and user.scope == case.grid_code
 
 
 def community_owner(user: Actor, case: Case) -> bool:
     """A leader whose area holds the case's community (the community, its street or district)."""
-    return user.role == "leader" and case.community_code is not None and user.covers(case.community_code)
+    return user.role == LEADER and case.community_code is not None and user.covers(case.community_code)
 
 
 def street_owner(user: Actor, case: Case) -> bool:
     """A leader whose area holds the case's street (the street or its district)."""
-    return user.role == "leader" and case.street_code is not None and user.covers(case.street_code)
+    return user.role == LEADER and case.street_code is not None and user.covers(case.street_code)
 
 
 def department_owner(user: Actor, case: Case) -> bool:
     """Staff of the department the case was dispatched to."""
-    return user.role == "department_staff" and case.department is not None and user.department == case.department
+    return user.role == DEPARTMENT_STAFF and case.department is not None and user.department == case.department
 
 
 def reporter_or_area_staff(user: Actor, case: Case) -> bool:
@@ -140,7 +143,7 @@ def plan_move(user: Actor, case: Case, action: str) -> Move:
         raise NotAllowedNow(_why_not(case, action))
     if action == "rate" and case.rating is not None:
         raise NotAllowedNow("the case has already been rated")
-    if user.role == "admin":
+    if user.role == ADMIN:
         step = steps[0]
     else:
         step = next((s for s in steps if s.owner(user, case)), None)

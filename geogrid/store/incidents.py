@@ -32,7 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from geogrid.incidents import workflow
+from geogrid import access
+from geogrid.incidents import deadlines, workflow
 from geogrid.geo.crs import points_to_wgs84
 from geogrid.db.models import SRID, Community, Grid, Incident, IncidentEvent, PlanVersion, Street, utcnow
 from geogrid.errors import InputError
@@ -373,12 +374,12 @@ def act(
 def _move(incident: Incident, move: workflow.Move, taxonomy: Taxonomy) -> None:
     """Change state and level, keeping deadlines, overdue, closing time and reopen count right."""
     now = utcnow()
-    if incident.status != "closed" and incident.deadline_at is not None and now > incident.deadline_at:
+    if deadlines.late_now(incident.status, incident.deadline_at, now):
         incident.was_overdue = True
     if move.to_level != incident.level or move.action == "reopen":
         incident.level_since = now
         incident.deadline_at = taxonomy.category(incident.category).deadline(move.to_level, now)
-    if move.to_state == "closed" and incident.status != "closed":
+    if move.to_state == deadlines.CLOSED and incident.status != deadlines.CLOSED:
         incident.closed_at = now
         incident.hours_to_close = round((now - incident.reported_at).total_seconds() / 3600.0, 3)
     if move.action == "reopen":
@@ -397,7 +398,7 @@ def place(session: Session, incident_id: int, grid_code: str, user: workflow.Act
     row = session.execute(_published_grids().where(Grid.code == grid_code)).first()
     if row is None:
         raise InputError(f"no published grid {grid_code!r}")
-    if user.role != "admin" and not user.covers(grid_code):
+    if not access.acts_on(user, grid_code):
         raise workflow.NotYourStep(f"grid {grid_code} is outside your scope ({user.scope})")
     before = {"grid_code": None, "lon": incident.lon, "lat": incident.lat}
     incident.grid_code, incident.community_code = row.code, row.community_code
@@ -451,16 +452,18 @@ def trace(session: Session, incident_id: int) -> Sequence[IncidentEvent]:
 # --- reading ---------------------------------------------------------------------------------------------
 
 
-def visible_to(user: workflow.Actor) -> ColumnElement[bool]:
-    """The incidents user may see: admins all; leaders and planners their area; a grid worker their grid;
-    department staff what was dispatched to their department."""
-    if user.role == "admin":
+def visible_to(user: access.User) -> ColumnElement[bool]:
+    """The incidents user may see (geogrid.access.incident_view) as SQL."""
+    view = access.incident_view(user)
+    if view.everything:
         return true()
-    if user.role == "grid_worker":
-        return Incident.grid_code == user.scope
-    if user.role == "department_staff":
-        return Incident.department == user.department if user.department else false()
-    area = Scope(area=user.scope)
+    if view.grid is not None:
+        return Incident.grid_code == view.grid
+    if view.department is not None:
+        return Incident.department == view.department
+    if view.area is None:
+        return false()
+    area = Scope(area=view.area)
     return or_(area.communities(Incident.community_code), area.communities(Incident.street_code),
                area.communities(Incident.district_code))
 
@@ -481,15 +484,13 @@ class Filters:
 
 
 def is_overdue(incident: Incident, now: datetime) -> bool:
-    """An incident that passed a deadline: late at some step, or open past its current deadline (as overdue_now)."""
-    return incident.was_overdue or (
-        incident.status != "closed" and incident.deadline_at is not None and incident.deadline_at < now
-    )
+    """Whether the incident passed a deadline (geogrid.incidents.deadlines.is_overdue)."""
+    return deadlines.is_overdue(incident.was_overdue, incident.status, incident.deadline_at, now)
 
 
 def overdue_now(now: datetime) -> ColumnElement[bool]:
-    """Incidents that passed a deadline: late at some step, or open past their current deadline."""
-    return or_(Incident.was_overdue.is_(True), and_(Incident.status != "closed", Incident.deadline_at < now))
+    """Incidents that passed a deadline, as SQL (geogrid.incidents.deadlines.overdue_clause)."""
+    return deadlines.overdue_clause(Incident.was_overdue, Incident.status, Incident.deadline_at, now)
 
 
 def filtered(query: Select, filters: Filters, now: datetime | None = None) -> Select:
@@ -521,7 +522,7 @@ def filtered(query: Select, filters: Filters, now: datetime | None = None) -> Se
 
 
 def list_incidents(
-    session: Session, user: workflow.Actor, filters: Filters, *, limit: int = 100, offset: int = 0
+    session: Session, user: access.User, filters: Filters, *, limit: int = 100, offset: int = 0
 ) -> tuple[Sequence[Incident], int]:
     """The incidents user may see that match filters, newest first, and how many match in all."""
     base = filtered(select(Incident).where(visible_to(user)), filters)
@@ -560,9 +561,9 @@ def building_addresses(session: Session) -> Any:
     )
 
 
-def select_visible(incident_id: int, user: workflow.Actor) -> Select:
-    """The incident's id if user may see it (no row otherwise)."""
-    return select(Incident.id).where(Incident.id == incident_id, visible_to(user))
+def is_visible(session: Session, incident_id: int, user: access.User) -> bool:
+    """Whether user may see the incident (False also when there is none)."""
+    return session.scalar(select(Incident.id).where(Incident.id == incident_id, visible_to(user))) is not None
 
 
 # --- sample history -------------------------------------------------------------------------------------------

@@ -18,17 +18,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from geogrid.access import covers  # noqa: F401 - the rule lives in geogrid.access; kept importable here
 from geogrid.db.models import SRID, Assignment, Building, Community, Grid, PlanVersion
 
 Bbox = tuple[float, float, float, float]
-
-
-def covers(scope: str, code: str) -> bool:
-    """True when code is the area scope or inside it: 360702-001 covers 360702-001-003, not 360702-0010."""
-    if not code.startswith(scope):
-        return False
-    rest = code[len(scope) :]
-    return rest == "" or rest.startswith("-") or "-" not in scope + code
 
 
 @dataclass(frozen=True)
@@ -41,7 +34,7 @@ class Scope:
     def communities(self, code: ColumnElement[str]) -> ColumnElement[bool]:
         """Communities (by code column) inside the scope; none for a one-grid scope.
 
-        As ``covers``: 360702-001 covers 360702-001-003 but not 360702-0010; codes
+        The SQL twin of geogrid.access.covers: 360702-001 covers 360702-001-003 but not 360702-0010; codes
         without dashes (360702 and 360702001003) nest by plain prefix.
         """
         if self.grid is not None:
