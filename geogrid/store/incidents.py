@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from geogrid import access
-from geogrid.incidents import deadlines, workflow
+from geogrid.incidents import deadlines, open311, workflow
 from geogrid.geo.crs import points_to_wgs84
 from geogrid.db.models import SRID, Community, Grid, Incident, IncidentEvent, PlanVersion, Street, utcnow
 from geogrid.errors import InputError
@@ -564,6 +564,53 @@ def building_addresses(session: Session) -> Any:
 def is_visible(session: Session, incident_id: int, user: access.User) -> bool:
     """Whether user may see the incident (False also when there is none)."""
     return session.scalar(select(Incident.id).where(Incident.id == incident_id, visible_to(user))) is not None
+
+
+# --- reading cases by id, token and batch (Open311) ------------------------------------------------------------
+
+
+def find_incident(session: Session, incident_id: int) -> Incident | None:
+    """The incident with that id, or None."""
+    return session.get(Incident, incident_id)
+
+
+def incident_id_of_token(session: Session, token: str) -> int | None:
+    """The id of the incident a token names, or None."""
+    return session.scalar(select(Incident.id).where(Incident.token == token))
+
+
+def newest(session: Session, filters: Filters, limit: int) -> Sequence[Incident]:
+    """The first limit incidents matching filters, newest first (whoever asks: no scope applies)."""
+    query = filtered(select(Incident), filters).order_by(Incident.reported_at.desc(), Incident.id.desc())
+    return session.scalars(query.limit(limit)).all()
+
+
+def names_for(session: Session, incidents: Sequence[Incident]) -> open311.Names:
+    """The last staff note of each incident (not the report's own geocoding note), and its areas' names."""
+    ids = [i.id for i in incidents]
+    notes = session.execute(
+        select(IncidentEvent.incident_id, IncidentEvent.note)
+        .where(IncidentEvent.incident_id.in_(ids), IncidentEvent.note.is_not(None), IncidentEvent.note != "",
+               IncidentEvent.action != "report")
+        .order_by(IncidentEvent.id)
+    ).all() if ids else []
+    community_codes = {i.community_code for i in incidents if i.community_code}
+    street_codes = {i.street_code for i in incidents if i.street_code}
+    communities = session.execute(select(Community.code, Community.name).where(Community.code.in_(community_codes)))
+    streets = session.execute(select(Street.code, Street.name).where(Street.code.in_(street_codes)))
+    return open311.Names({n.incident_id: n.note for n in notes}, {c.code: c.name for c in communities},
+                         {s.code: s.name for s in streets})
+
+
+def building_point(session: Session, building_id: str) -> tuple[float, float, str | None] | None:
+    """A point inside the building (lon, lat) and its address; None when no building has that id."""
+    from geogrid.db.models import Building
+
+    row = session.execute(select(Building.geom, Building.address).where(Building.id == building_id)).first()
+    if row is None:
+        return None
+    point = to_shape(row.geom).representative_point()
+    return point.x, point.y, row.address
 
 
 # --- sample history -------------------------------------------------------------------------------------------

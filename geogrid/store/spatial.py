@@ -18,7 +18,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from geogrid.access import covers  # noqa: F401 - the rule lives in geogrid.access; kept importable here
 from geogrid.db.models import SRID, Assignment, Building, Community, Grid, PlanVersion
 
 Bbox = tuple[float, float, float, float]
