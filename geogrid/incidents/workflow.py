@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 from geogrid.access import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, LEADER
-from geogrid.incidents.deadlines import CLOSED
+from geogrid.incidents.deadlines import CLOSED, late_now
 
 STATES = ("reported", "accepted", "escalated", "dispatched", "checked_in", "handled", CLOSED)
 OPEN_STATES = STATES[:-1]
@@ -153,6 +154,26 @@ def plan_move(user: Actor, case: Case, action: str) -> Move:
     if action == "reopen":
         return Move(action, step.to_state, 1)
     return Move(action, step.to_state, min(case.level + step.level_change, 3))
+
+
+def apply(case: Any, move: Move, deadline: Callable[[int, datetime], datetime], now: datetime) -> None:
+    """Make the move on the case (an incident): state and level, with its deadline (deadline(level, start):
+    the category's, e.g. Category.deadline), was_overdue, closing time, rating and reopen count kept right.
+    A case late when it moves stays overdue (deadlines.late_now)."""
+    if late_now(case.status, case.deadline_at, now):
+        case.was_overdue = True
+    if move.to_level != case.level or move.action == "reopen":
+        case.level_since = now
+        case.deadline_at = deadline(move.to_level, now)
+    if move.to_state == CLOSED and case.status != CLOSED:
+        case.closed_at = now
+        case.hours_to_close = round((now - case.reported_at).total_seconds() / 3600.0, 3)
+    if move.action == "reopen":
+        case.closed_at = case.hours_to_close = case.rating = None
+        case.reopen_count += 1
+        case.department = None
+    case.status, case.level = move.to_state, move.to_level
+    case.updated_at = now
 
 
 def allowed_actions(user: Actor, case: Case) -> list[str]:

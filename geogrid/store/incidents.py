@@ -33,15 +33,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from geogrid import access
-from geogrid.incidents import deadlines, open311, workflow
-from geogrid.geo.crs import points_to_wgs84
+from geogrid.incidents import deadlines, filing, open311, workflow
 from geogrid.db.models import SRID, Community, Grid, Incident, IncidentEvent, PlanVersion, Street, utcnow
 from geogrid.errors import InputError
 from geogrid.store import audit, placement
 from geogrid.store.plans import NotFound
 from geogrid.store.spatial import Scope, near_bbox
 from geogrid.incidents.reports import Location, Place, Report
-from geogrid.incidents.taxonomy import Category, Taxonomy
+from geogrid.incidents.taxonomy import Taxonomy
 
 NEAR_METRES = 100.0
 SUGGESTIONS = 3
@@ -113,57 +112,47 @@ def grids_near(session: Session, lon: float, lat: float, within_m: float = NEAR_
 # --- reporting -------------------------------------------------------------------------------------
 
 
-def locate(session: Session, report: Report, geocoder: Any | None = None) -> Location:
-    """Where the report is: its point converted to WGS-84 if it has one, else its address geocoded."""
-    if (report.x is None) != (report.y is None):
-        raise InputError("a location needs both coordinates (lon and lat, or x and y)")
-    if report.x is not None:
-        lon, lat = points_to_wgs84(report.x, report.y, report.crs)
-        return Location(float(lon[0]), float(lat[0]), "point", 1.0)
-    if not report.address or not report.address.strip():
-        raise InputError("a report needs a location: a point (lon, lat with its crs) or address text")
-    if geocoder is None:
-        return Location(None, None, None, None, note="no buildings with addresses to geocode against")
-    found = geocoder.geocode_one(report.address)
-    if found.building_id is None and found.lon is None:
-        return Location(None, None, None, None, note=f"address not found: {found.reason}")
-    return Location(found.lon, found.lat, f"address_{found.method}", round(float(found.confidence), 3),
-                    found.building_id, note=f"matched {found.matched_address}")
-
-
 def create_incident(
     session: Session,
     report: Report,
     username: str,
     taxonomy: Taxonomy,
-    geocoder: Any | None = None,
+    geocoder: filing.Geocoder | None = None,
 ) -> tuple[Incident, bool]:
     """Store a report, located into its grid (or unlocated with nearby grids suggested).
 
-    A report whose external id is already stored is not stored again: (the stored incident, False).
-    The incident and its 'report' event go in by two plain INSERTs; the incident's INSERT skips a
-    stored external id (ON CONFLICT DO NOTHING), and only then is the stored case read.
+    The domain decides the case (geogrid.incidents.filing: category and channel, location, deadline,
+    level); the store places it in its grid and writes it. A report whose external id is already stored
+    is not stored again: (the stored incident, False). The incident and its 'report' event go in by two
+    plain INSERTs; the incident's INSERT skips a stored external id (ON CONFLICT DO NOTHING), and only
+    then is the stored case read.
     """
-    category = taxonomy.category(report.category)
-    taxonomy.check_channel(report.channel)
-    if report.external_id and report.x is None:  # geocoding costs: a case already stored skips it
+    category = filing.check(report, taxonomy)
+    if report.external_id and filing.needs_geocoding(report):  # geocoding costs: a case already stored skips it
         existing = stored_case(session, report.external_id)
         if existing is not None:
             return existing, False
     try:
-        location = locate(session, report, geocoder)
+        case = filing.decide(report, category, username, utcnow(), geocoder)
     except InputError:  # as before: a stored external id answers with its case, whatever the location
         existing = stored_case(session, report.external_id) if report.external_id else None
         if existing is None:
             raise
         return existing, False
-    values = _new_case(report, username, category, location)
+    return _write(session, case)
+
+
+def _write(session: Session, case: filing.NewCase) -> tuple[Incident, bool]:
+    """Place the decided case in its grid and insert it with its 'report' event; (the stored case, False)
+    when its external id is already stored."""
+    location = case.location
+    values = case.columns | {"geom": _point(location)}
     layout = placement.kept(session) or placement.layout(session)  # its stamp is checked by the INSERT
     inserted = _insert(session, values, _place(session, values, location, layout))
     if inserted is None:
-        existing = stored_case(session, report.external_id or "")
+        existing = stored_case(session, values["external_id"] or "")
         if existing is None:
-            raise RuntimeError(f"external id {report.external_id!r} conflicted but no case holds it")
+            raise RuntimeError(f"external id {values['external_id']!r} conflicted but no case holds it")
         return existing, False
     values["id"], values["street_code"], values["district_code"], stamp = inserted
     if stamp != layout.stamp and location.lon is not None:  # plans were published since: place the case again
@@ -177,44 +166,9 @@ def stored_case(session: Session, external_id: str) -> Incident | None:
     return session.scalar(select(Incident).where(Incident.external_id == external_id))
 
 
-def _new_case(report: Report, username: str, category: Category, location: Location) -> dict[str, Any]:
-    """The new incident's columns (its place still to find): reported now, at level 1."""
-    now = utcnow()
-    reported_at = report.reported_at or now
-    return {
-        "external_id": report.external_id or None,
-        "token": str(uuid.uuid4()),
-        "category": report.category,
-        "description": report.description or "",
-        "channel": report.channel,
-        "reporter_name": report.reporter_name,
-        "reporter_contact": report.reporter_contact,
-        "media_urls": list(report.media_urls),
-        "attributes": dict(report.attributes),
-        "address": report.address,
-        "input_crs": str(report.crs) if report.crs else None,
-        "input_x": report.x,
-        "input_y": report.y,
-        "lon": location.lon,
-        "lat": location.lat,
-        "located_by": location.located_by,
-        "location_confidence": location.confidence,
-        "matched_building_id": location.building_id,
-        "status": "reported",
-        "level": 1,
-        "department": None,
-        "reported_at": reported_at,
-        "reported_by": username,
-        "level_since": reported_at,
-        "deadline_at": category.deadline(1, reported_at),
-        "was_overdue": False,
-        "closed_at": None,
-        "hours_to_close": None,
-        "rating": None,
-        "reopen_count": 0,
-        "updated_at": now,
-        "geom": None if location.lon is None else from_shape(shapely.Point(location.lon, location.lat), srid=SRID),
-    }
+def _point(location: Location) -> Any:
+    """The located point as a geometry column value (None while unlocated)."""
+    return None if location.lon is None else from_shape(shapely.Point(location.lon, location.lat), srid=SRID)
 
 
 def _place(session: Session, values: dict[str, Any], location: Location, layout: placement.GridLayout) -> bool:
@@ -366,28 +320,10 @@ def act(
             raise InputError("rating must be a whole number from 1 to 5")
         incident.rating = data["rating"] = int(rating)
     previous = (incident.status, incident.level)
-    _move(incident, move, taxonomy)
+    workflow.apply(incident, move, lambda level, start: taxonomy.category(incident.category).deadline(level, start),
+                   utcnow())
     _event(session, incident, user.username, action, previous, note, data)
     return incident
-
-
-def _move(incident: Incident, move: workflow.Move, taxonomy: Taxonomy) -> None:
-    """Change state and level, keeping deadlines, overdue, closing time and reopen count right."""
-    now = utcnow()
-    if deadlines.late_now(incident.status, incident.deadline_at, now):
-        incident.was_overdue = True
-    if move.to_level != incident.level or move.action == "reopen":
-        incident.level_since = now
-        incident.deadline_at = taxonomy.category(incident.category).deadline(move.to_level, now)
-    if move.to_state == deadlines.CLOSED and incident.status != deadlines.CLOSED:
-        incident.closed_at = now
-        incident.hours_to_close = round((now - incident.reported_at).total_seconds() / 3600.0, 3)
-    if move.action == "reopen":
-        incident.closed_at = incident.hours_to_close = incident.rating = None
-        incident.reopen_count += 1
-        incident.department = None
-    incident.status, incident.level = move.to_state, move.to_level
-    incident.updated_at = now
 
 
 def place(session: Session, incident_id: int, grid_code: str, user: workflow.Actor, note: str | None = None) -> Incident:

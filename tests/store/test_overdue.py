@@ -32,7 +32,7 @@ CASES = {  # external id -> (status, deadline_at, was_overdue, overdue at NOW)
 
 
 def _row(external_id: str, status: str, deadline_at: datetime | None, was_overdue: bool) -> dict[str, Any]:
-    return {"external_id": external_id, "token": str(uuid.uuid4()), "category": "garbage", "channel": "app",
+    return {"external_id": external_id, "token": str(uuid.uuid4()), "category": "environment_sanitation", "channel": "app",
             "status": status, "reported_at": NOW - 48 * HOUR, "deadline_at": deadline_at, "was_overdue": was_overdue,
             "grid_code": "360702-001-001-01", "community_code": "360702-001-001", "street_code": "360702-001",
             "district_code": "360702", "lon": 115.9, "lat": 28.6}
