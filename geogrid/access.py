@@ -25,6 +25,12 @@ HIERARCHY_VIEWERS = (*READERS, DEPARTMENT_STAFF)  # read the district > street >
 REPORTERS = (ADMIN, PLANNER, LEADER, GRID_WORKER)  # file incident reports
 PLACERS = (ADMIN, PLANNER, LEADER)  # put an unlocated incident into a grid by hand
 STATISTICS_VIEWERS = (ADMIN, LEADER, PLANNER)  # case statistics and density maps of their area
+PAGE_ROLES = {  # map page -> roles that open it
+    "planner": (ADMIN, PLANNER),
+    "worker": (GRID_WORKER,),
+    "leader": (ADMIN, LEADER),
+}
+HOME_PAGE = {ADMIN: "planner", PLANNER: "planner", GRID_WORKER: "worker", LEADER: "leader"}  # where sign-in lands
 
 
 class User(Protocol):
@@ -54,9 +60,19 @@ def covers(scope: str, code: str) -> bool:
     return rest == "" or rest.startswith("-") or "-" not in scope + code
 
 
+def acts_everywhere(user: User) -> bool:
+    """Admins act on every area, whatever their scope says."""
+    return user.role == ADMIN
+
+
+def has_one_grid(user: User) -> bool:
+    """A grid worker's scope is one grid (of the published plan), not an area."""
+    return user.role == GRID_WORKER
+
+
 def acts_on(user: User, code: str) -> bool:
     """True when the user may act on the area or grid code: admins everywhere, others inside their scope."""
-    return user.role == ADMIN or covers(user.scope, code)
+    return acts_everywhere(user) or covers(user.scope, code)
 
 
 def needs_department(role: str) -> bool:
@@ -106,7 +122,7 @@ def map_view(user: User) -> View:
 
 def default_area(user: User) -> str | None:
     """The area statistics cover when none is asked for: the user's scope (None, everywhere, for admins)."""
-    return None if user.role == ADMIN else user.scope
+    return None if acts_everywhere(user) else user.scope
 
 
 def sees_reporter(user: User, case: Case) -> bool:

@@ -11,6 +11,7 @@ from api.deps import CurrentUser, Planner, Reader, SessionDep, SettingsDep, chec
 from api.params import parse_bbox, visible_incident
 from api.scopes import scope_of
 from api.uploads import saved_upload
+from geogrid import access
 from geogrid.cameras import coverage as camera_geometry
 from geogrid.errors import InputError
 from geogrid.store import cameras as store
@@ -35,7 +36,7 @@ def import_cameras(
         raise InputError(f"{name}: cameras come as {', '.join(SUFFIXES)}")
     with saved_upload(file, settings, name) as path:
         cameras = camera_geometry.read_cameras(path, input_crs)
-    if user.role != "admin":
+    if not access.acts_everywhere(user):
         outside = _outside_scope(session, cameras, user.scope)
         if outside:
             raise InputError(f"cameras outside your scope ({user.scope}): {', '.join(outside[:20])}")
