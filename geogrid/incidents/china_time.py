@@ -12,6 +12,7 @@ import numpy as np
 
 OFFSET = timedelta(hours=8)  # no daylight saving since 1991, so a fixed offset (as numpy and SQL need)
 CHINA = timezone(OFFSET, "CST")
+OFFSET_TEXT = datetime(2000, 1, 1, tzinfo=CHINA).isoformat()[-6:]  # "+08:00", as ISO 8601 writes it
 MONDAY_ORIGIN = datetime(2000, 1, 3, tzinfo=CHINA)  # a Monday, 00:00 China time: week 0
 WEEK_SECONDS = 7 * 24 * 3600.0
 
