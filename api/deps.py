@@ -15,18 +15,15 @@ from starlette.concurrency import run_in_threadpool
 
 from api.errors import ForbiddenError
 from api.tokens import InvalidToken, claims_of
+from geogrid import access
+from geogrid.access import PLANNERS, READERS
 from geogrid.db.models import PlanVersion
 from api.settings import Settings
-from geogrid.db.models import Incident
-from geogrid.errors import InputError
-from geogrid.store.incidents import building_addresses, buildings_version, get_incident, select_visible
-from geogrid.store.spatial import covers
+from geogrid.store.incidents import building_addresses, buildings_version
 from geogrid.store.users import get_user
 from geogrid.incidents.taxonomy import Taxonomy, load_taxonomy
 
 TOKEN_URL = "/api/v1/auth/token"
-READERS = ("admin", "planner", "leader")  # read grids and plans inside their scope
-PLANNERS = ("admin", "planner")  # change plans and data inside their scope
 KNOWN_TOKENS = 10_000  # signed-in users remembered per process, by token
 USER_RECHECK_SECONDS = 60.0  # a remembered user is read again at least this often (edits made outside geogrid)
 
@@ -122,7 +119,7 @@ class Principal:
 
     def covers(self, code: str) -> bool:
         """True when code lies inside the user's scope (admins act everywhere)."""
-        return self.role == "admin" or covers(self.scope, code)
+        return access.acts_on(self, code)
 
 
 def unauthorized(message: str) -> HTTPException:
@@ -207,23 +204,6 @@ def check_area(user: Principal, code: str, what: str = "community") -> None:
     """403 unless the area code lies inside the user's scope."""
     if not user.covers(code):
         raise ForbiddenError(f"{what} {code} is outside your scope ({user.scope})")
-
-
-def visible_incident(session: Session, incident_id: int, user: Principal) -> Incident:
-    """The incident if user may see it; 404 if there is none, 403 if it is outside their view."""
-    incident = get_incident(session, incident_id)
-    if not session.scalar(select_visible(incident_id, user)):
-        raise ForbiddenError(f"incident {incident_id} is outside what your role and scope ({user.scope}) may see")
-    return incident
-
-
-def parse_bbox(text: str) -> tuple[float, float, float, float]:
-    """A bbox query parameter: minlon,minlat,maxlon,maxlat."""
-    try:
-        minx, miny, maxx, maxy = (float(v) for v in text.split(","))
-    except ValueError:
-        raise InputError(f"bbox must be four numbers minlon,minlat,maxlon,maxlat, not {text!r}") from None
-    return minx, miny, maxx, maxy
 
 
 def check_plan(user: Principal, plan: PlanVersion) -> None:

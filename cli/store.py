@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from geogrid.access import ROLES
 from geogrid.errors import InputError
 
 db_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Manage the store's database.")
@@ -94,7 +95,7 @@ def import_command(
 
 def user_add_command(
     username: Annotated[str, typer.Argument(help="Sign-in name.")],
-    role: Annotated[str, typer.Option(help="admin, planner, leader, grid_worker or department_staff.")],
+    role: Annotated[str, typer.Option(help=f"{', '.join(ROLES[:-1])} or {ROLES[-1]}.")],
     scope: Annotated[str, typer.Option(help="Area code the user may act on (district, street or community).")],
     password: Annotated[str | None, typer.Option(help="Password (asked for when omitted).")] = None,
     display_name: Annotated[str | None, typer.Option(help="Name shown in the app.")] = None,

@@ -7,9 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
-from api.deps import CurrentUser, Planner, Reader, SessionDep, SettingsDep, check_area, parse_bbox, visible_incident
+from api.deps import CurrentUser, Planner, Reader, SessionDep, SettingsDep, check_area
+from api.params import parse_bbox, visible_incident
 from api.scopes import scope_of
 from api.uploads import saved_upload
+from geogrid import access
 from geogrid.cameras.layer import read_cameras
 from geogrid.errors import InputError
 from geogrid.store import camera_records as store
@@ -34,7 +36,7 @@ def import_cameras(
         raise InputError(f"{name}: cameras come as {', '.join(SUFFIXES)}")
     with saved_upload(file, settings, name) as path:
         cameras = read_cameras(path, input_crs)
-    if user.role != "admin":
+    if not access.acts_everywhere(user):
         outside = store.outside_scope(session, cameras, user.scope)
         if outside:
             raise InputError(f"cameras outside your scope ({user.scope}): {', '.join(outside[:20])}")

@@ -35,14 +35,6 @@ def box_around(bounds: Sequence[float], metres: float) -> Bbox:
     return minx - dlon, miny - dlat, maxx + dlon, maxy + dlat
 
 
-def covers(scope: str, code: str) -> bool:
-    """True when code is the area scope or inside it: 360702-001 covers 360702-001-003, not 360702-0010."""
-    if not code.startswith(scope):
-        return False
-    rest = code[len(scope) :]
-    return rest == "" or rest.startswith("-") or "-" not in scope + code
-
-
 @dataclass(frozen=True)
 class Scope:
     """What one user may see: everything under an area code (None: everywhere), or one grid only."""
@@ -53,7 +45,7 @@ class Scope:
     def communities(self, code: ColumnElement[str]) -> ColumnElement[bool]:
         """Communities (by code column) inside the scope; none for a one-grid scope.
 
-        As ``covers``: 360702-001 covers 360702-001-003 but not 360702-0010; codes
+        The SQL twin of geogrid.access.covers: 360702-001 covers 360702-001-003 but not 360702-0010; codes
         without dashes (360702 and 360702001003) nest by plain prefix.
         """
         if self.grid is not None:
