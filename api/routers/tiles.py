@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentUser, DataVersion, Principal, SessionDep, check_plan, kept_answer
@@ -67,7 +66,7 @@ async def tile(
     return Response(data, media_type=MVT, headers=headers)
 
 
-def _may_read_plan(session: Session, user: Principal, plan_id: int, layer: str) -> None:
+def _may_read_plan(session: SessionDep, user: Principal, plan_id: int, layer: str) -> None:
     if layer != "grids":
         raise HTTPException(400, "plan= selects a plan version's grids: it applies to the grids layer only")
     check_plan(user, get_plan(session, plan_id))

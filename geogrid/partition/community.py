@@ -14,7 +14,7 @@ from geogrid.partition import constraints, exact
 from geogrid.partition.atoms import adjacency, atom_keys, enclosures, polygonal, split_towers, tessellate, unit_ranges
 from geogrid.partition.bisect import CellGraph, divide, label_of, refine, violation
 from geogrid.partition.limits import Limits
-from geogrid.partition.scores import boundary_along_streets, inner_boundary, polsby_popper, tiling_error
+from geogrid.partition.scores import boundary_along_streets, compactness, inner_boundary, tiling_error
 from geogrid.partition.rules import Rules
 
 KEEP_RINGS = 3  # rings of kept grids that may be freed around an area that cannot be divided
@@ -408,14 +408,9 @@ def _grid_frame(task, parts, cells, graph, label, atoms, limits, rural: bool = F
     n_atoms = len(atoms)
     buildings = np.array([len(set(ids[p.nodes[p.nodes < n_atoms]])) for p in parts])
     codes = _grid_codes(task.code, parts, geoms)
-    flags = []
-    for g, part in enumerate(parts):
-        broken = constraints.count_flags(households[g], population[g], limits)
-        found = list(part.flags) + broken + ([part.unattainable] if broken and part.unattainable else [])
-        pieces = shapely.get_num_geometries(geoms[g])
-        if pieces > 1:
-            found.append(constraints.not_contiguous(int(pieces)))
-        flags.append(found)
+    pieces = shapely.get_num_geometries(geoms)
+    flags = [constraints.grid_flags(households[g], population[g], pieces[g], limits, found=part.flags,
+                                    proof=part.unattainable) for g, part in enumerate(parts)]
     return gpd.GeoDataFrame(
         {
             "grid_code": codes,
@@ -424,9 +419,8 @@ def _grid_frame(task, parts, cells, graph, label, atoms, limits, rural: bool = F
             "households": households,
             "population": population,
             "building_count": buildings,
-            "compactness": np.round(polsby_popper(geoms), 4),
-            "within_limits": [not f for f in flags],
-            "flags": [json.dumps(f, ensure_ascii=False) for f in flags],
+            "compactness": compactness(geoms),
+            **constraints.flag_columns(flags),
         },
         geometry=geoms,
         crs=cells.crs,
@@ -468,8 +462,7 @@ def _flag_cut_buildings(grids: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, as
     whole = assignments[assignments["units"] == ""].merge(
         buildings[["building_id", "geometry"]], on="building_id", how="left")
     where = grids.set_index("grid_code").geometry.reindex(whole["grid_code"]).to_numpy()
-    outside = shapely.area(shapely.difference(shapely.buffer(whole.geometry.to_numpy(), -0.05), where))
-    cut = whole.loc[outside > 0.01, ["grid_code", "building_id"]]
+    cut = whole.loc[constraints.cut_footprints(whole.geometry.to_numpy(), where), ["grid_code", "building_id"]]
     if cut.empty:
         return grids
     grids = grids.copy()

@@ -209,8 +209,6 @@
     state.colours = colours;
   }
 
-  function gridBroken(p) { return !p.within_limits || (p.flags || []).length > 0; }
-
   function renderGrids() {
     layers.grids.clearLayers();
     g.geoJSON({ type: "FeatureCollection", features: state.grids }, {
@@ -218,7 +216,7 @@
         const code = f.properties.grid_code;
         const chosen = code === state.selected;
         return { color: chosen ? "#000" : state.colours[code], weight: chosen ? 4 : 2, fillColor: state.colours[code],
-          fillOpacity: 0.25, dashArray: gridBroken(f.properties) ? "6 4" : null };
+          fillOpacity: 0.25, dashArray: f.properties.breaks_a_rule ? "6 4" : null };
       },
       onEachFeature: function (f, layer) {
         layer.gridCode = f.properties.grid_code;
@@ -267,7 +265,7 @@
     $("plan-status").textContent = T(p.status) + " · " + T("revision") + " " + state.revision;
     $("plan-status").className = "planner-status planner-" + p.status;
     const hh = sum("households"), pop = sum("population");
-    const broken = state.grids.filter(function (f) { return gridBroken(f.properties); }).length;
+    const broken = state.grids.filter(function (f) { return f.properties.breaks_a_rule; }).length;
     $("plan-totals").textContent = T("totals") + ": " + state.grids.length + " " + T("grids") + " · " + hh + " " + T("hh")
       + " · " + pop + " " + T("people") + " · " + broken + " " + T("grids_breaking");
     $("new-draft").disabled = false;
@@ -279,7 +277,7 @@
 
   function ruleCell(p) {
     const flags = p.flags || [];
-    if (!flags.length && p.within_limits) return g.el("td", { class: "good", text: "✓ " + T("ok") });
+    if (!p.breaks_a_rule) return g.el("td", { class: "good", text: "✓ " + T("ok") });
     const names = flags.map(function (f) { return T(f.rule + "_rule"); });
     return g.el("td", { class: "bad", title: flags.map(function (f) { return f.reason || f.rule; }).join("\n"),
       text: (names.length ? names : ["✗"]).join(g.config.lang === "en" ? ", " : "、") });
