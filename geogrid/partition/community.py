@@ -12,6 +12,8 @@ import shapely
 
 from geogrid.partition import constraints, exact
 from geogrid.partition.atoms import adjacency, atom_keys, enclosures, polygonal, split_towers, tessellate, unit_ranges
+from geogrid.partition.footprints import expand as expand_footprints
+from geogrid.partition.footprints import resolve as resolve_footprints
 from geogrid.partition.bisect import CellGraph, divide, label_of, refine, violation
 from geogrid.partition.limits import Limits
 from geogrid.partition.scores import boundary_along_streets, inner_boundary, polsby_popper, tiling_error
@@ -42,6 +44,7 @@ class CommunityResult:
     grids: gpd.GeoDataFrame
     assignments: pd.DataFrame
     stats: dict = field(default_factory=dict)
+    repairs: list[dict] = field(default_factory=list)  # what was done to the input to divide it, per feature
 
 
 @dataclass(eq=False)
@@ -61,7 +64,8 @@ def partition_community(task: CommunityTask, rules: Rules) -> CommunityResult:
 def _urban(task: CommunityTask, rules: Rules) -> CommunityResult:
     limits = Limits.rural(rules) if task.kind == "rural" else Limits.urban(rules)
     crs = task.buildings.crs
-    atoms = split_towers(task.buildings, limits)
+    footprints = resolve_footprints(task.buildings)
+    atoms = split_towers(footprints.atoms, limits)
     blocks = enclosures(task.geometry, None if task.roads is None else gpd.GeoSeries(task.roads, crs=crs), crs)
     if len(atoms):
         cells, block_of = tessellate(atoms, blocks)
@@ -85,8 +89,9 @@ def _urban(task: CommunityTask, rules: Rules) -> CommunityResult:
     label = _labels(parts, n_cells)
     grids = _grid_frame(task, parts, cells, graph, label, atoms, limits)
     assignments = _atom_assignments(atoms, label, grids["grid_code"].to_numpy(), task.code)
-    grids = _flag_cut_buildings(grids, task.buildings, assignments)
-    return CommunityResult(grids, assignments, _stats(task, grids, assignments))
+    assignments = expand_footprints(assignments, footprints.members, task.buildings)
+    grids = _flag_cut_buildings(grids, footprints.shapes, assignments)
+    return CommunityResult(grids, assignments, _stats(task, grids, assignments), footprints.repairs)
 
 
 def _rural(task: CommunityTask, rules: Rules) -> CommunityResult:

@@ -41,6 +41,15 @@ def build_report(tasks, results, assignments, previous_assignments, rules: Rules
     }
 
 
+def repairs_section(buildings: list[dict], communities: list[dict], gaps: dict) -> dict:
+    """What was repaired in the input to divide it: counts by kind, each building and community
+    repaired with what was done and why, and the gaps between communities (count and m²)."""
+    records = sorted(buildings, key=lambda r: (r["building_id"], r["repair"]))
+    kinds = Counter(r["repair"] for r in records + communities)
+    return {"counts": dict(sorted(kinds.items())), "buildings": records, "communities": communities,
+            "community_gaps": gaps}
+
+
 def _summary(grids: pd.DataFrame, stats: list[dict]) -> dict:
     if grids.empty:
         return {"grid_count": 0}
