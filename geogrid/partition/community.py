@@ -12,6 +12,7 @@ import shapely
 
 from geogrid.partition import constraints, exact
 from geogrid.partition.atoms import adjacency, atom_keys, enclosures, polygonal, split_towers, tessellate, unit_ranges
+from geogrid.partition.contiguity import join_detached, pieces_reason
 from geogrid.partition.footprints import expand as expand_footprints
 from geogrid.partition.footprints import resolve as resolve_footprints
 from geogrid.partition.bisect import CellGraph, divide, label_of, refine, violation
@@ -85,7 +86,7 @@ def _urban(task: CommunityTask, rules: Rules) -> CommunityResult:
     previous = None
     if task.previous_labels or task.previous_grids is not None:
         previous = _previous(task, atom_keys(atoms), atoms["building_id"].to_numpy(), task.previous_labels or {}, cells)
-    parts = _assign(graph, limits, fixed, previous)
+    parts = _make_whole(graph, _assign(graph, limits, fixed, previous), limits)
     label = _labels(parts, n_cells)
     grids = _grid_frame(task, parts, cells, graph, label, atoms, limits)
     assignments = _atom_assignments(atoms, label, grids["grid_code"].to_numpy(), task.code)
@@ -112,7 +113,7 @@ def _rural(task: CommunityTask, rules: Rules) -> CommunityResult:
     if task.previous_grids is not None:
         ids = seeds["building_id"].to_numpy()
         previous = _previous(task, ids, ids, _previous_group_labels(task), cells)
-    parts = _assign(graph, limits, {}, previous)
+    parts = _make_whole(graph, _assign(graph, limits, {}, previous), limits)
     label = _labels(parts, len(cells))
     grids = _grid_frame(task, parts, cells, graph, label, seeds, limits, rural=True)
     codes = grids["grid_code"].to_numpy()
@@ -127,6 +128,14 @@ def _rural(task: CommunityTask, rules: Rules) -> CommunityResult:
     grids["villager_groups"] = [",".join(seeds["building_id"].to_numpy()[label[: len(seeds)] == g]) for g in range(len(parts))]
     grids = _flag_cut_buildings(grids, b, assignments)
     return CommunityResult(grids, assignments, _stats(task, grids, assignments))
+
+
+def _make_whole(graph: CellGraph, parts: list[_Part], limits: Limits) -> list[_Part]:
+    """The final check of contiguity: a grid's detached parts join the neighbouring grid they touch
+    most, where that keeps the limits (see ``contiguity.join_detached``)."""
+    for part, nodes in zip(parts, join_detached(graph, [p.nodes for p in parts], limits)):
+        part.nodes = nodes
+    return parts
 
 
 def _graph(cells: gpd.GeoSeries, households, population, group_keys: dict) -> CellGraph:
@@ -419,7 +428,9 @@ def _grid_frame(task, parts, cells, graph, label, atoms, limits, rural: bool = F
         found = list(part.flags) + broken + ([part.unattainable] if broken and part.unattainable else [])
         pieces = shapely.get_num_geometries(geoms[g])
         if pieces > 1:
-            found.append(constraints.not_contiguous(int(pieces)))
+            own = part.nodes[part.nodes < n_atoms]
+            in_pieces = ids[own[shapely.get_num_geometries(cell_geoms[own]) > 1]]
+            found.append(constraints.not_contiguous(int(pieces), pieces_reason(graph, part.nodes, in_pieces)))
         flags.append(found)
     return gpd.GeoDataFrame(
         {

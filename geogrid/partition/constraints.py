@@ -63,8 +63,10 @@ def oversized_building(building_id: str, households: int, population: int) -> Fl
                       f"and has no unit count to split it by, so it is a grid of its own"}
 
 
-def not_contiguous(parts: int) -> Flag:
-    return {"rule": "contiguity", "value": parts, "reason": f"the grid is in {parts} separate parts"}
+def not_contiguous(parts: int, why: str = "") -> Flag:
+    """The grid's area is in several parts (rule ``several_parts``), and why it could not be helped."""
+    return {"rule": "several_parts", "value": parts,
+            "reason": f"the grid is in {parts} separate parts" + (f": {why}" if why else "")}
 
 
 def building_cut(building_ids: list[str]) -> Flag:

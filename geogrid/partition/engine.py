@@ -22,6 +22,7 @@ from geogrid.partition.rules import Rules
 
 WGS84 = "EPSG:4326"
 POINT_FOOTPRINT_M = 1.0  # half the side of the square given to a building known only as a point
+FLAT_M2 = 0.01  # a footprint with less area than this has collapsed: it is kept as a point building
 
 
 @dataclass
@@ -78,6 +79,8 @@ def partition(
     communities = communities.to_crs(metric).sort_values("community_code", kind="stable").reset_index(drop=True)
     communities, community_repairs = areas.settle_overlaps(communities, resolve_overlaps)
     buildings = buildings.to_crs(metric).sort_values("building_id", kind="stable").reset_index(drop=True)
+    buildings, flat = _flat_as_points(buildings)
+    collapsed = sorted(set(collapsed) | set(flat))
     road_geoms = None if roads is None or roads.empty else validate.validate_roads(roads).to_crs(metric).geometry.to_numpy()
     groups = None
     if villager_groups is not None and len(villager_groups):
@@ -112,6 +115,20 @@ def _points_as_footprints(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = buildings.copy()
     out.loc[points, out.geometry.name] = squares.to_crs(buildings.crs).to_numpy()
     return out
+
+
+def _flat_as_points(buildings: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Footprints with (next to) no area in metres, such as a ring whose points lie on a line (valid in
+    lon/lat by rounding), become point buildings: the square of a point at their coordinates' mean."""
+    geoms = buildings.geometry.to_numpy()
+    flat = shapely.area(geoms) < FLAT_M2
+    if not flat.any():
+        return buildings, []
+    squares = shapely.buffer(validate.coordinate_means(geoms[flat]), POINT_FOOTPRINT_M, cap_style="square")
+    geoms = geoms.copy()
+    geoms[flat] = squares
+    out = buildings.set_geometry(gpd.GeoSeries(geoms, index=buildings.index, crs=buildings.crs))
+    return out, buildings["building_id"].to_numpy()[flat].astype(str).tolist()
 
 
 def _point_building(building_id: str) -> dict:
