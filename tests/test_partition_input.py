@@ -229,3 +229,67 @@ def test_grids_on_non_convex_blocks_are_single_polygons(kind, size, arm, spacing
     communities, buildings, lines = _frames([outline], footprints, households, roads)
     result = partition(communities, buildings, roads=lines)
     _assert_tiles(communities, buildings, result)
+
+
+# --- through the command line -------------------------------------------------------------
+
+
+def _cli(tmp_path, communities, buildings, *extra):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    paths = []
+    for name, frame in (("communities", communities), ("buildings", buildings)):
+        path = tmp_path / f"{name}.geojson"
+        if isinstance(frame, dict):
+            path.write_text(json.dumps(frame))
+        else:
+            frame.to_file(path, driver="GeoJSON")
+        paths.append(path)
+    out, report = tmp_path / "plan.gpkg", tmp_path / "report.json"
+    out.write_bytes(b"an earlier plan")
+    result = CliRunner().invoke(app, ["partition", "--communities", str(paths[0]), "--buildings", str(paths[1]),
+                                      "--out", str(out), "--report", str(report), *extra])
+    assert "Traceback" not in result.output
+    return result, out, report
+
+
+def test_cli_keeps_rings_of_too_few_points_as_point_buildings(tmp_path):
+    """Rings a GeoJSON reader cannot even build (two points), and flat ones, become point buildings."""
+    outline, footprints = _square_community()
+    communities, buildings, _ = _frames([outline], footprints, [80] * len(footprints))
+    collection = json.loads(buildings.to_json())
+    x, y = collection["features"][0]["geometry"]["coordinates"][0][0]
+    for n, ring in enumerate([[[x - 1e-4, y + 2e-4], [x - 2e-4, y + 2e-4]],  # between the first two rows
+                              [[x - 1e-4, y + 2.5e-4], [x - 2e-4, y + 2.5e-4], [x - 1e-4, y + 2.5e-4]]]):
+        collection["features"].append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+                                       "properties": {"building_id": f"flat{n}", "households": 7, "population": 15}})
+    result, out, report = _cli(tmp_path, communities, collection)
+    assert result.exit_code == 0, result.output
+    data = json.loads(report.read_text())
+    assert data["input_repairs"]["counts"] == {"point_building": 2}
+    assert {r["building_id"] for r in data["input_repairs"]["buildings"]} == {"flat0", "flat1"}
+    assert data["total"]["households"]["total"] == 80 * len(footprints) + 14
+    assert "input_repairs" in result.output
+
+
+def test_cli_nested_footprints_partition(tmp_path):
+    outline, footprints = _square_community()
+    inner = shapely.box(X0 + 15, Y0 + 12, X0 + 25, Y0 + 22)  # inside the first footprint
+    communities, buildings, _ = _frames([outline], footprints + [inner], [80] * len(footprints) + [20])
+    result, out, report = _cli(tmp_path, communities, buildings)
+    assert result.exit_code == 0, result.output
+    assert json.loads(report.read_text())["input_repairs"]["counts"] == {"nested_joined": 1}
+
+
+def test_cli_overlapping_communities_exit_2_unless_resolved(tmp_path):
+    outlines, footprints = _two_communities(30.0)
+    communities, buildings, _ = _frames(outlines, footprints, [80] * len(footprints))
+    result, out, _ = _cli(tmp_path, communities, buildings)
+    assert result.exit_code == 2, result.output
+    assert "360702-001-001 and 360702-001-002" in result.output.replace("\n", "")
+    assert out.read_bytes() == b"an earlier plan"
+    result, out, report = _cli(tmp_path, communities, buildings, "--resolve-overlaps")
+    assert result.exit_code == 0, result.output
+    assert json.loads(report.read_text())["input_repairs"]["counts"] == {"overlap_given": 1}
