@@ -8,6 +8,7 @@ import os
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
@@ -167,6 +168,14 @@ def test_gaps_between_communities_are_reported():
     assert gaps["count"] == 1 and gaps["area_m2"] == pytest.approx(200.0, abs=1)
 
 
+def test_a_community_without_buildings_is_one_empty_grid():
+    outlines, footprints = _two_communities(-50.0)
+    communities, buildings, _ = _frames(outlines, footprints[:16], [80] * 16)  # none in the second
+    grids = partition(communities, buildings).grids
+    empty = grids[grids["community_code"] == "360702-001-002"]
+    assert len(empty) == 1 and empty["households"].iat[0] == 0
+
+
 def test_building_cut_by_a_community_boundary_goes_to_the_community_holding_most_of_it():
     outlines, footprints = _two_communities(0.0)
     edge = outlines[0].bounds[2]
@@ -300,7 +309,8 @@ def test_cli_overlapping_communities_exit_2_unless_resolved(tmp_path):
 
 def test_real_osm_blocks_from_momepy_give_single_polygon_grids():
     """momepy's bundled OSM extract of Bubeneč (Prague): two communities of whole street blocks,
-    households from footprint area x 5 storeys at 60 m² each; no crash, every grid one polygon."""
+    households from footprint area x 5 storeys at 60 m² each, and in every fifth footprint a copy of
+    it at half size (a roof over a structure, as OSM has them); no crash, every grid one polygon."""
     import momepy
     from pathlib import Path
 
@@ -311,6 +321,10 @@ def test_real_osm_blocks_from_momepy_give_single_polygon_grids():
     west = blocks.centroid.x < blocks.centroid.x.median()
     outlines = [shapely.union_all(blocks[side].to_numpy()) for side in (west, ~west)]
     footprints = footprints[footprints.intersects(shapely.union_all(outlines))]  # the blocks' buildings
+    roofs = footprints.iloc[::5].copy()
+    roofs["uID"] = roofs["uID"].astype(str) + "-inner"
+    roofs.geometry = roofs.geometry.scale(0.5, 0.5, origin="centroid")
+    footprints = pd.concat([footprints.assign(uID=footprints["uID"].astype(str)), roofs], ignore_index=True)
     households = np.maximum(1, np.round(footprints.area * 5 / 60)).astype(int)
     communities = gpd.GeoDataFrame({"community_code": ["CZ-001", "CZ-002"]}, geometry=outlines, crs=32633)
     buildings = gpd.GeoDataFrame({"building_id": footprints["uID"].astype(str), "households": households,
@@ -319,3 +333,7 @@ def test_real_osm_blocks_from_momepy_give_single_polygon_grids():
     result = partition(communities, buildings, roads=streets)
     assert len(result.grids) >= 6
     _assert_tiles(communities, buildings, result)
+    grid_of = result.assignments.set_index("building_id")["grid_code"]
+    inner = roofs["uID"].to_numpy()
+    assert (grid_of[inner].to_numpy() == grid_of[[i.removesuffix("-inner") for i in inner]].to_numpy()).all()
+    assert result.report["input_repairs"]["counts"]["nested_joined"] == len(roofs)

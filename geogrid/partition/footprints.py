@@ -32,6 +32,8 @@ def resolve(buildings: gpd.GeoDataFrame) -> Footprints:
     """Join nested footprints to their container and carve the rest of every overlap out of the
     smaller footprint, so that the footprints the tessellation gets are disjoint."""
     buildings = buildings.reset_index(drop=True)
+    if buildings.empty:
+        return Footprints(buildings, buildings, {}, [])
     geoms = shapely.make_valid(buildings.geometry.to_numpy())
     extra = np.empty((0, 2), dtype=np.int64)  # pairs of buildings joined because carving emptied one
     while True:
