@@ -34,6 +34,14 @@ def user_errors():
         details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'rules'}: {e['msg']}" for e in exc.errors())
         err.print(f"[bold red]error:[/] {details}", highlight=False)
         raise typer.Exit(2) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # a fault of geogrid, not of the input: still a message, not a traceback
+        if os.environ.get("GEOGRID_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. Nothing was written. Please report "
+                  f"it with the input files (GEOGRID_DEBUG=1 shows where it happened).", highlight=False)
+        raise typer.Exit(1) from None
 
 
 @app.command()

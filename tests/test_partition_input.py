@@ -337,3 +337,19 @@ def test_real_osm_blocks_from_momepy_give_single_polygon_grids():
     inner = roofs["uID"].to_numpy()
     assert (grid_of[inner].to_numpy() == grid_of[[i.removesuffix("-inner") for i in inner]].to_numpy()).all()
     assert result.report["input_repairs"]["counts"]["nested_joined"] == len(roofs)
+
+
+def test_cli_a_fault_of_the_engine_is_a_message_not_a_traceback(tmp_path, monkeypatch):
+    """Whatever goes wrong inside, the user gets one line, exit 1, and --out untouched."""
+    import geogrid.partition
+
+    def broken(*args, **kwargs):
+        raise IndexError("index 1 is out of bounds for axis 0 with size 1")
+
+    monkeypatch.setattr(geogrid.partition, "partition", broken)
+    outline, footprints = _square_community()
+    communities, buildings, _ = _frames([outline], footprints, [80] * len(footprints))
+    result, out, _ = _cli(tmp_path, communities, buildings)
+    assert result.exit_code == 1
+    assert "internal error" in result.output and "IndexError" in result.output
+    assert out.read_bytes() == b"an earlier plan"
