@@ -32,7 +32,7 @@ def resolve(buildings: gpd.GeoDataFrame) -> Footprints:
     """Join nested footprints to their container and carve the rest of every overlap out of the
     smaller footprint, so that the footprints the tessellation gets are disjoint."""
     buildings = buildings.reset_index(drop=True)
-    if buildings.empty:
+    if buildings.empty or not len(_overlaps(buildings.geometry.to_numpy())[0]):  # the usual case: nothing to do
         return Footprints(buildings, buildings, {}, [])
     geoms = shapely.make_valid(buildings.geometry.to_numpy())
     extra = np.empty((0, 2), dtype=np.int64)  # pairs of buildings joined because carving emptied one
