@@ -353,3 +353,14 @@ def test_cli_a_fault_of_the_engine_is_a_message_not_a_traceback(tmp_path, monkey
     assert result.exit_code == 1
     assert "internal error" in result.output and "IndexError" in result.output
     assert out.read_bytes() == b"an earlier plan"
+
+
+def test_a_self_crossing_footprint_is_repaired_and_named():
+    outline, footprints = _square_community()
+    bowtie = shapely.Polygon([(X0 + 150, Y0 + 30), (X0 + 170, Y0 + 45), (X0 + 170, Y0 + 30), (X0 + 150, Y0 + 45)])
+    communities, buildings, _ = _frames([outline], footprints + [bowtie], [80] * len(footprints) + [20])
+    result = partition(communities, buildings)
+    assert (shapely.get_type_id(result.grids.geometry.to_numpy()) == 3).all()
+    assert result.grids["households"].sum() == buildings["households"].sum()
+    [repair] = result.report["input_repairs"]["buildings"]
+    assert (repair["building_id"], repair["repair"]) == (buildings["building_id"].iat[-1], "polygon_repaired")

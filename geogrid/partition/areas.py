@@ -100,7 +100,7 @@ def homes(buildings: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> tuple[n
     area = shapely.area(shapely.intersection(geoms[b], communities.geometry.to_numpy()[c]))
     order = np.lexsort((c, -area, b))  # per building: most area first, then the smaller code
     b, c, area = b[order], c[order], area[order]
-    first = np.r_[True, b[1:] != b[:-1]] & (area > 0)
+    first = np.r_[True, b[1:] != b[:-1]] & (area > CUT_M2)  # touching, or dust: outside
     b, c, area = b[first], c[first], area[first]
     home[b] = c
     if len(b) == 0:

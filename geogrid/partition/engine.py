@@ -74,6 +74,8 @@ def partition(
     communities = validate.validate_communities(communities)
     buildings = validate.validate_buildings(_points_as_footprints(buildings), keep_collapsed=True)
     collapsed = buildings.attrs.get("collapsed_ids", [])
+    fixed = [_polygon_repaired("building_id", b) for b in buildings.attrs.get("repaired_ids", [])]
+    fixed_communities = [_polygon_repaired("community_code", c) for c in communities.attrs.get("repaired_ids", [])]
     buildings = _points_as_footprints(buildings)
     metric = metric_crs(communities.to_crs(WGS84))
     communities = communities.to_crs(metric).sort_values("community_code", kind="stable").reset_index(drop=True)
@@ -100,8 +102,8 @@ def partition(
         tasks, results, assignments, previous_assignments, rules, time.perf_counter() - started, metric
     )
     report["input_repairs"] = repairs_section(
-        [_point_building(b) for b in collapsed] + cut_repairs + [r for res in results for r in res.repairs],
-        community_repairs, areas.gaps(communities))
+        fixed + [_point_building(b) for b in collapsed] + cut_repairs + [r for res in results for r in res.repairs],
+        fixed_communities + community_repairs, areas.gaps(communities))
     return PartitionResult(grids, assignments, report)
 
 
@@ -129,6 +131,12 @@ def _flat_as_points(buildings: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list
     geoms[flat] = squares
     out = buildings.set_geometry(gpd.GeoSeries(geoms, index=buildings.index, crs=buildings.crs))
     return out, buildings["building_id"].to_numpy()[flat].astype(str).tolist()
+
+
+def _polygon_repaired(column: str, value: str) -> dict:
+    return {column: value, "repair": "polygon_repaired",
+            "reason": "the polygon was invalid (it crosses itself, or a ring is not closed): it was repaired "
+                      "(GEOS make_valid) and its polygonal part kept"}
 
 
 def _point_building(building_id: str) -> dict:

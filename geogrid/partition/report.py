@@ -45,6 +45,7 @@ def repairs_section(buildings: list[dict], communities: list[dict], gaps: dict) 
     """What was repaired in the input to divide it: counts by kind, each building and community
     repaired with what was done and why, and the gaps between communities (count and m²)."""
     records = sorted(buildings, key=lambda r: (r["building_id"], r["repair"]))
+    communities = sorted(communities, key=lambda r: (r["community_code"], r["repair"]))
     kinds = Counter(r["repair"] for r in records + communities)
     return {"counts": dict(sorted(kinds.items())), "buildings": records, "communities": communities,
             "community_gaps": gaps}
