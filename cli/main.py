@@ -34,6 +34,14 @@ def user_errors():
         details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'rules'}: {e['msg']}" for e in exc.errors())
         err.print(f"[bold red]error:[/] {details}", highlight=False)
         raise typer.Exit(2) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # a fault of geogrid, not of the input: still a message, not a traceback
+        if os.environ.get("GEOGRID_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. Nothing was written. Please report "
+                  f"it with the input files (GEOGRID_DEBUG=1 shows where it happened).", highlight=False)
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -72,6 +80,8 @@ def partition_command(
     report: Optional[Path] = typer.Option(None, dir_okay=False, help="Write the report as JSON here."),
     workers: int = typer.Option(0, help="Processes (0: all cores on large inputs, else 1)."),
     dask_scheduler: Optional[str] = typer.Option(None, help="Run communities on this Dask scheduler address."),
+    resolve_overlaps: bool = typer.Option(
+        False, help="Give each area where communities overlap to the one with the smaller code (else refused)."),
 ) -> None:
     """Divide communities into second-level grids that meet the rules."""
     from geogrid.geo.io import make_parent, read_layer, read_table, write_gpkg
@@ -99,7 +109,7 @@ def partition_command(
             layers["previous_assignments"] = read_table(previous, name="previous plan", layer="assignments")
         with _executor(workers, dask_scheduler, len(layers["buildings"])) as executor, _progress() as tick:
             result = partition(layers.pop("communities"), layers.pop("buildings"), rules=rules,
-                               executor=executor, progress=tick, **layers)
+                               executor=executor, progress=tick, resolve_overlaps=resolve_overlaps, **layers)
         write_gpkg({"grids": result.grids, "assignments": result.assignments}, out)
         if report:
             _write_text(report, json.dumps(result.report, ensure_ascii=False, indent=2))
