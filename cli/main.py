@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,14 +11,12 @@ from typing import Annotated, Optional
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cli.running import executor, progress, table_console
 from geogrid.errors import InputError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="geogrid: grid-management GIS.")
 err = Console(stderr=True)
-
-AUTO_PARALLEL_BUILDINGS = 20_000
 
 @contextmanager
 def user_errors():
@@ -97,13 +93,13 @@ def partition_command(
         if previous:
             layers["previous_grids"] = read_layer(previous, name="previous plan", layer="grids")
             layers["previous_assignments"] = read_table(previous, name="previous plan", layer="assignments")
-        with _executor(workers, dask_scheduler, len(layers["buildings"])) as executor, _progress() as tick:
+        with executor(workers, dask_scheduler, len(layers["buildings"])) as pool, progress(err) as tick:
             result = partition(layers.pop("communities"), layers.pop("buildings"), rules=rules,
-                               executor=executor, progress=tick, **layers)
+                               executor=pool, progress=tick, **layers)
         write_gpkg({"grids": result.grids, "assignments": result.assignments}, out)
         if report:
             _write_text(report, json.dumps(result.report, ensure_ascii=False, indent=2))
-    print_report(result.report)
+    print_report(result.report, table_console())
     typer.echo(f"wrote {out}" + (f" and {report}" if report else ""))
 
 
@@ -131,38 +127,6 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-@contextmanager
-def _executor(workers: int, scheduler: str | None, n_buildings: int):
-    if scheduler:
-        try:
-            from dask.distributed import Client
-        except ImportError:
-            raise InputError("--dask-scheduler needs dask[distributed]: pip install 'geogrid[dask]'") from None
-        with Client(scheduler) as client:
-            yield client.get_executor()
-        return
-    if workers == 0:
-        workers = (os.cpu_count() or 1) if n_buildings >= AUTO_PARALLEL_BUILDINGS else 1
-    if workers <= 1:
-        yield None
-        return
-    with ProcessPoolExecutor(workers) as pool:
-        yield pool
-
-
-@contextmanager
-def _progress():
-    columns = (TextColumn("partitioning"), BarColumn(), MofNCompleteColumn(), TextColumn("communities"),
-               TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=not sys.stderr.isatty()) as bar:
-        task = bar.add_task("partition", total=None)
-
-        def tick(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield tick
-
-
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
@@ -180,9 +144,16 @@ def _mount_store_commands() -> None:
     user_app.command("enable")(user_enable_command)
     app.add_typer(user_app, name="user")
     app.command("serve")(serve)
+    from cli.plans import plans_app
+
+    app.add_typer(plans_app, name="plans")
     from cli.maps import map_command  # the map builders live in maps/, imported only by this command
 
     app.command("map")(map_command)
 
 
 _mount_store_commands()
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m cli.main
+    main()

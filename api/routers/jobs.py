@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from typing import Any
 
@@ -15,9 +14,7 @@ from api.errors import ForbiddenError, NotFoundError
 from api.queries import check_community
 from api.schemas import JobCreated, JobOut, JobResult, PartitionRequest
 from geogrid.db.session import session_scope
-from geogrid.partition import partition
-from geogrid.store.inputs import CommunityInputs, community_inputs
-from geogrid.store.plans import save_partition
+from geogrid.store import partitioning
 
 router = APIRouter(prefix="/api/v1", tags=["Partition jobs"])
 LOADED, PARTITIONED = 0.05, 0.9  # progress when the inputs are read, and when the engine is done
@@ -44,7 +41,7 @@ def start_job(
     check_area(user, code)
     check_community(session, code)
     body = body or PartitionRequest()
-    inputs = community_inputs(session, code, keep_previous=body.keep_previous)
+    inputs = partitioning.read_inputs(session, [code], keep_previous=body.keep_previous)
     runner: JobRunner = request.app.state.jobs
     work = partial(_partition, inputs, body, user.username, request.app.state.sessions)
     job = runner.submit(code, user.username, work)
@@ -82,33 +79,19 @@ def _job_out(job: Job) -> JobOut:
 
 
 def _partition(
-    inputs: CommunityInputs, body: PartitionRequest, username: str, sessions: sessionmaker[Session], progress: Progress
+    inputs: partitioning.StoreInputs,
+    body: PartitionRequest,
+    username: str,
+    sessions: sessionmaker[Session],
+    progress: Progress,
 ) -> dict[str, Any]:
     """Run the engine on one community and store the result as a draft (in the job's thread)."""
     progress(LOADED)
     rules = body.rules()
-    result = partition(
-        inputs.communities,
-        inputs.buildings,
-        roads=inputs.roads,
-        villager_groups=inputs.villager_groups,
-        previous_grids=inputs.previous_grids,
-        previous_assignments=inputs.previous_assignments,
-        rules=rules,
-        progress=lambda done, total: progress(LOADED + (PARTITIONED - LOADED) * done / max(total, 1)),
+    result = partitioning.run(
+        inputs, rules, progress=lambda done, total: progress(LOADED + (PARTITIONED - LOADED) * done / max(total, 1))
     )
     progress(PARTITIONED)
-    code = str(inputs.communities["community_code"].iloc[0])
     with session_scope(sessions) as session:
-        plan = save_partition(session, code, result, rules, username, note=body.note, parent_id=inputs.previous_plan_id)
-        plan_id = plan.id
-    return {"plan_id": plan_id, "report": json.loads(json.dumps(result.report, default=_plain))}
-
-
-def _plain(value: Any) -> Any:
-    """numpy numbers as Python numbers, anything else unknown as text."""
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, set | tuple):
-        return list(value)
-    return str(value)
+        (saved,) = partitioning.save(session, inputs, result, rules, username, note=body.note)
+    return {"plan_id": saved.plan_id, "report": partitioning.jsonable(result.report)}
