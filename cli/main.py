@@ -18,17 +18,34 @@ from geogrid.errors import InputError
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="geogrid: grid-management GIS.")
 err = Console(stderr=True)
 
+def _show_version(value: bool) -> None:
+    if value:
+        from geogrid import __version__
+
+        typer.echo(f"geogrid {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """geogrid: grid-management GIS."""
+
+
 @contextmanager
 def user_errors():
     """Show a bad-input message and exit 2, never a traceback."""
     try:
         yield
     except InputError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except ValidationError as exc:
         details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'rules'}: {e['msg']}" for e in exc.errors())
-        err.print(f"[bold red]error:[/] {details}", highlight=False)
+        err.print(f"[bold red]error:[/] {details}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
