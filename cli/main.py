@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
+import geopandas as gpd
+import pandas as pd
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -74,6 +76,8 @@ def partition_command(
     out: Path = typer.Option(..., dir_okay=False, help="Output GeoPackage (grids, assignments)."),
     roads: Optional[Path] = typer.Option(None, dir_okay=False, help="Street network lines."),
     villager_groups: Optional[Path] = typer.Option(None, dir_okay=False, help="Villager groups (村民小组)."),
+    streets: Optional[Path] = typer.Option(
+        None, dir_okay=False, help="Streets and towns (street_code, name): their names go into the plan's grids."),
     previous: Optional[Path] = typer.Option(None, dir_okay=False, help="An earlier output GeoPackage to keep."),
     input_crs: Optional[str] = typer.Option(
         None, help="CRS of inputs that declare none, or that say lon/lat but are gcj02 or bd09; e.g. EPSG:4490."),
@@ -89,6 +93,7 @@ def partition_command(
     """Divide communities into second-level grids that meet the rules."""
     from geogrid.geo.io import make_parent, read_layer, read_table, write_gpkg
     from geogrid.partition import partition
+    from geogrid.partition.plan_file import assignments_layer, grids_layer
     from geogrid.partition.report import print_report
     from geogrid.partition.rules import Rules
 
@@ -110,10 +115,13 @@ def partition_command(
         if previous:
             layers["previous_grids"] = read_layer(previous, name="previous plan", layer="grids")
             layers["previous_assignments"] = read_table(previous, name="previous plan", layer="assignments")
+        communities_read, buildings_read = layers["communities"], layers["buildings"]
+        street_names = read_table(streets, name="streets") if streets else None
         with executor(workers, dask_scheduler, len(layers["buildings"])) as pool, progress(err) as tick:
             result = partition(layers.pop("communities"), layers.pop("buildings"), rules=rules,
                                executor=pool, progress=tick, **layers)
-        write_gpkg({"grids": result.grids, "assignments": result.assignments}, out)
+        write_gpkg({"grids": grids_layer(result.grids, _areas(communities_read, street_names)),
+                    "assignments": assignments_layer(result.assignments, _footprints(buildings_read))}, out)
         if report:
             _write_text(report, json.dumps(result.report, ensure_ascii=False, indent=2))
     print_report(result.report, table_console())
@@ -136,6 +144,27 @@ def locate_command(
     with user_errors():
         placed = locate_files(points, grids=grids, use_db=db, input_crs=input_crs, within_m=within, out=out)
     typer.echo(summary_line(placed, within) + f"; wrote {out}")
+
+
+def _areas(communities: gpd.GeoDataFrame, streets: pd.DataFrame | None) -> pd.DataFrame:
+    """The communities' codes, names (Chinese), streets (with their names, when given) and kinds, as the plan
+    file's grids carry them."""
+    from geogrid.geo.validate import require_columns, validate_communities
+
+    table = pd.DataFrame(validate_communities(communities)).rename(columns={"name": "community_name"})
+    table["community_name"] = table["community_name"].replace("", None)
+    if streets is not None and "street_code" in table:
+        require_columns(streets, ["street_code", "name"], name="streets")
+        names = dict(zip(streets["street_code"].astype(str), streets["name"].astype(str), strict=True))
+        table["street_name"] = table["street_code"].astype(str).map(names)
+    return table.reindex(columns=["community_code", "community_name", "street_code", "street_name", "kind"])
+
+
+def _footprints(buildings: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Each building's footprint (or point) as given, by its id as the engine reads it, for the assignments."""
+    from geogrid.geo.validate import building_ids
+
+    return buildings.geometry.set_axis(building_ids(buildings).to_numpy())
 
 
 def _write_text(path: Path, text: str) -> None:
