@@ -61,7 +61,8 @@ def partition_command(
             with executor(workers, dask_scheduler, 0) as pool, progress(err) as tick:
                 saved = partition_and_save(session, codes, rules, actor or getpass.getuser(), publish_plans=publish,
                                            keep_previous=keep_previous, note=note, progress=tick, executor=pool)
-    table = Table(title=f"{len(saved)} plan versions {'published' if publish else 'saved as drafts'}")
+    grids = sum(plan.grids for plan in saved)
+    table = Table(title=f"{len(saved)} plan versions {'published' if publish else 'saved as drafts'} ({grids} grids)")
     for name in ("plan", "community", "version", "grids", "within limits", "flags"):
         table.add_column(name, justify="left" if name in ("community", "flags") else "right",
                          overflow="fold")
