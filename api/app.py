@@ -84,11 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The API over the store settings point at (default: GEOGRID_* environment variables)."""
     settings = settings or get_settings()
     engine = make_engine(str(settings.database_url), **POOL)
-    runner = JobRunner(workers=JOB_WORKERS)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+        await anyio.to_thread.run_sync(runner.fail_orphans)
         if settings.warm_statistics:
             threading.Thread(target=_warm_statistics, args=(app,), name="warm-statistics", daemon=True).start()
         yield
@@ -110,7 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.answers = AnswerCache(ANSWER_CACHE_BYTES)  # tiles, GeoJSON and the hierarchy, per data version
     app.state.versions = VersionReader(str(settings.database_url))
     app.state.principals = {}  # bearer token -> (data version, expiry, signed-in user); see api.deps.current_user
-    app.state.jobs = runner
+    runner = JobRunner(app.state.write_sessions, workers=JOB_WORKERS)
+    app.state.jobs = runner  # its jobs live in the store: any worker answers their polling
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
     for module in ROUTERS:
         app.include_router(module.router)

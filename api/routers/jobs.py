@@ -44,7 +44,7 @@ def start_job(
     inputs = partitioning.read_inputs(session, [code], keep_previous=body.keep_previous)
     runner: JobRunner = request.app.state.jobs
     work = partial(_partition, inputs, body, user.username, request.app.state.sessions)
-    job = runner.submit(code, user.username, work)
+    job = runner.submit(session, code, user.username, work)
     href = f"/api/v1/jobs/{job.id}"
     response.headers["Location"] = href
     return JobCreated(job_id=job.id, status=job.status, community_code=code, href=href)  # type: ignore[arg-type]
@@ -56,7 +56,7 @@ def get_job(job_id: str, user: CurrentUser, request: Request) -> JobOut:
     succeeded the id of the new draft plan version with the engine's report."""
     job = request.app.state.jobs.get(job_id)
     if job is None:
-        raise NotFoundError(f"no job {job_id!r} (jobs are kept in memory until the service restarts)")
+        raise NotFoundError(f"no job {job_id!r}")
     if job.created_by != user.username and not (user.role in PLANNERS and user.covers(job.community_code)):
         raise ForbiddenError(f"job {job_id} is on community {job.community_code}, outside what you may see")
     return _job_out(job)

@@ -86,12 +86,12 @@ def test_db_upgrade_without_postgis_says_what_to_run_in_one_line() -> None:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], str, Path]]:
     """The README's production commands in order on a fresh database, then `geogrid serve` on 127.0.0.1 (stopped
-    afterwards): the base URL and a planner's Authorization header."""
+    afterwards): the base URL, a planner's Authorization header, the database URL and the data folder."""
     with owned_database(with_postgis=True) as db:
-        assert geogrid("db", "upgrade", url=db.url).strip() == "created the store (schema 0004)"
-        assert geogrid("db", "upgrade", url=db.url).strip() == "the store is up to date (schema 0004)"
+        assert geogrid("db", "upgrade", url=db.url).strip() == "created the store (schema 0005)"
+        assert geogrid("db", "upgrade", url=db.url).strip() == "the store is up to date (schema 0005)"
         files = [a for option, name in LAYERS.items() for a in (f"--{option}", str(SAMPLE / f"{name}.geojson"))]
         imported = geogrid("import", *files, url=db.url)
         assert "communities: 27 rows" in imported and "buildings: 4514 rows" in imported
@@ -106,11 +106,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         with serving(db.url, data_dir) as base:
             token = httpx.post(f"{base}/api/v1/auth/token", data={"username": "planner", "password": PASSWORD})
             assert token.status_code == 200, token.text
-            yield base, {"Authorization": f"Bearer {token.json()['access_token']}"}
+            yield base, {"Authorization": f"Bearer {token.json()['access_token']}"}, db.url, data_dir
 
 
 @contextmanager
-def serving(url: str, data_dir: Path) -> Iterator[str]:
+def serving(url: str, data_dir: Path, workers: int = 1) -> Iterator[str]:
     """`geogrid serve` in a child process on a free port of 127.0.0.1, until the block ends."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -119,7 +119,7 @@ def serving(url: str, data_dir: Path) -> Iterator[str]:
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     env.pop("GEOGRID_DATABASE_URL", None)
     command = [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--database-url", url]
+               "--database-url", url, "--workers", str(workers)]
     server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -143,7 +143,7 @@ def _matched(base: str, headers: dict[str, str], collection: str) -> int:
 
 @pytest.mark.parametrize("collection", ["grids", "communities", "buildings"])
 def test_gdal_reads_every_collection_with_its_default_page_size(served, collection: str) -> None:
-    base, headers = served
+    base, headers, _, _ = served
     expected = _matched(base, headers, collection)
     assert expected > 0
     token = headers["Authorization"].removeprefix("Bearer ")
@@ -165,7 +165,7 @@ def test_gdal_reads_every_collection_with_its_default_page_size(served, collecti
 
 
 def test_owslib_reads_landing_conformance_collections_items_and_queryables(served) -> None:
-    base, headers = served
+    base, headers, _, _ = served
     service = Features(f"{base}/ogc", headers=headers)
     assert any(link["rel"] == "service-desc" for link in service.links)
     assert "/ogc/collections/{collection_id}/items" in service.api()["paths"]
@@ -181,7 +181,7 @@ def test_owslib_reads_landing_conformance_collections_items_and_queryables(serve
 
 
 def test_tiles_and_tilejson_serve_the_published_grids(served) -> None:
-    base, headers = served
+    base, headers, _, _ = served
     spec = httpx.get(f"{base}/tiles/grids.json", headers=headers).json()
     minx, miny, maxx, maxy = spec["bounds"]
     lon, lat = (minx + maxx) / 2, (miny + maxy) / 2
@@ -196,3 +196,26 @@ def test_tiles_and_tilejson_serve_the_published_grids(served) -> None:
     assert codes and codes <= set(COMMUNITIES)
     assert set().union(*(f["properties"] for f in decoded["grids"]["features"])) <= set(
         spec["vector_layers"][0]["fields"])
+
+
+def test_two_workers_share_partition_jobs(served) -> None:
+    _, _, url, data_dir = served
+    code = "360702-001-012"  # the sample's smallest community: a short job
+    with serving(url, data_dir, workers=2) as base:
+        token = httpx.post(f"{base}/api/v1/auth/token", data={"username": "planner", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        started = httpx.post(f"{base}/api/v1/communities/{code}/partition-jobs", json={}, headers=headers)
+        assert started.status_code == 202, started.text
+        job = started.json()["job_id"]
+        again = httpx.post(f"{base}/api/v1/communities/{code}/partition-jobs", json={}, headers=headers)
+        assert again.status_code in (202, 409)  # 409 while the first runs, on whichever worker
+        status = "queued"
+        for _ in range(600):  # each poll on a new connection: the two workers answer in turn
+            answer = httpx.get(f"{base}/api/v1/jobs/{job}", headers=headers)
+            assert answer.status_code == 200, answer.text  # a job in one worker's memory would be 404 on the other
+            status = answer.json()["status"]
+            if status in ("succeeded", "failed"):
+                break
+            time.sleep(0.1)
+        assert status == "succeeded", answer.text
+        assert answer.json()["result"]["plan_id"] > 0
