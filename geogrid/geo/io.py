@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
@@ -209,6 +210,17 @@ def _unsafe_member(filename: str) -> bool:
 
 
 # --- CSV ---------------------------------------------------------------------------------
+
+
+EXCEL_CSV_ENCODING = "utf-8-sig"  # UTF-8 with a byte-order mark: Excel (also in Chinese Windows) reads it as UTF-8
+
+
+def write_csv(table: pd.DataFrame, path: str | Path | io.BytesIO) -> None:
+    """Write a table as CSV for Excel: UTF-8 with a BOM, a header row, no index. Every CSV geogrid writes goes here."""
+    if isinstance(path, io.BytesIO):
+        path.write(table.to_csv(index=False).encode(EXCEL_CSV_ENCODING))
+        return
+    table.to_csv(path, index=False, encoding=EXCEL_CSV_ENCODING)
 
 
 def _read_csv(path: Path, label: str) -> gpd.GeoDataFrame:

@@ -335,6 +335,11 @@ def validate_buildings(
     return _record_repairs(out, repaired, name=name)
 
 
+def building_ids(gdf: gpd.GeoDataFrame) -> pd.Series:
+    """The buildings' ids as text, as validate_buildings reads them (e.g. 12.0 as '12'), without checking them."""
+    return _as_text(_canonical_columns(gdf, ["building_id"])["building_id"]).astype(str)
+
+
 def validate_communities(gdf: gpd.GeoDataFrame, *, name: str = "communities") -> gpd.GeoDataFrame:
     """Communities: community_code (text, unique), polygons; optional name, kind ('urban' default or 'rural')."""
     out = _canonical_columns(_prepare(gdf), ["community_code", "name", "kind"])
