@@ -44,8 +44,9 @@ def report_incident(
 ) -> dict[str, Any]:
     """Store a report and place it in its grid: by its point (converted from its CRS), else by its address.
     A point in no grid is kept as unlocated, with the grids within 100 m suggested. A report whose
-    external_id is already stored answers 200 with the stored case and creates nothing."""
-    incident, created = store.create_incident(session, _report(body), user.username, taxonomy, geocoder)
+    external_id is already stored answers 200 with the stored case and creates nothing, or 409 when that
+    case is outside what the caller may see."""
+    incident, created = store.report_as(session, _report(body), user, taxonomy, geocoder)
     if not created:
         response.status_code = status.HTTP_200_OK
     return incident_json(incident, user, taxonomy)
@@ -128,8 +129,8 @@ def _import_row(session: Any, row: Any, user: Principal, taxonomy: Taxonomy, geo
         return {"row": row.number, "result": "error", "error": row.error}
     try:
         with session.begin_nested():
-            incident, created = store.create_incident(session, row.report, user.username, taxonomy, geocoder)
-    except InputError as exc:
+            incident, created = store.report_as(session, row.report, user, taxonomy, geocoder)
+    except (InputError, store.IdTaken) as exc:
         return {"row": row.number, "result": "error", "error": str(exc), "external_id": row.report.external_id}
     return {
         "row": row.number,

@@ -37,7 +37,7 @@ from geogrid.geo.crs import points_to_wgs84
 from geogrid.db.models import SRID, Community, Grid, Incident, IncidentEvent, PlanVersion, Street, utcnow
 from geogrid.errors import InputError
 from geogrid.store import audit, placement
-from geogrid.store.plans import NotFound
+from geogrid.store.plans import Conflict, NotFound
 from geogrid.store.spatial import Scope, near_bbox
 from geogrid.incidents.reports import Location, Place, Report
 from geogrid.incidents.taxonomy import Category, Taxonomy
@@ -169,6 +169,26 @@ def create_incident(
         _place_again(session, values, location)
     _insert_event(session, values, location)
     return _persistent(session, values), True
+
+
+class IdTaken(Conflict):
+    """An external id already held by a case the caller may not see (409, and nothing of that case shown)."""
+
+
+def report_as(
+    session: Session,
+    report: Report,
+    user: workflow.Actor,
+    taxonomy: Taxonomy,
+    geocoder: Any | None = None,
+) -> tuple[Incident, bool]:
+    """create_incident for a signed-in user: a replayed external id answers the stored case only when the user
+    may see it (visible_to), else IdTaken, so that a guessed id reveals no case outside the caller's scope."""
+    incident, created = create_incident(session, report, user.username, taxonomy, geocoder)
+    if not created and session.scalar(select_visible(incident.id, user)) is None:
+        raise IdTaken(f"external_id {report.external_id!r} is already taken by another case; "
+                      "use another id for a new report")
+    return incident, created
 
 
 def stored_case(session: Session, external_id: str) -> Incident | None:
