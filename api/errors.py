@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from geogrid.incidents import workflow
@@ -60,12 +60,14 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     PayloadTooLargeError: status.HTTP_413_CONTENT_TOO_LARGE,
     UnsupportedMediaTypeError: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     InputError: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    DataError: status.HTTP_422_UNPROCESSABLE_CONTENT,
     OperationalError: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 MESSAGES: dict[type[Exception], str] = {  # errors whose own text is not for users
     StaleDataError: "the object was changed by someone else meanwhile: reload it and try again",
     IntegrityError: "the change conflicts with data already in the store",
+    DataError: "a value cannot be stored: a number out of range or text holding a NUL character",
     OperationalError: "the database is unavailable or busy: try again",
 }
 

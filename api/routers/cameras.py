@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
+from api.params import Id
 from api.deps import CurrentUser, Planner, Reader, SessionDep, SettingsDep, check_area
 from api.routers.incidents import _bbox, _visible
 from api.scopes import scope_of
@@ -109,7 +110,7 @@ def camera_coverage(
 
 @router.get("/incidents/{incident_id}/cameras", summary="Cameras nearest an incident")
 def incident_cameras(
-    incident_id: int,
+    incident_id: Id,
     user: CurrentUser,
     session: SessionDep,
     radius_m: float = Query(200.0, gt=0, le=2000),

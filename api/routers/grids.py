@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import geojson
+from api.params import MAX_ID
 from api.deps import (
     PLANNERS,
     READERS,
@@ -29,7 +30,7 @@ from geogrid.partition import editing
 
 router = APIRouter(prefix="/api/v1", tags=["Grids"])
 GridViewer = Annotated[Principal, Depends(require_role(*READERS, "grid_worker"))]
-PlanParam = Annotated[int | None, Query(description="a plan version id (default: the published plan)")]
+PlanParam = Annotated[int | None, Query(ge=1, le=MAX_ID, description="a plan version id (default: the published plan)")]
 GRID_FIELDS = ("households", "population", "building_count", "compactness", "within_limits", "flags")
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
 
+from api.params import Id, Offset
 from api.deps import CurrentUser, GeocoderDep, Principal, SessionDep, SettingsDep, TaxonomyDep, require_role
 from api.errors import ForbiddenError
 from api.schemas import ActionIn, IncidentIn, PlaceIn
@@ -66,7 +67,7 @@ def list_incidents(
     overdue: bool | None = None,
     bbox: str | None = Query(None, description="minlon,minlat,maxlon,maxlat"),
     limit: int = Query(100, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     format_: str = Query("json", alias="format", pattern="^(json|geojson)$"),
 ) -> dict[str, Any]:
     """Newest first; `format=geojson` answers a FeatureCollection for a map."""
@@ -80,7 +81,7 @@ def list_incidents(
 
 
 @router.get("/incidents/{incident_id}", summary="One incident with its whole trace")
-def get_incident(incident_id: int, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep) -> dict[str, Any]:
+def get_incident(incident_id: Id, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep) -> dict[str, Any]:
     """The case, what the signed-in user may do with it now, and every step it went through."""
     incident = _visible(session, incident_id, user)
     return incident_json(incident, user, taxonomy) | {"trace": [_event_json(e) for e in store.trace(session, incident_id)]}
@@ -88,7 +89,7 @@ def get_incident(incident_id: int, user: CurrentUser, session: SessionDep, taxon
 
 @router.post("/incidents/{incident_id}/actions", summary="Act on an incident (accept, escalate, close, …)")
 def act(
-    incident_id: int, body: ActionIn, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep
+    incident_id: Id, body: ActionIn, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep
 ) -> dict[str, Any]:
     """Move the case along the workflow. 409 says why the action is impossible in the case's state;
     403 says whose step it is."""
@@ -99,7 +100,7 @@ def act(
 
 
 @router.post("/incidents/{incident_id}/place", summary="Place an unlocated incident in a grid")
-def place(incident_id: int, body: PlaceIn, user: Placer, session: SessionDep, taxonomy: TaxonomyDep) -> dict[str, Any]:
+def place(incident_id: Id, body: PlaceIn, user: Placer, session: SessionDep, taxonomy: TaxonomyDep) -> dict[str, Any]:
     """For a case whose point fell in no grid (or whose address was not found): put it in a published grid."""
     incident = store.place(session, incident_id, body.grid_code, user, body.note)
     return incident_json(incident, user, taxonomy)

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api import geojson
+from api.params import MAX_OFFSET
 from api.deps import SessionDep
 from api.scopes import MapScope
 from geogrid.store import features
@@ -218,6 +219,8 @@ def _int(value: str | None, name: str, default: int, low: int, high: int | None)
         number = int(value)
     except ValueError:
         raise HTTPException(400, f"{name} must be a whole number, not {value!r}") from None
+    if number > MAX_OFFSET:  # past any row (and past what OFFSET takes)
+        raise HTTPException(400, f"{name} must be at most {MAX_OFFSET}")
     if number < low or (high is not None and number > high):
         raise HTTPException(400, f"{name} must be from {low} to {high}" if high else f"{name} must be at least {low}")
     return number

@@ -19,9 +19,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from starlette.routing import Match
 
+from api.errors import MESSAGES
+from api.params import parse_id
 from api.deps import SettingsDep, StoreGeocoder, TaxonomyDep, sessions_for
 from geogrid.incidents import workflow
 from geogrid.db.models import Building, Community, Incident, IncidentEvent, Street, utcnow
@@ -29,6 +32,7 @@ from geogrid.errors import InputError
 from api.settings import DEMO_OPEN311_KEY, Settings
 from geogrid.store import incidents as store
 from geogrid.store.plans import NotFound
+from geogrid.incidents.reports import MAX_LENGTHS as REPORT_LENGTHS, MAX_MEDIA_URL
 from geogrid.incidents.taxonomy import DEFAULT_FILE, Attribute, Category, Taxonomy
 
 logger = logging.getLogger("geogrid.api.open311")
@@ -50,7 +54,9 @@ USERNAME = "open311"  # who an Open311 report is recorded as: the api key's owne
 CHANNEL = "citizen_app"
 WINDOW = timedelta(days=90)  # the spec's default and widest date range
 MAX_REQUESTS = 1000  # the spec's default query limit
-MAX_LENGTHS = {"description": 4000, "address_string": 400, "media_url": 2000, "name": 200, "contact": 200}
+MAX_LENGTHS = {"description": REPORT_LENGTHS["description"], "address_string": REPORT_LENGTHS["address"],
+               "media_url": MAX_MEDIA_URL, "name": REPORT_LENGTHS["reporter_name"],
+               "contact": REPORT_LENGTHS["reporter_contact"]}
 LEVEL_ZH = {1: "网格", 2: "社区", 3: "街道"}
 W3C_DATETIME = re.compile(
     r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2}))?)?)?$"
@@ -137,6 +143,8 @@ def error_answer(request: Request, exc: Exception) -> Answer:
         status, description = 404, str(exc)
     elif isinstance(exc, HTTPException):
         status, description = exc.status_code, str(exc.detail)
+    elif isinstance(exc, DataError):
+        status, description = 400, MESSAGES[DataError]
     elif isinstance(exc, RequestValidationError):
         status, description = 400, "; ".join(str(e.get("msg")) for e in exc.errors())
     else:
@@ -604,8 +612,8 @@ def comma_list(value: str | None) -> list[str]:
 def request_ids(value: str) -> list[int]:
     """The ids of a service_request_id list, or 400."""
     ids = comma_list(value)
-    if bad := [v for v in ids if not v.isdigit()]:
-        raise Open311Error(400, f"service_request_id takes comma-separated ids, not {', '.join(bad)}")
+    if bad := [v for v in ids if parse_id(v) is None]:
+        raise Open311Error(400, f"service_request_id takes comma-separated ids, not {', '.join(bad)[:200]}")
     return [int(v) for v in ids]
 
 
@@ -675,7 +683,8 @@ def one_request(request: Request, service_request_id: str, output: Output, setti
     """The incident as a one-item service_requests list; 404 if there is none."""
     check_jurisdiction(settings, given(jurisdiction_id))
     with transaction(request) as session:
-        incident = session.get(Incident, int(service_request_id)) if service_request_id.isdigit() else None
+        known = parse_id(service_request_id)
+        incident = session.get(Incident, known) if known is not None else None
         if incident is None:
             raise Open311Error(404, f"service_request_id {service_request_id!r} was not found")
         answer = requests_answer(session, [incident], taxonomy)

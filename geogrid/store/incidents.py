@@ -39,7 +39,7 @@ from geogrid.errors import InputError
 from geogrid.store import audit, placement
 from geogrid.store.plans import Conflict, NotFound
 from geogrid.store.spatial import Scope, near_bbox
-from geogrid.incidents.reports import Location, Place, Report
+from geogrid.incidents.reports import Location, Place, Report, check_report
 from geogrid.incidents.taxonomy import Category, Taxonomy
 
 NEAR_METRES = 100.0
@@ -143,6 +143,7 @@ def create_incident(
     The incident and its 'report' event go in by two plain INSERTs; the incident's INSERT skips a
     stored external id (ON CONFLICT DO NOTHING), and only then is the stored case read.
     """
+    check_report(report)
     category = taxonomy.category(report.category)
     taxonomy.check_channel(report.channel)
     if report.external_id and report.x is None:  # geocoding costs: a case already stored skips it
