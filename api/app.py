@@ -15,6 +15,7 @@ from api import auth
 from api.background import JobRunner
 from api.deps import SessionSlots
 from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
+from api.limits import BodyGuard
 from api.security import NulGuard
 from api.routers import (
     cameras,
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
     for module in ROUTERS:
         app.include_router(module.router)
+    app.add_middleware(BodyGuard)
     app.add_middleware(NulGuard)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")  # the maps' scripts, styles, fonts
     return app

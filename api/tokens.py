@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from collections.abc import Mapping
+
 import jwt
 
 from api.settings import Settings
@@ -38,3 +40,9 @@ def claims_of(settings: Settings, token: str) -> tuple[str, float]:
     except jwt.InvalidTokenError:
         raise InvalidToken("the token is not valid: sign in again") from None
     return str(claims["sub"]), float(claims["exp"])
+
+
+def token_from(headers: Mapping[str, str]) -> str | None:
+    """The bearer token of a request: its Authorization header (Bearer <token>), else None."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None

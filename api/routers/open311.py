@@ -21,6 +21,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from api.errors import MESSAGES
@@ -54,6 +55,7 @@ USERNAME = "open311"  # who an Open311 report is recorded as: the api key's owne
 CHANNEL = "citizen_app"
 WINDOW = timedelta(days=90)  # the spec's default and widest date range
 MAX_REQUESTS = 1000  # the spec's default query limit
+MAX_FORM_FIELDS = 100  # a report's fields and attribute answers
 MAX_LENGTHS = {"description": REPORT_LENGTHS["description"], "address_string": REPORT_LENGTHS["address"],
                "media_url": MAX_MEDIA_URL, "name": REPORT_LENGTHS["reporter_name"],
                "contact": REPORT_LENGTHS["reporter_contact"]}
@@ -141,7 +143,7 @@ def error_answer(request: Request, exc: Exception) -> Answer:
         status, description = 400, str(exc)
     elif isinstance(exc, NotFound):
         status, description = 404, str(exc)
-    elif isinstance(exc, HTTPException):
+    elif isinstance(exc, StarletteHTTPException):  # also the form parser's own 400s
         status, description = exc.status_code, str(exc.detail)
     elif isinstance(exc, DataError):
         status, description = 400, MESSAGES[DataError]
@@ -199,8 +201,11 @@ class Form:
 
 async def read_form(request: Request) -> Form:
     """The POSTed form (x-www-form-urlencoded as the spec sends it, or multipart), text fields only."""
-    form = await request.form()
-    return Form([(key, value) for key, value in form.multi_items() if isinstance(value, str)])
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)  # no file parts: nothing spooled to disk
+    try:
+        return Form([(key, value) for key, value in form.multi_items() if isinstance(value, str)])
+    finally:
+        await form.close()
 
 
 FormFields = Annotated[Form, Depends(read_form)]
