@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
-from api.params import Id
+from api.ids import Id
 from api.deps import CurrentUser, Planner, Reader, SessionDep, SettingsDep, check_area
 from api.routers.incidents import _bbox, _visible
 from api.scopes import scope_of

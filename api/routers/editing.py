@@ -12,7 +12,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
-from api.params import Id
+from api.ids import Id
 from api.deps import (
     Planner,
     Principal,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import geojson
-from api.params import MAX_ID
+from api.ids import MAX_ID
 from api.deps import (
     PLANNERS,
     READERS,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
 
-from api.params import Id, Offset
+from api.ids import Id, Offset
 from api.deps import CurrentUser, GeocoderDep, Principal, SessionDep, SettingsDep, TaxonomyDep, require_role
 from api.errors import ForbiddenError
 from api.schemas import ActionIn, IncidentIn, PlaceIn

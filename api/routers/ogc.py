@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api import geojson
-from api.params import MAX_OFFSET
+from api.ids import MAX_OFFSET
 from api.deps import SessionDep
 from api.scopes import MapScope
 from geogrid.store import features

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from geoalchemy2.shape import to_shape
@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from api.errors import MESSAGES
-from api.params import parse_id
+from api.ids import parse_id
 from api.deps import SettingsDep, StoreGeocoder, TaxonomyDep, sessions_for
 from geogrid.incidents import workflow
 from geogrid.db.models import Building, Community, Incident, IncidentEvent, Street, utcnow

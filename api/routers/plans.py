@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.params import MAX_ID, Id
+from api.ids import MAX_ID, Id
 from api.deps import (
     PLANNERS,
     Planner,

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Resp
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.params import MAX_ID
+from api.ids import MAX_ID
 from api.deps import CurrentUser, DataVersion, Principal, SessionDep, check_plan, kept_answer
 from api.scopes import MapScope
 from geogrid.store import tiles

@@ -1,4 +1,4 @@
-"""Path and query parameters checked at the edge: ids and offsets within the store's integer columns."""
+"""Ids and offsets checked at the edge: within the store's integer columns (paths, queries, Open311 ids)."""
 
 from __future__ import annotations
 
