@@ -13,7 +13,6 @@ from api import geojson
 from api.ids import MAX_ID
 from api.deps import (
     PLANNERS,
-    READERS,
     DataVersion,
     Principal,
     Reader,
@@ -25,11 +24,12 @@ from api.deps import (
 )
 from api.errors import ForbiddenError, NotFoundError
 from api.queries import community_plan
+from geogrid import access
 from geogrid.db.models import Assignment, Building, Grid, PlanVersion
 from geogrid.partition import editing
 
 router = APIRouter(prefix="/api/v1", tags=["Grids"])
-GridViewer = Annotated[Principal, Depends(require_role(*READERS, "grid_worker"))]
+GridViewer = Annotated[Principal, Depends(require_role(*access.GRID_VIEWERS))]
 PlanParam = Annotated[int | None, Query(ge=1, le=MAX_ID, description="a plan version id (default: the published plan)")]
 GRID_FIELDS = ("households", "population", "building_count", "compactness", "within_limits", "flags")
 
@@ -78,10 +78,10 @@ def one_grid(
     """The grid as a GeoJSON Feature, with a `buildings` FeatureCollection of the buildings (or units) in it.
 
     A grid worker sees their own grid in the published plan only."""
-    if user.role == "grid_worker" and grid_code != user.scope:
+    if access.has_one_grid(user) and grid_code != user.scope:
         raise ForbiddenError(f"grid workers see their own grid only ({user.scope}), not {grid_code}")
     plan, row = _find_grid(session, grid_code, plan_id)
-    if user.role == "grid_worker":
+    if access.has_one_grid(user):
         if plan.status != "published":
             raise ForbiddenError(f"plan version {plan.id} is {plan.status}: grid workers see the published plan only")
     else:

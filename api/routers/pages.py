@@ -13,17 +13,14 @@ from sqlalchemy.orm import Session
 
 from api.deps import Principal, SessionDep, SettingsDep
 from api.tokens import InvalidToken, username_of
+from geogrid import access
 from geogrid.db.models import Community, District, Grid, PlanVersion, Street
 from geogrid.store.users import get_user
 from maps.pages import PageContext, login_html, page_html
 
 router = APIRouter(include_in_schema=False)
-PAGE_ROLES = {  # page -> roles that open it
-    "planner": ("admin", "planner"),
-    "worker": ("grid_worker",),
-    "leader": ("admin", "leader"),
-}
-HOME = {"admin": "planner", "planner": "planner", "grid_worker": "worker", "leader": "leader"}
+PAGE_ROLES = access.PAGE_ROLES
+HOME = access.HOME_PAGE
 Lang = Annotated[str, Query(pattern="^(zh|en)$")]
 
 
@@ -100,7 +97,7 @@ def _to_login(request: Request, lang: str) -> RedirectResponse:
 def _view_of(session: Session, user: Principal) -> tuple[float, float, int]:
     """Where the user's map opens: the centre of their grid or area, and a zoom that fits it."""
     geom = None
-    if user.role == "grid_worker":
+    if access.has_one_grid(user):
         geom = session.scalar(select(Grid.geom).join(PlanVersion).where(
             PlanVersion.status == "published", Grid.code == user.scope))
     for model, zoom in ((Community, 15), (Street, 14), (District, 13)):
@@ -114,4 +111,4 @@ def _view_of(session: Session, user: Principal) -> tuple[float, float, int]:
         return 25.83, 114.93, 13
     shape = to_shape(geom)
     centre = shape.centroid
-    return centre.y, centre.x, 17 if user.role == "grid_worker" else level_zoom
+    return centre.y, centre.x, 17 if access.has_one_grid(user) else level_zoom

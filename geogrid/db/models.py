@@ -25,7 +25,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 SRID = 4326
-ROLES = ("admin", "planner", "leader", "grid_worker", "department_staff")
 PLAN_STATUSES = ("draft", "published", "archived")
 COMMUNITY_KINDS = ("urban", "rural")
 
