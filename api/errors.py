@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import tempfile
 from collections.abc import Callable
 
 from fastapi import FastAPI, Request, status
@@ -72,11 +74,21 @@ MESSAGES: dict[type[Exception], str] = {  # errors whose own text is not for use
 }
 
 
+UPLOAD_FOLDER = re.compile(r"(?:/[^\s'\"]*)?/geogrid-upload-[^/\s'\"]*/(?:[^/\s'\"]+/)*")
+
+
+def without_paths(message: str) -> str:
+    """The message without the server's temporary folders: an uploaded file is named by its own name only."""
+    message = UPLOAD_FOLDER.sub("", message)
+    return message.replace(tempfile.gettempdir().rstrip("/") + "/", "")
+
+
 def exception_handler_factory(code: int) -> Callable[[Request, Exception], JSONResponse]:
     """A handler answering code with the exception's message (or a safe one) as detail."""
 
     def handler(request: Request, exc: Exception) -> JSONResponse:
-        message = next((text for kind, text in MESSAGES.items() if isinstance(exc, kind)), str(exc))
+        message = next((text for kind, text in MESSAGES.items() if isinstance(exc, kind)), None)
+        message = message or without_paths(str(exc))
         if code >= 500:
             logger.warning("%s %s: %s", request.method, request.url.path, exc)
         return JSONResponse(status_code=code, content={"detail": message})

@@ -25,6 +25,7 @@ from api.errors import MESSAGES
 from api.ids import parse_id
 from api.deps import SettingsDep, StoreGeocoder, TaxonomyDep, sessions_for
 from api.settings import DEMO_OPEN311_KEY, Settings
+from geogrid.cells import safe_cell
 from geogrid.db.models import Incident, utcnow
 from geogrid.errors import InputError
 from geogrid.incidents import open311
@@ -509,11 +510,12 @@ def create_request(request: Request, output: Output, form: FormFields, settings:
 
 
 def request_json(incident: Incident, taxonomy: Taxonomy, names: Names) -> dict[str, Any]:
-    """An incident as an Open311 service request, fields in the order of the spec's example; no reporter data."""
+    """An incident as an Open311 service request, fields in the order of the spec's example; no reporter data;
+    text a spreadsheet would run as a formula is quoted (geogrid.cells)."""
     category = taxonomy.categories.get(incident.category)
     status = open311.status_of(incident)
     closed = status == "closed"
-    return {
+    return {key: safe_cell(value) for key, value in {
         "service_request_id": incident.id,
         "status": status,
         "status_notes": open311.status_notes(incident, taxonomy, names),
@@ -531,7 +533,7 @@ def request_json(incident: Incident, taxonomy: Taxonomy, names: Names) -> dict[s
         "lat": incident.lat,
         "long": incident.lon,
         "media_url": incident.media_urls[0] if incident.media_urls else None,
-    }
+    }.items()}
 
 
 def requests_answer(session: Any, incidents: Sequence[Incident], taxonomy: Taxonomy) -> Answer:

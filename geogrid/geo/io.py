@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 from pyproj import CRS
 
 from geogrid.geo import crs as crs_mod
@@ -59,10 +60,21 @@ def read_layer(
         raise InputError(f"{label}: unsupported file type {path.suffix!r}; use {SUPPORTED}")
     if len(gdf) == 0:
         raise InputError(f"{label}: the file contains no features")
+    _check_finite(gdf, label)
     out = crs_mod.to_wgs84(gdf.reset_index(drop=True), input_crs, name=label)
     out.attrs[SOURCE_ATTR] = str(path)
     out.attrs[NUMBERING_ATTR] = "csv" if suffix == ".csv" else "feature"
     return out
+
+
+def _check_finite(gdf: gpd.GeoDataFrame, label: str) -> None:
+    """InputError naming the features (1-based) with a coordinate that is not a number (NaN) or infinite."""
+    coords, index = shapely.get_coordinates(gdf.geometry.values, return_index=True)
+    bad = np.unique(index[~np.isfinite(coords).all(axis=1)])
+    if bad.size:
+        listed = ", ".join(str(int(i) + 1) for i in bad[:_MAX_LISTED])
+        more = f" and {bad.size - _MAX_LISTED} more" if bad.size > _MAX_LISTED else ""
+        raise InputError(f"{label}: coordinates that are not numbers (NaN or infinite) at feature {listed}{more}")
 
 
 def read_table(path: str | Path, *, name: str, layer: str | None = None) -> pd.DataFrame:

@@ -45,6 +45,7 @@ from pyproj import Transformer
 from scipy import ndimage
 
 from geogrid.geo import crs as crs_mod
+from geogrid.cells import safe_frame
 from geogrid.errors import InputError
 from geogrid.geo.io import make_parent
 
@@ -391,7 +392,7 @@ def write_located(points: gpd.GeoDataFrame, out: Path) -> None:
         table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
         table.insert(0, "lat", lat)
         table.insert(0, "lon", lon)
-        table.to_csv(tmp, index=False, encoding="utf-8")
+        safe_frame(table).to_csv(tmp, index=False, encoding="utf-8")  # no cell a spreadsheet would run
     else:
         frame.to_file(tmp, driver="GPKG" if suffix == ".gpkg" else "GeoJSON", engine="pyogrio",
                       layer="points" if suffix == ".gpkg" else out.stem)  # GeoJSON keeps suggestions as arrays
