@@ -34,6 +34,7 @@ RULES = (
     BodyRule("POST", re.compile(r"/api/v1/cameras"), "max_upload_mb", KB * KB, True),
     BodyRule("POST", re.compile(r"/api/v1/incidents/imports"), "max_upload_mb", KB * KB, True),
     BodyRule("POST", re.compile(r"/api/v1/auth/token"), "max_form_kb", KB, False),
+    BodyRule("POST", re.compile(r"/maps/session"), "max_form_kb", KB, False),
     BodyRule("POST", re.compile(r"/open311/v2/requests\.[a-z]+"), "max_form_kb", KB, False),  # an api_key in the form
 )
 SIGNED_IN_PREFIX = "/api/v1/"  # every other body under it needs a token first
