@@ -515,6 +515,7 @@ def request_json(incident: Incident, taxonomy: Taxonomy, names: Names) -> dict[s
     category = taxonomy.categories.get(incident.category)
     status = open311.status_of(incident)
     closed = status == "closed"
+    shown = open311.public_point(incident.lat, incident.lon, taxonomy.public_precision_m)  # its block, not its door
     return {key: safe_cell(value) for key, value in {
         "service_request_id": incident.id,
         "status": status,
@@ -530,8 +531,8 @@ def request_json(incident: Incident, taxonomy: Taxonomy, names: Names) -> dict[s
         "address": incident.address,
         "address_id": incident.matched_building_id,
         "zipcode": None,
-        "lat": incident.lat,
-        "long": incident.lon,
+        "lat": shown[0],
+        "long": shown[1],
         "media_url": incident.media_urls[0] if incident.media_urls else None,
     }.items()}
 
@@ -571,15 +572,17 @@ def date_window(start: datetime | None, end: datetime | None, now: datetime) -> 
 
 
 def requests_filters(service_request_id: str | None, service_code: str | None, start_date: str | None,
-                     end_date: str | None, status: str | None) -> store.Filters:
-    """The spec's arguments as the store's filters; service_request_id overrides all the others."""
+                     end_date: str | None, status: str | None, taxonomy: Taxonomy) -> store.Filters:
+    """The spec's arguments as the store's filters, within what the taxonomy makes public (categories and
+    channels); service_request_id overrides all the others."""
+    public = {"shown_categories": taxonomy.public_categories(), "shown_channels": taxonomy.public_channels()}
     if service_request_id:
-        return store.Filters(ids=request_ids(service_request_id))
+        return store.Filters(ids=request_ids(service_request_id), **public)
     start = parse_w3c("start_date", start_date) if start_date else None
     end = parse_w3c("end_date", end_date) if end_date else None
     since, until = date_window(start, end, utcnow())
     return store.Filters(status=open311.states_of(comma_list(status)), category=comma_list(service_code), since=since,
-                         until=until + timedelta(microseconds=1))  # end_date is included
+                         until=until + timedelta(microseconds=1), **public)  # end_date is included
 
 
 @router.get("/v2/requests.{fmt}", summary="GET Service Requests: incidents by id, service, date and status")
@@ -595,10 +598,11 @@ def list_requests(
     end_date: str | None = Query(None, description="W3C datetime; at most 90 days after start_date"),
     status_: str | None = Query(None, alias="status", description="open, closed or open,closed"),
 ) -> Response:
-    """Newest first, the first 1000 within the window (default: the last 90 days)."""
+    """Newest first, the first 1000 within the window (default: the last 90 days); only the categories and channels
+    the taxonomy makes public, their points rounded to about public_precision_m (50 m)."""
     check_jurisdiction(settings, given(jurisdiction_id))
     filters = requests_filters(given(service_request_id), given(service_code), given(start_date), given(end_date),
-                               given(status_))
+                               given(status_), taxonomy)
     with transaction(request) as session:
         answer = requests_answer(session, store.newest(session, filters, MAX_REQUESTS), taxonomy)
     return respond(answer, output)
@@ -612,7 +616,7 @@ def one_request(request: Request, service_request_id: str, output: Output, setti
     with transaction(request) as session:
         known = parse_id(service_request_id)
         incident = store.find_incident(session, known) if known is not None else None
-        if incident is None:
+        if incident is None or not taxonomy.is_public(incident.category, incident.channel):  # staff-only: unseen
             raise Open311Error(404, f"service_request_id {service_request_id!r} was not found")
         answer = requests_answer(session, [incident], taxonomy)
     return respond(answer, output)

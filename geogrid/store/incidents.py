@@ -382,6 +382,8 @@ class Filters:
     overdue: bool | None = None
     ids: Sequence[int] = ()
     bbox: tuple[float, float, float, float] | None = None
+    shown_categories: Sequence[str] | None = None  # None: every category; else only these (none when empty)
+    shown_channels: Sequence[str] | None = None  # None: every channel; else only these (none when empty)
 
 
 def is_overdue(incident: Incident, now: datetime) -> bool:
@@ -405,6 +407,10 @@ def filtered(query: Select, filters: Filters, now: datetime | None = None) -> Se
         conditions.append(Incident.status.in_(list(filters.status)))
     if filters.category:
         conditions.append(Incident.category.in_(list(filters.category)))
+    if filters.shown_categories is not None:
+        conditions.append(Incident.category.in_(list(filters.shown_categories)) if filters.shown_categories else false())
+    if filters.shown_channels is not None:
+        conditions.append(Incident.channel.in_(list(filters.shown_channels)) if filters.shown_channels else false())
     if filters.since:
         conditions.append(Incident.reported_at >= filters.since)
     if filters.until:
