@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api import auth
 from api.background import JobRunner
 from api.deps import SessionSlots
+from api.error_schema import document_errors
 from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from api.limits import BodyGuard
 from api.security import LoginThrottle, NulGuard, SecurityHeaders
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.login_throttle = LoginThrottle(settings.login_account_failures, settings.login_address_failures,
                                              settings.login_lock_seconds, settings.login_window_seconds)
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
+    document_errors(app)
     for module in ROUTERS:
         app.include_router(module.router)
     app.add_middleware(BodyGuard)
