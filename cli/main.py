@@ -60,6 +60,9 @@ def partition_command(
     buildings: Path = typer.Option(..., dir_okay=False, help="Building footprints with households and population."),
     out: Path = typer.Option(..., dir_okay=False, help="Output GeoPackage (grids, assignments)."),
     roads: Optional[Path] = typer.Option(None, dir_okay=False, help="Street network lines."),
+    road_class_column: Optional[str] = typer.Option(
+        None, help="The roads' class column (default: highway, fclass, road_class, 道路等级, class or grade if "
+                   "present). Footways and service roads do not cut blocks; boundaries prefer major streets."),
     villager_groups: Optional[Path] = typer.Option(None, dir_okay=False, help="Villager groups (村民小组)."),
     previous: Optional[Path] = typer.Option(None, dir_okay=False, help="An earlier output GeoPackage to keep."),
     input_crs: Optional[str] = typer.Option(
@@ -99,7 +102,7 @@ def partition_command(
             layers["previous_assignments"] = read_table(previous, name="previous plan", layer="assignments")
         with _executor(workers, dask_scheduler, len(layers["buildings"])) as executor, _progress() as tick:
             result = partition(layers.pop("communities"), layers.pop("buildings"), rules=rules,
-                               executor=executor, progress=tick, **layers)
+                               road_class_column=road_class_column, executor=executor, progress=tick, **layers)
         write_gpkg({"grids": result.grids, "assignments": result.assignments}, out)
         if report:
             _write_text(report, json.dumps(result.report, ensure_ascii=False, indent=2))

@@ -12,8 +12,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geogrid.errors import InputError
 from geogrid.geo import validate
 from geogrid.geo.crs import metric_crs
+from geogrid.geo.precision import snap_geometries
+from geogrid.geo.roads import UNKNOWN, road_classes
 from geogrid.partition.atoms import assignment_atoms
 from geogrid.partition.community import CommunityResult, CommunityTask, partition_community
 from geogrid.partition.report import build_report
@@ -51,6 +54,7 @@ def partition(
     previous_grids: gpd.GeoDataFrame | None = None,
     previous_assignments: pd.DataFrame | None = None,
     rules: Rules | None = None,
+    road_class_column: str | None = None,
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> PartitionResult:
@@ -59,24 +63,28 @@ def partition(
     Inputs are GeoDataFrames in any CRS that declares itself (lon/lat inputs in GCJ-02
     or BD-09 must be converted first, see ``geogrid.geo.crs.to_wgs84``). ``executor`` (a
     process pool, or a Dask client's executor) runs communities in parallel.
-    The result does not depend on the executor or the order of the inputs' rows.
+    The result does not depend on the executor or the order of the inputs' rows, nor on the
+    input CRS (coordinates are snapped to ``geogrid.geo.precision.SNAP_M`` in metres).
+    ``road_class_column`` names the roads' class column (else ``highway``, ``road_class``, ``道路等级``
+    ... are read if present, see ``geogrid.geo.roads``); footways and service roads do not cut blocks,
+    and grid boundaries prefer major streets to minor ones. Roads without a class are all streets.
     """
     started = time.perf_counter()
     rules = rules or Rules()
     communities = validate.validate_communities(communities)
     buildings = validate.validate_buildings(_points_as_footprints(buildings))
     metric = metric_crs(communities.to_crs(WGS84))
-    communities = communities.to_crs(metric).sort_values("community_code", kind="stable").reset_index(drop=True)
-    buildings = buildings.to_crs(metric).sort_values("building_id", kind="stable").reset_index(drop=True)
-    road_geoms = None if roads is None or roads.empty else validate.validate_roads(roads).to_crs(metric).geometry.to_numpy()
+    communities = _to_metric(communities, metric).sort_values("community_code", kind="stable").reset_index(drop=True)
+    buildings = _to_metric(buildings, metric).sort_values("building_id", kind="stable").reset_index(drop=True)
+    road_geoms, road_kinds = _streets(roads, road_class_column, metric)
     groups = None
     if villager_groups is not None and len(villager_groups):
-        groups = validate.validate_villager_groups(villager_groups).to_crs(metric)
+        groups = _to_metric(validate.validate_villager_groups(villager_groups), metric)
     previous_grids, previous_assignments = validate.validate_previous_plan(previous_grids, previous_assignments)
-    previous = None if previous_grids is None else previous_grids.to_crs(metric)
+    previous = None if previous_grids is None else _to_metric(previous_grids, metric)
 
     home = _community_of(buildings.geometry.to_numpy(), communities.geometry.to_numpy())
-    tasks = list(_tasks(communities, buildings, home, road_geoms, groups, previous, previous_assignments))
+    tasks = list(_tasks(communities, buildings, home, (road_geoms, road_kinds), groups, previous, previous_assignments))
     results = _run(tasks, rules, executor, progress)
 
     grids = pd.concat([r.grids for r in results], ignore_index=True) if results else _empty_grids(metric)
@@ -87,6 +95,15 @@ def partition(
         tasks, results, assignments, previous_assignments, rules, time.perf_counter() - started, metric
     )
     return PartitionResult(grids, assignments, report)
+
+
+def _to_metric(frame: gpd.GeoDataFrame, metric) -> gpd.GeoDataFrame:
+    """A layer in the metric CRS with its coordinates snapped to a fixed precision, so that the same
+    data given in any input CRS (equal to nanometres after reprojection) gives the same plan."""
+    projected = frame.to_crs(metric)
+    projected[projected.geometry.name] = gpd.GeoSeries(
+        snap_geometries(projected.geometry.to_numpy()), index=projected.index, crs=metric)
+    return projected
 
 
 def _points_as_footprints(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -115,7 +132,21 @@ def _community_of(buildings: np.ndarray, communities: np.ndarray) -> np.ndarray:
     return home
 
 
-def _tasks(communities, buildings, home, roads, groups, previous, previous_assignments):
+def _streets(roads: gpd.GeoDataFrame | None, class_column: str | None, metric) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The road lines in metres and the class of each (``geogrid.geo.roads``; all ``UNKNOWN`` without one)."""
+    if roads is None and class_column is not None:
+        raise InputError(f"a road class column ({class_column!r}) was named but no roads were given")
+    if roads is None or roads.empty:
+        if class_column is not None:
+            road_classes(roads, class_column)  # a column named for a layer without it is still an error
+        return None, None
+    lines = _to_metric(validate.validate_roads(roads), metric)
+    kinds = road_classes(lines, class_column)
+    return lines.geometry.to_numpy(), np.full(len(lines), UNKNOWN) if kinds is None else kinds
+
+
+def _tasks(communities, buildings, home, streets, groups, previous, previous_assignments):
+    roads, kinds = streets
     road_tree = None if roads is None else shapely.STRtree(roads)
     group_home = None
     if groups is not None:
@@ -124,13 +155,14 @@ def _tasks(communities, buildings, home, roads, groups, previous, previous_assig
     for c, row in enumerate(communities.itertuples(index=False)):
         geom = row.geometry
         own = buildings[home == c]
-        near = None if road_tree is None else roads[road_tree.query(geom, predicate="intersects")]
+        near = None if road_tree is None else np.sort(road_tree.query(geom, predicate="intersects"))
         own_groups = None if groups is None else groups[group_home == c]
         prev = None
         if previous is not None:
             prev = previous[previous["community_code"].astype(str) == row.community_code]
         prev_labels = {key: code for b in own["building_id"] if b in labels for key, code in labels[b].items()} or None
-        yield CommunityTask(row.community_code, row.kind, geom, own, near, own_groups, prev_labels, prev)
+        yield CommunityTask(row.community_code, row.kind, geom, own, None if near is None else roads[near], own_groups,
+                            prev_labels, prev, road_classes=None if near is None else kinds[near])
 
 
 def _previous_labels(assignments: pd.DataFrame) -> dict[str, dict[str, str]]:

@@ -28,6 +28,24 @@ def boundary_along_streets(inner: shapely.Geometry, roads: np.ndarray | None) ->
     return float(shapely.length(shapely.intersection(inner, corridor)))
 
 
+def boundary_by_class(inner: shapely.Geometry, roads: np.ndarray | None, classes: np.ndarray | None,
+                      order: tuple[str, ...]) -> dict[str, float]:
+    """Length of the inner boundary within a few metres of a street of each class; a stretch near
+    streets of several classes counts for the first of them in ``order``."""
+    lengths = dict.fromkeys(order, 0.0)
+    if roads is None or len(roads) == 0 or inner.is_empty:
+        return lengths
+    rest = inner
+    for kind in order:
+        lines = roads[classes == kind] if classes is not None else roads
+        if len(lines) == 0 or rest.is_empty:
+            continue
+        corridor = shapely.buffer(shapely.union_all(lines), STREET_TOLERANCE_M)
+        lengths[kind] = float(shapely.length(shapely.intersection(rest, corridor)))
+        rest = shapely.difference(rest, corridor)
+    return lengths
+
+
 def tiling_error(grids: np.ndarray, community: shapely.Geometry) -> tuple[float, float]:
     """Area (m²) of gaps, and of overlaps between grids or beyond the community (on its neighbours)."""
     union = shapely.union_all(grids)
