@@ -21,7 +21,8 @@ def snap_geometries(geoms: NDArray[np.object_], grid: float = SNAP_M) -> NDArray
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     snapped = geoms.copy()
     snapped[present] = shapely.set_precision(geoms[present], grid)
-    collapsed = present & (shapely.is_empty(snapped) | (shapely.get_dimensions(snapped) < shapely.get_dimensions(geoms)))
+    lower = shapely.get_dimensions(snapped) < shapely.get_dimensions(geoms)
+    collapsed = present & (shapely.is_empty(snapped) | lower)
     snapped[collapsed] = geoms[collapsed]
     return snapped
 

@@ -229,7 +229,8 @@ def _fiedler_order(a, b, w, m: int) -> np.ndarray | None:
     vector = vectors[:, 1]
     if vector[np.argmax(np.abs(vector))] < 0:  # fix the sign so the order is deterministic
         vector = -vector
-    steps = np.rint(vector / max(np.abs(vector).max(), 1e-300) * FIEDLER_STEPS)  # noise cannot reorder near-equal entries
+    # in steps of the largest entry: noise cannot reorder near-equal entries
+    steps = np.rint(vector / max(np.abs(vector).max(), 1e-300) * FIEDLER_STEPS)
     return np.argsort(steps, kind="stable")
 
 

@@ -16,7 +16,8 @@ from geogrid.partition import constraints, exact
 from geogrid.partition.atoms import adjacency, atom_keys, enclosures, polygonal, split_towers, tessellate, unit_ranges
 from geogrid.partition.bisect import CellGraph, divide, label_of, refine, violation
 from geogrid.partition.limits import Limits
-from geogrid.partition.scores import boundary_along_streets, boundary_by_class, inner_boundary, polsby_popper, tiling_error
+from geogrid.partition.scores import (boundary_along_streets, boundary_by_class, inner_boundary, polsby_popper,
+                                      tiling_error)
 from geogrid.partition.rules import Rules
 
 KEEP_RINGS = 3  # rings of kept grids that may be freed around an area that cannot be divided
@@ -371,14 +372,17 @@ def _divide_free(graph: CellGraph, limits: Limits, rest: np.ndarray, has_others:
 def _best_division(graph: CellGraph, piece: np.ndarray, k: int, limits: Limits,
                    feasible: bool) -> tuple[list[np.ndarray], dict | None]:
     """Divide into k grids. Where whole buildings leave some grid outside a limit (or a grid in two
-    pieces), also try the neighbouring feasible counts (large towers can fit one count and not
-    another); where none fits, settle the piece exactly (``exact.settle``): adopt a partition within
+    pieces), also try one grid more where only the caps bind (not ``feasible``), else the neighbouring
+    feasible counts (large towers can fit one count and not another); where none fits, settle the piece exactly (``exact.settle``): adopt a partition within
     every limit if one is found, else keep the division with the fewest split grids, then the fewest
     grids outside a limit, then the least misfit, with the proof that nothing fits where there is one."""
     best = divide(graph, piece, k, limits)
     best_defects = _defects(graph, best, limits)
-    if best_defects == (0, 0, 0.0) or not feasible:
+    if best_defects == (0, 0, 0.0):
         return best, None
+    if not feasible:  # only the caps bind (no window fits): a grid more gives them room
+        more = divide(graph, piece, k + 1, limits)
+        return (more if _defects(graph, more, limits) < best_defects else best), None
     lo, hi = limits.grid_range(graph.households[piece].sum(), graph.population[piece].sum())
     for count in (c for c in (k + 1, k - 1) if lo <= c <= hi):
         division = divide(graph, piece, count, limits)

@@ -74,7 +74,8 @@ def partition(
     communities = validate.validate_communities(communities)
     buildings = validate.validate_buildings(_points_as_footprints(buildings))
     metric = metric_crs(communities.to_crs(WGS84))
-    communities = _to_metric(communities, metric).sort_values("community_code", kind="stable").reset_index(drop=True)
+    # community outlines are not snapped: grids tile them exactly as given (noise there only moves cell edges)
+    communities = communities.to_crs(metric).sort_values("community_code", kind="stable").reset_index(drop=True)
     buildings = _to_metric(buildings, metric).sort_values("building_id", kind="stable").reset_index(drop=True)
     road_geoms, road_kinds = _streets(roads, road_class_column, metric)
     groups = None
@@ -132,7 +133,8 @@ def _community_of(buildings: np.ndarray, communities: np.ndarray) -> np.ndarray:
     return home
 
 
-def _streets(roads: gpd.GeoDataFrame | None, class_column: str | None, metric) -> tuple[np.ndarray | None, np.ndarray | None]:
+def _streets(roads: gpd.GeoDataFrame | None, class_column: str | None,
+             metric) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The road lines in metres and the class of each (``geogrid.geo.roads``; all ``UNKNOWN`` without one)."""
     if roads is None and class_column is not None:
         raise InputError(f"a road class column ({class_column!r}) was named but no roads were given")
