@@ -11,13 +11,12 @@ import pandas as pd
 import shapely
 
 from geogrid.geo.precision import SNAP_M, cell_positions
-from geogrid.geo.roads import CUTTING, FOOTWAY, MAJOR, MINOR, UNKNOWN
+from geogrid.geo.roads import CUTTING, FOOTWAY, MAJOR
 from geogrid.partition import constraints, exact
 from geogrid.partition.atoms import adjacency, atom_keys, enclosures, polygonal, split_towers, tessellate, unit_ranges
 from geogrid.partition.bisect import CellGraph, divide, label_of, refine, violation
 from geogrid.partition.limits import Limits
-from geogrid.partition.scores import (boundary_along_streets, boundary_by_class, inner_boundary, polsby_popper,
-                                      tiling_error)
+from geogrid.partition.scores import boundary_by_class, inner_boundary, polsby_popper, tiling_error
 from geogrid.partition.rules import Rules
 
 KEEP_RINGS = 3  # rings of kept grids that may be freed around an area that cannot be divided
@@ -138,12 +137,6 @@ def _graph(cells: gpd.GeoSeries, households, population, group_keys: dict) -> Ce
         weight *= np.where(same(i, j), factor, 1.0)
     area = np.round(cells.area.to_numpy(), SNAP_DECIMALS)
     return CellGraph(cell_positions(cells.to_numpy()), households, population, area, i, j, weight)
-
-
-def _street_lines(task: CommunityTask) -> np.ndarray | None:
-    """The community's streets: every road but footways and service roads."""
-    streets = _streets_of(task, CUTTING, None)
-    return None if streets is None else streets.to_numpy()
 
 
 def _streets_of(task: CommunityTask, kinds: tuple[str, ...], crs) -> gpd.GeoSeries | None:
@@ -523,12 +516,12 @@ def _stats(task: CommunityTask, grids: gpd.GeoDataFrame, assignments: pd.DataFra
     inner = inner_boundary(geoms, task.geometry)
     inner_length = float(shapely.length(inner))
     classes = None if task.road_classes is None else np.asarray(task.road_classes)
-    by_class = boundary_by_class(inner, task.roads, classes, (MAJOR, MINOR, UNKNOWN, FOOTWAY))
+    by_class = boundary_by_class(inner, task.roads, classes, (*CUTTING, FOOTWAY))  # streets first
     return {
         "gap_m2": gaps,
         "overlap_m2": overlaps,
         "inner_boundary_m": inner_length,
-        "inner_boundary_on_streets_m": boundary_along_streets(inner, _street_lines(task)),
+        "inner_boundary_on_streets_m": sum(by_class[kind] for kind in CUTTING),  # footways are not streets
         "inner_boundary_by_street_class_m": by_class,
         **_compounds(task.buildings, assignments),
     }
