@@ -6,7 +6,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-SNAP_M = 1e-4  # metric coordinates are snapped to this grid before the tessellation
+SNAP_M = 0.001  # footprints are snapped to this grid (metres) before the tessellation
 POSITION_M = 0.1  # cell positions (for sweeps and tie-breaks) are rounded to this grid
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 
 from geogrid.geo.precision import SNAP_M, cell_positions
-from geogrid.geo.roads import CUTTING, FOOTWAY, MAJOR
+from geogrid.geo.roads import CUTTING, FOOTWAY, MAJOR, UNKNOWN
 from geogrid.partition import constraints, exact
 from geogrid.partition.atoms import adjacency, atom_keys, enclosures, polygonal, split_towers, tessellate, unit_ranges
 from geogrid.partition.bisect import CellGraph, divide, label_of, refine, violation
@@ -515,7 +515,9 @@ def _stats(task: CommunityTask, grids: gpd.GeoDataFrame, assignments: pd.DataFra
     gaps, overlaps = tiling_error(geoms, task.geometry)
     inner = inner_boundary(geoms, task.geometry)
     inner_length = float(shapely.length(inner))
-    classes = None if task.road_classes is None else np.asarray(task.road_classes)
+    classes = task.road_classes
+    if classes is None and task.roads is not None:  # roads without classes: all streets
+        classes = np.full(len(task.roads), UNKNOWN)
     by_class = boundary_by_class(inner, task.roads, classes, (*CUTTING, FOOTWAY))  # streets first
     return {
         "gap_m2": gaps,

@@ -74,15 +74,16 @@ def partition(
     communities = validate.validate_communities(communities)
     buildings = validate.validate_buildings(_points_as_footprints(buildings))
     metric = metric_crs(communities.to_crs(WGS84))
-    # community outlines are not snapped: grids tile them exactly as given (noise there only moves cell edges)
+    # only footprints are snapped: outlines, streets, villager groups and old grids share lines with each other
+    # (a community drawn along its streets), which snapping one and not the other would pull apart into slivers
     communities = communities.to_crs(metric).sort_values("community_code", kind="stable").reset_index(drop=True)
-    buildings = _to_metric(buildings, metric).sort_values("building_id", kind="stable").reset_index(drop=True)
+    buildings = _snapped(buildings.to_crs(metric)).sort_values("building_id", kind="stable").reset_index(drop=True)
     road_geoms, road_kinds = _streets(roads, road_class_column, metric)
     groups = None
     if villager_groups is not None and len(villager_groups):
-        groups = _to_metric(validate.validate_villager_groups(villager_groups), metric)
+        groups = validate.validate_villager_groups(villager_groups).to_crs(metric)
     previous_grids, previous_assignments = validate.validate_previous_plan(previous_grids, previous_assignments)
-    previous = None if previous_grids is None else _to_metric(previous_grids, metric)
+    previous = None if previous_grids is None else previous_grids.to_crs(metric)
 
     home = _community_of(buildings.geometry.to_numpy(), communities.geometry.to_numpy())
     tasks = list(_tasks(communities, buildings, home, (road_geoms, road_kinds), groups, previous, previous_assignments))
@@ -98,13 +99,12 @@ def partition(
     return PartitionResult(grids, assignments, report)
 
 
-def _to_metric(frame: gpd.GeoDataFrame, metric) -> gpd.GeoDataFrame:
-    """A layer in the metric CRS with its coordinates snapped to a fixed precision, so that the same
-    data given in any input CRS (equal to nanometres after reprojection) gives the same plan."""
-    projected = frame.to_crs(metric)
-    projected[projected.geometry.name] = gpd.GeoSeries(
-        snap_geometries(projected.geometry.to_numpy()), index=projected.index, crs=metric)
-    return projected
+def _snapped(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Footprints (in metres) with their coordinates snapped to a fixed precision, so that the same data
+    given in any input CRS (equal to nanometres after reprojection) gives the same cells and plan."""
+    out = buildings.copy()
+    out[out.geometry.name] = gpd.GeoSeries(snap_geometries(out.geometry.to_numpy()), index=out.index, crs=out.crs)
+    return out
 
 
 def _points_as_footprints(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -142,7 +142,7 @@ def _streets(roads: gpd.GeoDataFrame | None, class_column: str | None,
         if class_column is not None:
             road_classes(roads, class_column)  # a column named for a layer without it is still an error
         return None, None
-    lines = _to_metric(validate.validate_roads(roads), metric)
+    lines = validate.validate_roads(roads).to_crs(metric)
     kinds = road_classes(lines, class_column)
     return lines.geometry.to_numpy(), np.full(len(lines), UNKNOWN) if kinds is None else kinds
 

@@ -37,7 +37,7 @@ def boundary_by_class(inner: shapely.Geometry, roads: np.ndarray | None, classes
         return lengths
     rest = inner
     for kind in order:
-        lines = roads[classes == kind] if classes is not None else roads
+        lines = roads[classes == kind]
         if len(lines) == 0 or rest.is_empty:
             continue
         corridor = shapely.buffer(shapely.union_all(lines), STREET_TOLERANCE_M)
