@@ -10,9 +10,10 @@ import geopandas as gpd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geogrid import access
 from geogrid.db.models import District, utcnow
 from geogrid.partition.rules import Rules
-from geogrid.store.cameras import import_cameras
+from geogrid.store.camera_records import import_cameras
 from geogrid.store.imports import KINDS, import_layer
 from geogrid.store.incidents import insert_sample_history
 from geogrid.store.plans import publish, save_partition
@@ -98,9 +99,9 @@ def demo_users(layers: dict[str, gpd.GeoDataFrame], grid_codes: list[str]) -> li
     street = str(min(layers["streets"]["street_code"].astype(str)))
     grid = grid_codes[0]
     return [
-        DemoUser("admin", "admin-demo", "admin", district, "系统管理员"),
-        DemoUser("planner", "planner-demo", "planner", street, "网格规划员"),
-        DemoUser("leader", "leader-demo", "leader", district, "区领导"),
-        DemoUser("worker", "worker-demo", "grid_worker", grid, "网格员"),
-        DemoUser("staff", "staff-demo", "department_staff", district, "区城市管理局", "urban_management"),
+        DemoUser("admin", "admin-demo", access.ADMIN, district, "系统管理员"),
+        DemoUser("planner", "planner-demo", access.PLANNER, street, "网格规划员"),
+        DemoUser("leader", "leader-demo", access.LEADER, district, "区领导"),
+        DemoUser("worker", "worker-demo", access.GRID_WORKER, grid, "网格员"),
+        DemoUser("staff", "staff-demo", access.DEPARTMENT_STAFF, district, "区城市管理局", "urban_management"),
     ]

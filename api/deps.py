@@ -15,16 +15,15 @@ from starlette.concurrency import run_in_threadpool
 
 from api.errors import ForbiddenError
 from api.tokens import InvalidToken, claims_of
+from geogrid import access
+from geogrid.access import PLANNERS, READERS
 from geogrid.db.models import PUBLISHED, PlanVersion
 from api.settings import Settings
 from geogrid.store.incidents import building_addresses, buildings_version
-from geogrid.store.spatial import covers
 from geogrid.store.users import get_user
 from geogrid.incidents.taxonomy import Taxonomy, load_taxonomy
 
 TOKEN_URL = "/api/v1/auth/token"
-READERS = ("admin", "planner", "leader")  # read grids and plans inside their scope
-PLANNERS = ("admin", "planner")  # change plans and data inside their scope
 KNOWN_TOKENS = 10_000  # signed-in users remembered per process, by token
 USER_RECHECK_SECONDS = 60.0  # a remembered user is read again at least this often (edits made outside geogrid)
 
@@ -120,7 +119,7 @@ class Principal:
 
     def covers(self, code: str) -> bool:
         """True when code lies inside the user's scope (admins act everywhere)."""
-        return self.role == "admin" or covers(self.scope, code)
+        return access.acts_on(self, code)
 
 
 def unauthorized(message: str) -> HTTPException:

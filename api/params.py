@@ -1,4 +1,4 @@
-"""Query parameters routers share, parsed once: a bounding box in longitude/latitude and a page (limit, offset).
+"""Query parameters and lookups routers share, parsed once: a bbox, a page, a time window, a visible incident.
 
 Bad values answer 400 naming the parameter and what it must be (OGC API - Features asks for 400).
 """
@@ -7,11 +7,17 @@ Bad values answer 400 naming the parameter and what it must be (OGC API - Featur
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
+from sqlalchemy.orm import Session
 
-from api.errors import BadRequestError
+from api.deps import Principal
+from api.errors import BadRequestError, ForbiddenError
+from geogrid.db.models import Incident
+from geogrid.incidents.china_time import maybe_in_china
+from geogrid.store import incidents as incident_store
 from geogrid.store.spatial import Bbox
 
 BBOX_DOC = "minLon,minLat,maxLon,maxLat in degrees (WGS 84); six numbers with heights are accepted"
@@ -76,3 +82,25 @@ def paging(default: int, maximum: int) -> Callable[..., Awaitable[Page]]:
         return Page(whole_number(limit, "limit", default, 1, maximum), whole_number(offset, "offset", 0, 0, None))
 
     return page
+
+
+class TimeWindow:
+    """The since/until query parameters, read once: a time without a zone is China time."""
+
+    def __init__(
+        self,
+        since: datetime | None = Query(None, description="From (inclusive), e.g. 2026-01-01 (China time unless a zone is given)"),
+        until: datetime | None = Query(None, description="To (exclusive)"),
+    ) -> None:
+        self.since, self.until = maybe_in_china(since), maybe_in_china(until)
+
+
+TimeWindowDep = Annotated[TimeWindow, Depends()]
+
+
+def visible_incident(session: Session, incident_id: int, user: Principal) -> Incident:
+    """The incident if user may see it; 404 if there is none, 403 if it is outside their view."""
+    incident = incident_store.get_incident(session, incident_id)
+    if not incident_store.is_visible(session, incident_id, user):
+        raise ForbiddenError(f"incident {incident_id} is outside what your role and scope ({user.scope}) may see")
+    return incident

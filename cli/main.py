@@ -169,13 +169,15 @@ def main() -> None:  # pragma: no cover - console entry point
 
 def _mount_store_commands() -> None:
     """`geogrid db upgrade`, `geogrid import`, `geogrid user add` and `geogrid serve` live with the store."""
-    from cli.store import db_app, import_command, user_add_command, user_disable_command, user_enable_command
+    from cli.store import (db_app, import_command, user_add_command, user_disable_command, user_enable_command,
+                           user_password_command)
     from cli.serve import serve
 
     app.add_typer(db_app, name="db")
     app.command("import")(import_command)
     user_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Manage user accounts.")
     user_app.command("add")(user_add_command)
+    user_app.command("password")(user_password_command)
     user_app.command("disable")(user_disable_command)
     user_app.command("enable")(user_enable_command)
     app.add_typer(user_app, name="user")

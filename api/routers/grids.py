@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from api import geojson
 from api.deps import (
     PLANNERS,
-    READERS,
     DataVersion,
     Principal,
     Reader,
@@ -21,12 +20,13 @@ from api.deps import (
     require_role,
 )
 from api.errors import ForbiddenError
+from geogrid import access
 from geogrid.db.models import PUBLISHED, PlanVersion
 from geogrid.partition import editing
 from geogrid.store import grids
 
 router = APIRouter(prefix="/api/v1", tags=["Grids"])
-GridViewer = Annotated[Principal, Depends(require_role(*READERS, "grid_worker"))]
+GridViewer = Annotated[Principal, Depends(require_role(*access.GRID_VIEWERS))]
 PlanParam = Annotated[int | None, Query(description="a plan version id (default: the published plan)")]
 
 
@@ -74,10 +74,10 @@ def one_grid(
     """The grid as a GeoJSON Feature, with a `buildings` FeatureCollection of the buildings (or units) in it.
 
     A grid worker sees their own grid in the published plan only."""
-    if user.role == "grid_worker" and grid_code != user.scope:
+    if access.has_one_grid(user) and grid_code != user.scope:
         raise ForbiddenError(f"grid workers see their own grid only ({user.scope}), not {grid_code}")
     plan, row = grids.find_grid(session, grid_code, plan_id)
-    if user.role == "grid_worker":
+    if access.has_one_grid(user):
         if plan.status != PUBLISHED:
             raise ForbiddenError(f"plan version {plan.id} is {plan.status}: grid workers see the published plan only")
     else:

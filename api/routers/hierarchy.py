@@ -7,13 +7,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from api.deps import READERS, DataVersion, Principal, SessionDep, kept_answer, require_role
+from api.deps import DataVersion, Principal, SessionDep, kept_answer, require_role
 from api.schemas import Hierarchy, HierarchyNode
+from geogrid import access
 from geogrid.store import areas
 from geogrid.store.areas import Areas
 
 router = APIRouter(prefix="/api/v1", tags=["Hierarchy"])
-Viewer = Annotated[Principal, Depends(require_role(*READERS, "department_staff"))]
+Viewer = Annotated[Principal, Depends(require_role(*access.HIERARCHY_VIEWERS))]
 FIGURES = ("households", "population", "grid_count", "grids_breaking_rules")
 
 
@@ -23,7 +24,7 @@ async def hierarchy(user: Viewer, version: DataVersion, session: SessionDep, req
     residents, grid count and grids breaking a rule of the published plans below it.
 
     The answer is kept per data version and scope, so a repeated request is served from memory."""
-    key = ("hierarchy", None if user.role == "admin" else user.scope, version)
+    key = ("hierarchy", access.default_area(user), version)
     body, _ = await kept_answer(request, key, lambda: _tree(session, user).model_dump_json().encode())
     return Response(body, media_type="application/json")
 

@@ -9,17 +9,14 @@ from fastapi import APIRouter, Cookie, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.deps import Principal, SessionDep, SettingsDep
 from api.tokens import InvalidToken, username_of
+from geogrid import access
 from geogrid.store.areas import outline
 from geogrid.store.users import get_user
 from maps.pages import PageContext, login_html, page_html
 
 router = APIRouter(include_in_schema=False)
-PAGE_ROLES = {  # page -> roles that open it
-    "planner": ("admin", "planner"),
-    "worker": ("grid_worker",),
-    "leader": ("admin", "leader"),
-}
-HOME = {"admin": "planner", "planner": "planner", "grid_worker": "worker", "leader": "leader"}
+PAGE_ROLES = access.PAGE_ROLES
+HOME = access.HOME_PAGE
 Lang = Annotated[str, Query(pattern="^(zh|en)$")]
 ZOOM = {"grid": 17, "community": 15, "street": 14, "district": 13}  # a map that fits an area of each level
 NO_AREA_VIEW = (25.83, 114.93, 13)  # an empty store: the sample district's centre
@@ -97,9 +94,9 @@ def _to_login(request: Request, lang: str) -> RedirectResponse:
 
 def _view_of(session: SessionDep, user: Principal) -> tuple[float, float, int]:
     """Where the user's map opens: the centre of their grid or area, and a zoom that fits it."""
-    found = outline(session, user.scope, grid=user.role == "grid_worker")
+    found = outline(session, user.scope, grid=access.has_one_grid(user))
     if found is None:
         return NO_AREA_VIEW
     shape, level = found
     centre = shape.centroid
-    return centre.y, centre.x, ZOOM["grid"] if user.role == "grid_worker" else ZOOM[level]
+    return centre.y, centre.x, ZOOM["grid"] if access.has_one_grid(user) else ZOOM[level]

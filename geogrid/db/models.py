@@ -25,7 +25,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 SRID = 4326
-ROLES = ("admin", "planner", "leader", "grid_worker", "department_staff")
 DRAFT, PUBLISHED, ARCHIVED = "draft", "published", "archived"  # a plan version's life: draft → published → archived
 PLAN_STATUSES = (DRAFT, PUBLISHED, ARCHIVED)
 COMMUNITY_KINDS = ("urban", "rural")

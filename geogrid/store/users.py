@@ -7,7 +7,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import ROLES, User
+from geogrid.access import ROLES, needs_department
+from geogrid.db.models import User
 from geogrid.errors import InputError
 from geogrid.store import audit
 
@@ -42,7 +43,7 @@ def add_user(
     """Create an active user, or raise InputError naming what is wrong (department staff need a department)."""
     username = username.strip()
     _check_new_user(session, username, password, role, scope)
-    if role == "department_staff" and not department:
+    if needs_department(role) and not department:
         raise InputError("department staff need a department (the one cases are dispatched to)")
     user = User(
         username=username,
@@ -50,7 +51,7 @@ def add_user(
         role=role,
         scope=scope.strip(),
         display_name=display_name,
-        department=department if role == "department_staff" else None,
+        department=department if needs_department(role) else None,
         active=True,
     )
     session.add(user)
