@@ -11,7 +11,8 @@ from geogrid.store.imports import area_codes
 from .conftest import write_layers
 
 
-def test_area_codes_name_each_layers_own_or_community_codes(layers: dict[str, gpd.GeoDataFrame], tmp_path: Path) -> None:
+def test_area_codes_name_each_layers_own_or_community_codes(layers: dict[str, gpd.GeoDataFrame],
+                                                            tmp_path: Path) -> None:
     paths = write_layers(layers, tmp_path / "upload")
     (tmp_path / "broken.geojson").write_text("not json", encoding="utf-8")
     found = area_codes(paths | {"streets": tmp_path / "broken.geojson"}, None)
