@@ -72,14 +72,16 @@ async def bbox_param(bbox: Annotated[str | None, Query(description=BBOX_DOC)] = 
 BboxParam = Annotated[Bbox | None, Depends(bbox_param)]
 
 
-def paging(default: int, maximum: int) -> Callable[..., Awaitable[Page]]:
-    """A dependency reading limit (1 to maximum, default default) and offset (0 and up, default 0)."""
+def paging(default: int, maximum: int, *, cap: bool = False) -> Callable[..., Awaitable[Page]]:
+    """A dependency reading limit (1 to maximum, default default) and offset (0 and up, default 0); with cap, a
+    limit above maximum is served as maximum (as OGC API - Features clients expect) instead of refused."""
 
     async def page(
         limit: Annotated[str | None, Query(description=f"1 to {maximum:,} (default {default})")] = None,
         offset: Annotated[str | None, Query(description="rows to skip (default 0)")] = None,
     ) -> Page:
-        return Page(whole_number(limit, "limit", default, 1, maximum), whole_number(offset, "offset", 0, 0, None))
+        size = whole_number(limit, "limit", default, 1, None if cap else maximum)
+        return Page(min(size, maximum), whole_number(offset, "offset", 0, 0, None))
 
     return page
 

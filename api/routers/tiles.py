@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import CurrentUser, DataVersion, Principal, SessionDep, check_plan, kept_answer
 from api.scopes import MapScope
 from geogrid.store import tiles
+from geogrid.store.tilejson import tilejson
 from geogrid.store.plans import get_plan
 from geogrid.store.spatial import Scope
 
@@ -23,6 +24,21 @@ router = APIRouter(prefix="/tiles", tags=["vector tiles"])
 
 MVT = "application/vnd.mapbox-vector-tile"
 CACHE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+
+
+@router.get("/{layer}.json", summary="TileJSON of a tile layer", responses={404: {"description": "no such layer"}})
+def layer_tilejson(
+    request: Request,
+    layer: Annotated[str, Path(description="grids or buildings")],
+    session: SessionDep,
+    scope: Annotated[Scope, MapScope],
+) -> dict:
+    """TileJSON 3.0: the tile URL template, zoom range, bounds of what the caller may see, and the layer's
+    fields, so that MapLibre or QGIS add the layer from this one URL. Tiles need the same bearer token."""
+    if layer not in tiles.MIN_ZOOM:
+        raise HTTPException(404, f"no tile layer {layer!r}: there are {', '.join(tiles.MIN_ZOOM)}")
+    template = str(request.base_url).rstrip("/") + f"{router.prefix}/{layer}/{{z}}/{{x}}/{{y}}.pbf"
+    return tilejson(session, layer, scope, template)
 
 
 @router.get(

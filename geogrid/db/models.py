@@ -317,3 +317,26 @@ class Camera(Base):
     grid_code: Mapped[str | None] = mapped_column(String(64), index=True)
     community_code: Mapped[str | None] = mapped_column(String(32), index=True)
     geom: Mapped[WKBElement] = mapped_column(geometry("POINT"))
+
+
+class PartitionJob(Base):
+    """A partition job of one community, shared by every API worker and instance: status, progress, result."""
+
+    __tablename__ = "partition_jobs"
+    __table_args__ = (
+        # one unfinished job per community, even when two workers start one at the same moment
+        Index("uq_partition_jobs_active", "community_code", unique=True,
+              postgresql_where=text("status IN ('queued', 'running')"),
+              sqlite_where=text("status IN ('queued', 'running')")),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    community_code: Mapped[str] = mapped_column(String(32), index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(128))  # host:pid of the worker running it
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()

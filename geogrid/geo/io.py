@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
@@ -12,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 from pyproj import CRS
 
 from geogrid.geo import crs as crs_mod
@@ -117,11 +119,34 @@ def _read_vector(source: str, label: str, layer: str | None) -> gpd.GeoDataFrame
     if chosen is None:
         raise InputError(f"{label}: the file contains no layers")
     try:
-        gdf = gpd.read_file(source, layer=chosen, engine="pyogrio")
+        # on_invalid="fix": a ring with too few points is read (as a collapsed ring, or as nothing)
+        # instead of stopping the reader; validation repairs or names it
+        gdf = gpd.read_file(source, layer=chosen, engine="pyogrio", on_invalid="fix", fid_as_index=True)
     except _READ_ERRORS as err:
         raise InputError(f"{label}: {_unreadable(source, err)}") from None
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(f"{label}: layer {chosen!r} has no geometries")
+    return _collapsed_as_points(gdf, source, chosen).reset_index(drop=True)
+
+
+def _collapsed_as_points(gdf: gpd.GeoDataFrame, source: str, layer: str) -> gpd.GeoDataFrame:
+    """Features whose geometry could not be read (a ring of one or two points) but have a place in
+    the file: a collapsed polygon at the centre of their coordinates' bounds, so validation can
+    keep them as point buildings (or name them) instead of taking them for features without one."""
+    lost = gdf.geometry.isna().to_numpy()
+    if not lost.any():
+        return gdf
+    try:
+        fids, bounds = pyogrio.read_bounds(source, layer=layer)
+    except _READ_ERRORS:
+        return gdf
+    centre = pd.DataFrame({"x": (bounds[0] + bounds[2]) / 2, "y": (bounds[1] + bounds[3]) / 2}, index=fids)
+    where = centre.reindex(gdf.index[lost]).dropna()
+    if where.empty:
+        return gdf
+    gdf = gdf.copy()
+    collapsed = shapely.polygons(np.repeat(where.to_numpy()[:, None, :], 4, axis=1))
+    gdf.loc[where.index, gdf.geometry.name] = collapsed
     return gdf
 
 
@@ -185,6 +210,17 @@ def unsafe_member(filename: str) -> bool:
 
 
 # --- CSV ---------------------------------------------------------------------------------
+
+
+EXCEL_CSV_ENCODING = "utf-8-sig"  # UTF-8 with a byte-order mark: Excel (also in Chinese Windows) reads it as UTF-8
+
+
+def write_csv(table: pd.DataFrame, path: str | Path | io.BytesIO) -> None:
+    """Write a table as CSV for Excel: UTF-8 with a BOM, a header row, no index. Every CSV geogrid writes goes here."""
+    if isinstance(path, io.BytesIO):
+        path.write(table.to_csv(index=False).encode(EXCEL_CSV_ENCODING))
+        return
+    table.to_csv(path, index=False, encoding=EXCEL_CSV_ENCODING)
 
 
 def _read_csv(path: Path, label: str) -> gpd.GeoDataFrame:

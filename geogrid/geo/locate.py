@@ -46,7 +46,7 @@ from scipy import ndimage
 
 from geogrid.geo import crs as crs_mod
 from geogrid.errors import InputError
-from geogrid.geo.io import make_parent
+from geogrid.geo.io import make_parent, write_csv
 
 Floats = NDArray[np.float64]
 Rows = NDArray[np.intp]
@@ -391,7 +391,7 @@ def write_located(points: gpd.GeoDataFrame, out: Path) -> None:
         table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
         table.insert(0, "lat", lat)
         table.insert(0, "lon", lon)
-        table.to_csv(tmp, index=False, encoding="utf-8")
+        write_csv(table, tmp)
     else:
         frame.to_file(tmp, driver="GPKG" if suffix == ".gpkg" else "GeoJSON", engine="pyogrio",
                       layer="points" if suffix == ".gpkg" else out.stem)  # GeoJSON keeps suggestions as arrays

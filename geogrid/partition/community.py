@@ -12,6 +12,9 @@ import shapely
 
 from geogrid.partition import constraints, exact
 from geogrid.partition.atoms import adjacency, atom_keys, enclosures, polygonal, split_towers, tessellate, unit_ranges
+from geogrid.partition.contiguity import join_detached, pieces_reason
+from geogrid.partition.footprints import expand as expand_footprints
+from geogrid.partition.footprints import resolve as resolve_footprints
 from geogrid.partition.bisect import CellGraph, divide, label_of, refine, violation
 from geogrid.partition.limits import Limits
 from geogrid.partition.scores import boundary_along_streets, compactness, inner_boundary, tiling_error
@@ -42,6 +45,7 @@ class CommunityResult:
     grids: gpd.GeoDataFrame
     assignments: pd.DataFrame
     stats: dict = field(default_factory=dict)
+    repairs: list[dict] = field(default_factory=list)  # what was done to the input to divide it, per feature
 
 
 @dataclass(eq=False)
@@ -61,7 +65,8 @@ def partition_community(task: CommunityTask, rules: Rules) -> CommunityResult:
 def _urban(task: CommunityTask, rules: Rules) -> CommunityResult:
     limits = Limits.rural(rules) if task.kind == "rural" else Limits.urban(rules)
     crs = task.buildings.crs
-    atoms = split_towers(task.buildings, limits)
+    footprints = resolve_footprints(task.buildings)
+    atoms = split_towers(footprints.atoms, limits)
     blocks = enclosures(task.geometry, None if task.roads is None else gpd.GeoSeries(task.roads, crs=crs), crs)
     if len(atoms):
         cells, block_of = tessellate(atoms, blocks)
@@ -81,12 +86,13 @@ def _urban(task: CommunityTask, rules: Rules) -> CommunityResult:
     previous = None
     if task.previous_labels or task.previous_grids is not None:
         previous = _previous(task, atom_keys(atoms), atoms["building_id"].to_numpy(), task.previous_labels or {}, cells)
-    parts = _assign(graph, limits, fixed, previous)
+    parts = _make_whole(graph, _assign(graph, limits, fixed, previous), limits)
     label = _labels(parts, n_cells)
     grids = _grid_frame(task, parts, cells, graph, label, atoms, limits)
     assignments = _atom_assignments(atoms, label, grids["grid_code"].to_numpy(), task.code)
-    grids = _flag_cut_buildings(grids, task.buildings, assignments)
-    return CommunityResult(grids, assignments, _stats(task, grids, assignments))
+    assignments = expand_footprints(assignments, footprints.members, task.buildings)
+    grids = _flag_cut_buildings(grids, footprints.shapes, assignments)
+    return CommunityResult(grids, assignments, _stats(task, grids, assignments), footprints.repairs)
 
 
 def _rural(task: CommunityTask, rules: Rules) -> CommunityResult:
@@ -107,7 +113,7 @@ def _rural(task: CommunityTask, rules: Rules) -> CommunityResult:
     if task.previous_grids is not None:
         ids = seeds["building_id"].to_numpy()
         previous = _previous(task, ids, ids, _previous_group_labels(task), cells)
-    parts = _assign(graph, limits, {}, previous)
+    parts = _make_whole(graph, _assign(graph, limits, {}, previous), limits)
     label = _labels(parts, len(cells))
     grids = _grid_frame(task, parts, cells, graph, label, seeds, limits, rural=True)
     codes = grids["grid_code"].to_numpy()
@@ -122,6 +128,14 @@ def _rural(task: CommunityTask, rules: Rules) -> CommunityResult:
     grids["villager_groups"] = [",".join(seeds["building_id"].to_numpy()[label[: len(seeds)] == g]) for g in range(len(parts))]
     grids = _flag_cut_buildings(grids, b, assignments)
     return CommunityResult(grids, assignments, _stats(task, grids, assignments))
+
+
+def _make_whole(graph: CellGraph, parts: list[_Part], limits: Limits) -> list[_Part]:
+    """The final check of contiguity: a grid's detached parts join the neighbouring grid they touch
+    most, where that keeps the limits (see ``contiguity.join_detached``)."""
+    for part, nodes in zip(parts, join_detached(graph, [p.nodes for p in parts], limits)):
+        part.nodes = nodes
+    return parts
 
 
 def _graph(cells: gpd.GeoSeries, households, population, group_keys: dict) -> CellGraph:
@@ -410,7 +424,9 @@ def _grid_frame(task, parts, cells, graph, label, atoms, limits, rural: bool = F
     codes = _grid_codes(task.code, parts, geoms)
     pieces = shapely.get_num_geometries(geoms)
     flags = [constraints.grid_flags(households[g], population[g], pieces[g], limits, found=part.flags,
-                                    proof=part.unattainable) for g, part in enumerate(parts)]
+                                    proof=part.unattainable,
+                                    parts_reason=_pieces_reason(graph, part, ids, cell_geoms) if pieces[g] > 1 else "")
+             for g, part in enumerate(parts)]
     return gpd.GeoDataFrame(
         {
             "grid_code": codes,
@@ -425,6 +441,13 @@ def _grid_frame(task, parts, cells, graph, label, atoms, limits, rural: bool = F
         geometry=geoms,
         crs=cells.crs,
     )
+
+
+def _pieces_reason(graph, part: _Part, ids: np.ndarray, cell_geoms: np.ndarray) -> str:
+    """Why a grid is in several parts: the buildings whose own cells are in pieces, and what separates them."""
+    own = part.nodes[part.nodes < len(ids)]
+    in_pieces = ids[own[shapely.get_num_geometries(cell_geoms[own]) > 1]]
+    return pieces_reason(graph, part.nodes, in_pieces)
 
 
 def _grid_codes(community_code: str, parts: list[_Part], geoms: np.ndarray) -> list[str]:

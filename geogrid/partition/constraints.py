@@ -52,15 +52,15 @@ def count_flags(households: int, population: int, limits: Limits) -> list[Flag]:
 
 
 def grid_flags(households: int, population: int, parts: int, limits: Limits, *, found: Iterable[Flag] = (),
-               proof: Flag | None = None, cut: Sequence[str] = ()) -> list[Flag]:
+               proof: Flag | None = None, cut: Sequence[str] = (), parts_reason: str = "") -> list[Flag]:
     """Every rule one grid breaks, in the order a plan lists them: what the engine found of it (an
     oversized building, no feasible window), its count limits (with the proof that no partition of
-    its area meets them, where one is known), contiguity (parts: its separate polygons) and the
-    footprints its boundary cuts."""
+    its area meets them, where one is known), contiguity (parts: its separate polygons, and why they could
+    not be joined) and the footprints its boundary cuts."""
     broken = count_flags(households, population, limits)
     flags = [*found, *broken, *([proof] if broken and proof else [])]
     if parts > 1:
-        flags.append(not_contiguous(int(parts)))
+        flags.append(not_contiguous(int(parts), parts_reason))
     if cut:
         flags.append(building_cut(list(cut)))
     return flags
@@ -105,8 +105,10 @@ def oversized_building(building_id: str, households: int, population: int) -> Fl
                       f"and has no unit count to split it by, so it is a grid of its own"}
 
 
-def not_contiguous(parts: int) -> Flag:
-    return {"rule": "contiguity", "value": parts, "reason": f"the grid is in {parts} separate parts"}
+def not_contiguous(parts: int, why: str = "") -> Flag:
+    """The grid's area is in several parts (rule ``several_parts``), and why it could not be helped."""
+    return {"rule": "several_parts", "value": parts,
+            "reason": f"the grid is in {parts} separate parts" + (f": {why}" if why else "")}
 
 
 def building_cut(building_ids: list[str]) -> Flag:

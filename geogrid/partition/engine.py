@@ -16,11 +16,13 @@ from geogrid.geo import validate
 from geogrid.geo.crs import metric_crs
 from geogrid.partition.atoms import assignment_atoms
 from geogrid.partition.community import CommunityResult, CommunityTask, partition_community
-from geogrid.partition.report import build_report
+from geogrid.partition import areas
+from geogrid.partition.report import build_report, repairs_section
 from geogrid.partition.rules import Rules
 
 WGS84 = "EPSG:4326"
 POINT_FOOTPRINT_M = 1.0  # half the side of the square given to a building known only as a point
+FLAT_M2 = 0.01  # a footprint with less area than this has collapsed: it is kept as a point building
 
 
 @dataclass
@@ -53,6 +55,7 @@ def partition(
     rules: Rules | None = None,
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
+    resolve_overlaps: bool = False,
 ) -> PartitionResult:
     """Divide every community into second-level grids that meet ``rules``.
 
@@ -60,14 +63,26 @@ def partition(
     or BD-09 must be converted first, see ``geogrid.geo.crs.to_wgs84``). ``executor`` (a
     process pool, or a Dask client's executor) runs communities in parallel.
     The result does not depend on the executor or the order of the inputs' rows.
+    Communities that overlap are refused (InputError) unless ``resolve_overlaps``: then each
+    overlap goes to the community with the smaller code. Every repair of the input (a collapsed
+    footprint kept as a point, a nested footprint joined to its container, an overlap carved, a
+    building cut by a community boundary, an overlap of communities given away) is listed in
+    ``report["input_repairs"]``, with the gaps between communities.
     """
     started = time.perf_counter()
     rules = rules or Rules()
     communities = validate.validate_communities(communities)
-    buildings = validate.validate_buildings(_points_as_footprints(buildings))
+    buildings = validate.validate_buildings(_points_as_footprints(buildings), keep_collapsed=True)
+    collapsed = buildings.attrs.get("collapsed_ids", [])
+    fixed = [_polygon_repaired("building_id", b) for b in buildings.attrs.get("repaired_ids", [])]
+    fixed_communities = [_polygon_repaired("community_code", c) for c in communities.attrs.get("repaired_ids", [])]
+    buildings = _points_as_footprints(buildings)
     metric = metric_crs(communities.to_crs(WGS84))
     communities = communities.to_crs(metric).sort_values("community_code", kind="stable").reset_index(drop=True)
+    communities, community_repairs = areas.settle_overlaps(communities, resolve_overlaps)
     buildings = buildings.to_crs(metric).sort_values("building_id", kind="stable").reset_index(drop=True)
+    buildings, flat = _flat_as_points(buildings)
+    collapsed = sorted(set(collapsed) | set(flat))
     road_geoms = None if roads is None or roads.empty else validate.validate_roads(roads).to_crs(metric).geometry.to_numpy()
     groups = None
     if villager_groups is not None and len(villager_groups):
@@ -75,7 +90,7 @@ def partition(
     previous_grids, previous_assignments = validate.validate_previous_plan(previous_grids, previous_assignments)
     previous = None if previous_grids is None else previous_grids.to_crs(metric)
 
-    home = _community_of(buildings.geometry.to_numpy(), communities.geometry.to_numpy())
+    home, buildings, cut_repairs = areas.homes(buildings, communities)
     tasks = list(_tasks(communities, buildings, home, road_geoms, groups, previous, previous_assignments))
     results = _run(tasks, rules, executor, progress)
 
@@ -86,6 +101,9 @@ def partition(
     report = build_report(
         tasks, results, assignments, previous_assignments, rules, time.perf_counter() - started, metric
     )
+    report["input_repairs"] = repairs_section(
+        fixed + [_point_building(b) for b in collapsed] + cut_repairs + [r for res in results for r in res.repairs],
+        fixed_communities + community_repairs, areas.gaps(communities))
     return PartitionResult(grids, assignments, report)
 
 
@@ -99,6 +117,32 @@ def _points_as_footprints(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = buildings.copy()
     out.loc[points, out.geometry.name] = squares.to_crs(buildings.crs).to_numpy()
     return out
+
+
+def _flat_as_points(buildings: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Footprints with (next to) no area in metres, such as a ring whose points lie on a line (valid in
+    lon/lat by rounding), become point buildings: the square of a point at their coordinates' mean."""
+    geoms = buildings.geometry.to_numpy()
+    flat = shapely.area(geoms) < FLAT_M2
+    if not flat.any():
+        return buildings, []
+    squares = shapely.buffer(validate.coordinate_means(geoms[flat]), POINT_FOOTPRINT_M, cap_style="square")
+    geoms = geoms.copy()
+    geoms[flat] = squares
+    out = buildings.set_geometry(gpd.GeoSeries(geoms, index=buildings.index, crs=buildings.crs))
+    return out, buildings["building_id"].to_numpy()[flat].astype(str).tolist()
+
+
+def _polygon_repaired(column: str, value: str) -> dict:
+    return {column: value, "repair": "polygon_repaired",
+            "reason": "the polygon was invalid (it crosses itself, or a ring is not closed): it was repaired "
+                      "(GEOS make_valid) and its polygonal part kept"}
+
+
+def _point_building(building_id: str) -> dict:
+    return {"building_id": building_id, "repair": "point_building",
+            "reason": "the footprint has collapsed (too few points, no area): the building is kept as a point "
+                      "with its households and residents counted"}
 
 
 def _community_of(buildings: np.ndarray, communities: np.ndarray) -> np.ndarray:
