@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from geogrid import access
 from geogrid.db.models import District, utcnow
 from geogrid.partition.rules import Rules
+from geogrid.store import audit
 from geogrid.store.camera_records import import_cameras
 from geogrid.store.imports import KINDS, import_layer
 from geogrid.store.incidents import insert_sample_history
@@ -53,6 +54,16 @@ def sample_layers(folder: Path = SAMPLE_DIR) -> dict[str, gpd.GeoDataFrame]:
 def is_empty(session: Session) -> bool:
     """True when the store holds no district yet."""
     return session.scalar(select(District.code).limit(1)) is None
+
+
+def made_from_sample(session: Session) -> bool:
+    """True when the store was filled by load (its changes are audited as ACTOR): only then may demo mode, with its
+    published passwords and Open311 key, serve it."""
+    return audit.has_entries_by(session, ACTOR)
+
+
+DEMO_WARNING = ("DEMO MODE (演示模式): the demo users' passwords and the Open311 key open311-demo-key are published "
+                "in the README; never put real data in this store. Production: GEOGRID_DATABASE_URL, or GEOGRID_DEMO=false.")
 
 
 def load(

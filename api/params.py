@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import Principal
 from api.errors import BadRequestError, ForbiddenError
+from api.ids import MAX_OFFSET
 from geogrid.db.models import Incident
 from geogrid.incidents.china_time import maybe_in_china
 from geogrid.store import incidents as incident_store
@@ -81,7 +82,7 @@ def paging(default: int, maximum: int, *, cap: bool = False) -> Callable[..., Aw
         offset: Annotated[str | None, Query(description="rows to skip (default 0)")] = None,
     ) -> Page:
         size = whole_number(limit, "limit", default, 1, None if cap else maximum)
-        return Page(min(size, maximum), whole_number(offset, "offset", 0, 0, None))
+        return Page(min(size, maximum), whole_number(offset, "offset", 0, 0, MAX_OFFSET))
 
     return page
 

@@ -83,6 +83,9 @@ def partition_command(
     buildings: Path = typer.Option(..., dir_okay=False, help="Building footprints with households and population."),
     out: Path = typer.Option(..., dir_okay=False, help="Output GeoPackage (grids, assignments)."),
     roads: Optional[Path] = typer.Option(None, dir_okay=False, help="Street network lines."),
+    road_class_column: Optional[str] = typer.Option(
+        None, help="The roads' class column (default: highway, fclass, road_class, 道路等级, class or grade if "
+                   "present). Footways and service roads do not cut blocks; boundaries prefer major streets."),
     villager_groups: Optional[Path] = typer.Option(None, dir_okay=False, help="Villager groups (村民小组)."),
     streets: Optional[Path] = typer.Option(
         None, dir_okay=False, help="Streets and towns (street_code, name): their names go into the plan's grids."),
@@ -129,7 +132,8 @@ def partition_command(
         street_names = read_table(streets, name="streets") if streets else None
         with executor(workers, dask_scheduler, len(layers["buildings"])) as pool, progress(err) as tick:
             result = partition(layers.pop("communities"), layers.pop("buildings"), rules=rules,
-                               executor=pool, progress=tick, resolve_overlaps=resolve_overlaps, **layers)
+                               road_class_column=road_class_column, executor=pool, progress=tick,
+                               resolve_overlaps=resolve_overlaps, **layers)
         write_gpkg({"grids": grids_layer(result.grids, _areas(communities_read, street_names)),
                     "assignments": assignments_layer(result.assignments, _footprints(buildings_read))}, out)
         if report:

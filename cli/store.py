@@ -102,7 +102,8 @@ def import_command(
 def user_add_command(
     username: Annotated[str, typer.Argument(help="Sign-in name.")],
     role: Annotated[str, typer.Option(help=f"{', '.join(ROLES[:-1])} or {ROLES[-1]}.")],
-    scope: Annotated[str, typer.Option(help="Area code the user may act on (district, street or community).")],
+    scope: Annotated[str, typer.Option(help="Area code the user may act on (district, street or community; a grid "
+                                             "for a grid worker); it must be in the store.")],
     password: Annotated[str | None, typer.Option(help="Password (asked for when omitted).")] = None,
     display_name: Annotated[str | None, typer.Option(help="Name shown in the app.")] = None,
     department: Annotated[
@@ -112,7 +113,7 @@ def user_add_command(
 ) -> None:
     """Add a user who can sign in to the service."""
     from geogrid.db.session import session_scope
-    from geogrid.store.users import add_user
+    from geogrid.store.users import add_user, check_scope_is_an_area
 
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -123,6 +124,7 @@ def user_add_command(
                 from geogrid.incidents.taxonomy import load_taxonomy
 
                 load_taxonomy().check_department(department)
+            check_scope_is_an_area(session, role, scope)
             add_user(session, username, password, role, scope, display_name, department=department)
     typer.echo(f"added user {username} ({role}, scope {scope})")
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
+from api.ids import Id
 from api.deps import CurrentUser, Planner, Reader, SessionDep, SettingsDep, check_area
 from api.params import parse_bbox, visible_incident
 from api.scopes import scope_of
@@ -83,7 +84,7 @@ def camera_coverage(
 
 @router.get("/incidents/{incident_id}/cameras", summary="Cameras nearest an incident")
 def incident_cameras(
-    incident_id: int,
+    incident_id: Id,
     user: CurrentUser,
     session: SessionDep,
     radius_m: float = Query(200.0, gt=0, le=2000),

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from api.ids import Id
 from api.deps import (
     Planner,
     Principal,
@@ -63,7 +64,7 @@ EditBody = Annotated[MoveBuilding | ReplaceBoundary | Merge | Split, Field(discr
 
 @router.post("/{plan_id}/edits")
 def edit_plan(
-    plan_id: int, body: EditBody, response: Response, session: SessionDep, user: Planner, if_match: IfMatch = None
+    plan_id: Id, body: EditBody, response: Response, session: SessionDep, user: Planner, if_match: IfMatch = None
 ) -> dict[str, Any]:
     """Apply one edit to a draft plan; answers the touched grids' counts and every rule the plan now breaks.
 
@@ -80,7 +81,7 @@ def edit_plan(
 
 
 @router.post("/{plan_id}/undo")
-def undo_edit(plan_id: int, response: Response, session: SessionDep, user: Planner, if_match: IfMatch = None) -> dict[str, Any]:
+def undo_edit(plan_id: Id, response: Response, session: SessionDep, user: Planner, if_match: IfMatch = None) -> dict[str, Any]:
     """Undo the plan's newest edit not yet undone (If-Match as for an edit; 409 when there is none)."""
     revision = _guard(session, user, plan_id, if_match)
     try:

@@ -8,6 +8,7 @@ import shapely
 from fastapi import APIRouter, Depends, Query, Request
 
 from api import geojson
+from api.ids import MAX_ID
 from api.deps import (
     PLANNERS,
     DataVersion,
@@ -27,7 +28,7 @@ from geogrid.store import grids
 
 router = APIRouter(prefix="/api/v1", tags=["Grids"])
 GridViewer = Annotated[Principal, Depends(require_role(*access.GRID_VIEWERS))]
-PlanParam = Annotated[int | None, Query(description="a plan version id (default: the published plan)")]
+PlanParam = Annotated[int | None, Query(ge=1, le=MAX_ID, description="a plan version id (default: the published plan)")]
 
 
 @router.get(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Cookie, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Cookie, Form, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from api.deps import Principal, SessionDep, SettingsDep
-from api.tokens import InvalidToken, username_of
+from api.auth import checked_sign_in
+from api.tokens import COOKIE, InvalidToken, claims_of, create_token
 from geogrid import access
 from geogrid.store.areas import outline
 from geogrid.store.users import get_user
@@ -29,9 +30,9 @@ def root() -> RedirectResponse:
 
 
 @router.get("/maps/login", response_class=HTMLResponse)
-def login(lang: Lang = "zh", next: str = "/maps/") -> HTMLResponse:
+def login(settings: SettingsDep, lang: Lang = "zh", next: str = "/maps/") -> HTMLResponse:
     """The sign-in page."""
-    return HTMLResponse(login_html(lang, next if next.startswith("/maps/") else "/maps/"))
+    return HTMLResponse(login_html(lang, next if next.startswith("/maps/") else "/maps/", bool(settings.demo)))
 
 
 @router.get("/maps/")
@@ -68,20 +69,42 @@ def map_page(
     basemaps = settings.basemaps()
     chosen = basemap if basemap in basemaps else (settings.basemap if settings.basemap in basemaps else "none")
     lat, lon, zoom = _view_of(session, user)
-    context = PageContext(user.username, user.role, user.scope, lang, chosen, basemaps, (lat, lon), zoom)
+    context = PageContext(user.username, user.role, user.scope, lang, chosen, basemaps, (lat, lon), zoom,
+                          demo=bool(settings.demo))
     return HTMLResponse(page_html(page, context), headers={"Cache-Control": "no-store"})
 
 
+@router.post("/maps/session")
+def sign_in(request: Request, session: SessionDep, settings: SettingsDep, username: Annotated[str, Form()],
+            password: Annotated[str, Form()]) -> Response:
+    """Sign the browser in: the token goes into an HttpOnly, SameSite=Strict cookie that no script can read
+    (the same throttle as POST /api/v1/auth/token: 429 with Retry-After after repeated failures)."""
+    user = checked_sign_in(request, session, username, password)
+    response = JSONResponse({"username": user.username, "role": user.role})
+    response.set_cookie(COOKIE, create_token(settings, user.username, user.token_version),
+                        max_age=settings.token_minutes * 60, path="/", httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/maps/logout")
+def sign_out(request: Request) -> Response:
+    """Forget the browser's sign-in cookie."""
+    response = Response(status_code=204)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    return response
+
+
 def _page_user(session: SessionDep, settings: SettingsDep, token: str | None) -> Principal | None:
-    """The active user the page cookie's token names, or None."""
+    """The active user the page cookie's token names (at their current token version), or None."""
     if not token:
         return None
     try:
-        username = username_of(settings, token)
+        username, _, version = claims_of(settings, token)
     except InvalidToken:
         return None
     user = get_user(session, username)
-    if user is None or not user.active:
+    if user is None or not user.active or user.token_version != version:
         return None
     return Principal(user.username, user.role, user.scope, user.department)
 

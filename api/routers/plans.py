@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 
+from api.ids import MAX_ID, Id
 from api.deps import (
     PLANNERS,
     Planner,
@@ -44,8 +45,8 @@ def community_plans(code: str, user: Reader, session: SessionDep) -> list[PlanSu
 def compare_plans(
     user: Reader,
     session: SessionDep,
-    a: Annotated[int, Query(description="the earlier plan version id")],
-    b: Annotated[int, Query(description="the later plan version id")],
+    a: Annotated[int, Query(ge=1, le=MAX_ID, description="the earlier plan version id")],
+    b: Annotated[int, Query(ge=1, le=MAX_ID, description="the later plan version id")],
 ) -> Comparison:
     """Which buildings (or towers' unit ranges) changed grid from plan a to plan b, and how many
     households and residents moved."""
@@ -61,7 +62,7 @@ def compare_plans(
 
 
 @router.get("/plans/{plan_id}", response_model=PlanDetail, summary="One plan version")
-def plan_detail(plan_id: int, user: Reader, session: SessionDep, response: Response) -> PlanDetail:
+def plan_detail(plan_id: Id, user: Reader, session: SessionDep, response: Response) -> PlanDetail:
     """The plan version with its totals; the ETag header carries its revision (for If-Match)."""
     plan = get_plan(session, plan_id)
     check_plan(user, plan)
@@ -71,7 +72,7 @@ def plan_detail(plan_id: int, user: Reader, session: SessionDep, response: Respo
 
 @router.post("/plans/{plan_id}/publish", response_model=PlanDetail, summary="Publish a plan version")
 def publish_plan(
-    plan_id: int,
+    plan_id: Id,
     user: Planner,
     session: SessionDep,
     response: Response,
@@ -99,7 +100,7 @@ def publish_plan(
     responses={200: {"content": {f.media_type: {} for f in exports.FORMATS.values()}, "description": "the file"}},
 )
 def export(
-    plan_id: int,
+    plan_id: Id,
     user: Reader,
     session: SessionDep,
     format: Annotated[ExportFormat, Query(description="gpkg, geojson, shp (zipped) or kml")] = "gpkg",
@@ -123,7 +124,7 @@ def _detail(session: SessionDep, plan: PlanVersion) -> PlanDetail:
 
 @router.post("/plans/{plan_id}/drafts", response_model=PlanDetail, status_code=201,
              summary="Start a draft from a plan version")
-def copy_to_draft(plan_id: int, user: Planner, session: SessionDep, response: Response) -> PlanDetail:
+def copy_to_draft(plan_id: Id, user: Planner, session: SessionDep, response: Response) -> PlanDetail:
     """A new draft version of the community holding the same grids and assignments as plan_id
     (e.g. the published plan), to edit by hand; its parent is plan_id."""
     check_area(user, get_plan(session, plan_id).community_code)

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.ids import MAX_ID
 from api.deps import CurrentUser, DataVersion, Principal, SessionDep, check_plan, kept_answer
 from api.scopes import MapScope
 from geogrid.store import tiles
@@ -50,14 +51,14 @@ def layer_tilejson(
 async def tile(
     request: Request,
     layer: Annotated[str, Path(description="grids or buildings")],
-    z: int,
-    x: int,
-    y: int,
+    z: Annotated[int, Path(ge=0, le=MAX_ID)],
+    x: Annotated[int, Path(ge=0, le=MAX_ID)],
+    y: Annotated[int, Path(ge=0, le=MAX_ID)],
     session: SessionDep,
     scope: Annotated[Scope, MapScope],
     user: CurrentUser,
     version: DataVersion,
-    plan: Annotated[int | None, Query(description="a plan version's grids (e.g. a draft) instead of the published ones")] = None,
+    plan: Annotated[int | None, Query(ge=1, le=MAX_ID, description="a plan version's grids (e.g. a draft) instead of the published ones")] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """One tile. Layer grids: code, community_code, plan_id, households, population, building_count,

@@ -213,6 +213,8 @@ class User(Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     department: Mapped[str | None] = mapped_column(String(64))  # department staff: the department they work for
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # raised when the account is disabled or its password changes: tokens issued under an older version are refused
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditLog(Base):

@@ -12,8 +12,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geogrid.errors import InputError
 from geogrid.geo import validate
 from geogrid.geo.crs import metric_crs
+from geogrid.geo.precision import snap_geometries
+from geogrid.geo.roads import UNKNOWN, road_classes
 from geogrid.partition.atoms import assignment_atoms
 from geogrid.partition.community import CommunityResult, CommunityTask, partition_community
 from geogrid.partition import areas
@@ -53,6 +56,7 @@ def partition(
     previous_grids: gpd.GeoDataFrame | None = None,
     previous_assignments: pd.DataFrame | None = None,
     rules: Rules | None = None,
+    road_class_column: str | None = None,
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
     resolve_overlaps: bool = False,
@@ -68,6 +72,10 @@ def partition(
     footprint kept as a point, a nested footprint joined to its container, an overlap carved, a
     building cut by a community boundary, an overlap of communities given away) is listed in
     ``report["input_repairs"]``, with the gaps between communities.
+    Nor does it depend on the input CRS (coordinates are snapped to ``geogrid.geo.precision.SNAP_M`` in metres).
+    ``road_class_column`` names the roads' class column (else ``highway``, ``road_class``, ``道路等级``
+    ... are read if present, see ``geogrid.geo.roads``); footways and service roads do not cut blocks,
+    and grid boundaries prefer major streets to minor ones. Roads without a class are all streets.
     """
     started = time.perf_counter()
     rules = rules or Rules()
@@ -78,12 +86,14 @@ def partition(
     fixed_communities = [_polygon_repaired("community_code", c) for c in communities.attrs.get("repaired_ids", [])]
     buildings = _points_as_footprints(buildings)
     metric = metric_crs(communities.to_crs(WGS84))
+    # only footprints are snapped: outlines, streets, villager groups and old grids share lines with each other
+    # (a community drawn along its streets), which snapping one and not the other would pull apart into slivers
     communities = communities.to_crs(metric).sort_values("community_code", kind="stable").reset_index(drop=True)
     communities, community_repairs = areas.settle_overlaps(communities, resolve_overlaps)
-    buildings = buildings.to_crs(metric).sort_values("building_id", kind="stable").reset_index(drop=True)
+    buildings = _snapped(buildings.to_crs(metric)).sort_values("building_id", kind="stable").reset_index(drop=True)
     buildings, flat = _flat_as_points(buildings)
     collapsed = sorted(set(collapsed) | set(flat))
-    road_geoms = None if roads is None or roads.empty else validate.validate_roads(roads).to_crs(metric).geometry.to_numpy()
+    road_geoms, road_kinds = _streets(roads, road_class_column, metric)
     groups = None
     if villager_groups is not None and len(villager_groups):
         groups = validate.validate_villager_groups(villager_groups).to_crs(metric)
@@ -91,7 +101,7 @@ def partition(
     previous = None if previous_grids is None else previous_grids.to_crs(metric)
 
     home, buildings, cut_repairs = areas.homes(buildings, communities)
-    tasks = list(_tasks(communities, buildings, home, road_geoms, groups, previous, previous_assignments))
+    tasks = list(_tasks(communities, buildings, home, (road_geoms, road_kinds), groups, previous, previous_assignments))
     results = _run(tasks, rules, executor, progress)
 
     grids = pd.concat([r.grids for r in results], ignore_index=True) if results else _empty_grids(metric)
@@ -105,6 +115,14 @@ def partition(
         fixed + [_point_building(b) for b in collapsed] + cut_repairs + [r for res in results for r in res.repairs],
         fixed_communities + community_repairs, areas.gaps(communities))
     return PartitionResult(grids, assignments, report)
+
+
+def _snapped(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Footprints (in metres) with their coordinates snapped to a fixed precision, so that the same data
+    given in any input CRS (equal to nanometres after reprojection) gives the same cells and plan."""
+    out = buildings.copy()
+    out[out.geometry.name] = gpd.GeoSeries(snap_geometries(out.geometry.to_numpy()), index=out.index, crs=out.crs)
+    return out
 
 
 def _points_as_footprints(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -159,7 +177,22 @@ def _community_of(buildings: np.ndarray, communities: np.ndarray) -> np.ndarray:
     return home
 
 
-def _tasks(communities, buildings, home, roads, groups, previous, previous_assignments):
+def _streets(roads: gpd.GeoDataFrame | None, class_column: str | None,
+             metric) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The road lines in metres and the class of each (``geogrid.geo.roads``; all ``UNKNOWN`` without one)."""
+    if roads is None and class_column is not None:
+        raise InputError(f"a road class column ({class_column!r}) was named but no roads were given")
+    if roads is None or roads.empty:
+        if class_column is not None:
+            road_classes(roads, class_column)  # a column named for a layer without it is still an error
+        return None, None
+    lines = validate.validate_roads(roads).to_crs(metric)
+    kinds = road_classes(lines, class_column)
+    return lines.geometry.to_numpy(), np.full(len(lines), UNKNOWN) if kinds is None else kinds
+
+
+def _tasks(communities, buildings, home, streets, groups, previous, previous_assignments):
+    roads, kinds = streets
     road_tree = None if roads is None else shapely.STRtree(roads)
     group_home = None
     if groups is not None:
@@ -168,13 +201,14 @@ def _tasks(communities, buildings, home, roads, groups, previous, previous_assig
     for c, row in enumerate(communities.itertuples(index=False)):
         geom = row.geometry
         own = buildings[home == c]
-        near = None if road_tree is None else roads[road_tree.query(geom, predicate="intersects")]
+        near = None if road_tree is None else np.sort(road_tree.query(geom, predicate="intersects"))
         own_groups = None if groups is None else groups[group_home == c]
         prev = None
         if previous is not None:
             prev = previous[previous["community_code"].astype(str) == row.community_code]
         prev_labels = {key: code for b in own["building_id"] if b in labels for key, code in labels[b].items()} or None
-        yield CommunityTask(row.community_code, row.kind, geom, own, near, own_groups, prev_labels, prev)
+        yield CommunityTask(row.community_code, row.kind, geom, own, None if near is None else roads[near], own_groups,
+                            prev_labels, prev, road_classes=None if near is None else kinds[near])
 
 
 def _previous_labels(assignments: pd.DataFrame) -> dict[str, dict[str, str]]:

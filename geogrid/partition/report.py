@@ -65,6 +65,7 @@ def _summary(grids: pd.DataFrame, stats: list[dict]) -> dict:
         "flags": dict(sorted(flags.items())),
         "mean_compactness": round(float(grids["compactness"].mean()), 4),
         "boundary_on_streets_share": _share(on_streets, inner),
+        "boundary_by_street_class_share": _class_shares(stats, inner),
         "compounds_whole_share": _share(sum(s["compounds_whole"] for s in stats), sum(s["compounds"] for s in stats)),
         "gap_m2": round(sum(s["gap_m2"] for s in stats), 3),
         "overlap_m2": round(sum(s["overlap_m2"] for s in stats), 3),
@@ -99,6 +100,15 @@ def _feasibility_totals(communities: list[dict], grids: pd.DataFrame) -> dict:
         "communities_by_proof": dict(sorted(kinds.items())),
         "within_limits_share_where_feasible": round(float(within.mean()), 4) if len(within) else None,
     }
+
+
+def _class_shares(stats: list[dict], inner: float) -> dict[str, float | None]:
+    """Share of the grids' inner boundary along streets of each class (major, minor, footway_service,
+    and street: roads of no known class); the rest runs along no street."""
+    lengths: Counter = Counter()
+    for s in stats:
+        lengths.update(s.get("inner_boundary_by_street_class_m", {}))
+    return {kind: _share(length, inner) for kind, length in lengths.items()}
 
 
 def _share(part: float, whole: float) -> float | None:

@@ -25,14 +25,6 @@ def inner_boundary(grids: np.ndarray, community: shapely.Geometry) -> shapely.Ge
     return shapely.difference(lines, shapely.buffer(shapely.boundary(community), 0.5))
 
 
-def boundary_along_streets(inner: shapely.Geometry, roads: np.ndarray | None) -> float:
-    """Length of the inner boundary within a few metres of a street."""
-    if roads is None or len(roads) == 0 or inner.is_empty:
-        return 0.0
-    corridor = shapely.buffer(shapely.union_all(roads), STREET_TOLERANCE_M)
-    return float(shapely.length(shapely.intersection(inner, corridor)))
-
-
 def tiling_pieces(grids: np.ndarray, community: shapely.Geometry) -> dict[str, shapely.Geometry]:
     """Where grids (in a metric CRS) fail to tile their community: the community's area in no grid
     (gap), area in more than one grid (overlap) and grid area beyond the community (outside_community)."""
@@ -50,6 +42,24 @@ def overlap(grids: np.ndarray) -> shapely.Geometry:
     i, j = tree.query(grids, predicate="intersects")
     keep = i < j
     return shapely.union_all(shapely.intersection(grids[i[keep]], grids[j[keep]]))
+
+
+def boundary_by_class(inner: shapely.Geometry, roads: np.ndarray | None, classes: np.ndarray | None,
+                      order: tuple[str, ...]) -> dict[str, float]:
+    """Length of the inner boundary within a few metres of a street of each class; a stretch near
+    streets of several classes counts for the first of them in ``order``."""
+    lengths = dict.fromkeys(order, 0.0)
+    if roads is None or len(roads) == 0 or inner.is_empty:
+        return lengths
+    rest = inner
+    for kind in order:
+        lines = roads[classes == kind]
+        if len(lines) == 0 or rest.is_empty:
+            continue
+        corridor = shapely.buffer(shapely.union_all(lines), STREET_TOLERANCE_M)
+        lengths[kind] = float(shapely.length(shapely.intersection(rest, corridor)))
+        rest = shapely.difference(rest, corridor)
+    return lengths
 
 
 def tiling_error(grids: np.ndarray, community: shapely.Geometry) -> tuple[float, float]:

@@ -34,7 +34,7 @@ from geogrid.incidents import deadlines, filing, open311, workflow
 from geogrid.db.models import PUBLISHED, SRID, Community, Grid, Incident, IncidentEvent, PlanVersion, Street, utcnow
 from geogrid.errors import InputError
 from geogrid.store import audit, placement
-from geogrid.store.plans import NotFound
+from geogrid.store.plans import Conflict, NotFound
 from geogrid.store.spatial import Scope
 from geogrid.incidents.reports import Location, Report
 from geogrid.incidents.taxonomy import Taxonomy
@@ -104,6 +104,26 @@ def _write(session: Session, case: filing.NewCase) -> tuple[Incident, bool]:
         _place_again(session, values, location)
     _insert_event(session, values, location)
     return _persistent(session, values), True
+
+
+class IdTaken(Conflict):
+    """An external id already held by a case the caller may not see (409, and nothing of that case shown)."""
+
+
+def report_as(
+    session: Session,
+    report: Report,
+    user: access.User,
+    taxonomy: Taxonomy,
+    geocoder: Any | None = None,
+) -> tuple[Incident, bool]:
+    """create_incident for a signed-in user: a replayed external id answers the stored case only when the user
+    may see it (visible_to), else IdTaken, so that a guessed id reveals no case outside the caller's scope."""
+    incident, created = create_incident(session, report, user.username, taxonomy, geocoder)
+    if not created and not is_visible(session, incident.id, user):
+        raise IdTaken(f"external_id {report.external_id!r} is already taken by another case; "
+                      "use another id for a new report")
+    return incident, created
 
 
 def stored_case(session: Session, external_id: str) -> Incident | None:
@@ -362,6 +382,8 @@ class Filters:
     overdue: bool | None = None
     ids: Sequence[int] = ()
     bbox: tuple[float, float, float, float] | None = None
+    shown_categories: Sequence[str] | None = None  # None: every category; else only these (none when empty)
+    shown_channels: Sequence[str] | None = None  # None: every channel; else only these (none when empty)
 
 
 def is_overdue(incident: Incident, now: datetime) -> bool:
@@ -385,6 +407,10 @@ def filtered(query: Select, filters: Filters, now: datetime | None = None) -> Se
         conditions.append(Incident.status.in_(list(filters.status)))
     if filters.category:
         conditions.append(Incident.category.in_(list(filters.category)))
+    if filters.shown_categories is not None:
+        conditions.append(Incident.category.in_(list(filters.shown_categories)) if filters.shown_categories else false())
+    if filters.shown_channels is not None:
+        conditions.append(Incident.channel.in_(list(filters.shown_channels)) if filters.shown_channels else false())
     if filters.since:
         conditions.append(Incident.reported_at >= filters.since)
     if filters.until:

@@ -591,7 +591,7 @@
     const format = $("export-format").value;
     return guarded(async function () {
       const response = await fetch(API + "/plans/" + state.plan.id + "/export?format=" + format,
-        { headers: { Authorization: "Bearer " + g.token() } });
+        { credentials: "same-origin" });
       if (!response.ok) throw new Error(response.status + " " + (await response.text()));
       const disposition = response.headers.get("Content-Disposition") || "";
       const name = (disposition.match(/filename="([^"]+)"/) || [])[1] || "plan." + format;
@@ -673,7 +673,7 @@
   function addOverview() {
     if (g.config.basemap === "amap" || !L.vectorGrid) return;
     state.overview = L.vectorGrid.protobuf("/tiles/grids/{z}/{x}/{y}.pbf", {
-      fetchOptions: { headers: { Authorization: "Bearer " + g.token() } },
+      fetchOptions: { credentials: "same-origin" },
       maxNativeZoom: 18,
       vectorTileLayerStyles: {
         grids: function (p) {
