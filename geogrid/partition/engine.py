@@ -63,8 +63,9 @@ def partition(
     Inputs are GeoDataFrames in any CRS that declares itself (lon/lat inputs in GCJ-02
     or BD-09 must be converted first, see ``geogrid.geo.crs.to_wgs84``). ``executor`` (a
     process pool, or a Dask client's executor) runs communities in parallel.
-    The result does not depend on the executor or the order of the inputs' rows, nor on the
-    input CRS (coordinates are snapped to ``geogrid.geo.precision.SNAP_M`` in metres).
+    The result does not depend on the executor or the order of the inputs' rows, and hardly on the
+    input CRS: footprints are snapped to ``geogrid.geo.precision.SNAP_M`` metres, and the heuristics
+    read rounded positions, lengths and scores (``bench/crs_stability.py``).
     ``road_class_column`` names the roads' class column (else ``highway``, ``road_class``, ``道路等级``
     ... are read if present, see ``geogrid.geo.roads``); footways and service roads do not cut blocks,
     and grid boundaries prefer major streets to minor ones. Roads without a class are all streets.
