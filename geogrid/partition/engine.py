@@ -66,13 +66,14 @@ def partition(
     Inputs are GeoDataFrames in any CRS that declares itself (lon/lat inputs in GCJ-02
     or BD-09 must be converted first, see ``geogrid.geo.crs.to_wgs84``). ``executor`` (a
     process pool, or a Dask client's executor) runs communities in parallel.
-    The result does not depend on the executor or the order of the inputs' rows.
+    The result does not depend on the executor or the order of the inputs' rows, and hardly on the
+    input CRS: footprints are snapped to ``geogrid.geo.precision.SNAP_M`` metres, and the heuristics
+    read rounded positions, lengths and scores (``bench/crs_stability.py``).
     Communities that overlap are refused (InputError) unless ``resolve_overlaps``: then each
     overlap goes to the community with the smaller code. Every repair of the input (a collapsed
     footprint kept as a point, a nested footprint joined to its container, an overlap carved, a
     building cut by a community boundary, an overlap of communities given away) is listed in
     ``report["input_repairs"]``, with the gaps between communities.
-    Nor does it depend on the input CRS (coordinates are snapped to ``geogrid.geo.precision.SNAP_M`` in metres).
     ``road_class_column`` names the roads' class column (else ``highway``, ``road_class``, ``道路等级``
     ... are read if present, see ``geogrid.geo.roads``); footways and service roads do not cut blocks,
     and grid boundaries prefer major streets to minor ones. Roads without a class are all streets.
