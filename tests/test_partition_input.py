@@ -364,3 +364,17 @@ def test_a_self_crossing_footprint_is_repaired_and_named():
     assert result.grids["households"].sum() == buildings["households"].sum()
     [repair] = result.report["input_repairs"]["buildings"]
     assert (repair["building_id"], repair["repair"]) == (buildings["building_id"].iat[-1], "polygon_repaired")
+
+
+def test_a_grid_that_can_only_be_in_pieces_is_flagged_with_the_reason():
+    """A community in two parts (an empty exclave 100 m away): the exclave joins a grid, which is
+    then in two parts and says why; every other grid is one polygon."""
+    outline, footprints = _square_community()
+    exclave = shapely.box(X0 + 300, Y0, X0 + 350, Y0 + 50)
+    communities, buildings, _ = _frames([shapely.MultiPolygon([outline, exclave])], footprints, [80] * 16)
+    grids = partition(communities, buildings).grids
+    flags = [json.loads(text) for text in grids["flags"]]
+    pieces = shapely.get_num_geometries(grids.geometry.to_numpy())
+    split = [f for f in flags if any(x["rule"] == "several_parts" for x in f)]
+    assert len(split) == 1 and (pieces > 1).sum() == 1
+    assert "the community itself is in separate parts" in split[0][-1]["reason"]
