@@ -378,3 +378,21 @@ def test_a_grid_that_can_only_be_in_pieces_is_flagged_with_the_reason():
     split = [f for f in flags if any(x["rule"] == "several_parts" for x in f)]
     assert len(split) == 1 and (pieces > 1).sum() == 1
     assert "the community itself is in separate parts" in split[0][-1]["reason"]
+
+
+def test_a_ring_of_two_points_is_read_and_named_not_a_reader_crash(tmp_path):
+    """The reader used to stop on it with a GEOS error; now validation names the feature (the store's
+    import refuses it, the engine keeps it as a point building)."""
+    from geogrid.geo import validate
+    from geogrid.geo.io import read_layer
+
+    path = tmp_path / "buildings.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"building_id": "two-points", "households": 3, "population": 7},
+         "geometry": {"type": "Polygon", "coordinates": [[[115.0, 25.0], [115.0001, 25.0]]]}}]}))
+    layer = read_layer(path, name="buildings")
+    with pytest.raises(InputError, match="two-points"):
+        validate.validate_buildings(layer)
+    kept = validate.validate_buildings(layer, keep_collapsed=True)
+    assert kept.attrs["collapsed_ids"] == ["two-points"]
+    assert kept.geometry.iat[0].distance(shapely.Point(115.00005, 25.0)) < 1e-9
