@@ -229,11 +229,14 @@ def _buildings_in(outline, roads, rng, spacing: float):
 @settings(max_examples=int(os.environ.get("GEOGRID_EXAMPLES", 12)), derandomize=not os.environ.get("GEOGRID_EXPLORE"),
           deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(kind=st.sampled_from(["L", "U", "courtyard", "footpath"]), size=st.floats(120, 260),
-       arm=st.floats(0.3, 0.42), spacing=st.floats(26, 40), seed=st.integers(0, 10_000))
-def test_grids_on_non_convex_blocks_are_single_polygons(kind, size, arm, spacing, seed):
+       arm=st.floats(0.3, 0.42), spacing=st.floats(26, 40), seed=st.integers(0, 10_000), nested=st.booleans())
+def test_grids_on_non_convex_blocks_are_single_polygons(kind, size, arm, spacing, seed, nested):
+    """L, U, courtyard and footpath blocks, with (``nested``) a half-size footprint inside every third one."""
     rng = np.random.default_rng(seed)
     outline, roads = _block(kind, size, arm * size)
     footprints = _buildings_in(outline, roads, rng, spacing)
+    if nested:
+        footprints += [shapely.affinity.scale(f, 0.5, 0.5) for f in footprints[::3]]
     households = rng.integers(30, 140, len(footprints))
     communities, buildings, lines = _frames([outline], footprints, households, roads)
     result = partition(communities, buildings, roads=lines)
