@@ -399,3 +399,25 @@ def test_a_ring_of_two_points_is_read_and_named_not_a_reader_crash(tmp_path):
     kept = validate.validate_buildings(layer, keep_collapsed=True)
     assert kept.attrs["collapsed_ids"] == ["two-points"]
     assert kept.geometry.iat[0].distance(shapely.Point(115.00005, 25.0)) < 1e-9
+
+
+def test_a_tower_drawn_inside_its_podium_is_still_split_by_its_units():
+    """A 600-household tower with 4 units (单元) drawn inside a podium (裙楼) without households: the
+    podium joins the tower, whose units are still shared out; every grid's counts are its rows'."""
+    outline, footprints = _square_community()
+    podium = shapely.box(X0 + 55, Y0 + 100, X0 + 130, Y0 + 160)
+    tower = shapely.box(X0 + 70, Y0 + 110, X0 + 115, Y0 + 125)
+    footprints = [f for f in footprints if not f.intersects(podium)] + [podium, tower]
+    households = [80] * (len(footprints) - 2) + [0, 600]
+    communities, buildings, _ = _frames([outline], footprints, households)
+    buildings["units"] = [None] * (len(footprints) - 1) + [4]
+    result = partition(communities, buildings)
+    podium_id, tower_id = buildings["building_id"].iat[-2], buildings["building_id"].iat[-1]
+    rows = result.assignments.set_index("building_id")
+    assert (rows.loc[[tower_id], "units"] != "").all() and len(rows.loc[[tower_id]]) >= 2
+    assert rows.at[podium_id, "grid_code"] in set(rows.loc[[tower_id], "grid_code"])
+    per_grid = result.assignments.groupby("grid_code")["households"].sum()
+    assert (per_grid.reindex(result.grids["grid_code"]).to_numpy() == result.grids["households"].to_numpy()).all()
+    assert result.assignments["households"].sum() == sum(households)
+    [repair] = result.report["input_repairs"]["buildings"]
+    assert (repair["building_id"], repair["container"]) == (podium_id, tower_id)
