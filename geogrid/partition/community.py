@@ -96,7 +96,7 @@ def _urban(task: CommunityTask, rules: Rules) -> CommunityResult:
     label = _labels(parts, n_cells)
     grids = _grid_frame(task, parts, cells, graph, label, atoms, limits)
     assignments = _atom_assignments(atoms, label, grids["grid_code"].to_numpy(), task.code)
-    assignments = expand_footprints(assignments, footprints.members, task.buildings)
+    assignments = expand_footprints(assignments, footprints.members, footprints.shapes, grids)
     grids = _flag_cut_buildings(grids, footprints.shapes, assignments)
     return CommunityResult(grids, assignments, _stats(task, grids, assignments), footprints.repairs)
 

@@ -140,12 +140,12 @@ def _points_as_footprints(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _flat_as_points(buildings: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Footprints with (next to) no area in metres, such as a ring whose points lie on a line (valid in
-    lon/lat by rounding), become point buildings: the square of a point at their coordinates' mean."""
+    lon/lat by rounding), become point buildings: the square of a point at the centre of their bounds."""
     geoms = buildings.geometry.to_numpy()
     flat = shapely.area(geoms) < FLAT_M2
     if not flat.any():
         return buildings, []
-    squares = shapely.buffer(validate.coordinate_means(geoms[flat]), POINT_FOOTPRINT_M, cap_style="square")
+    squares = shapely.buffer(validate.collapsed_places(geoms[flat]), POINT_FOOTPRINT_M, cap_style="square")
     geoms = geoms.copy()
     geoms[flat] = squares
     out = buildings.set_geometry(gpd.GeoSeries(geoms, index=buildings.index, crs=buildings.crs))
