@@ -38,3 +38,13 @@ def test_an_unreachable_dask_scheduler_is_one_line_and_exit_2(tmp_path: Path, la
     assert result.stderr.strip().startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:1")
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
     assert not (tmp_path / "plan.gpkg").exists()
+
+
+def test_tables_keep_every_number_when_piped(tmp_path: Path, layer_files: dict[str, Path]) -> None:
+    result = runner.invoke(app, ["partition", "--communities", str(layer_files["communities"]),
+                                 "--buildings", str(layer_files["buildings"]), "--out", str(tmp_path / "plan.gpkg"),
+                                 "--min-households", "200", "--max-households", "260"])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.stdout.splitlines() if "360702001001" in line or "total" in line]
+    assert len(rows) == 2 and "…" not in result.stdout  # rich would cut columns to 80 characters
+    assert "min_households" in rows[0] or "max_households" in rows[0] or "%" in rows[0]
