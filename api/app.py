@@ -18,7 +18,10 @@ from api.background import JobRunner
 from api.deps import SessionSlots
 from api.docs import add_docs
 from api.openapi import use_gis_conventions
+from api.error_schema import document_errors
 from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
+from api.limits import BodyGuard
+from api.security import LoginThrottle, NulGuard, SecurityHeaders
 from api.routers import (
     cameras,
     editing,
@@ -89,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
         await anyio.to_thread.run_sync(runner.fail_orphans)
+        if settings.demo:
+            settings.demo = await anyio.to_thread.run_sync(_demo_store, app)
         if settings.warm_statistics:
             threading.Thread(target=_warm_statistics, args=(app,), name="warm-statistics", daemon=True).start()
         yield
@@ -112,14 +117,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.principals = {}  # bearer token -> (data version, expiry, signed-in user); see api.deps.current_user
     runner = JobRunner(app.state.write_sessions, workers=JOB_WORKERS)
     app.state.jobs = runner  # its jobs live in the store: any worker answers their polling
+    app.state.login_throttle = LoginThrottle(settings.login_account_failures, settings.login_address_failures,
+                                             settings.login_lock_seconds, settings.login_window_seconds)
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
+    document_errors(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    app.add_middleware(BodyGuard)
+    app.add_middleware(NulGuard)
+    app.add_middleware(SecurityHeaders)  # outermost: also on the guards' own answers
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")  # the maps' scripts, styles, fonts
     add_docs(app)
     use_gis_conventions(app)
     app.add_middleware(GZipMiddleware, **GZIP)
     return app
+
+
+def _demo_store(app: FastAPI) -> bool:
+    """Whether demo mode may stay on: only over a store made from the sample (said loudly in the log); else off."""
+    from api import demo
+
+    logger = logging.getLogger("geogrid.api")
+    try:
+        with app.state.sessions() as session:
+            sample = demo.made_from_sample(session)
+    except Exception:  # noqa: BLE001 - a store not migrated yet: no demo key for it
+        sample = False
+    if sample:
+        logger.warning(demo.DEMO_WARNING)
+    else:
+        logger.warning("demo mode is off: the store was not made from the sample district")
+    return sample
 
 
 def _warm_statistics(app: FastAPI) -> None:

@@ -10,9 +10,11 @@ import geopandas as gpd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geogrid import access
 from geogrid.db.models import District, utcnow
 from geogrid.partition.rules import Rules
-from geogrid.store.cameras import import_cameras
+from geogrid.store import audit
+from geogrid.store.camera_records import import_cameras
 from geogrid.store.imports import KINDS, import_layer
 from geogrid.store.incidents import insert_sample_history
 from geogrid.store.partitioning import community_codes, partition_and_save
@@ -54,6 +56,16 @@ def is_empty(session: Session) -> bool:
     return session.scalar(select(District.code).limit(1)) is None
 
 
+def made_from_sample(session: Session) -> bool:
+    """True when the store was filled by load (its changes are audited as ACTOR): only then may demo mode, with its
+    published passwords and Open311 key, serve it."""
+    return audit.has_entries_by(session, ACTOR)
+
+
+DEMO_WARNING = ("DEMO MODE (演示模式): the demo users' passwords and the Open311 key open311-demo-key are published "
+                "in the README; never put real data in this store. Production: GEOGRID_DATABASE_URL, or GEOGRID_DEMO=false.")
+
+
 def load(
     session: Session,
     layers: dict[str, gpd.GeoDataFrame],
@@ -89,9 +101,9 @@ def demo_users(layers: dict[str, gpd.GeoDataFrame], grid_codes: list[str]) -> li
     street = str(min(layers["streets"]["street_code"].astype(str)))
     grid = grid_codes[0]
     return [
-        DemoUser("admin", "admin-demo", "admin", district, "系统管理员"),
-        DemoUser("planner", "planner-demo", "planner", street, "网格规划员"),
-        DemoUser("leader", "leader-demo", "leader", district, "区领导"),
-        DemoUser("worker", "worker-demo", "grid_worker", grid, "网格员"),
-        DemoUser("staff", "staff-demo", "department_staff", district, "区城市管理局", "urban_management"),
+        DemoUser("admin", "admin-demo", access.ADMIN, district, "系统管理员"),
+        DemoUser("planner", "planner-demo", access.PLANNER, street, "网格规划员"),
+        DemoUser("leader", "leader-demo", access.LEADER, district, "区领导"),
+        DemoUser("worker", "worker-demo", access.GRID_WORKER, grid, "网格员"),
+        DemoUser("staff", "staff-demo", access.DEPARTMENT_STAFF, district, "区城市管理局", "urban_management"),
     ]

@@ -6,18 +6,16 @@ from fastapi import Depends
 
 from api.deps import CurrentUser, Principal
 from api.errors import ForbiddenError
+from geogrid import access
 from geogrid.store.spatial import Scope
 
 
 def scope_of(user: Principal) -> Scope:
-    """Admins see everything; planners and leaders their area; a grid worker their own grid; department staff no map (403)."""
-    if user.role == "department_staff":
+    """The store's Scope for the user's map view (geogrid.access.map_view); 403 for a role without maps."""
+    if not access.sees_maps(user):
         raise ForbiddenError("department staff see the cases dispatched to them, not the grid maps")
-    if user.role == "admin":
-        return Scope()
-    if user.role == "grid_worker":
-        return Scope(grid=user.scope)
-    return Scope(area=user.scope)
+    view = access.map_view(user)
+    return Scope() if view.everything else Scope(area=view.area, grid=view.grid)
 
 
 async def map_scope(user: CurrentUser) -> Scope:

@@ -54,6 +54,7 @@ from api.routers.incidents import incident_json
 from geogrid.db.engine import make_engine
 from geogrid.db.models import Incident, IncidentEvent
 from geogrid.db.session import make_sessionmaker, session_scope
+from geogrid.incidents import filing
 from geogrid.store import incidents as incidents_store
 from geogrid.store import placement
 from geogrid.store.plans import published_grids
@@ -297,9 +298,9 @@ def profile_in_process(url: str, points: np.ndarray, n: int, tag: str) -> dict:
     for i in range(20):  # warm caches and the pool
         one(i, "warm")
     with Pieces() as pieces:
-        pieces.wrap(incidents_store, "locate", "locate (point to WGS-84)")
+        pieces.wrap(filing, "locate", "filing.locate (point to WGS-84)")
         pieces.wrap(placement, "stamp", "placement.stamp (SELECT; only to build a layout)")
-        pieces.wrap(placement.GridLayout, "grid_at", "GridLayout.grid_at (in memory: STRtree + covers)")
+        pieces.wrap(placement.GridLayout, "grid_at", "GridLayout.grid_at (in memory: GridIndex, no raster)")
         pieces.wrap(incidents_store, "_insert", "_insert (INSERT incident ... RETURNING)")
         pieces.wrap(incidents_store, "_insert_event", "_insert_event (INSERT event)")
         pieces.wrap(incidents_store, "_persistent", "_persistent (the ORM object of the new case)")

@@ -49,6 +49,14 @@ def user_errors():
         details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'rules'}: {e['msg']}" for e in exc.errors())
         err.print(f"[bold red]error:[/] {details}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # a fault of geogrid, not of the input: still a message, not a traceback
+        if os.environ.get("GEOGRID_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. Nothing was written. Please report "
+                  f"it with the input files (GEOGRID_DEBUG=1 shows where it happened).", highlight=False)
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -75,6 +83,9 @@ def partition_command(
     buildings: Path = typer.Option(..., dir_okay=False, help="Building footprints with households and population."),
     out: Path = typer.Option(..., dir_okay=False, help="Output GeoPackage (grids, assignments)."),
     roads: Optional[Path] = typer.Option(None, dir_okay=False, help="Street network lines."),
+    road_class_column: Optional[str] = typer.Option(
+        None, help="The roads' class column (default: highway, fclass, road_class, 道路等级, class or grade if "
+                   "present). Footways and service roads do not cut blocks; boundaries prefer major streets."),
     villager_groups: Optional[Path] = typer.Option(None, dir_okay=False, help="Villager groups (村民小组)."),
     streets: Optional[Path] = typer.Option(
         None, dir_okay=False, help="Streets and towns (street_code, name): their names go into the plan's grids."),
@@ -89,6 +100,8 @@ def partition_command(
     report: Optional[Path] = typer.Option(None, dir_okay=False, help="Write the report as JSON here."),
     workers: int = typer.Option(0, help="Processes (0: all cores on large inputs, else 1)."),
     dask_scheduler: Optional[str] = typer.Option(None, help="Run communities on this Dask scheduler address."),
+    resolve_overlaps: bool = typer.Option(
+        False, help="Give each area where communities overlap to the one with the smaller code (else refused)."),
 ) -> None:
     """Divide communities into second-level grids that meet the rules."""
     from geogrid.geo.io import make_parent, read_layer, read_table, write_gpkg
@@ -119,7 +132,8 @@ def partition_command(
         street_names = read_table(streets, name="streets") if streets else None
         with executor(workers, dask_scheduler, len(layers["buildings"])) as pool, progress(err) as tick:
             result = partition(layers.pop("communities"), layers.pop("buildings"), rules=rules,
-                               executor=pool, progress=tick, **layers)
+                               road_class_column=road_class_column, executor=pool, progress=tick,
+                               resolve_overlaps=resolve_overlaps, **layers)
         write_gpkg({"grids": grids_layer(result.grids, _areas(communities_read, street_names)),
                     "assignments": assignments_layer(result.assignments, _footprints(buildings_read))}, out)
         if report:
@@ -179,13 +193,15 @@ def main() -> None:  # pragma: no cover - console entry point
 
 def _mount_store_commands() -> None:
     """`geogrid db upgrade`, `geogrid import`, `geogrid user add` and `geogrid serve` live with the store."""
-    from cli.store import db_app, import_command, user_add_command, user_disable_command, user_enable_command
+    from cli.store import (db_app, import_command, user_add_command, user_disable_command, user_enable_command,
+                           user_password_command)
     from cli.serve import serve
 
     app.add_typer(db_app, name="db")
     app.command("import")(import_command)
     user_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Manage user accounts.")
     user_app.command("add")(user_add_command)
+    user_app.command("password")(user_password_command)
     user_app.command("disable")(user_disable_command)
     user_app.command("enable")(user_enable_command)
     app.add_typer(user_app, name="user")

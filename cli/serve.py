@@ -52,7 +52,8 @@ def serve(
 
 
 def prepare(settings: Settings) -> None:
-    """Run the migrations; on an empty embedded store in demo mode, load the demo district and users."""
+    """Run the migrations; on an empty embedded store in demo mode, load the demo district and users. Demo mode
+    (published passwords, the demo Open311 key) stays on only for a store made from the sample, and says so."""
     from api import demo
     from geogrid.db.engine import make_engine
     from geogrid.db.migrate import upgrade
@@ -60,19 +61,26 @@ def prepare(settings: Settings) -> None:
 
     url = str(settings.database_url)
     upgrade(url)
-    if not (settings.embedded and settings.demo):
+    if not settings.demo:
         return
     engine = make_engine(url)
+    users: list = []
     try:
         with session_scope(engine) as session:
-            if not demo.is_empty(session):
-                return
-            err.print("empty store: loading the sample district (a few seconds)…")
-            users = demo.load(session, demo.sample_layers(), say=err.print)
-        for user in users:
-            err.print(
-                f"demo user {user.username!r} ({user.role}, scope {user.scope}), password {user.password!r}",
-                soft_wrap=True,
-            )
+            if settings.embedded and demo.is_empty(session):
+                err.print("empty store: loading the sample district (a few seconds)…")
+                users = demo.load(session, demo.sample_layers(), say=err.print)
+            sample = demo.made_from_sample(session)
     finally:
         engine.dispose()
+    if not sample:
+        settings.demo = False
+        err.print("[bold yellow]demo mode is off:[/] this store was not made from the sample district, so no demo "
+                  "key or password applies to it", highlight=False)
+        return
+    for user in users:
+        err.print(
+            f"demo user {user.username!r} ({user.role}, scope {user.scope}), password {user.password!r}",
+            soft_wrap=True,
+        )
+    err.print(f"[bold white on red] {escape(demo.DEMO_WARNING)} [/]", highlight=False)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
+from geogrid.access import ROLES
 from geogrid.db.engine import INSUFFICIENT_PRIVILEGE
 from geogrid.errors import InputError
 
@@ -100,8 +101,9 @@ def import_command(
 
 def user_add_command(
     username: Annotated[str, typer.Argument(help="Sign-in name.")],
-    role: Annotated[str, typer.Option(help="admin, planner, leader, grid_worker or department_staff.")],
-    scope: Annotated[str, typer.Option(help="Area code the user may act on (district, street or community).")],
+    role: Annotated[str, typer.Option(help=f"{', '.join(ROLES[:-1])} or {ROLES[-1]}.")],
+    scope: Annotated[str, typer.Option(help="Area code the user may act on (district, street or community; a grid "
+                                             "for a grid worker); it must be in the store.")],
     password: Annotated[str | None, typer.Option(help="Password (asked for when omitted).")] = None,
     display_name: Annotated[str | None, typer.Option(help="Name shown in the app.")] = None,
     department: Annotated[
@@ -111,7 +113,7 @@ def user_add_command(
 ) -> None:
     """Add a user who can sign in to the service."""
     from geogrid.db.session import session_scope
-    from geogrid.store.users import add_user
+    from geogrid.store.users import add_user, check_scope_is_an_area
 
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -122,8 +124,27 @@ def user_add_command(
                 from geogrid.incidents.taxonomy import load_taxonomy
 
                 load_taxonomy().check_department(department)
+            check_scope_is_an_area(session, role, scope)
             add_user(session, username, password, role, scope, display_name, department=department)
     typer.echo(f"added user {username} ({role}, scope {scope})")
+
+
+def user_password_command(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")],
+    password: Annotated[str | None, typer.Option(help="The new password (asked for when omitted).")] = None,
+    database_url: UrlOpt = None,
+) -> None:
+    """Give a user a new password."""
+    from geogrid.db.session import session_scope
+    from geogrid.store.users import set_password
+
+    if password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with _user_errors():
+        _ready(database_url)
+        with session_scope(database_url) as session:
+            set_password(session, username, password)
+    typer.echo(f"user {username}: password changed")
 
 
 def user_disable_command(

@@ -110,3 +110,16 @@ def test_hot_spots_are_deterministic_and_islands_get_a_neighbour() -> None:
     rates = hot_spots(grids, counts, households={"G00-00": 100}, permutations=99, seed=1)
     values = {f["properties"]["grid_code"]: f["properties"]["value"] for f in rates["features"]}
     assert values["G00-00"] == pytest.approx(300.0) and values["G00-01"] == 0.0
+
+
+def test_per_1000_households_twins_agree() -> None:
+    from geogrid.incidents.density import per_1000_households, per_1000_households_array
+
+    counts = [0, 8, 3, 5, 2]
+    households = [400, 400, 0, 1, 250]
+    python = [per_1000_households(n, h) for n, h in zip(counts, households, strict=True)]
+    array = per_1000_households_array(np.array(counts), np.array(households, dtype=float))
+    assert python == [0.0, 20.0, None, 5000.0, 8.0]
+    assert [None if np.isnan(v) else v for v in array.tolist()] == python
+    zero_filled = per_1000_households_array(np.array(counts), np.array([400, 400, np.nan, 1, 250]), fill=0.0)
+    assert zero_filled.tolist() == [0.0, 20.0, 0.0, 5000.0, 8.0]  # unknown households: filled too

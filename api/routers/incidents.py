@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
 
+from api.ids import Id, Offset
 from api.deps import CurrentUser, GeocoderDep, Principal, SessionDep, SettingsDep, TaxonomyDep, require_role
-from api.errors import ForbiddenError
+from api.params import TimeWindowDep, parse_bbox, visible_incident
 from api.schemas import ActionIn, IncidentIn, PlaceIn
 from api.uploads import saved_upload
-from geogrid.incidents import workflow
+from geogrid import access
 from geogrid.db.models import Incident, utcnow
+from geogrid.incidents import workflow
 from geogrid.errors import InputError
 from geogrid.incidents.hotline import read_export
 from geogrid.store import incidents as store
 from geogrid.incidents.taxonomy import Taxonomy
 
 router = APIRouter(prefix="/api/v1", tags=["Incidents"])
-Reporter = Annotated[Principal, Depends(require_role("admin", "planner", "leader", "grid_worker"))]
-Placer = Annotated[Principal, Depends(require_role("admin", "planner", "leader"))]
+Reporter = Annotated[Principal, Depends(require_role(*access.REPORTERS))]
+Placer = Annotated[Principal, Depends(require_role(*access.PLACERS))]
 MAX_PAGE = 1000
 
 
@@ -44,8 +45,9 @@ def report_incident(
 ) -> dict[str, Any]:
     """Store a report and place it in its grid: by its point (converted from its CRS), else by its address.
     A point in no grid is kept as unlocated, with the grids within 100 m suggested. A report whose
-    external_id is already stored answers 200 with the stored case and creates nothing."""
-    incident, created = store.create_incident(session, _report(body), user.username, taxonomy, geocoder)
+    external_id is already stored answers 200 with the stored case and creates nothing, or 409 when that
+    case is outside what the caller may see."""
+    incident, created = store.report_as(session, _report(body), user, taxonomy, geocoder)
     if not created:
         response.status_code = status.HTTP_200_OK
     return incident_json(incident, user, taxonomy)
@@ -56,21 +58,20 @@ def list_incidents(
     user: CurrentUser,
     session: SessionDep,
     taxonomy: TaxonomyDep,
+    window: TimeWindowDep,
     area: str | None = Query(None, description="An area code: district, street, community or grid"),
     status_: list[str] = Query([], alias="status"),
     category: list[str] = Query([]),
-    since: datetime | None = None,
-    until: datetime | None = None,
     located: bool | None = None,
     overdue: bool | None = None,
     bbox: str | None = Query(None, description="minlon,minlat,maxlon,maxlat"),
     limit: int = Query(100, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     format_: str = Query("json", alias="format", pattern="^(json|geojson)$"),
 ) -> dict[str, Any]:
     """Newest first; `format=geojson` answers a FeatureCollection for a map."""
-    filters = store.Filters(area, status_, category, _aware(since), _aware(until), located, overdue,
-                            bbox=_bbox(bbox) if bbox else None)
+    filters = store.Filters(area, status_, category, window.since, window.until, located, overdue,
+                            bbox=parse_bbox(bbox) if bbox else None)
     rows, total = store.list_incidents(session, user, filters, limit=limit, offset=offset)
     items = [incident_json(i, user, taxonomy) for i in rows]
     if format_ == "geojson":
@@ -79,26 +80,26 @@ def list_incidents(
 
 
 @router.get("/incidents/{incident_id}", summary="One incident with its whole trace")
-def get_incident(incident_id: int, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep) -> dict[str, Any]:
+def get_incident(incident_id: Id, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep) -> dict[str, Any]:
     """The case, what the signed-in user may do with it now, and every step it went through."""
-    incident = _visible(session, incident_id, user)
+    incident = visible_incident(session, incident_id, user)
     return incident_json(incident, user, taxonomy) | {"trace": [_event_json(e) for e in store.trace(session, incident_id)]}
 
 
 @router.post("/incidents/{incident_id}/actions", summary="Act on an incident (accept, escalate, close, …)")
 def act(
-    incident_id: int, body: ActionIn, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep
+    incident_id: Id, body: ActionIn, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep
 ) -> dict[str, Any]:
     """Move the case along the workflow. 409 says why the action is impossible in the case's state;
     403 says whose step it is."""
-    _visible(session, incident_id, user)
+    visible_incident(session, incident_id, user)
     incident = store.act(session, incident_id, user, body.action, taxonomy, note=body.note,
                          department=body.department, rating=body.rating)
     return incident_json(incident, user, taxonomy)
 
 
 @router.post("/incidents/{incident_id}/place", summary="Place an unlocated incident in a grid")
-def place(incident_id: int, body: PlaceIn, user: Placer, session: SessionDep, taxonomy: TaxonomyDep) -> dict[str, Any]:
+def place(incident_id: Id, body: PlaceIn, user: Placer, session: SessionDep, taxonomy: TaxonomyDep) -> dict[str, Any]:
     """For a case whose point fell in no grid (or whose address was not found): put it in a published grid."""
     incident = store.place(session, incident_id, body.grid_code, user, body.note)
     return incident_json(incident, user, taxonomy)
@@ -128,8 +129,8 @@ def _import_row(session: Any, row: Any, user: Principal, taxonomy: Taxonomy, geo
         return {"row": row.number, "result": "error", "error": row.error}
     try:
         with session.begin_nested():
-            incident, created = store.create_incident(session, row.report, user.username, taxonomy, geocoder)
-    except InputError as exc:
+            incident, created = store.report_as(session, row.report, user, taxonomy, geocoder)
+    except (InputError, store.IdTaken) as exc:
         return {"row": row.number, "result": "error", "error": str(exc), "external_id": row.report.external_id}
     return {
         "row": row.number,
@@ -157,7 +158,7 @@ def incident_json(incident: Incident, user: Principal, taxonomy: Taxonomy) -> di
         "address": incident.address,
         "media_urls": incident.media_urls,
         "reporter": {"name": incident.reporter_name, "contact": incident.reporter_contact}
-        if user.role != "department_staff" or incident.department == user.department
+        if access.sees_reporter(user, incident)
         else None,
         "location": {
             "lon": incident.lon,
@@ -216,15 +217,6 @@ def _feature(item: dict[str, Any]) -> dict[str, Any]:
     return {"type": "Feature", "id": item["id"], "geometry": geometry, "properties": properties}
 
 
-def _visible(session: Any, incident_id: int, user: Principal) -> Incident:
-    """The incident if user may see it; 404 if there is none, 403 if it is outside their view."""
-    incident = store.get_incident(session, incident_id)
-    visible = session.scalar(store.select_visible(incident_id, user))
-    if not visible:
-        raise ForbiddenError(f"incident {incident_id} is outside what your role and scope ({user.scope}) may see")
-    return incident
-
-
 def _report(body: IncidentIn) -> store.Report:
     """The request body as the store's Report."""
     point = body.location
@@ -242,18 +234,3 @@ def _report(body: IncidentIn) -> store.Report:
         external_id=body.external_id,
     )
 
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """A time without a zone is China time."""
-    from geogrid.incidents.hotline import CHINA
-
-    return moment.replace(tzinfo=CHINA) if moment is not None and moment.tzinfo is None else moment
-
-
-def _bbox(text: str) -> tuple[float, float, float, float]:
-    """minlon,minlat,maxlon,maxlat."""
-    try:
-        minx, miny, maxx, maxy = (float(v) for v in text.split(","))
-    except ValueError:
-        raise InputError(f"bbox must be four numbers minlon,minlat,maxlon,maxlat, not {text!r}") from None
-    return minx, miny, maxx, maxy

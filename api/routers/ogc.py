@@ -10,20 +10,19 @@ an authentication configuration of type OAuth2, grant flow "Resource Owner", tok
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
 from api import geojson
 from api.deps import SessionDep
+from api.params import BboxParam, Page, paging
 from api.docs import DOCS
 from api.scopes import MapScope
 from geogrid.store import features
-from geogrid.store.spatial import Bbox, Scope
+from geogrid.store.spatial import Scope
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 
@@ -103,9 +102,8 @@ def items(
     request: Request,
     session: SessionDep,
     scope: Annotated[Scope, MapScope],
-    bbox: str | None = None,
-    limit: str | None = None,
-    offset: str | None = None,
+    bbox: BboxParam,
+    paged: Annotated[Page, Depends(paging(DEFAULT_LIMIT, MAX_LIMIT, cap=True))],
     when: Annotated[str | None, Query(alias="datetime", description="accepted; these features have no time")] = None,
 ) -> JSONResponse:
     """One page of features as GeoJSON, in id order, with next/prev links.
@@ -115,9 +113,8 @@ def items(
     """
     found = _find(collection_id)
     filters = _filters(request, found)
-    size = min(_int(limit, "limit", DEFAULT_LIMIT, 1, None), MAX_LIMIT)
-    start = _int(offset, "offset", 0, 0, None)
-    matched, page = features.page(session, found, scope, bbox=_bbox(bbox), filters=filters, limit=size, offset=start)
+    size, start = paged.limit, paged.offset
+    matched, page = features.page(session, found, scope, bbox=bbox, filters=filters, limit=size, offset=start)
     links = [
         {"href": str(request.url), "rel": "self", "type": GEOJSON, "title": "This page"},
         _link(request, "ogc_collection", "collection", JSON, "The collection", collection_id=found.id),
@@ -174,7 +171,7 @@ def item(
 # --- documents ---------------------------------------------------------------------------------
 
 
-def _collection(request: Request, session: Session, found: features.Collection, scope: Scope) -> dict[str, Any]:
+def _collection(request: Request, session: SessionDep, found: features.Collection, scope: Scope) -> dict[str, Any]:
     box = features.extent(session, found, scope)
     doc: dict[str, Any] = {
         "id": found.id,
@@ -237,34 +234,3 @@ def _only(request: Request, allowed: set[str]) -> None:
 def _filters(request: Request, found: features.Collection) -> dict[str, str]:
     _only(request, ITEMS_PARAMS | set(found.filters))
     return {name: request.query_params[name] for name in found.filters if name in request.query_params}
-
-
-def _int(value: str | None, name: str, default: int, low: int, high: int | None) -> int:
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise HTTPException(400, f"{name} must be a whole number, not {value!r}") from None
-    if number < low or (high is not None and number > high):
-        raise HTTPException(400, f"{name} must be from {low} to {high}" if high else f"{name} must be at least {low}")
-    return number
-
-
-def _bbox(value: str | None) -> Bbox | None:
-    if value is None:
-        return None
-    try:
-        numbers = [float(v) for v in value.split(",")]
-    except ValueError:
-        raise HTTPException(400, f"bbox must be four numbers minLon,minLat,maxLon,maxLat, not {value!r}") from None
-    if len(numbers) == 6:  # with heights: minLon,minLat,minH,maxLon,maxLat,maxH
-        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    if len(numbers) != 4 or not all(math.isfinite(v) for v in numbers):
-        raise HTTPException(400, f"bbox must be four numbers minLon,minLat,maxLon,maxLat, not {value!r}")
-    minx, miny, maxx, maxy = numbers
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise HTTPException(400, f"bbox {value!r} is not longitude/latitude in degrees (WGS 84) with minLat <= maxLat")
-    if minx > maxx:
-        raise HTTPException(400, f"bbox {value!r} crosses the antimeridian, which is not supported")
-    return minx, miny, maxx, maxy

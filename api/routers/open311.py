@@ -14,22 +14,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from geoalchemy2.shape import to_shape
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api.errors import MESSAGES
+from api.ids import parse_id
 from api.deps import SettingsDep, StoreGeocoder, TaxonomyDep, sessions_for
-from geogrid.incidents import workflow
-from geogrid.db.models import Building, Community, Incident, IncidentEvent, Street, utcnow
-from geogrid.errors import InputError
 from api.settings import DEMO_OPEN311_KEY, Settings
+from geogrid.geo.io import safe_cell
+from geogrid.db.models import Incident, utcnow
+from geogrid.errors import InputError
+from geogrid.incidents import open311
+from geogrid.incidents.china_time import CHINA, iso_china
+from geogrid.incidents.open311 import Names
+from geogrid.incidents.taxonomy import DEFAULT_FILE, Attribute, Category, Taxonomy
 from geogrid.store import incidents as store
 from geogrid.store.plans import NotFound
-from geogrid.incidents.taxonomy import DEFAULT_FILE, Attribute, Category, Taxonomy
+from geogrid.incidents.reports import MAX_LENGTHS as REPORT_LENGTHS, MAX_MEDIA_URL
 
 logger = logging.getLogger("geogrid.api.open311")
 
@@ -45,13 +50,14 @@ ITEM_ELEMENTS = {  # the element each list holds, as in the spec's examples (JSO
     "endpoints": "endpoint",
     "formats": "format",
 }
-CHINA_TIME = timezone(timedelta(hours=8))  # China keeps +08:00 all year
 USERNAME = "open311"  # who an Open311 report is recorded as: the api key's owner is unknown
 CHANNEL = "citizen_app"
 WINDOW = timedelta(days=90)  # the spec's default and widest date range
 MAX_REQUESTS = 1000  # the spec's default query limit
-MAX_LENGTHS = {"description": 4000, "address_string": 400, "media_url": 2000, "name": 200, "contact": 200}
-LEVEL_ZH = {1: "网格", 2: "社区", 3: "街道"}
+MAX_FORM_FIELDS = 100  # a report's fields and attribute answers
+MAX_LENGTHS = {"description": REPORT_LENGTHS["description"], "address_string": REPORT_LENGTHS["address"],
+               "media_url": MAX_MEDIA_URL, "name": REPORT_LENGTHS["reporter_name"],
+               "contact": REPORT_LENGTHS["reporter_contact"]}
 W3C_DATETIME = re.compile(
     r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2}))?)?)?$"
 )
@@ -135,8 +141,10 @@ def error_answer(request: Request, exc: Exception) -> Answer:
         status, description = 400, str(exc)
     elif isinstance(exc, NotFound):
         status, description = 404, str(exc)
-    elif isinstance(exc, HTTPException):
+    elif isinstance(exc, StarletteHTTPException):  # also the form parser's own 400s
         status, description = exc.status_code, str(exc.detail)
+    elif isinstance(exc, DataError):
+        status, description = 400, MESSAGES[DataError]
     elif isinstance(exc, RequestValidationError):
         status, description = 400, "; ".join(str(e.get("msg")) for e in exc.errors())
     else:
@@ -191,8 +199,11 @@ class Form:
 
 async def read_form(request: Request) -> Form:
     """The POSTed form (x-www-form-urlencoded as the spec sends it, or multipart), text fields only."""
-    form = await request.form()
-    return Form([(key, value) for key, value in form.multi_items() if isinstance(value, str)])
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)  # no file parts: nothing spooled to disk
+    try:
+        return Form([(key, value) for key, value in form.multi_items() if isinstance(value, str)])
+    finally:
+        await form.close()
 
 
 FormFields = Annotated[Form, Depends(read_form)]
@@ -226,7 +237,7 @@ def known_category(taxonomy: Taxonomy, service_code: str) -> Category:
 
 
 @contextmanager
-def transaction(request: Request) -> Iterator[Session]:
+def transaction(request: Request) -> Iterator[Any]:
     """A session committed when the block ends, rolled back if it raises (so errors never leave half a write)."""
     with sessions_for(request)() as session, session.begin():
         yield session
@@ -241,7 +252,7 @@ def parse_w3c(name: str, text: str) -> datetime:
                                 f"not {text!r}")
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     if zone is None:
-        tz = CHINA_TIME
+        tz = CHINA
     elif zone == "Z":
         tz = timezone.utc
     else:
@@ -256,7 +267,7 @@ def parse_w3c(name: str, text: str) -> datetime:
 
 def w3c(moment: datetime | None) -> str | None:
     """A stored time in W3C format in China time, e.g. 2026-01-05T14:30:00+08:00."""
-    return moment.astimezone(CHINA_TIME).isoformat(timespec="seconds") if moment is not None else None
+    return iso_china(moment)
 
 
 # --- discovery and services -----------------------------------------------------------------------------------
@@ -265,7 +276,7 @@ def w3c(moment: datetime | None) -> str | None:
 def changeset(settings: Settings) -> str:
     """When the service definitions last changed: the taxonomy file's modification time."""
     path = settings.taxonomy_file or DEFAULT_FILE
-    return w3c(datetime.fromtimestamp(path.stat().st_mtime, CHINA_TIME)) or ""
+    return w3c(datetime.fromtimestamp(path.stat().st_mtime, CHINA)) or ""
 
 
 def discovery_json(request: Request, settings: Settings) -> dict[str, Any]:
@@ -419,13 +430,12 @@ def point_of(form: Form) -> tuple[float, float] | None:
     return lon_value, lat_value
 
 
-def building_point(session: Session, address_id: str) -> tuple[float, float, str | None]:
+def building_point(session: Any, address_id: str) -> tuple[float, float, str | None]:
     """A point inside the building an address_id names, and its address; 400 if there is none."""
-    row = session.execute(select(Building.geom, Building.address).where(Building.id == address_id)).first()
-    if row is None:
+    found = store.building_point(session, address_id)
+    if found is None:
         raise Open311Error(400, f"address_id {address_id!r} was not found")
-    point = to_shape(row.geom).representative_point()
-    return point.x, point.y, row.address
+    return found
 
 
 def contact_of(form: Form) -> tuple[str | None, str | None]:
@@ -446,7 +456,7 @@ def media_of(form: Form) -> list[str]:
     return [url]
 
 
-def report_of(session: Session, form: Form, service_code: str, answers: dict[str, Any]) -> tuple[store.Report, str | None]:
+def report_of(session: Any, form: Form, service_code: str, answers: dict[str, Any]) -> tuple[store.Report, str | None]:
     """The form as the store's Report (a WGS-84 point, else address text), and the address_id it named."""
     point, address_id = point_of(form), form.get("address_id")
     address = checked_length("address_string", form.get("address_string"), MAX_LENGTHS["address_string"])
@@ -490,7 +500,7 @@ def create_request(request: Request, output: Output, form: FormFields, settings:
             incident.matched_building_id = address_id
         created = {
             "service_request_id": incident.id,
-            "service_notice": service_notice(incident, taxonomy),
+            "service_notice": open311.service_notice(incident, taxonomy),
             "account_id": form.get("account_id"),
         }
     return respond(Answer("service_requests", [created]), output)
@@ -499,100 +509,37 @@ def create_request(request: Request, output: Output, form: FormFields, settings:
 # --- reading requests ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Names:
-    """What a batch of requests refers to: the last note of each, community and street names."""
-
-    notes: dict[int, str]
-    communities: dict[str, str]
-    streets: dict[str, str]
-
-
-def names_for(session: Session, incidents: Sequence[Incident]) -> Names:
-    """The last staff note of each incident (not the report's own geocoding note), and area names."""
-    ids = [i.id for i in incidents]
-    notes = session.execute(
-        select(IncidentEvent.incident_id, IncidentEvent.note)
-        .where(IncidentEvent.incident_id.in_(ids), IncidentEvent.note.is_not(None), IncidentEvent.note != "",
-               IncidentEvent.action != "report")
-        .order_by(IncidentEvent.id)
-    ).all() if ids else []
-    community_codes = {i.community_code for i in incidents if i.community_code}
-    street_codes = {i.street_code for i in incidents if i.street_code}
-    communities = session.execute(select(Community.code, Community.name).where(Community.code.in_(community_codes)))
-    streets = session.execute(select(Street.code, Street.name).where(Street.code.in_(street_codes)))
-    return Names({n.incident_id: n.note for n in notes}, {c.code: c.name for c in communities},
-                 {s.code: s.name for s in streets})
-
-
-def status_notes(incident: Incident, taxonomy: Taxonomy, names: Names) -> str:
-    """Our state, level, department and last note behind Open311's open/closed."""
-    zh, en = workflow.STATE_LABELS.get(incident.status, (incident.status, incident.status))
-    level = incident.level
-    parts = [f"{zh} ({en})", f"第{level}级 {LEVEL_ZH.get(level, '')} (level {level}, {workflow.LEVEL_NAMES.get(level, '')})"]
-    if incident.department:
-        department = taxonomy.departments.get(incident.department)
-        parts.append(f"{department.zh} ({department.en})" if department else incident.department)
-    if incident.grid_code is None:
-        parts.append("位置待核实 (awaiting placement in a grid)")
-    if incident.id in names.notes:
-        parts.append(f"意见 (note): {names.notes[incident.id]}")
-    return "; ".join(parts)
-
-
-def agency_responsible(incident: Incident, taxonomy: Taxonomy, names: Names) -> str | None:
-    """Who handles the case now: the department once dispatched, else the street, community or grid at its level."""
-    if incident.department:
-        department = taxonomy.departments.get(incident.department)
-        return department.zh if department else incident.department
-    community = names.communities.get(incident.community_code or "", incident.community_code)
-    if incident.level >= 3 and incident.street_code:
-        return names.streets.get(incident.street_code, incident.street_code)
-    if incident.level == 2 or (incident.grid_code is None and community):
-        return community
-    return f"{community} 网格 {incident.grid_code}" if incident.grid_code else None
-
-
-def service_notice(incident: Incident, taxonomy: Taxonomy) -> str | None:
-    """What happens next and within which deadline (nothing once closed)."""
-    category = taxonomy.categories.get(incident.category)
-    if incident.status == "closed" or category is None:
-        return None
-    if incident.grid_code is None:
-        return "位置核实后分派到网格处置 (the location will be checked and the case placed in a grid)"
-    level = incident.level
-    hours = f"{category.deadline_hours[level - 1]:g}"
-    return f"由{LEVEL_ZH[level]}在{hours}小时内处置 (to be handled by the {workflow.LEVEL_NAMES[level]} within {hours} h)"
-
-
 def request_json(incident: Incident, taxonomy: Taxonomy, names: Names) -> dict[str, Any]:
-    """An incident as an Open311 service request, fields in the order of the spec's example; no reporter data."""
+    """An incident as an Open311 service request, fields in the order of the spec's example; no reporter data;
+    text a spreadsheet would run as a formula is quoted (geogrid.geo.io.safe_cell)."""
     category = taxonomy.categories.get(incident.category)
-    closed = incident.status == "closed"
-    return {
+    status = open311.status_of(incident)
+    closed = status == "closed"
+    shown = open311.public_point(incident.lat, incident.lon, taxonomy.public_precision_m)  # its block, not its door
+    return {key: safe_cell(value) for key, value in {
         "service_request_id": incident.id,
-        "status": "closed" if closed else "open",
-        "status_notes": status_notes(incident, taxonomy, names),
+        "status": status,
+        "status_notes": open311.status_notes(incident, taxonomy, names),
         "service_name": category.zh if category else incident.category,
         "service_code": str(incident.category),
         "description": incident.description or None,
-        "agency_responsible": agency_responsible(incident, taxonomy, names),
-        "service_notice": service_notice(incident, taxonomy),
+        "agency_responsible": open311.agency_responsible(incident, taxonomy, names),
+        "service_notice": open311.service_notice(incident, taxonomy),
         "requested_datetime": w3c(incident.reported_at),
         "updated_datetime": w3c(incident.closed_at if closed and incident.closed_at else incident.updated_at),
         "expected_datetime": w3c(incident.deadline_at),
         "address": incident.address,
         "address_id": incident.matched_building_id,
         "zipcode": None,
-        "lat": incident.lat,
-        "long": incident.lon,
+        "lat": shown[0],
+        "long": shown[1],
         "media_url": incident.media_urls[0] if incident.media_urls else None,
-    }
+    }.items()}
 
 
-def requests_answer(session: Session, incidents: Sequence[Incident], taxonomy: Taxonomy) -> Answer:
+def requests_answer(session: Any, incidents: Sequence[Incident], taxonomy: Taxonomy) -> Answer:
     """Incidents as the spec's service_requests list."""
-    names = names_for(session, incidents)
+    names = store.names_for(session, incidents)
     return Answer("service_requests", [request_json(i, taxonomy, names) for i in incidents])
 
 
@@ -604,19 +551,9 @@ def comma_list(value: str | None) -> list[str]:
 def request_ids(value: str) -> list[int]:
     """The ids of a service_request_id list, or 400."""
     ids = comma_list(value)
-    if bad := [v for v in ids if not v.isdigit()]:
-        raise Open311Error(400, f"service_request_id takes comma-separated ids, not {', '.join(bad)}")
+    if bad := [v for v in ids if parse_id(v) is None]:
+        raise Open311Error(400, f"service_request_id takes comma-separated ids, not {', '.join(bad)[:200]}")
     return [int(v) for v in ids]
-
-
-def states_of(value: str | None) -> list[str]:
-    """Our workflow states behind an Open311 status list (open: every state but closed)."""
-    states: list[str] = []
-    for status in comma_list(value):
-        if status not in ("open", "closed"):
-            raise Open311Error(400, f"status must be open or closed, not {status!r}")
-        states += list(workflow.OPEN_STATES) if status == "open" else ["closed"]
-    return states
 
 
 def date_window(start: datetime | None, end: datetime | None, now: datetime) -> tuple[datetime, datetime]:
@@ -635,15 +572,17 @@ def date_window(start: datetime | None, end: datetime | None, now: datetime) -> 
 
 
 def requests_filters(service_request_id: str | None, service_code: str | None, start_date: str | None,
-                     end_date: str | None, status: str | None) -> store.Filters:
-    """The spec's arguments as the store's filters; service_request_id overrides all the others."""
+                     end_date: str | None, status: str | None, taxonomy: Taxonomy) -> store.Filters:
+    """The spec's arguments as the store's filters, within what the taxonomy makes public (categories and
+    channels); service_request_id overrides all the others."""
+    public = {"shown_categories": taxonomy.public_categories(), "shown_channels": taxonomy.public_channels()}
     if service_request_id:
-        return store.Filters(ids=request_ids(service_request_id))
+        return store.Filters(ids=request_ids(service_request_id), **public)
     start = parse_w3c("start_date", start_date) if start_date else None
     end = parse_w3c("end_date", end_date) if end_date else None
     since, until = date_window(start, end, utcnow())
-    return store.Filters(status=states_of(status), category=comma_list(service_code), since=since,
-                         until=until + timedelta(microseconds=1))  # end_date is included
+    return store.Filters(status=open311.states_of(comma_list(status)), category=comma_list(service_code), since=since,
+                         until=until + timedelta(microseconds=1), **public)  # end_date is included
 
 
 @router.get("/v2/requests.{fmt}", summary="GET Service Requests: incidents by id, service, date and status")
@@ -659,13 +598,13 @@ def list_requests(
     end_date: str | None = Query(None, description="W3C datetime; at most 90 days after start_date"),
     status_: str | None = Query(None, alias="status", description="open, closed or open,closed"),
 ) -> Response:
-    """Newest first, the first 1000 within the window (default: the last 90 days)."""
+    """Newest first, the first 1000 within the window (default: the last 90 days); only the categories and channels
+    the taxonomy makes public, their points rounded to about public_precision_m (50 m)."""
     check_jurisdiction(settings, given(jurisdiction_id))
     filters = requests_filters(given(service_request_id), given(service_code), given(start_date), given(end_date),
-                               given(status_))
-    query = store.filtered(select(Incident), filters).order_by(Incident.reported_at.desc(), Incident.id.desc())
+                               given(status_), taxonomy)
     with transaction(request) as session:
-        answer = requests_answer(session, session.scalars(query.limit(MAX_REQUESTS)).all(), taxonomy)
+        answer = requests_answer(session, store.newest(session, filters, MAX_REQUESTS), taxonomy)
     return respond(answer, output)
 
 
@@ -675,8 +614,9 @@ def one_request(request: Request, service_request_id: str, output: Output, setti
     """The incident as a one-item service_requests list; 404 if there is none."""
     check_jurisdiction(settings, given(jurisdiction_id))
     with transaction(request) as session:
-        incident = session.get(Incident, int(service_request_id)) if service_request_id.isdigit() else None
-        if incident is None:
+        known = parse_id(service_request_id)
+        incident = store.find_incident(session, known) if known is not None else None
+        if incident is None or not taxonomy.is_public(incident.category, incident.channel):  # staff-only: unseen
             raise Open311Error(404, f"service_request_id {service_request_id!r} was not found")
         answer = requests_answer(session, [incident], taxonomy)
     return respond(answer, output)
@@ -688,7 +628,7 @@ def from_token(request: Request, token: str, output: Output, settings: SettingsD
     """The service_request_id of the incident a token names; 404 if none does."""
     check_jurisdiction(settings, given(jurisdiction_id))
     with transaction(request) as session:
-        incident_id = session.scalar(select(Incident.id).where(Incident.token == token))
+        incident_id = store.incident_id_of_token(session, token)
     if incident_id is None:
         raise Open311Error(404, f"token {token!r} was not found")
     return respond(Answer("service_requests", [{"service_request_id": incident_id, "token": token}]), output)

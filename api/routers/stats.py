@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import numpy as np
 import shapely
 from fastapi import APIRouter, Depends, Query
-from geoalchemy2.shape import to_shape
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from api.deps import Principal, SessionDep, check_area, require_role
-from api.routers.incidents import _aware
+from api.params import TimeWindowDep
+from geogrid import access
 from geogrid.incidents import density
-from geogrid.db.models import Community, Street
 from geogrid.store import stats
 from geogrid.store.plans import published_grids
 
 router = APIRouter(prefix="/api/v1", tags=["Statistics"])
-Viewer = Annotated[Principal, Depends(require_role("admin", "leader", "planner"))]
+Viewer = Annotated[Principal, Depends(require_role(*access.STATISTICS_VIEWERS))]
 LEVELS = ("district", "street", "community", "grid")
 MAX_HEAT_POINTS = 8_000  # a heat layer looks the same with fewer, coarser cells, and weighs less
 
@@ -30,19 +26,18 @@ class Window:
 
     def __init__(
         self,
+        time: TimeWindowDep,
         area: str | None = Query(None, description="District, street, community or grid code (default: your scope)"),
-        since: datetime | None = Query(None, description="From (inclusive), e.g. 2026-01-01"),
-        until: datetime | None = Query(None, description="To (exclusive)"),
         category: str | None = Query(None, description="A category code of GET /api/v1/taxonomy"),
     ) -> None:
-        self.area, self.since, self.until, self.category = area, _aware(since), _aware(until), category
+        self.area, self.since, self.until, self.category = area, time.since, time.until, category
 
     def scoped(self, user: Principal) -> str | None:
         """The area asked for, checked against the user's scope (their scope when none is asked for)."""
         if self.area:
             check_area(user, self.area, "area")
             return self.area
-        return None if user.role == "admin" else user.scope
+        return access.default_area(user)
 
     def args(self, user: Principal) -> dict[str, Any]:
         """Keyword arguments for the store's statistics: the area inside the user's scope is what they may see
@@ -81,7 +76,7 @@ def area_density(
         grids = published_grids(session, window.scoped(user))
         shapes = zip(grids["grid_code"], grids.geometry, strict=True)
     else:
-        shapes = _outlines(session, level, list(rows))
+        shapes = stats.outlines(session, level, list(rows))
     features = []
     for code, geom in shapes:
         row = rows.get(code, {"code": code, "count": 0, "per_1000_households": 0.0})
@@ -93,13 +88,6 @@ def area_density(
 # Dissolving every published grid per street took 3.6 s and sent 2.8 MB for 10 streets (8,000 grids of ~40
 # vertices); the outlines of the streets and communities are in the hierarchy's tables already.
 DISPLAY_TOLERANCE = {"street": 5e-5, "community": 2e-5, "grid": 0.0}  # degrees: about 5 m and 2 m
-
-
-def _outlines(session: Session, level: str, codes: list[str]) -> list[tuple[str, Any]]:
-    """(code, shape) of the streets or communities called codes, in code order."""
-    model = {"street": Street, "community": Community}[level]
-    found = session.execute(select(model.code, model.geom).where(model.code.in_(codes)).order_by(model.code))
-    return [(code, to_shape(geom)) for code, geom in found if geom is not None]
 
 
 def _for_display(geom: Any, level: str) -> dict[str, Any]:

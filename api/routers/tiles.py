@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from api.ids import MAX_ID
 from api.deps import CurrentUser, DataVersion, Principal, SessionDep, check_plan, kept_answer
 from api.scopes import MapScope
 from geogrid.store import tiles
@@ -51,14 +51,14 @@ def layer_tilejson(
 async def tile(
     request: Request,
     layer: Annotated[str, Path(description="grids or buildings")],
-    z: int,
-    x: int,
-    y: int,
+    z: Annotated[int, Path(ge=0, le=MAX_ID)],
+    x: Annotated[int, Path(ge=0, le=MAX_ID)],
+    y: Annotated[int, Path(ge=0, le=MAX_ID)],
     session: SessionDep,
     scope: Annotated[Scope, MapScope],
     user: CurrentUser,
     version: DataVersion,
-    plan: Annotated[int | None, Query(description="a plan version's grids (e.g. a draft) instead of the published ones")] = None,
+    plan: Annotated[int | None, Query(ge=1, le=MAX_ID, description="a plan version's grids (e.g. a draft) instead of the published ones")] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """One tile. Layer grids: code, community_code, plan_id, households, population, building_count,
@@ -83,7 +83,7 @@ async def tile(
     return Response(data, media_type=MVT, headers=headers)
 
 
-def _may_read_plan(session: Session, user: Principal, plan_id: int, layer: str) -> None:
+def _may_read_plan(session: SessionDep, user: Principal, plan_id: int, layer: str) -> None:
     if layer != "grids":
         raise HTTPException(400, "plan= selects a plan version's grids: it applies to the grids layer only")
     check_plan(user, get_plan(session, plan_id))

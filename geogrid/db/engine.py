@@ -70,12 +70,23 @@ def _no_postgis(engine: Engine, exc: DBAPIError) -> str:
 
 def _sqlite_engine(url: URL, **kwargs: object) -> Engine:
     database = url.database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        private_file(Path(database))
     engine = create_engine(url, module=sqlite_module(), **kwargs)
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def private_file(path: Path) -> None:
+    """Create the store's file readable by its owner only (0600; its folder 0700 when made here), before SQLite
+    opens it: SQLite gives its -wal and -shm files the same mode. An existing file is left as it is."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 WRITE = "geogrid_write"  # execution option: this transaction will write

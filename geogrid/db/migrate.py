@@ -52,15 +52,3 @@ def is_current(engine: Engine) -> bool:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision() == head
-
-
-def autogenerate(message: str, url: str | None = None) -> None:
-    """Write a new revision from the models' differences with the database (for developers)."""
-    engine = make_engine(url, poolclass=pool.NullPool)
-    try:
-        config = alembic_config(url)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.revision(config, message=message, autogenerate=True)
-    finally:
-        engine.dispose()

@@ -69,6 +69,19 @@ def cell_density(point_cells: np.ndarray, resolution: int) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features, "resolution": int(resolution)}
 
 
+def per_1000_households(count: int, households: int) -> float | None:
+    """Cases per 1,000 households (None for an area without households)."""
+    return count * 1000.0 / households if households > 0 else None
+
+
+def per_1000_households_array(count: np.ndarray, households: np.ndarray, fill: float = np.nan) -> np.ndarray:
+    """per_1000_households over arrays; fill where an area has no households (or they are unknown: NaN)."""
+    count, homes = np.asarray(count, dtype=float), np.asarray(households, dtype=float)
+    with np.errstate(invalid="ignore"):
+        has_homes = homes > 0
+    return np.divide(count * 1000.0, homes, out=np.full_like(count, fill), where=has_homes)
+
+
 def _counts_of(grids: gpd.GeoDataFrame, counts: Mapping[str, int]) -> np.ndarray:
     """Each grid's count (0 when absent), in the frame's row order."""
     return grids["grid_code"].map(counts).fillna(0).to_numpy(dtype=float)
@@ -89,9 +102,7 @@ def grid_density(grids: gpd.GeoDataFrame, counts: Mapping[str, int],
     """
     count = _counts_of(grids, counts)
     homes = grids["households"] if households is None else grids["grid_code"].map(households)
-    homes = homes.to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where(homes > 0, count * 1000.0 / homes, np.nan)
+    rate = per_1000_households_array(count, homes.to_numpy(dtype=float))
     return _features(grids, {"count": count.astype(int), "per_1000_households": rate})
 
 
@@ -107,6 +118,9 @@ def contiguity(grids: gpd.GeoDataFrame) -> Any:
             return queen
         centroids = gpd.GeoDataFrame(geometry=grids.geometry.to_crs(grids.estimate_utm_crs()).centroid)
         return attach_islands(queen, KNN.from_dataframe(centroids, k=1, use_index=False))
+
+
+MIN_HOT_SPOT_GRIDS = 2  # Gi* compares a grid with its neighbours: fewer grids are none significant
 
 
 def hot_spots(
@@ -133,8 +147,13 @@ def hot_spots(
 
     value = _counts_of(grids, counts)
     if households is not None:
-        homes = grids["grid_code"].map(households).fillna(0).to_numpy(dtype=float)
-        value = np.divide(value * 1000.0, homes, out=np.zeros_like(value), where=homes > 0)
+        homes = grids["grid_code"].map(households).to_numpy(dtype=float)
+        value = per_1000_households_array(value, homes, fill=0.0)
+    if len(grids) < MIN_HOT_SPOT_GRIDS:  # no neighbours to compare with (an area without grids, or with one)
+        none = np.zeros(len(grids))
+        columns = {"value": value, "z": none, "p_value": none + 1.0, "p_adjusted": none + 1.0,
+                   "significant": none.astype(bool), "label": np.full(len(grids), "not significant")}
+        return _features(grids, columns) | {"alpha": alpha, "permutations": permutations}
     weights = fill_diagonal(contiguity(grids), 1.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a constant field gives 0/0 z-scores (none significant)

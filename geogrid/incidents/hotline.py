@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from geogrid.errors import InputError
+from geogrid.incidents.china_time import in_china
 from geogrid.incidents.reports import Report
 from geogrid.incidents.taxonomy import Taxonomy
 
-CHINA = ZoneInfo("Asia/Shanghai")
 COLUMNS: dict[str, tuple[str, ...]] = {  # field -> header names seen in exports (English and Chinese)
     "external_id": ("external_id", "id", "order_id", "工单编号", "工单号", "编号"),
     "category": ("category", "type", "问题类型", "事件类型", "类别", "分类"),
@@ -155,7 +154,7 @@ def _time(text: str) -> datetime | None:
     if pd.isna(stamp):
         raise InputError(f"cannot read the time {text!r}")
     moment = stamp.to_pydatetime()
-    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
+    return in_china(moment)
 
 
 def _row_id(report: Report) -> str:

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
-STATES = ("reported", "accepted", "escalated", "dispatched", "checked_in", "handled", "closed")
+from geogrid.access import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, LEADER
+from geogrid.incidents.deadlines import CLOSED, late_now
+
+STATES = ("reported", "accepted", "escalated", "dispatched", "checked_in", "handled", CLOSED)
 OPEN_STATES = STATES[:-1]
 STATE_LABELS = {
     "reported": ("已上报", "reported"),
@@ -64,22 +68,22 @@ Owner = Callable[[Actor, Case], bool]
 
 def grid_owner(user: Actor, case: Case) -> bool:
     """The grid worker of the case's grid."""
-    return user.role == "grid_worker" and case.grid_code is not None and user.scope == case.grid_code
+    return user.role == GRID_WORKER and case.grid_code is not None and user.scope == case.grid_code
 
 
 def community_owner(user: Actor, case: Case) -> bool:
     """A leader whose area holds the case's community (the community, its street or district)."""
-    return user.role == "leader" and case.community_code is not None and user.covers(case.community_code)
+    return user.role == LEADER and case.community_code is not None and user.covers(case.community_code)
 
 
 def street_owner(user: Actor, case: Case) -> bool:
     """A leader whose area holds the case's street (the street or its district)."""
-    return user.role == "leader" and case.street_code is not None and user.covers(case.street_code)
+    return user.role == LEADER and case.street_code is not None and user.covers(case.street_code)
 
 
 def department_owner(user: Actor, case: Case) -> bool:
     """Staff of the department the case was dispatched to."""
-    return user.role == "department_staff" and case.department is not None and user.department == case.department
+    return user.role == DEPARTMENT_STAFF and case.department is not None and user.department == case.department
 
 
 def reporter_or_area_staff(user: Actor, case: Case) -> bool:
@@ -140,7 +144,7 @@ def plan_move(user: Actor, case: Case, action: str) -> Move:
         raise NotAllowedNow(_why_not(case, action))
     if action == "rate" and case.rating is not None:
         raise NotAllowedNow("the case has already been rated")
-    if user.role == "admin":
+    if user.role == ADMIN:
         step = steps[0]
     else:
         step = next((s for s in steps if s.owner(user, case)), None)
@@ -150,6 +154,26 @@ def plan_move(user: Actor, case: Case, action: str) -> Move:
     if action == "reopen":
         return Move(action, step.to_state, 1)
     return Move(action, step.to_state, min(case.level + step.level_change, 3))
+
+
+def apply(case: Any, move: Move, deadline: Callable[[int, datetime], datetime], now: datetime) -> None:
+    """Make the move on the case (an incident): state and level, with its deadline (deadline(level, start):
+    the category's, e.g. Category.deadline), was_overdue, closing time, rating and reopen count kept right.
+    A case late when it moves stays overdue (deadlines.late_now)."""
+    if late_now(case.status, case.deadline_at, now):
+        case.was_overdue = True
+    if move.to_level != case.level or move.action == "reopen":
+        case.level_since = now
+        case.deadline_at = deadline(move.to_level, now)
+    if move.to_state == CLOSED and case.status != CLOSED:
+        case.closed_at = now
+        case.hours_to_close = round((now - case.reported_at).total_seconds() / 3600.0, 3)
+    if move.action == "reopen":
+        case.closed_at = case.hours_to_close = case.rating = None
+        case.reopen_count += 1
+        case.department = None
+    case.status, case.level = move.to_state, move.to_level
+    case.updated_at = now
 
 
 def allowed_actions(user: Actor, case: Case) -> list[str]:

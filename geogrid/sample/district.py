@@ -16,6 +16,8 @@ from scipy import ndimage
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from geogrid.incidents.china_time import OFFSET_TEXT
+
 DISTRICT_CODE = "360702"
 DISTRICT_NAME = "章贡区"
 CENTER_LONLAT = (114.93, 25.83)  # Ganzhou, Jiangxi
@@ -1236,7 +1238,7 @@ def _categories(rng: np.random.Generator, source: np.ndarray) -> np.ndarray:
 
 
 def _timestamps(rng: np.random.Generator, category: np.ndarray) -> np.ndarray:
-    """Seconds since 2025-01-01 00:00 (+08:00) with weekly, seasonal, holiday and daily rhythm."""
+    """Seconds since 2025-01-01 00:00 China time with weekly, seasonal, holiday and daily rhythm."""
     day = np.arange(365)
     w = WEEKDAY_FACTOR[(day + 2) % 7] * (1 + 0.18 * np.sin(2 * np.pi * (day - 100) / 365))
     w[27:35] *= 0.45  # Spring Festival
@@ -1250,4 +1252,4 @@ def _timestamps(rng: np.random.Generator, category: np.ndarray) -> np.ndarray:
 
 def _iso(seconds: np.ndarray) -> np.ndarray:
     stamps = np.datetime64("2025-01-01T00:00:00") + seconds.astype("timedelta64[s]")
-    return np.array([s + "+08:00" for s in np.datetime_as_string(stamps, unit="s")], dtype=object)
+    return np.array([s + OFFSET_TEXT for s in np.datetime_as_string(stamps, unit="s")], dtype=object)

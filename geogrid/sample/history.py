@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geogrid.incidents.deadlines import late_now
 from geogrid.incidents.taxonomy import Taxonomy
 
 PATHS = {  # path -> (share, the actions after 'report' by (actor, action, level after))
@@ -77,7 +78,7 @@ def _walk(
     for actor, action, to_level in steps:
         hours = float(rng.lognormal(np.log(category.deadline_hours[level - 1] * 0.3), 0.8)) / max(len(steps) - 1, 1)
         at = min(at + timedelta(hours=hours), now - timedelta(minutes=1))
-        late = late or at > deadline
+        late = late or late_now(status, deadline, at)
         if to_level != level:
             level_since, deadline = at, category.deadline(to_level, at)
         if action == "dispatch":

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import Building, Community, Grid, PlanVersion
+from geogrid.db.models import PUBLISHED, Building, Community, Grid, PlanVersion
 from geogrid.store.spatial import Bbox, Scope, in_bbox
 
 GEOJSON_DIGITS = 7  # decimal places of longitude/latitude written: about 1 cm, as the rest of the API
@@ -71,7 +71,7 @@ COLLECTIONS: dict[str, Collection] = {
         filters=("community_code", "code"),
         visible=Scope.grids,
         joins=((PlanVersion, PlanVersion.id == Grid.plan_version_id),),
-        where=(PlanVersion.status == "published",),
+        where=(PlanVersion.status == PUBLISHED,),
     ),
     "communities": Collection(
         id="communities",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,9 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import shapely
-import shapely.ops
 from geoalchemy2.shape import from_shape, to_shape
-from pyproj import Geod
 from sqlalchemy import (
     ColumnElement,
     Insert,
@@ -32,102 +29,32 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from geogrid.incidents import workflow
-from geogrid.geo.crs import points_to_wgs84
-from geogrid.db.models import SRID, Community, Grid, Incident, IncidentEvent, PlanVersion, Street, utcnow
+from geogrid import access
+from geogrid.incidents import deadlines, filing, open311, workflow
+from geogrid.db.models import PUBLISHED, SRID, Community, Grid, Incident, IncidentEvent, PlanVersion, Street, utcnow
 from geogrid.errors import InputError
 from geogrid.store import audit, placement
-from geogrid.store.plans import NotFound
-from geogrid.store.spatial import Scope, near_bbox
-from geogrid.incidents.reports import Location, Place, Report
-from geogrid.incidents.taxonomy import Category, Taxonomy
-
-NEAR_METRES = 100.0
-SUGGESTIONS = 3
-_GEOD = Geod(ellps="WGS84")
+from geogrid.store.plans import Conflict, NotFound
+from geogrid.store.spatial import Scope
+from geogrid.incidents.reports import Location, Report
+from geogrid.incidents.taxonomy import Taxonomy
 
 
-# --- where a point falls -------------------------------------------------------------------------
+# --- the published grids (a case is placed by geogrid.store.placement) -------------------------------------
 
 
 def _published_grids() -> Select:
-    """Published grids with their community, street and district codes."""
+    """Published grids with their community, street and district codes (to place a case in a named grid)."""
     return (
         select(Grid.code, Grid.geom, PlanVersion.community_code, Community.street_code, Street.district_code)
         .join(PlanVersion, PlanVersion.id == Grid.plan_version_id)
         .join(Community, Community.code == PlanVersion.community_code)
         .join(Street, Street.code == Community.street_code)
-        .where(PlanVersion.status == "published")
+        .where(PlanVersion.status == PUBLISHED)
     )
-
-
-def _degrees_box(lon: float, lat: float, metres: float) -> tuple[float, float, float, float]:
-    """A lon/lat box that holds every point within metres of (lon, lat)."""
-    dlat = metres / 110_000.0
-    dlon = metres / (110_000.0 * max(math.cos(math.radians(lat)), 0.01))
-    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
-
-
-def place_of(session: Session, lon: float, lat: float) -> Place:
-    """The published grid whose closed polygon covers the point (on a shared edge: the smallest grid code),
-    else the community (and its street and district) that covers it, else nothing. Asked of the database;
-    create_incident finds the grid in memory (geogrid.store.placement), with the same answer."""
-    point = shapely.Point(lon, lat)
-    box = (lon, lat, lon, lat)
-    rows = session.execute(_published_grids().where(near_bbox(session, Grid, box)).order_by(Grid.code)).all()
-    for row in rows:
-        if to_shape(row.geom).covers(point):
-            return Place(row.code, row.community_code, row.street_code, row.district_code)
-    return _community_place(session, lon, lat)
-
-
-def _community_place(session: Session, lon: float, lat: float) -> Place:
-    """The community (and its street and district) whose closed polygon covers the point, else nothing."""
-    point = shapely.Point(lon, lat)
-    query = (
-        select(Community.code, Community.geom, Community.street_code, Street.district_code)
-        .join(Street, Street.code == Community.street_code)
-        .where(near_bbox(session, Community, (lon, lat, lon, lat)))
-        .order_by(Community.code)
-    )
-    for row in session.execute(query).all():
-        if to_shape(row.geom).covers(point):
-            return Place(None, row.code, row.street_code, row.district_code)
-    return Place(None, None, None, None)
-
-
-def grids_near(session: Session, lon: float, lat: float, within_m: float = NEAR_METRES, limit: int = SUGGESTIONS) -> list[dict[str, Any]]:
-    """Published grids within within_m metres of the point, nearest first: grid_code, community_code, distance_m."""
-    rows = session.execute(_published_grids().where(near_bbox(session, Grid, _degrees_box(lon, lat, within_m)))).all()
-    found = []
-    for row in rows:
-        geom = to_shape(row.geom)
-        nearest = shapely.ops.nearest_points(geom, shapely.Point(lon, lat))[0]
-        distance = _GEOD.inv(lon, lat, nearest.x, nearest.y)[2]
-        if distance <= within_m:
-            found.append({"grid_code": row.code, "community_code": row.community_code, "distance_m": round(distance, 1)})
-    return sorted(found, key=lambda s: (s["distance_m"], s["grid_code"]))[:limit]
 
 
 # --- reporting -------------------------------------------------------------------------------------
-
-
-def locate(session: Session, report: Report, geocoder: Any | None = None) -> Location:
-    """Where the report is: its point converted to WGS-84 if it has one, else its address geocoded."""
-    if (report.x is None) != (report.y is None):
-        raise InputError("a location needs both coordinates (lon and lat, or x and y)")
-    if report.x is not None:
-        lon, lat = points_to_wgs84(report.x, report.y, report.crs)
-        return Location(float(lon[0]), float(lat[0]), "point", 1.0)
-    if not report.address or not report.address.strip():
-        raise InputError("a report needs a location: a point (lon, lat with its crs) or address text")
-    if geocoder is None:
-        return Location(None, None, None, None, note="no buildings with addresses to geocode against")
-    found = geocoder.geocode_one(report.address)
-    if found.building_id is None and found.lon is None:
-        return Location(None, None, None, None, note=f"address not found: {found.reason}")
-    return Location(found.lon, found.lat, f"address_{found.method}", round(float(found.confidence), 3),
-                    found.building_id, note=f"matched {found.matched_address}")
 
 
 def create_incident(
@@ -135,34 +62,42 @@ def create_incident(
     report: Report,
     username: str,
     taxonomy: Taxonomy,
-    geocoder: Any | None = None,
+    geocoder: filing.Geocoder | None = None,
 ) -> tuple[Incident, bool]:
     """Store a report, located into its grid (or unlocated with nearby grids suggested).
 
-    A report whose external id is already stored is not stored again: (the stored incident, False).
-    The incident and its 'report' event go in by two plain INSERTs; the incident's INSERT skips a
-    stored external id (ON CONFLICT DO NOTHING), and only then is the stored case read.
+    The domain decides the case (geogrid.incidents.filing: category and channel, location, deadline,
+    level); the store places it in its grid and writes it. A report whose external id is already stored
+    is not stored again: (the stored incident, False). The incident and its 'report' event go in by two
+    plain INSERTs; the incident's INSERT skips a stored external id (ON CONFLICT DO NOTHING), and only
+    then is the stored case read.
     """
-    category = taxonomy.category(report.category)
-    taxonomy.check_channel(report.channel)
-    if report.external_id and report.x is None:  # geocoding costs: a case already stored skips it
+    category = filing.check(report, taxonomy)
+    if report.external_id and filing.needs_geocoding(report):  # geocoding costs: a case already stored skips it
         existing = stored_case(session, report.external_id)
         if existing is not None:
             return existing, False
     try:
-        location = locate(session, report, geocoder)
+        case = filing.decide(report, category, username, utcnow(), geocoder)
     except InputError:  # as before: a stored external id answers with its case, whatever the location
         existing = stored_case(session, report.external_id) if report.external_id else None
         if existing is None:
             raise
         return existing, False
-    values = _new_case(report, username, category, location)
+    return _write(session, case)
+
+
+def _write(session: Session, case: filing.NewCase) -> tuple[Incident, bool]:
+    """Place the decided case in its grid and insert it with its 'report' event; (the stored case, False)
+    when its external id is already stored."""
+    location = case.location
+    values = case.columns | {"geom": _point(location)}
     layout = placement.kept(session) or placement.layout(session)  # its stamp is checked by the INSERT
     inserted = _insert(session, values, _place(session, values, location, layout))
     if inserted is None:
-        existing = stored_case(session, report.external_id or "")
+        existing = stored_case(session, values["external_id"] or "")
         if existing is None:
-            raise RuntimeError(f"external id {report.external_id!r} conflicted but no case holds it")
+            raise RuntimeError(f"external id {values['external_id']!r} conflicted but no case holds it")
         return existing, False
     values["id"], values["street_code"], values["district_code"], stamp = inserted
     if stamp != layout.stamp and location.lon is not None:  # plans were published since: place the case again
@@ -171,49 +106,34 @@ def create_incident(
     return _persistent(session, values), True
 
 
+class IdTaken(Conflict):
+    """An external id already held by a case the caller may not see (409, and nothing of that case shown)."""
+
+
+def report_as(
+    session: Session,
+    report: Report,
+    user: access.User,
+    taxonomy: Taxonomy,
+    geocoder: Any | None = None,
+) -> tuple[Incident, bool]:
+    """create_incident for a signed-in user: a replayed external id answers the stored case only when the user
+    may see it (visible_to), else IdTaken, so that a guessed id reveals no case outside the caller's scope."""
+    incident, created = create_incident(session, report, user.username, taxonomy, geocoder)
+    if not created and not is_visible(session, incident.id, user):
+        raise IdTaken(f"external_id {report.external_id!r} is already taken by another case; "
+                      "use another id for a new report")
+    return incident, created
+
+
 def stored_case(session: Session, external_id: str) -> Incident | None:
     """The incident stored under external_id, if any."""
     return session.scalar(select(Incident).where(Incident.external_id == external_id))
 
 
-def _new_case(report: Report, username: str, category: Category, location: Location) -> dict[str, Any]:
-    """The new incident's columns (its place still to find): reported now, at level 1."""
-    now = utcnow()
-    reported_at = report.reported_at or now
-    return {
-        "external_id": report.external_id or None,
-        "token": str(uuid.uuid4()),
-        "category": report.category,
-        "description": report.description or "",
-        "channel": report.channel,
-        "reporter_name": report.reporter_name,
-        "reporter_contact": report.reporter_contact,
-        "media_urls": list(report.media_urls),
-        "attributes": dict(report.attributes),
-        "address": report.address,
-        "input_crs": str(report.crs) if report.crs else None,
-        "input_x": report.x,
-        "input_y": report.y,
-        "lon": location.lon,
-        "lat": location.lat,
-        "located_by": location.located_by,
-        "location_confidence": location.confidence,
-        "matched_building_id": location.building_id,
-        "status": "reported",
-        "level": 1,
-        "department": None,
-        "reported_at": reported_at,
-        "reported_by": username,
-        "level_since": reported_at,
-        "deadline_at": category.deadline(1, reported_at),
-        "was_overdue": False,
-        "closed_at": None,
-        "hours_to_close": None,
-        "rating": None,
-        "reopen_count": 0,
-        "updated_at": now,
-        "geom": None if location.lon is None else from_shape(shapely.Point(location.lon, location.lat), srid=SRID),
-    }
+def _point(location: Location) -> Any:
+    """The located point as a geometry column value (None while unlocated)."""
+    return None if location.lon is None else from_shape(shapely.Point(location.lon, location.lat), srid=SRID)
 
 
 def _place(session: Session, values: dict[str, Any], location: Location, layout: placement.GridLayout) -> bool:
@@ -227,10 +147,10 @@ def _place(session: Session, values: dict[str, Any], location: Location, layout:
     if found is not None:
         values["grid_code"], values["community_code"] = found
         return True
-    place = _community_place(session, location.lon, location.lat)
+    place = placement.community_at(session, location.lon, location.lat)
     values["community_code"], values["street_code"], values["district_code"] = (
         place.community_code, place.street_code, place.district_code)
-    values["suggestions"] = grids_near(session, location.lon, location.lat)
+    values["suggestions"] = layout.grids_near(location.lon, location.lat)
     if values["district_code"] is None and values["suggestions"]:  # just outside the district: its leaders see it
         values["district_code"] = _district_of(session, values["suggestions"][0]["community_code"])
     return False
@@ -365,28 +285,10 @@ def act(
             raise InputError("rating must be a whole number from 1 to 5")
         incident.rating = data["rating"] = int(rating)
     previous = (incident.status, incident.level)
-    _move(incident, move, taxonomy)
+    workflow.apply(incident, move, lambda level, start: taxonomy.category(incident.category).deadline(level, start),
+                   utcnow())
     _event(session, incident, user.username, action, previous, note, data)
     return incident
-
-
-def _move(incident: Incident, move: workflow.Move, taxonomy: Taxonomy) -> None:
-    """Change state and level, keeping deadlines, overdue, closing time and reopen count right."""
-    now = utcnow()
-    if incident.status != "closed" and incident.deadline_at is not None and now > incident.deadline_at:
-        incident.was_overdue = True
-    if move.to_level != incident.level or move.action == "reopen":
-        incident.level_since = now
-        incident.deadline_at = taxonomy.category(incident.category).deadline(move.to_level, now)
-    if move.to_state == "closed" and incident.status != "closed":
-        incident.closed_at = now
-        incident.hours_to_close = round((now - incident.reported_at).total_seconds() / 3600.0, 3)
-    if move.action == "reopen":
-        incident.closed_at = incident.hours_to_close = incident.rating = None
-        incident.reopen_count += 1
-        incident.department = None
-    incident.status, incident.level = move.to_state, move.to_level
-    incident.updated_at = now
 
 
 def place(session: Session, incident_id: int, grid_code: str, user: workflow.Actor, note: str | None = None) -> Incident:
@@ -397,7 +299,7 @@ def place(session: Session, incident_id: int, grid_code: str, user: workflow.Act
     row = session.execute(_published_grids().where(Grid.code == grid_code)).first()
     if row is None:
         raise InputError(f"no published grid {grid_code!r}")
-    if user.role != "admin" and not user.covers(grid_code):
+    if not access.acts_on(user, grid_code):
         raise workflow.NotYourStep(f"grid {grid_code} is outside your scope ({user.scope})")
     before = {"grid_code": None, "lon": incident.lon, "lat": incident.lat}
     incident.grid_code, incident.community_code = row.code, row.community_code
@@ -451,16 +353,18 @@ def trace(session: Session, incident_id: int) -> Sequence[IncidentEvent]:
 # --- reading ---------------------------------------------------------------------------------------------
 
 
-def visible_to(user: workflow.Actor) -> ColumnElement[bool]:
-    """The incidents user may see: admins all; leaders and planners their area; a grid worker their grid;
-    department staff what was dispatched to their department."""
-    if user.role == "admin":
+def visible_to(user: access.User) -> ColumnElement[bool]:
+    """The incidents user may see (geogrid.access.incident_view) as SQL."""
+    view = access.incident_view(user)
+    if view.everything:
         return true()
-    if user.role == "grid_worker":
-        return Incident.grid_code == user.scope
-    if user.role == "department_staff":
-        return Incident.department == user.department if user.department else false()
-    area = Scope(area=user.scope)
+    if view.grid is not None:
+        return Incident.grid_code == view.grid
+    if view.department is not None:
+        return Incident.department == view.department
+    if view.area is None:
+        return false()
+    area = Scope(area=view.area)
     return or_(area.communities(Incident.community_code), area.communities(Incident.street_code),
                area.communities(Incident.district_code))
 
@@ -478,18 +382,18 @@ class Filters:
     overdue: bool | None = None
     ids: Sequence[int] = ()
     bbox: tuple[float, float, float, float] | None = None
+    shown_categories: Sequence[str] | None = None  # None: every category; else only these (none when empty)
+    shown_channels: Sequence[str] | None = None  # None: every channel; else only these (none when empty)
 
 
 def is_overdue(incident: Incident, now: datetime) -> bool:
-    """An incident that passed a deadline: late at some step, or open past its current deadline (as overdue_now)."""
-    return incident.was_overdue or (
-        incident.status != "closed" and incident.deadline_at is not None and incident.deadline_at < now
-    )
+    """Whether the incident passed a deadline (geogrid.incidents.deadlines.is_overdue)."""
+    return deadlines.is_overdue(incident.was_overdue, incident.status, incident.deadline_at, now)
 
 
 def overdue_now(now: datetime) -> ColumnElement[bool]:
-    """Incidents that passed a deadline: late at some step, or open past their current deadline."""
-    return or_(Incident.was_overdue.is_(True), and_(Incident.status != "closed", Incident.deadline_at < now))
+    """Incidents that passed a deadline, as SQL (geogrid.incidents.deadlines.overdue_clause)."""
+    return deadlines.overdue_clause(Incident.was_overdue, Incident.status, Incident.deadline_at, now)
 
 
 def filtered(query: Select, filters: Filters, now: datetime | None = None) -> Select:
@@ -503,6 +407,10 @@ def filtered(query: Select, filters: Filters, now: datetime | None = None) -> Se
         conditions.append(Incident.status.in_(list(filters.status)))
     if filters.category:
         conditions.append(Incident.category.in_(list(filters.category)))
+    if filters.shown_categories is not None:
+        conditions.append(Incident.category.in_(list(filters.shown_categories)) if filters.shown_categories else false())
+    if filters.shown_channels is not None:
+        conditions.append(Incident.channel.in_(list(filters.shown_channels)) if filters.shown_channels else false())
     if filters.since:
         conditions.append(Incident.reported_at >= filters.since)
     if filters.until:
@@ -521,7 +429,7 @@ def filtered(query: Select, filters: Filters, now: datetime | None = None) -> Se
 
 
 def list_incidents(
-    session: Session, user: workflow.Actor, filters: Filters, *, limit: int = 100, offset: int = 0
+    session: Session, user: access.User, filters: Filters, *, limit: int = 100, offset: int = 0
 ) -> tuple[Sequence[Incident], int]:
     """The incidents user may see that match filters, newest first, and how many match in all."""
     base = filtered(select(Incident).where(visible_to(user)), filters)
@@ -560,9 +468,56 @@ def building_addresses(session: Session) -> Any:
     )
 
 
-def select_visible(incident_id: int, user: workflow.Actor) -> Select:
-    """The incident's id if user may see it (no row otherwise)."""
-    return select(Incident.id).where(Incident.id == incident_id, visible_to(user))
+def is_visible(session: Session, incident_id: int, user: access.User) -> bool:
+    """Whether user may see the incident (False also when there is none)."""
+    return session.scalar(select(Incident.id).where(Incident.id == incident_id, visible_to(user))) is not None
+
+
+# --- reading cases by id, token and batch (Open311) ------------------------------------------------------------
+
+
+def find_incident(session: Session, incident_id: int) -> Incident | None:
+    """The incident with that id, or None."""
+    return session.get(Incident, incident_id)
+
+
+def incident_id_of_token(session: Session, token: str) -> int | None:
+    """The id of the incident a token names, or None."""
+    return session.scalar(select(Incident.id).where(Incident.token == token))
+
+
+def newest(session: Session, filters: Filters, limit: int) -> Sequence[Incident]:
+    """The first limit incidents matching filters, newest first (whoever asks: no scope applies)."""
+    query = filtered(select(Incident), filters).order_by(Incident.reported_at.desc(), Incident.id.desc())
+    return session.scalars(query.limit(limit)).all()
+
+
+def names_for(session: Session, incidents: Sequence[Incident]) -> open311.Names:
+    """The last staff note of each incident (not the report's own geocoding note), and its areas' names."""
+    ids = [i.id for i in incidents]
+    notes = session.execute(
+        select(IncidentEvent.incident_id, IncidentEvent.note)
+        .where(IncidentEvent.incident_id.in_(ids), IncidentEvent.note.is_not(None), IncidentEvent.note != "",
+               IncidentEvent.action != "report")
+        .order_by(IncidentEvent.id)
+    ).all() if ids else []
+    community_codes = {i.community_code for i in incidents if i.community_code}
+    street_codes = {i.street_code for i in incidents if i.street_code}
+    communities = session.execute(select(Community.code, Community.name).where(Community.code.in_(community_codes)))
+    streets = session.execute(select(Street.code, Street.name).where(Street.code.in_(street_codes)))
+    return open311.Names({n.incident_id: n.note for n in notes}, {c.code: c.name for c in communities},
+                         {s.code: s.name for s in streets})
+
+
+def building_point(session: Session, building_id: str) -> tuple[float, float, str | None] | None:
+    """A point inside the building (lon, lat) and its address; None when no building has that id."""
+    from geogrid.db.models import Building
+
+    row = session.execute(select(Building.geom, Building.address).where(Building.id == building_id)).first()
+    if row is None:
+        return None
+    point = to_shape(row.geom).representative_point()
+    return point.x, point.y, row.address
 
 
 # --- sample history -------------------------------------------------------------------------------------------
@@ -573,13 +528,12 @@ def insert_sample_history(session: Session, incidents: Any, taxonomy: Taxonomy, 
     description, address, reported_at) with simulated workflow histories; answers how many were stored."""
     import numpy as np
 
-    from geogrid.geo.locate import GridIndex
     from geogrid.sample.history import simulate
-    from geogrid.store.plans import published_grids
 
-    grids = published_grids(session)
+    index = placement.layout(session).index
+    grids = index.grids
     points = np.asarray(incidents.geometry.values)
-    first = GridIndex(grids).locate(shapely.get_x(points), shapely.get_y(points))
+    first = index.locate(shapely.get_x(points), shapely.get_y(points))
     cases, events = simulate(incidents, taxonomy, now, seed)
     rows = []
     for i, (record, point, case) in enumerate(zip(incidents.to_dict("records"), points, cases, strict=True)):

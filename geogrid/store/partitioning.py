@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import Community, Grid, PlanVersion, Street
+from geogrid.db.models import Community, Grid, Street
 from geogrid.errors import InputError
 from geogrid.partition.engine import PartitionResult
 from geogrid.partition.rules import Rules

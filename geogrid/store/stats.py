@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Subquery, func, or_, select, true
+from geoalchemy2.shape import to_shape
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import Community, District, Grid, PlanVersion, Street, utcnow
+from geogrid.db.models import PUBLISHED, Community, District, Grid, PlanVersion, Street, utcnow
+from geogrid.incidents.china_time import monday_of_week, week_index, week_start
+from geogrid.incidents.deadlines import overdue_array
+from geogrid.incidents.density import per_1000_households
 from geogrid.store.incident_columns import columns_of, holder_of
-from geogrid.store.spatial import Scope, covers
+from geogrid.access import covers
+from geogrid.store.spatial import Scope
 
 LEVELS = ("district", "street", "community", "grid")
-CHINA_OFFSET = timedelta(hours=8)  # Asia/Shanghai: UTC+8 all year (no daylight saving since 1991)
-MONDAY_ORIGIN = datetime(2000, 1, 3, tzinfo=UTC) - CHINA_OFFSET  # Monday 3 January 2000, 00:00 in China
-WEEK_SECONDS = 7 * 24 * 3600.0
 Category = str | Sequence[str] | None
 
 
@@ -92,7 +94,7 @@ class _Narrowing:
 
 
 def _codes_inside(column: pd.Series, area: str) -> np.ndarray:
-    """Rows whose code nests in area as spatial.covers says (decided once per distinct code)."""
+    """Rows whose code nests in area as geogrid.access.covers says (decided once per distinct code)."""
     categories = column.cat.categories
     inside = np.array([covers(area, str(code)) for code in categories], dtype=bool)
     codes = column.cat.codes.to_numpy()
@@ -110,7 +112,7 @@ def _published_grids() -> Subquery:
         .join(PlanVersion, PlanVersion.id == Grid.plan_version_id)
         .join(Community, Community.code == PlanVersion.community_code)
         .join(Street, Street.code == Community.street_code)
-        .where(PlanVersion.status == "published")
+        .where(PlanVersion.status == PUBLISHED)
         .subquery("published")
     )
 
@@ -145,6 +147,14 @@ def _areas(level: str, area: _Area) -> Subquery:
     return query.where(area.holds(codes)).subquery("areas")
 
 
+def outlines(session: Session, level: str, codes: list[str]) -> list[tuple[str, Any]]:
+    """(code, shape) of the streets or communities called codes, in code order (the leader page's outlines
+    come from the hierarchy's own tables: dissolving every published grid per street was far slower)."""
+    model = {"street": Street, "community": Community}[level]
+    found = session.execute(select(model.code, model.geom).where(model.code.in_(codes)).order_by(model.code))
+    return [(code, to_shape(geom)) for code, geom in found if geom is not None]
+
+
 # --- incident aggregates -----------------------------------------------------------------------------------
 
 
@@ -155,7 +165,8 @@ def _aggregates(frame: pd.DataFrame, level: str, narrowing: _Narrowing, now: dat
     keep = narrowing.mask(frame) & (codes >= 0)
     key = codes[keep]
     closed = (frame["status"] == "closed").to_numpy()[keep]
-    late = frame["was_overdue"].to_numpy()[keep] | (~closed & (frame["deadline_at"].to_numpy()[keep] < now.timestamp()))
+    late = overdue_array(frame["was_overdue"].to_numpy()[keep], frame["status"].to_numpy()[keep],
+                         frame["deadline_at"].to_numpy()[keep], now)
     size = len(column.cat.categories)
     hours = frame["hours_to_close"].to_numpy()[keep]
     timed = closed & ~np.isnan(hours)
@@ -206,27 +217,13 @@ def area_stats(
     return [
         {"code": code, "name": name, "count": int(n), "closed": int(c), "closure_rate": c / n if n else None,
          "overdue": int(o), "median_hours_to_close": None if np.isnan(m) else float(m), "households": int(h),
-         "per_1000_households": n * 1000.0 / h if h else None}
+         "per_1000_households": per_1000_households(int(n), int(h))}
         for code, name, n, c, o, m, h in zip(table["code"], table["name"], count, closed,
                                             table["overdue"].fillna(0).astype(int), median, homes, strict=True)
     ]
 
 
 # --- trends ------------------------------------------------------------------------------------------------
-
-
-def _week_date(value: datetime | date | str) -> date:
-    """The China-time date of a week start as the database answers it (an instant, a date or text)."""
-    if isinstance(value, datetime):
-        return (value.astimezone(UTC) + CHINA_OFFSET).date()
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
-
-def _monday(moment: datetime) -> date:
-    """The Monday, China time, of the week holding moment (naive moments are UTC)."""
-    utc = moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
-    local = utc + CHINA_OFFSET
-    return local.date() - timedelta(days=local.weekday())
 
 
 def _counted(
@@ -250,15 +247,14 @@ def weekly_trend(
     Weeks with no incident between the first and last week (or since and until) are given as zero.
     """
     counted = _counted(session, area, since, until, category)
-    week = np.floor((counted["reported_at"].to_numpy() - MONDAY_ORIGIN.timestamp()) / WEEK_SECONDS).astype(np.int64)
+    week = week_index(counted["reported_at"].to_numpy())
     closed = (counted["status"] == "closed").to_numpy()
     counts = pd.DataFrame({"week": week, "closed": closed}).groupby("week")["closed"].agg(["size", "sum"])
-    origin = _week_date(MONDAY_ORIGIN)
-    found = {origin + timedelta(weeks=int(k)): (int(n), int(c)) for k, n, c in counts.itertuples()}
+    found = {monday_of_week(k): (int(n), int(c)) for k, n, c in counts.itertuples()}
     if not found and (since is None or until is None):
         return []
-    first = _monday(since) if since else min(found)
-    last = _monday(until - timedelta(microseconds=1)) if until else max(found)
+    first = week_start(since) if since else min(found)
+    last = week_start(until - timedelta(microseconds=1)) if until else max(found)
     weeks = [first + timedelta(weeks=k) for k in range((last - first).days // 7 + 1)]
     return [{"week_start": w, "count": found.get(w, (0, 0))[0], "closed": found.get(w, (0, 0))[1]} for w in weeks]
 

@@ -84,11 +84,11 @@
     if (minutes < 48 * 60) return Math.round(minutes / 60) + " " + T("hours");
     return Math.round(minutes / 1440) + " " + T("days");
   }
-  /* "截止 11-13 16:04 · 剩余 5 小时" or "已超期 2 天" */
+  /* "截止 11-13 16:04 · 剩余 5 小时" or "已超期 2 天"; whether a case is overdue is the API's answer (item.overdue) */
   function deadlineText(item) {
     if (!item.deadline_at) return "";
     const ms = new Date(item.deadline_at).getTime() - Date.now();
-    const rel = item.overdue || ms < 0 ? T("overdue_by") + " " + duration(ms) : T("left") + " " + duration(ms);
+    const rel = item.overdue ? T("overdue_by") + " " + duration(ms) : T("left") + " " + duration(ms);
     return T("deadline") + " " + when(item.deadline_at) + " · " + rel;
   }
   function badge(status) {
