@@ -17,7 +17,8 @@ from geogrid.store import audit
 from geogrid.store.camera_records import import_cameras
 from geogrid.store.imports import KINDS, import_layer
 from geogrid.store.incidents import insert_sample_history
-from geogrid.store.plans import publish, save_partition
+from geogrid.store.partitioning import community_codes, partition_and_save
+from geogrid.store.plans import published_grids
 from geogrid.store.users import add_user
 from geogrid.incidents.taxonomy import load_taxonomy
 
@@ -73,30 +74,20 @@ def load(
     say: Callable[[str], None] = lambda _: None,
 ) -> list[DemoUser]:
     """Import the layers, partition and publish every community, add the demo users (in session's transaction)."""
-    from geogrid.partition import partition
-
     for kind in KINDS:
         import_layer(session, kind, layers[kind], username=ACTOR)
     say(f"imported {len(layers['communities'])} communities and {len(layers['buildings'])} buildings")
-    rules = rules or Rules()
-    result = partition(
-        layers["communities"],
-        layers["buildings"],
-        roads=layers["roads"],
-        villager_groups=layers["villager_groups"],
-        rules=rules,
-    )
-    for code in sorted(result.grids["community_code"].unique()):
-        plan = save_partition(session, str(code), result, rules, ACTOR, note="demo: partitioned at first start")
-        publish(session, plan.id, ACTOR)
-    say(f"partitioned and published {len(result.grids)} grids")
+    session.flush()
+    saved = partition_and_save(session, community_codes(session), rules or Rules(), ACTOR, publish_plans=True,
+                               note="demo: partitioned at first start")
+    say(f"partitioned and published {sum(plan.grids for plan in saved)} grids")
     if "cameras" in layers:
         import_cameras(session, layers["cameras"], ACTOR)
         say(f"placed {len(layers['cameras'])} cameras")
     if "incidents" in layers:
         stored = insert_sample_history(session, layers["incidents"], load_taxonomy(), utcnow())
         say(f"stored {stored} sample cases with a year of history")
-    users = demo_users(layers, sorted(result.grids["grid_code"]))
+    users = demo_users(layers, list(published_grids(session)["grid_code"]))
     for user in users:
         add_user(session, user.username, user.password, user.role, user.scope, user.display_name,
                  department=user.department, actor=ACTOR)

@@ -17,7 +17,7 @@ from api.errors import ForbiddenError
 from api.tokens import CSRF_HEADER, InvalidToken, claims_of, cookie_token
 from geogrid import access
 from geogrid.access import PLANNERS, READERS
-from geogrid.db.models import PlanVersion
+from geogrid.db.models import PUBLISHED, PlanVersion
 from api.settings import Settings
 from geogrid.store.incidents import building_addresses, buildings_version
 from geogrid.store.users import get_user
@@ -214,7 +214,7 @@ def check_area(user: Principal, code: str, what: str = "community") -> None:
 def check_plan(user: Principal, plan: PlanVersion) -> None:
     """403 unless the user may read the plan version: in scope, and published for leaders."""
     check_area(user, plan.community_code)
-    if user.role not in PLANNERS and plan.status != "published":
+    if user.role not in PLANNERS and plan.status != PUBLISHED:
         raise ForbiddenError(f"plan version {plan.id} is {plan.status}: leaders see published plans only")
 
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from geogrid.db.models import PLAN_STATUSES
 from geogrid.incidents.reports import MAX_LENGTHS, MAX_MEDIA
 from geogrid.partition.rules import Rules
 
@@ -58,7 +59,7 @@ class PlanSummary(BaseModel):
     id: int
     community_code: str
     number: int
-    status: Literal["draft", "published", "archived"]
+    status: Literal[PLAN_STATUSES]  # type: ignore[valid-type]
     rules: dict[str, Any]
     created_by: str
     created_at: datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -20,6 +21,9 @@ def serve(
         str | None,
         typer.Option("--database-url", help="SQLAlchemy URL (default: GEOGRID_DATABASE_URL or the embedded file)."),
     ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (each with its own memory; jobs and data live in the store).")
+    ] = 1,
 ) -> None:
     """Start the HTTP API (docs at /docs). An empty embedded store in demo mode gets the sample district first."""
     import uvicorn
@@ -37,7 +41,14 @@ def serve(
             "[bold red]error:[/]", escape(" ".join(str(getattr(exc, "orig", None) or exc).split())), highlight=False
         )
         raise typer.Exit(2) from None
-    uvicorn.run(create_app(settings), host=host, port=port)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port)
+        return
+    # each worker process builds its app from the environment: pass on what the command line chose
+    os.environ["GEOGRID_DATABASE_URL"] = str(settings.database_url)
+    os.environ.setdefault("GEOGRID_DATA_DIR", str(settings.data_dir))
+    os.environ.setdefault("GEOGRID_DEMO", str(bool(settings.demo)).lower())
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 def prepare(settings: Settings) -> None:

@@ -10,9 +10,10 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from geogrid.access import ROLES
+from geogrid.db.engine import INSUFFICIENT_PRIVILEGE
 from geogrid.errors import InputError
 
 db_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Manage the store's database.")
@@ -34,10 +35,15 @@ def _user_errors() -> Iterator[None]:
         _fail(str(exc))
     except (ArgumentError, OperationalError) as exc:  # a malformed URL or an unreachable database
         _fail(f"cannot use the database: {' '.join(str(exc.orig if hasattr(exc, 'orig') else exc).split())}")
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+            raise
+        reason = " ".join(str(exc.orig).split())
+        _fail(f"the database role may not do this ({reason}): ask the database's owner to grant it")
 
 
 def _fail(message: str) -> NoReturn:
-    err.print("[bold red]error:[/]", escape(message), highlight=False)
+    err.print("[bold red]error:[/]", escape(message), highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -53,11 +59,11 @@ def _ready(url: str | None) -> None:
 @db_app.command("upgrade")
 def upgrade_command(database_url: UrlOpt = None) -> None:
     """Create or migrate the store's tables to the newest schema."""
-    from geogrid.db.migrate import upgrade
+    from geogrid.db.migrate import describe_upgrade, upgrade
 
     with _user_errors():
-        upgrade(database_url)
-    typer.echo("database is up to date")
+        before, after = upgrade(database_url)
+    typer.echo(describe_upgrade(before, after))
 
 
 def import_command(

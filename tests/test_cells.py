@@ -6,7 +6,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from geogrid.cells import safe_cell, safe_frame
+from geogrid.geo.io import safe_cell, safe_frame
 from geogrid.geo.locate import write_located
 
 

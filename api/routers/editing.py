@@ -10,7 +10,6 @@ from fastapi import APIRouter, Header, HTTPException, Response
 from pydantic import BaseModel, Field
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy.orm import Session
 
 from api.ids import Id
 from api.deps import (
@@ -95,7 +94,7 @@ def undo_edit(plan_id: Id, response: Response, session: SessionDep, user: Planne
 # --- checks ------------------------------------------------------------------------------------
 
 
-def _guard(session: Session, user: Principal, plan_id: int, if_match: str | None) -> int:
+def _guard(session: SessionDep, user: Principal, plan_id: int, if_match: str | None) -> int:
     """404, 403 (scope), 428, 412 in that order; the revision the caller edits from."""
     plan = get_plan(session, plan_id)
     check_area(user, plan.community_code)

@@ -25,7 +25,7 @@ from api.errors import MESSAGES
 from api.ids import parse_id
 from api.deps import SettingsDep, StoreGeocoder, TaxonomyDep, sessions_for
 from api.settings import DEMO_OPEN311_KEY, Settings
-from geogrid.cells import safe_cell
+from geogrid.geo.io import safe_cell
 from geogrid.db.models import Incident, utcnow
 from geogrid.errors import InputError
 from geogrid.incidents import open311
@@ -511,7 +511,7 @@ def create_request(request: Request, output: Output, form: FormFields, settings:
 
 def request_json(incident: Incident, taxonomy: Taxonomy, names: Names) -> dict[str, Any]:
     """An incident as an Open311 service request, fields in the order of the spec's example; no reporter data;
-    text a spreadsheet would run as a formula is quoted (geogrid.cells)."""
+    text a spreadsheet would run as a formula is quoted (geogrid.geo.io.safe_cell)."""
     category = taxonomy.categories.get(incident.category)
     status = open311.status_of(incident)
     closed = status == "closed"

@@ -7,15 +7,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Cookie, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from geoalchemy2.shape import to_shape
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from api.deps import Principal, SessionDep, SettingsDep
 from api.auth import checked_sign_in
 from api.tokens import COOKIE, InvalidToken, claims_of, create_token
 from geogrid import access
-from geogrid.db.models import Community, District, Grid, PlanVersion, Street
+from geogrid.store.areas import outline
 from geogrid.store.users import get_user
 from maps.pages import PageContext, login_html, page_html
 
@@ -23,6 +19,8 @@ router = APIRouter(include_in_schema=False)
 PAGE_ROLES = access.PAGE_ROLES
 HOME = access.HOME_PAGE
 Lang = Annotated[str, Query(pattern="^(zh|en)$")]
+ZOOM = {"grid": 17, "community": 15, "street": 14, "district": 13}  # a map that fits an area of each level
+NO_AREA_VIEW = (25.83, 114.93, 13)  # an empty store: the sample district's centre
 
 
 @router.get("/")
@@ -97,7 +95,7 @@ def sign_out(request: Request) -> Response:
     return response
 
 
-def _page_user(session: Session, settings: SettingsDep, token: str | None) -> Principal | None:
+def _page_user(session: SessionDep, settings: SettingsDep, token: str | None) -> Principal | None:
     """The active user the page cookie's token names (at their current token version), or None."""
     if not token:
         return None
@@ -117,21 +115,11 @@ def _to_login(request: Request, lang: str) -> RedirectResponse:
     return RedirectResponse(f"/maps/login?lang={lang}&next={quote(target)}", status_code=303)
 
 
-def _view_of(session: Session, user: Principal) -> tuple[float, float, int]:
+def _view_of(session: SessionDep, user: Principal) -> tuple[float, float, int]:
     """Where the user's map opens: the centre of their grid or area, and a zoom that fits it."""
-    geom = None
-    if access.has_one_grid(user):
-        geom = session.scalar(select(Grid.geom).join(PlanVersion).where(
-            PlanVersion.status == "published", Grid.code == user.scope))
-    for model, zoom in ((Community, 15), (Street, 14), (District, 13)):
-        if geom is None:
-            geom = session.scalar(select(model.geom).where(model.code == user.scope))
-            level_zoom = zoom
-    if geom is None:
-        geom = session.scalar(select(District.geom).limit(1))
-        level_zoom = 13
-    if geom is None:
-        return 25.83, 114.93, 13
-    shape = to_shape(geom)
+    found = outline(session, user.scope, grid=access.has_one_grid(user))
+    if found is None:
+        return NO_AREA_VIEW
+    shape, level = found
     centre = shape.centroid
-    return centre.y, centre.x, 17 if access.has_one_grid(user) else level_zoom
+    return centre.y, centre.x, ZOOM["grid"] if access.has_one_grid(user) else ZOOM[level]

@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.ids import MAX_ID
 from api.deps import CurrentUser, DataVersion, Principal, SessionDep, check_plan, kept_answer
 from api.scopes import MapScope
 from geogrid.store import tiles
+from geogrid.store.tilejson import tilejson
 from geogrid.store.plans import get_plan
 from geogrid.store.spatial import Scope
 
@@ -25,6 +25,21 @@ router = APIRouter(prefix="/tiles", tags=["vector tiles"])
 
 MVT = "application/vnd.mapbox-vector-tile"
 CACHE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+
+
+@router.get("/{layer}.json", summary="TileJSON of a tile layer", responses={404: {"description": "no such layer"}})
+def layer_tilejson(
+    request: Request,
+    layer: Annotated[str, Path(description="grids or buildings")],
+    session: SessionDep,
+    scope: Annotated[Scope, MapScope],
+) -> dict:
+    """TileJSON 3.0: the tile URL template, zoom range, bounds of what the caller may see, and the layer's
+    fields, so that MapLibre or QGIS add the layer from this one URL. Tiles need the same bearer token."""
+    if layer not in tiles.MIN_ZOOM:
+        raise HTTPException(404, f"no tile layer {layer!r}: there are {', '.join(tiles.MIN_ZOOM)}")
+    template = str(request.base_url).rstrip("/") + f"{router.prefix}/{layer}/{{z}}/{{x}}/{{y}}.pbf"
+    return tilejson(session, layer, scope, template)
 
 
 @router.get(
@@ -68,7 +83,7 @@ async def tile(
     return Response(data, media_type=MVT, headers=headers)
 
 
-def _may_read_plan(session: Session, user: Principal, plan_id: int, layer: str) -> None:
+def _may_read_plan(session: SessionDep, user: Principal, plan_id: int, layer: str) -> None:
     if layer != "grids":
         raise HTTPException(400, "plan= selects a plan version's grids: it applies to the grids layer only")
     check_plan(user, get_plan(session, plan_id))

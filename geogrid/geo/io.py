@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -129,11 +131,34 @@ def _read_vector(source: str, label: str, layer: str | None) -> gpd.GeoDataFrame
     if chosen is None:
         raise InputError(f"{label}: the file contains no layers")
     try:
-        gdf = gpd.read_file(source, layer=chosen, engine="pyogrio")
+        # on_invalid="fix": a ring with too few points is read (as a collapsed ring, or as nothing)
+        # instead of stopping the reader; validation repairs or names it
+        gdf = gpd.read_file(source, layer=chosen, engine="pyogrio", on_invalid="fix", fid_as_index=True)
     except _READ_ERRORS as err:
         raise InputError(f"{label}: {_unreadable(source, err)}") from None
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(f"{label}: layer {chosen!r} has no geometries")
+    return _collapsed_as_points(gdf, source, chosen).reset_index(drop=True)
+
+
+def _collapsed_as_points(gdf: gpd.GeoDataFrame, source: str, layer: str) -> gpd.GeoDataFrame:
+    """Features whose geometry could not be read (a ring of one or two points) but have a place in
+    the file: a collapsed polygon at the centre of their coordinates' bounds, so validation can
+    keep them as point buildings (or name them) instead of taking them for features without one."""
+    lost = gdf.geometry.isna().to_numpy()
+    if not lost.any():
+        return gdf
+    try:
+        fids, bounds = pyogrio.read_bounds(source, layer=layer)
+    except _READ_ERRORS:
+        return gdf
+    centre = pd.DataFrame({"x": (bounds[0] + bounds[2]) / 2, "y": (bounds[1] + bounds[3]) / 2}, index=fids)
+    where = centre.reindex(gdf.index[lost]).dropna()
+    if where.empty:
+        return gdf
+    gdf = gdf.copy()
+    collapsed = shapely.polygons(np.repeat(where.to_numpy()[:, None, :], 4, axis=1))
+    gdf.loc[where.index, gdf.geometry.name] = collapsed
     return gdf
 
 
@@ -175,7 +200,7 @@ def _zip_source(path: Path, label: str, layer: str | None) -> str:
 
 def _check_zip_members(members: list[zipfile.ZipInfo], size: int, label: str) -> None:
     """Reject absolute or '..' member paths, and archives that expand past 100x and 2 GB."""
-    unsafe = [m.filename for m in members if _unsafe_member(m.filename)]
+    unsafe = [m.filename for m in members if unsafe_member(m.filename)]
     if unsafe:
         raise InputError(
             f"{label}: the zip archive has unsafe member paths (absolute or with '..'): "
@@ -189,7 +214,7 @@ def _check_zip_members(members: list[zipfile.ZipInfo], size: int, label: str) ->
         )
 
 
-def _unsafe_member(filename: str) -> bool:
+def unsafe_member(filename: str) -> bool:
     """True for absolute paths, drive letters and '..' components."""
     normal = filename.replace("\\", "/")
     parts = normal.split("/")
@@ -197,6 +222,19 @@ def _unsafe_member(filename: str) -> bool:
 
 
 # --- CSV ---------------------------------------------------------------------------------
+
+
+EXCEL_CSV_ENCODING = "utf-8-sig"  # UTF-8 with a byte-order mark: Excel (also in Chinese Windows) reads it as UTF-8
+
+
+def write_csv(table: pd.DataFrame, path: str | Path | io.BytesIO) -> None:
+    """Write a table as CSV for Excel: UTF-8 with a BOM, a header row, no index, and no cell a spreadsheet would run
+    as a formula. Every CSV geogrid writes goes here."""
+    table = safe_frame(table)
+    if isinstance(path, io.BytesIO):
+        path.write(table.to_csv(index=False).encode(EXCEL_CSV_ENCODING))
+        return
+    table.to_csv(path, index=False, encoding=EXCEL_CSV_ENCODING)
 
 
 def _read_csv(path: Path, label: str) -> gpd.GeoDataFrame:
@@ -296,3 +334,28 @@ def _write_layer(frame: pd.DataFrame, temp: Path, layer: str, *, append: bool, t
     except Exception as err:
         err.add_note(f"while writing layer {layer!r} of {target} (nothing was written to {target})")
         raise
+
+
+# --- spreadsheet cells: text a spreadsheet would run as a formula (=, +, -, @ first) stays text ---------
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what Excel, LibreOffice and Sheets read as a formula's start
+QUOTE = "'"  # the spreadsheet's own mark for 'this is text'
+
+
+def safe_cell(value: Any) -> Any:
+    """value with a quote in front when it is text a spreadsheet would run as a formula; anything else as is."""
+    return QUOTE + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of frame whose text cells are safe_cell'd, column by column (whole-column string operations)."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+            continue
+        text = values.where(values.map(type) == str)
+        risky = text.str.startswith(FORMULA_START).fillna(False).astype(bool)
+        if risky.any():
+            out[column] = values.where(~risky, QUOTE + text)
+    return out

@@ -45,9 +45,8 @@ from pyproj import Transformer
 from scipy import ndimage
 
 from geogrid.geo import crs as crs_mod
-from geogrid.cells import safe_frame
 from geogrid.errors import InputError
-from geogrid.geo.io import make_parent
+from geogrid.geo.io import make_parent, write_csv
 
 Floats = NDArray[np.float64]
 Rows = NDArray[np.intp]
@@ -392,7 +391,7 @@ def write_located(points: gpd.GeoDataFrame, out: Path) -> None:
         table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
         table.insert(0, "lat", lat)
         table.insert(0, "lon", lon)
-        safe_frame(table).to_csv(tmp, index=False, encoding="utf-8")  # no cell a spreadsheet would run
+        write_csv(table, tmp)
     else:
         frame.to_file(tmp, driver="GPKG" if suffix == ".gpkg" else "GeoJSON", engine="pyogrio",
                       layer="points" if suffix == ".gpkg" else out.stem)  # GeoJSON keeps suggestions as arrays

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from geogrid import access
 from geogrid.incidents import deadlines, filing, open311, workflow
-from geogrid.db.models import SRID, Community, Grid, Incident, IncidentEvent, PlanVersion, Street, utcnow
+from geogrid.db.models import PUBLISHED, SRID, Community, Grid, Incident, IncidentEvent, PlanVersion, Street, utcnow
 from geogrid.errors import InputError
 from geogrid.store import audit, placement
 from geogrid.store.plans import Conflict, NotFound
@@ -50,7 +50,7 @@ def _published_grids() -> Select:
         .join(PlanVersion, PlanVersion.id == Grid.plan_version_id)
         .join(Community, Community.code == PlanVersion.community_code)
         .join(Street, Street.code == Community.street_code)
-        .where(PlanVersion.status == "published")
+        .where(PlanVersion.status == PUBLISHED)
     )
 
 

@@ -26,7 +26,7 @@ import shapely
 from sqlalchemy import LargeBinary, ScalarSelect, String, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import Community, Grid, PlanVersion, Street
+from geogrid.db.models import PUBLISHED, Community, Grid, PlanVersion, Street
 from geogrid.geo.crs import WGS84
 from geogrid.geo.locate import GridIndex, first_covering
 from geogrid.incidents.reports import Place
@@ -48,7 +48,7 @@ def _stamp_of(dialect: str) -> ScalarSelect[str]:
     if dialect == "postgresql":
         parts.append("coalesce(sum(plan_versions.xmin::text::bigint), 0)")
     text = literal_column(" || ':' || ".join(parts), String)
-    return select(text).select_from(PlanVersion).where(PlanVersion.status == "published").scalar_subquery()
+    return select(text).select_from(PlanVersion).where(PlanVersion.status == PUBLISHED).scalar_subquery()
 
 
 STAMP_OF = {dialect: _stamp_of(dialect) for dialect in ("postgresql", "sqlite")}  # a column: a RETURNING may carry it
@@ -59,7 +59,7 @@ PUBLISHED_GRIDS = (
     .join(PlanVersion, PlanVersion.id == Grid.plan_version_id)
     .join(Community, Community.code == PlanVersion.community_code)
     .join(Street, Street.code == Community.street_code)
-    .where(PlanVersion.status == "published")
+    .where(PlanVersion.status == PUBLISHED)
 )
 CODES = ("grid_code", "community_code", "street_code", "district_code")
 

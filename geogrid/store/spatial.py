@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import SRID, Assignment, Building, Community, Grid, PlanVersion
+from geogrid.db.models import PUBLISHED, SRID, Assignment, Building, Community, Grid, PlanVersion
 
 Bbox = tuple[float, float, float, float]
 
@@ -70,7 +70,7 @@ class Scope:
         held = (
             select(Assignment.building_id)
             .join(PlanVersion, PlanVersion.id == Assignment.plan_version_id)
-            .where(PlanVersion.status == "published", Assignment.grid_code == self.grid)
+            .where(PlanVersion.status == PUBLISHED, Assignment.grid_code == self.grid)
         )
         return Building.id.in_(held)
 
