@@ -1,97 +1,102 @@
-"""Background jobs in a thread pool inside the app: a registry with each job's status, progress and result."""
+"""Background jobs in a thread pool inside each API worker, their status, progress and result kept in the store.
+
+Any worker (or instance behind a proxy) answers a job's polling, whichever one runs it.
+"""
 
 from __future__ import annotations
 
 import logging
-import threading
-import uuid
+import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from api.errors import ConflictError
-from geogrid.db.models import utcnow
+from sqlalchemy.orm import Session, sessionmaker
+
+from geogrid.db.models import PartitionJob
+from geogrid.db.session import session_scope
 from geogrid.errors import InputError
+from geogrid.store import jobs
 
 logger = logging.getLogger("geogrid.api.jobs")
-KEEP_FINISHED = 500  # finished jobs remembered for polling
+PROGRESS_EVERY_S = 0.5  # progress is written to the store at most this often (and at every 5 %)
 
 Progress = Callable[[float], None]
 Work = Callable[[Progress], dict[str, Any]]
-
-
-@dataclass
-class Job:
-    """One job on one community."""
-
-    id: str
-    community_code: str
-    created_by: str
-    status: str = "queued"
-    progress: float = 0.0
-    result: dict[str, Any] | None = None
-    error: str | None = None
-    created_at: datetime = field(default_factory=utcnow)
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.status in ("queued", "running")
+Job = PartitionJob
 
 
 class JobRunner:
-    """Runs at most one job per community at a time, in a pool of worker threads."""
+    """Runs jobs in a pool of worker threads; at most one unfinished job per community across all workers."""
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, sessions: sessionmaker[Session], workers: int = 2) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="geogrid-job")
-        self._jobs: dict[str, Job] = {}
-        self._lock = threading.Lock()
+        self._sessions = sessions
 
-    def submit(self, community_code: str, username: str, work: Work) -> Job:
-        """Queue work for the community, or ConflictError if a job of that community is unfinished."""
-        with self._lock:
-            running = next((j for j in self._jobs.values() if j.community_code == community_code and j.active), None)
-            if running is not None:
-                raise ConflictError(
-                    f"a partition job ({running.id}, {running.status}) is already under way for community "
-                    f"{community_code}; wait for it (GET /api/v1/jobs/{running.id}) before starting another"
-                )
-            job = Job(id=uuid.uuid4().hex, community_code=community_code, created_by=username)
-            self._jobs[job.id] = job
-            self._forget_old()
-        self._pool.submit(self._run, job, work)
+    def submit(self, session: Session, community_code: str, username: str, work: Work) -> Job:
+        """Queue work for the community, or jobs.JobUnderWay (409) if a job of that community is unfinished.
+
+        The job is recorded in session, the request's own, which is committed here (on SQLite a second writer
+        would wait for the request's lock), so that the job's thread and every worker see it at once."""
+        job = jobs.create_job(session, community_code, username)
+        session.commit()
+        self._pool.submit(self._run, job.id, job.community_code, work)
         return job
 
     def get(self, job_id: str) -> Job | None:
         """The job, if it is known."""
-        return self._jobs.get(job_id)
+        with session_scope(self._sessions) as session:
+            return jobs.get_job(session, job_id)
+
+    def fail_orphans(self) -> None:
+        """Jobs left unfinished by a worker of this host that stopped: failed, so that they can be started again."""
+        try:
+            with session_scope(self._sessions) as session:
+                count = jobs.fail_orphans(session, _alive)
+        except Exception:  # noqa: BLE001 - a store not migrated yet: the first request will say so
+            logger.warning("could not look for the partition jobs of stopped workers", exc_info=True)
+            return
+        if count:
+            logger.warning("%d partition jobs of a stopped worker marked failed", count)
 
     def shutdown(self) -> None:
         """Stop taking jobs and wait for the running ones."""
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _run(self, job: Job, work: Work) -> None:
-        job.status, job.started_at = "running", utcnow()
+    def _run(self, job_id: str, community_code: str, work: Work) -> None:
+        self._write(jobs.mark_running, job_id)
+        written = [0.0, time.monotonic()]
 
         def progress(share: float) -> None:
-            job.progress = min(max(float(share), job.progress), 1.0)
+            now = time.monotonic()
+            if share - written[0] >= 0.05 or now - written[1] >= PROGRESS_EVERY_S:
+                self._write(jobs.set_progress, job_id, share)
+                written[:] = [share, now]
 
+        result, error = None, None
         try:
-            job.result = work(progress)
+            result = work(progress)
         except InputError as exc:
-            job.error = str(exc)
+            error = str(exc)
         except Exception as exc:  # a job's failure is reported, never raised into the pool
-            logger.exception("job %s on community %s failed", job.id, job.community_code)
-            job.error = f"the job failed unexpectedly ({type(exc).__name__}); see the server log"
-        job.finished_at = utcnow()
-        if job.error is None:
-            job.progress = 1.0
-        job.status = "failed" if job.error is not None else "succeeded"
+            logger.exception("job %s on community %s failed", job_id, community_code)
+            error = f"the job failed unexpectedly ({type(exc).__name__}); see the server log"
+        self._write(jobs.finish, job_id, result=result, error=error)
 
-    def _forget_old(self) -> None:
-        finished = [j for j in self._jobs.values() if not j.active]
-        for job in sorted(finished, key=lambda j: j.created_at)[: max(0, len(finished) - KEEP_FINISHED)]:
-            del self._jobs[job.id]
+    def _write(self, change: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        try:
+            with session_scope(self._sessions) as session:
+                change(session, *args, **kwargs)
+        except Exception:  # noqa: BLE001 - a lost progress write must not stop the job
+            logger.exception("could not record a change of a partition job")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session
 from geogrid import access
 from geogrid.db.models import District, utcnow
 from geogrid.partition.rules import Rules
-from geogrid.store.cameras import import_cameras
+from geogrid.store import audit
+from geogrid.store.camera_records import import_cameras
 from geogrid.store.imports import KINDS, import_layer
 from geogrid.store.incidents import insert_sample_history
-from geogrid.store.plans import publish, save_partition
+from geogrid.store.partitioning import community_codes, partition_and_save
+from geogrid.store.plans import published_grids
 from geogrid.store.users import add_user
 from geogrid.incidents.taxonomy import load_taxonomy
 
@@ -54,6 +56,16 @@ def is_empty(session: Session) -> bool:
     return session.scalar(select(District.code).limit(1)) is None
 
 
+def made_from_sample(session: Session) -> bool:
+    """True when the store was filled by load (its changes are audited as ACTOR): only then may demo mode, with its
+    published passwords and Open311 key, serve it."""
+    return audit.has_entries_by(session, ACTOR)
+
+
+DEMO_WARNING = ("DEMO MODE (演示模式): the demo users' passwords and the Open311 key open311-demo-key are published "
+                "in the README; never put real data in this store. Production: GEOGRID_DATABASE_URL, or GEOGRID_DEMO=false.")
+
+
 def load(
     session: Session,
     layers: dict[str, gpd.GeoDataFrame],
@@ -62,30 +74,20 @@ def load(
     say: Callable[[str], None] = lambda _: None,
 ) -> list[DemoUser]:
     """Import the layers, partition and publish every community, add the demo users (in session's transaction)."""
-    from geogrid.partition import partition
-
     for kind in KINDS:
         import_layer(session, kind, layers[kind], username=ACTOR)
     say(f"imported {len(layers['communities'])} communities and {len(layers['buildings'])} buildings")
-    rules = rules or Rules()
-    result = partition(
-        layers["communities"],
-        layers["buildings"],
-        roads=layers["roads"],
-        villager_groups=layers["villager_groups"],
-        rules=rules,
-    )
-    for code in sorted(result.grids["community_code"].unique()):
-        plan = save_partition(session, str(code), result, rules, ACTOR, note="demo: partitioned at first start")
-        publish(session, plan.id, ACTOR)
-    say(f"partitioned and published {len(result.grids)} grids")
+    session.flush()
+    saved = partition_and_save(session, community_codes(session), rules or Rules(), ACTOR, publish_plans=True,
+                               note="demo: partitioned at first start")
+    say(f"partitioned and published {sum(plan.grids for plan in saved)} grids")
     if "cameras" in layers:
         import_cameras(session, layers["cameras"], ACTOR)
         say(f"placed {len(layers['cameras'])} cameras")
     if "incidents" in layers:
         stored = insert_sample_history(session, layers["incidents"], load_taxonomy(), utcnow())
         say(f"stored {stored} sample cases with a year of history")
-    users = demo_users(layers, sorted(result.grids["grid_code"]))
+    users = demo_users(layers, list(published_grids(session)["grid_code"]))
     for user in users:
         add_user(session, user.username, user.password, user.role, user.scope, user.display_name,
                  department=user.department, actor=ACTOR)

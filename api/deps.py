@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import ForbiddenError
-from api.tokens import InvalidToken, claims_of
+from api.tokens import CSRF_HEADER, InvalidToken, claims_of, cookie_token
 from geogrid import access
 from geogrid.access import PLANNERS, READERS
-from geogrid.db.models import PlanVersion
+from geogrid.db.models import PUBLISHED, PlanVersion
 from api.settings import Settings
 from geogrid.store.incidents import building_addresses, buildings_version
 from geogrid.store.users import get_user
@@ -138,6 +138,10 @@ async def current_user(
     read on the event loop, so a request answered from memory needs no worker thread.
     """
     if not token:
+        token = cookie_token(request.headers)  # the map pages, signed in by their HttpOnly cookie
+        if token and not reads_only(request) and CSRF_HEADER not in request.headers:
+            raise ForbiddenError(f"a change signed in by the page cookie needs the {CSRF_HEADER} header")
+    if not token:
         raise unauthorized(f"not signed in: send 'Authorization: Bearer <token>' from POST {TOKEN_URL}")
     version = request.state.data_version = await request.app.state.versions.read()
     known: dict[str, tuple[int, float, Principal]] = request.app.state.principals
@@ -145,23 +149,24 @@ async def current_user(
     if found is not None and found[0] == version and time.time() < found[1]:
         return found[2]
     try:
-        username, expires = claims_of(settings, token)
+        username, expires, token_version = claims_of(settings, token)
     except InvalidToken as exc:
         raise unauthorized(str(exc)) from None
-    principal = await run_in_threadpool(_active_user, request.app.state.read_sessions, username)
+    principal = await run_in_threadpool(_active_user, request.app.state.read_sessions, username, token_version)
     if principal is None:
-        raise unauthorized(f"the account {username!r} is unknown or disabled")
+        raise unauthorized(f"the account {username!r} is unknown or disabled, or the token was issued before it "
+                           "was disabled or its password changed: sign in again")
     if len(known) >= KNOWN_TOKENS:
         known.clear()
     known[token] = (version, min(expires, time.time() + USER_RECHECK_SECONDS), principal)
     return principal
 
 
-def _active_user(sessions: sessionmaker[Session], username: str) -> Principal | None:
-    """The active user with that name, or None."""
+def _active_user(sessions: sessionmaker[Session], username: str, token_version: int) -> Principal | None:
+    """The active user with that name whose tokens are still at token_version, or None."""
     with sessions() as session:
         user = get_user(session, username)
-        if user is None or not user.active:
+        if user is None or not user.active or user.token_version != token_version:
             return None
         return Principal(user.username, user.role, user.scope, user.department)
 
@@ -209,7 +214,7 @@ def check_area(user: Principal, code: str, what: str = "community") -> None:
 def check_plan(user: Principal, plan: PlanVersion) -> None:
     """403 unless the user may read the plan version: in scope, and published for leaders."""
     check_area(user, plan.community_code)
-    if user.role not in PLANNERS and plan.status != "published":
+    if user.role not in PLANNERS and plan.status != PUBLISHED:
         raise ForbiddenError(f"plan version {plan.id} is {plan.status}: leaders see published plans only")
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
+import tempfile
 from collections.abc import Callable
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from geogrid.incidents import workflow
@@ -60,21 +62,33 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     PayloadTooLargeError: status.HTTP_413_CONTENT_TOO_LARGE,
     UnsupportedMediaTypeError: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     InputError: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    DataError: status.HTTP_422_UNPROCESSABLE_CONTENT,
     OperationalError: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 MESSAGES: dict[type[Exception], str] = {  # errors whose own text is not for users
     StaleDataError: "the object was changed by someone else meanwhile: reload it and try again",
     IntegrityError: "the change conflicts with data already in the store",
+    DataError: "a value cannot be stored: a number out of range or text holding a NUL character",
     OperationalError: "the database is unavailable or busy: try again",
 }
+
+
+UPLOAD_FOLDER = re.compile(r"(?:/[^\s'\"]*)?/geogrid-upload-[^/\s'\"]*/(?:[^/\s'\"]+/)*")
+
+
+def without_paths(message: str) -> str:
+    """The message without the server's temporary folders: an uploaded file is named by its own name only."""
+    message = UPLOAD_FOLDER.sub("", message)
+    return message.replace(tempfile.gettempdir().rstrip("/") + "/", "")
 
 
 def exception_handler_factory(code: int) -> Callable[[Request, Exception], JSONResponse]:
     """A handler answering code with the exception's message (or a safe one) as detail."""
 
     def handler(request: Request, exc: Exception) -> JSONResponse:
-        message = next((text for kind, text in MESSAGES.items() if isinstance(exc, kind)), str(exc))
+        message = next((text for kind, text in MESSAGES.items() if isinstance(exc, kind)), None)
+        message = message or without_paths(str(exc))
         if code >= 500:
             logger.warning("%s %s: %s", request.method, request.url.path, exc)
         return JSONResponse(status_code=code, content={"detail": message})

@@ -1,4 +1,5 @@
-"""GeoJSON bodies assembled from the database's own GeoJSON text, so geometries are never parsed in Python."""
+"""GeoJSON bodies assembled from the database's own GeoJSON text (``geogrid.store.grids.geojson_text``), so
+geometries are never parsed in Python."""
 
 from __future__ import annotations
 
@@ -7,10 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from fastapi.responses import Response
-from sqlalchemy import ColumnElement, func
 
 MEDIA_TYPE = "application/geo+json"
-DIGITS = 9  # decimal places of longitude/latitude (0.1 mm): fewer can make thin grids self-intersect
 OPENAPI: dict[int | str, dict[str, Any]] = {  # the 200 response, for the API's documentation
     200: {"content": {MEDIA_TYPE: {"schema": {"type": "object"}}}, "description": "GeoJSON (RFC 7946)"}
 }
@@ -24,11 +23,6 @@ class GeoJSONResponse(Response):
     """A response whose body is GeoJSON text."""
 
     media_type = MEDIA_TYPE
-
-
-def geometry(column: Any) -> ColumnElement[str]:
-    """The column's geometry as GeoJSON text (PostGIS and SpatiaLite alike), labelled "geometry"."""
-    return func.ST_AsGeoJSON(column, DIGITS).label("geometry")
 
 
 def dumps(value: Any) -> str:

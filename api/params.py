@@ -1,7 +1,12 @@
-"""Query parameters and lookups that several routers share: a bbox, a time window, an incident the user may see."""
+"""Query parameters and lookups routers share, parsed once: a bbox, a page, a time window, a visible incident.
 
-from __future__ import annotations
+Bad values answer 400 naming the parameter and what it must be (OGC API - Features asks for 400).
+"""
 
+# No "from __future__ import annotations": FastAPI reads the annotations paging() makes at run time as objects.
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -9,20 +14,77 @@ from fastapi import Depends, Query
 from sqlalchemy.orm import Session
 
 from api.deps import Principal
-from api.errors import ForbiddenError
+from api.errors import BadRequestError, ForbiddenError
+from api.ids import MAX_OFFSET
 from geogrid.db.models import Incident
-from geogrid.errors import InputError
 from geogrid.incidents.china_time import maybe_in_china
-from geogrid.store import incidents as store
+from geogrid.store import incidents as incident_store
+from geogrid.store.spatial import Bbox
+
+BBOX_DOC = "minLon,minLat,maxLon,maxLat in degrees (WGS 84); six numbers with heights are accepted"
 
 
-def parse_bbox(text: str) -> tuple[float, float, float, float]:
-    """minlon,minlat,maxlon,maxlat as four numbers, or InputError naming what was sent."""
+@dataclass(frozen=True)
+class Page:
+    """Which slice of a result to answer: at most limit rows after the first offset."""
+
+    limit: int
+    offset: int
+
+
+def parse_bbox(value: str | None) -> Bbox | None:
+    """minLon,minLat,maxLon,maxLat (or minLon,minLat,minH,maxLon,maxLat,maxH) as a Bbox; None when absent."""
+    if value is None:
+        return None
     try:
-        minx, miny, maxx, maxy = (float(v) for v in text.split(","))
+        numbers = [float(v) for v in value.split(",")]
     except ValueError:
-        raise InputError(f"bbox must be four numbers minlon,minlat,maxlon,maxlat, not {text!r}") from None
+        raise BadRequestError(f"bbox must be four numbers minLon,minLat,maxLon,maxLat, not {value!r}") from None
+    if len(numbers) == 6:  # with heights: minLon,minLat,minH,maxLon,maxLat,maxH
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    if len(numbers) != 4 or not all(math.isfinite(v) for v in numbers):
+        raise BadRequestError(f"bbox must be four numbers minLon,minLat,maxLon,maxLat, not {value!r}")
+    minx, miny, maxx, maxy = numbers
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise BadRequestError(f"bbox {value!r} is not longitude/latitude in degrees (WGS 84) with minLat <= maxLat")
+    if minx > maxx:
+        raise BadRequestError(f"bbox {value!r} crosses the antimeridian, which is not supported")
     return minx, miny, maxx, maxy
+
+
+def whole_number(value: str | None, name: str, default: int, low: int, high: int | None) -> int:
+    """The parameter as a whole number from low to high (no upper bound: None); default when absent."""
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadRequestError(f"{name} must be a whole number, not {value!r}") from None
+    if number < low or (high is not None and number > high):
+        raise BadRequestError(f"{name} must be from {low} to {high}" if high else f"{name} must be at least {low}")
+    return number
+
+
+async def bbox_param(bbox: Annotated[str | None, Query(description=BBOX_DOC)] = None) -> Bbox | None:
+    """The request's bbox parameter (async: no I/O, so no worker thread)."""
+    return parse_bbox(bbox)
+
+
+BboxParam = Annotated[Bbox | None, Depends(bbox_param)]
+
+
+def paging(default: int, maximum: int, *, cap: bool = False) -> Callable[..., Awaitable[Page]]:
+    """A dependency reading limit (1 to maximum, default default) and offset (0 and up, default 0); with cap, a
+    limit above maximum is served as maximum (as OGC API - Features clients expect) instead of refused."""
+
+    async def page(
+        limit: Annotated[str | None, Query(description=f"1 to {maximum:,} (default {default})")] = None,
+        offset: Annotated[str | None, Query(description="rows to skip (default 0)")] = None,
+    ) -> Page:
+        size = whole_number(limit, "limit", default, 1, None if cap else maximum)
+        return Page(min(size, maximum), whole_number(offset, "offset", 0, 0, MAX_OFFSET))
+
+    return page
 
 
 class TimeWindow:
@@ -41,7 +103,7 @@ TimeWindowDep = Annotated[TimeWindow, Depends()]
 
 def visible_incident(session: Session, incident_id: int, user: Principal) -> Incident:
     """The incident if user may see it; 404 if there is none, 403 if it is outside their view."""
-    incident = store.get_incident(session, incident_id)
-    if not store.is_visible(session, incident_id, user):
+    incident = incident_store.get_incident(session, incident_id)
+    if not incident_store.is_visible(session, incident_id, user):
         raise ForbiddenError(f"incident {incident_id} is outside what your role and scope ({user.scope}) may see")
     return incident

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from geogrid.db.models import PLAN_STATUSES
+from geogrid.incidents.reports import MAX_LENGTHS, MAX_MEDIA
 from geogrid.partition.rules import Rules
 
 
@@ -57,7 +59,7 @@ class PlanSummary(BaseModel):
     id: int
     community_code: str
     number: int
-    status: Literal["draft", "published", "archived"]
+    status: Literal[PLAN_STATUSES]  # type: ignore[valid-type]
     rules: dict[str, Any]
     created_by: str
     created_at: datetime
@@ -165,8 +167,8 @@ class PointIn(BaseModel):
 class ReporterIn(BaseModel):
     """Who reported it (optional)."""
 
-    name: str | None = Field(None, max_length=200)
-    contact: str | None = Field(None, max_length=200)
+    name: str | None = Field(None, max_length=MAX_LENGTHS["reporter_name"])
+    contact: str | None = Field(None, max_length=MAX_LENGTHS["reporter_contact"])
 
 
 class IncidentIn(BaseModel):
@@ -174,12 +176,13 @@ class IncidentIn(BaseModel):
 
     category: str = Field(description="A category code of GET /api/v1/taxonomy")
     channel: str = Field("grid_patrol", description="grid_patrol, citizen_app, hotline_12345 or video_patrol")
-    description: str = Field("", max_length=4000)
+    description: str = Field("", max_length=MAX_LENGTHS["description"])
     location: PointIn | None = None
-    address: str | None = Field(None, max_length=400)
+    address: str | None = Field(None, max_length=MAX_LENGTHS["address"])
     reporter: ReporterIn | None = None
-    media_urls: list[str] = Field(default_factory=list, max_length=20)
-    external_id: str | None = Field(None, max_length=128, description="The id in the source system; a second "
+    media_urls: list[str] = Field(default_factory=list, max_length=MAX_MEDIA,
+                                  description="http(s) URLs of photos (or /media/ paths of this server)")
+    external_id: str | None = Field(None, max_length=MAX_LENGTHS["external_id"], description="The id in the source system; a second "
                                     "report with the same id returns the first")
 
 

@@ -28,7 +28,15 @@ class Settings(StoreSettings, MapSettings):
 
     secret_key: str | None = None
     token_minutes: int = 720
-    max_upload_mb: int = 50
+    max_upload_mb: int = 50  # each upload request (layers, cameras, hotline exports)
+    max_unpacked_mb: int = 500  # what an uploaded archive (zip, xlsx) may unpack to
+    max_archive_members: int = 200  # files in an uploaded archive
+    max_body_kb: int = 2048  # any other request body (JSON)
+    max_form_kb: int = 64  # the sign-in form and an Open311 report, sent before any token
+    login_account_failures: int = 5  # failed sign-ins of one account within the window before it waits
+    login_address_failures: int = 20  # failed sign-ins from one client address within the window before it waits
+    login_lock_seconds: int = 30  # how long it waits after each further failure
+    login_window_seconds: int = 300  # how far back failures count
     warm_statistics: bool = True  # read the incident columns for statistics when the service starts
     open311_api_keys: str = ""  # comma-separated keys that may POST Open311 requests
     open311_jurisdiction: str = "geogrid"

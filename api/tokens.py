@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from collections.abc import Mapping
+
 import jwt
+from starlette.requests import cookie_parser
 
 from api.settings import Settings
 
 ALGORITHM = "HS256"
+COOKIE = "geogrid_token"  # the map pages' token: HttpOnly, SameSite=Strict, set by POST /maps/session
+CSRF_HEADER = "x-requested-with"  # a write signed in by the cookie must carry it (cross-site forms cannot)
 
 
 class InvalidToken(ValueError):
     """A token that is malformed, forged or expired."""
 
 
-def create_token(settings: Settings, username: str) -> str:
-    """A signed token for username, valid for settings.token_minutes."""
+def create_token(settings: Settings, username: str, version: int = 0) -> str:
+    """A signed token for username, valid for settings.token_minutes, carrying the user's token version."""
     now = datetime.now(UTC)
-    claims = {"sub": username, "iat": now, "exp": now + timedelta(minutes=settings.token_minutes)}
+    claims = {"sub": username, "ver": version, "iat": now, "exp": now + timedelta(minutes=settings.token_minutes)}
     return jwt.encode(claims, str(settings.secret_key), algorithm=ALGORITHM)
 
 
@@ -27,8 +32,9 @@ def username_of(settings: Settings, token: str) -> str:
     return claims_of(settings, token)[0]
 
 
-def claims_of(settings: Settings, token: str) -> tuple[str, float]:
-    """The username a valid token names and when it expires (POSIX seconds), or InvalidToken saying why not."""
+def claims_of(settings: Settings, token: str) -> tuple[str, float, int]:
+    """The username a valid token names, when it expires (POSIX seconds) and the token version it was issued
+    under (0 for tokens from before versions), or InvalidToken saying why not."""
     try:
         claims = jwt.decode(
             token, str(settings.secret_key), algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
@@ -37,4 +43,20 @@ def claims_of(settings: Settings, token: str) -> tuple[str, float]:
         raise InvalidToken("the token has expired: sign in again") from None
     except jwt.InvalidTokenError:
         raise InvalidToken("the token is not valid: sign in again") from None
-    return str(claims["sub"]), float(claims["exp"])
+    version = claims.get("ver", 0)
+    if not isinstance(version, int):
+        raise InvalidToken("the token is not valid: sign in again")
+    return str(claims["sub"]), float(claims["exp"]), version
+
+
+def token_from(headers: Mapping[str, str]) -> str | None:
+    """The token of a request: its Authorization header (Bearer <token>), else the map pages' cookie, else None."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return cookie_token(headers)
+
+
+def cookie_token(headers: Mapping[str, str]) -> str | None:
+    """The token in the map pages' HttpOnly cookie, if the request carries it."""
+    return cookie_parser(headers.get("cookie", "")).get(COOKIE) or None

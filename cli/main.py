@@ -4,23 +4,38 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
+import geopandas as gpd
+import pandas as pd
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cli.running import executor, progress, table_console
 from geogrid.errors import InputError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="geogrid: grid-management GIS.")
 err = Console(stderr=True)
 
-AUTO_PARALLEL_BUILDINGS = 20_000
+def _show_version(value: bool) -> None:
+    if value:
+        from geogrid import __version__
+
+        typer.echo(f"geogrid {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """geogrid: grid-management GIS."""
+
 
 @contextmanager
 def user_errors():
@@ -28,12 +43,20 @@ def user_errors():
     try:
         yield
     except InputError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except ValidationError as exc:
         details = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'rules'}: {e['msg']}" for e in exc.errors())
-        err.print(f"[bold red]error:[/] {details}", highlight=False)
+        err.print(f"[bold red]error:[/] {details}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # a fault of geogrid, not of the input: still a message, not a traceback
+        if os.environ.get("GEOGRID_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. Nothing was written. Please report "
+                  f"it with the input files (GEOGRID_DEBUG=1 shows where it happened).", highlight=False)
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -60,7 +83,12 @@ def partition_command(
     buildings: Path = typer.Option(..., dir_okay=False, help="Building footprints with households and population."),
     out: Path = typer.Option(..., dir_okay=False, help="Output GeoPackage (grids, assignments)."),
     roads: Optional[Path] = typer.Option(None, dir_okay=False, help="Street network lines."),
+    road_class_column: Optional[str] = typer.Option(
+        None, help="The roads' class column (default: highway, fclass, road_class, 道路等级, class or grade if "
+                   "present). Footways and service roads do not cut blocks; boundaries prefer major streets."),
     villager_groups: Optional[Path] = typer.Option(None, dir_okay=False, help="Villager groups (村民小组)."),
+    streets: Optional[Path] = typer.Option(
+        None, dir_okay=False, help="Streets and towns (street_code, name): their names go into the plan's grids."),
     previous: Optional[Path] = typer.Option(None, dir_okay=False, help="An earlier output GeoPackage to keep."),
     input_crs: Optional[str] = typer.Option(
         None, help="CRS of inputs that declare none, or that say lon/lat but are gcj02 or bd09; e.g. EPSG:4490."),
@@ -72,10 +100,13 @@ def partition_command(
     report: Optional[Path] = typer.Option(None, dir_okay=False, help="Write the report as JSON here."),
     workers: int = typer.Option(0, help="Processes (0: all cores on large inputs, else 1)."),
     dask_scheduler: Optional[str] = typer.Option(None, help="Run communities on this Dask scheduler address."),
+    resolve_overlaps: bool = typer.Option(
+        False, help="Give each area where communities overlap to the one with the smaller code (else refused)."),
 ) -> None:
     """Divide communities into second-level grids that meet the rules."""
     from geogrid.geo.io import make_parent, read_layer, read_table, write_gpkg
     from geogrid.partition import partition
+    from geogrid.partition.plan_file import assignments_layer, grids_layer
     from geogrid.partition.report import print_report
     from geogrid.partition.rules import Rules
 
@@ -97,13 +128,17 @@ def partition_command(
         if previous:
             layers["previous_grids"] = read_layer(previous, name="previous plan", layer="grids")
             layers["previous_assignments"] = read_table(previous, name="previous plan", layer="assignments")
-        with _executor(workers, dask_scheduler, len(layers["buildings"])) as executor, _progress() as tick:
+        communities_read, buildings_read = layers["communities"], layers["buildings"]
+        street_names = read_table(streets, name="streets") if streets else None
+        with executor(workers, dask_scheduler, len(layers["buildings"])) as pool, progress(err) as tick:
             result = partition(layers.pop("communities"), layers.pop("buildings"), rules=rules,
-                               executor=executor, progress=tick, **layers)
-        write_gpkg({"grids": result.grids, "assignments": result.assignments}, out)
+                               road_class_column=road_class_column, executor=pool, progress=tick,
+                               resolve_overlaps=resolve_overlaps, **layers)
+        write_gpkg({"grids": grids_layer(result.grids, _areas(communities_read, street_names)),
+                    "assignments": assignments_layer(result.assignments, _footprints(buildings_read))}, out)
         if report:
             _write_text(report, json.dumps(result.report, ensure_ascii=False, indent=2))
-    print_report(result.report)
+    print_report(result.report, table_console())
     typer.echo(f"wrote {out}" + (f" and {report}" if report else ""))
 
 
@@ -125,42 +160,31 @@ def locate_command(
     typer.echo(summary_line(placed, within) + f"; wrote {out}")
 
 
+def _areas(communities: gpd.GeoDataFrame, streets: pd.DataFrame | None) -> pd.DataFrame:
+    """The communities' codes, names (Chinese), streets (with their names, when given) and kinds, as the plan
+    file's grids carry them."""
+    from geogrid.geo.validate import require_columns, validate_communities
+
+    table = pd.DataFrame(validate_communities(communities)).rename(columns={"name": "community_name"})
+    table["community_name"] = table["community_name"].replace("", None)
+    if streets is not None and "street_code" in table:
+        require_columns(streets, ["street_code", "name"], name="streets")
+        names = dict(zip(streets["street_code"].astype(str), streets["name"].astype(str), strict=True))
+        table["street_name"] = table["street_code"].astype(str).map(names)
+    return table.reindex(columns=["community_code", "community_name", "street_code", "street_name", "kind"])
+
+
+def _footprints(buildings: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Each building's footprint (or point) as given, by its id as the engine reads it, for the assignments."""
+    from geogrid.geo.validate import building_ids
+
+    return buildings.geometry.set_axis(building_ids(buildings).to_numpy())
+
+
 def _write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-
-
-@contextmanager
-def _executor(workers: int, scheduler: str | None, n_buildings: int):
-    if scheduler:
-        try:
-            from dask.distributed import Client
-        except ImportError:
-            raise InputError("--dask-scheduler needs dask[distributed]: pip install 'geogrid[dask]'") from None
-        with Client(scheduler) as client:
-            yield client.get_executor()
-        return
-    if workers == 0:
-        workers = (os.cpu_count() or 1) if n_buildings >= AUTO_PARALLEL_BUILDINGS else 1
-    if workers <= 1:
-        yield None
-        return
-    with ProcessPoolExecutor(workers) as pool:
-        yield pool
-
-
-@contextmanager
-def _progress():
-    columns = (TextColumn("partitioning"), BarColumn(), MofNCompleteColumn(), TextColumn("communities"),
-               TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=not sys.stderr.isatty()) as bar:
-        task = bar.add_task("partition", total=None)
-
-        def tick(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield tick
 
 
 def main() -> None:  # pragma: no cover - console entry point
@@ -169,20 +193,29 @@ def main() -> None:  # pragma: no cover - console entry point
 
 def _mount_store_commands() -> None:
     """`geogrid db upgrade`, `geogrid import`, `geogrid user add` and `geogrid serve` live with the store."""
-    from cli.store import db_app, import_command, user_add_command, user_disable_command, user_enable_command
+    from cli.store import (db_app, import_command, user_add_command, user_disable_command, user_enable_command,
+                           user_password_command)
     from cli.serve import serve
 
     app.add_typer(db_app, name="db")
     app.command("import")(import_command)
     user_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Manage user accounts.")
     user_app.command("add")(user_add_command)
+    user_app.command("password")(user_password_command)
     user_app.command("disable")(user_disable_command)
     user_app.command("enable")(user_enable_command)
     app.add_typer(user_app, name="user")
     app.command("serve")(serve)
+    from cli.plans import plans_app
+
+    app.add_typer(plans_app, name="plans")
     from cli.maps import map_command  # the map builders live in maps/, imported only by this command
 
     app.command("map")(map_command)
 
 
 _mount_store_commands()
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m cli.main
+    main()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -20,6 +21,9 @@ def serve(
         str | None,
         typer.Option("--database-url", help="SQLAlchemy URL (default: GEOGRID_DATABASE_URL or the embedded file)."),
     ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (each with its own memory; jobs and data live in the store).")
+    ] = 1,
 ) -> None:
     """Start the HTTP API (docs at /docs). An empty embedded store in demo mode gets the sample district first."""
     import uvicorn
@@ -37,11 +41,19 @@ def serve(
             "[bold red]error:[/]", escape(" ".join(str(getattr(exc, "orig", None) or exc).split())), highlight=False
         )
         raise typer.Exit(2) from None
-    uvicorn.run(create_app(settings), host=host, port=port)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port)
+        return
+    # each worker process builds its app from the environment: pass on what the command line chose
+    os.environ["GEOGRID_DATABASE_URL"] = str(settings.database_url)
+    os.environ.setdefault("GEOGRID_DATA_DIR", str(settings.data_dir))
+    os.environ.setdefault("GEOGRID_DEMO", str(bool(settings.demo)).lower())
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 def prepare(settings: Settings) -> None:
-    """Run the migrations; on an empty embedded store in demo mode, load the demo district and users."""
+    """Run the migrations; on an empty embedded store in demo mode, load the demo district and users. Demo mode
+    (published passwords, the demo Open311 key) stays on only for a store made from the sample, and says so."""
     from api import demo
     from geogrid.db.engine import make_engine
     from geogrid.db.migrate import upgrade
@@ -49,19 +61,26 @@ def prepare(settings: Settings) -> None:
 
     url = str(settings.database_url)
     upgrade(url)
-    if not (settings.embedded and settings.demo):
+    if not settings.demo:
         return
     engine = make_engine(url)
+    users: list = []
     try:
         with session_scope(engine) as session:
-            if not demo.is_empty(session):
-                return
-            err.print("empty store: loading the sample district (a few seconds)…")
-            users = demo.load(session, demo.sample_layers(), say=err.print)
-        for user in users:
-            err.print(
-                f"demo user {user.username!r} ({user.role}, scope {user.scope}), password {user.password!r}",
-                soft_wrap=True,
-            )
+            if settings.embedded and demo.is_empty(session):
+                err.print("empty store: loading the sample district (a few seconds)…")
+                users = demo.load(session, demo.sample_layers(), say=err.print)
+            sample = demo.made_from_sample(session)
     finally:
         engine.dispose()
+    if not sample:
+        settings.demo = False
+        err.print("[bold yellow]demo mode is off:[/] this store was not made from the sample district, so no demo "
+                  "key or password applies to it", highlight=False)
+        return
+    for user in users:
+        err.print(
+            f"demo user {user.username!r} ({user.role}, scope {user.scope}), password {user.password!r}",
+            soft_wrap=True,
+        )
+    err.print(f"[bold white on red] {escape(demo.DEMO_WARNING)} [/]", highlight=False)

@@ -10,9 +10,10 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from geogrid.access import ROLES
+from geogrid.db.engine import INSUFFICIENT_PRIVILEGE
 from geogrid.errors import InputError
 
 db_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Manage the store's database.")
@@ -34,10 +35,15 @@ def _user_errors() -> Iterator[None]:
         _fail(str(exc))
     except (ArgumentError, OperationalError) as exc:  # a malformed URL or an unreachable database
         _fail(f"cannot use the database: {' '.join(str(exc.orig if hasattr(exc, 'orig') else exc).split())}")
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+            raise
+        reason = " ".join(str(exc.orig).split())
+        _fail(f"the database role may not do this ({reason}): ask the database's owner to grant it")
 
 
 def _fail(message: str) -> NoReturn:
-    err.print("[bold red]error:[/]", escape(message), highlight=False)
+    err.print("[bold red]error:[/]", escape(message), highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -53,11 +59,11 @@ def _ready(url: str | None) -> None:
 @db_app.command("upgrade")
 def upgrade_command(database_url: UrlOpt = None) -> None:
     """Create or migrate the store's tables to the newest schema."""
-    from geogrid.db.migrate import upgrade
+    from geogrid.db.migrate import describe_upgrade, upgrade
 
     with _user_errors():
-        upgrade(database_url)
-    typer.echo("database is up to date")
+        before, after = upgrade(database_url)
+    typer.echo(describe_upgrade(before, after))
 
 
 def import_command(
@@ -96,7 +102,8 @@ def import_command(
 def user_add_command(
     username: Annotated[str, typer.Argument(help="Sign-in name.")],
     role: Annotated[str, typer.Option(help=f"{', '.join(ROLES[:-1])} or {ROLES[-1]}.")],
-    scope: Annotated[str, typer.Option(help="Area code the user may act on (district, street or community).")],
+    scope: Annotated[str, typer.Option(help="Area code the user may act on (district, street or community; a grid "
+                                             "for a grid worker); it must be in the store.")],
     password: Annotated[str | None, typer.Option(help="Password (asked for when omitted).")] = None,
     display_name: Annotated[str | None, typer.Option(help="Name shown in the app.")] = None,
     department: Annotated[
@@ -106,7 +113,7 @@ def user_add_command(
 ) -> None:
     """Add a user who can sign in to the service."""
     from geogrid.db.session import session_scope
-    from geogrid.store.users import add_user
+    from geogrid.store.users import add_user, check_scope_is_an_area
 
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -117,8 +124,27 @@ def user_add_command(
                 from geogrid.incidents.taxonomy import load_taxonomy
 
                 load_taxonomy().check_department(department)
+            check_scope_is_an_area(session, role, scope)
             add_user(session, username, password, role, scope, display_name, department=department)
     typer.echo(f"added user {username} ({role}, scope {scope})")
+
+
+def user_password_command(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")],
+    password: Annotated[str | None, typer.Option(help="The new password (asked for when omitted).")] = None,
+    database_url: UrlOpt = None,
+) -> None:
+    """Give a user a new password."""
+    from geogrid.db.session import session_scope
+    from geogrid.store.users import set_password
+
+    if password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with _user_errors():
+        _ready(database_url)
+        with session_scope(database_url) as session:
+            set_password(session, username, password)
+    typer.echo(f"user {username}: password changed")
 
 
 def user_disable_command(

@@ -42,6 +42,18 @@ class PageContext:
     center: tuple[float, float] = (25.83, 114.93)  # lat, lon
     zoom: int = 14
     extra: dict[str, Any] = field(default_factory=dict)
+    demo: bool = False  # a demo store: every page says so at its top
+
+
+DEMO_BANNER = {
+    "zh": "演示模式：示例数据，演示账号的密码已公开，请勿录入真实数据",
+    "en": "Demo mode: sample data and published demo passwords — enter no real data",
+}
+
+
+def demo_banner(lang: str) -> str:
+    """The red bar at the top of every page of a demo store."""
+    return f'<div class="geogrid-demo-banner" role="alert">{html.escape(DEMO_BANNER[lang])}</div>'
 
 
 def page_html(kind: str, context: PageContext) -> str:
@@ -68,19 +80,20 @@ def page_html(kind: str, context: PageContext) -> str:
         f'<link rel="stylesheet" href="{PREFIX}/css/geogrid.css"/>',
         '<meta name="viewport" content="width=device-width, initial-scale=1"/>',
         '<link rel="icon" href="data:,"/>',  # no /favicon.ico request (a 404 in the console)
-        f"<script>window.GEOGRID_CONFIG = {_script_json(config)};</script>",
+        _config_element(config),
         f'<script defer src="{PREFIX}/js/geogrid.js"></script>',
         f'<script defer src="{PREFIX}/js/{kind}.js"></script>',
     ]
     for i, line in enumerate(head):
         figure.header.add_child(Element(line), name=f"geogrid_{i}")
     panel = (TEMPLATES / f"{kind}.html").read_text(encoding="utf-8")
-    figure.html.add_child(Element(panel + _toast()), name="geogrid_panel")
+    banner = demo_banner(lang) if context.demo else ""
+    figure.html.add_child(Element(banner + panel + _toast()), name="geogrid_panel")
     page = figure.render()
     return page.replace("<html>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', 1)
 
 
-def login_html(lang: str = "zh", next_path: str = "/maps/") -> str:
+def login_html(lang: str = "zh", next_path: str = "/maps/", demo: bool = False) -> str:
     """The sign-in page (no map): a form that gets a token from the API and keeps it for the map pages."""
     lang = check_lang(lang)
     body = (TEMPLATES / "login.html").read_text(encoding="utf-8")
@@ -89,8 +102,9 @@ def login_html(lang: str = "zh", next_path: str = "/maps/") -> str:
         f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8"/>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"/><link rel="icon" href="data:,"/><title>{html.escape(TITLES["login"][lang])}</title>'
         f'<link rel="stylesheet" href="{PREFIX}/css/geogrid.css"/>'
-        f"<script>window.GEOGRID_CONFIG = {_script_json(config)};</script>"
-        f'<script defer src="{PREFIX}/js/login.js"></script></head><body>{body}</body></html>'
+        f"{_config_element(config)}"
+        f'<script defer src="{PREFIX}/js/login.js"></script></head><body>{demo_banner(lang) if demo else ""}{body}'
+        "</body></html>"
     )
 
 
@@ -100,5 +114,12 @@ def _toast() -> str:
 
 
 def _script_json(value: Any) -> str:
-    """JSON safe inside a <script> element."""
-    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
+    """JSON safe inside a <script> element: no '<' at all, so no text of the user's can open or close a tag."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
+
+
+def _config_element(config: dict[str, Any]) -> str:
+    """The page's settings as a JSON data block (never run: the Content-Security-Policy allows no inline script
+    of ours); geogrid.js and login.js read it."""
+    return f'<script type="application/json" id="geogrid-config">{_script_json(config)}</script>'
+

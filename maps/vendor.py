@@ -47,6 +47,11 @@ PACKAGES: tuple[Package, ...] = (
         ("dist/leaflet-geoman.min.js", "leaflet-geoman.min.js"), ("dist/leaflet-geoman.css", "leaflet-geoman.css"))),
     Package("leaflet.vectorgrid", "leaflet.vectorgrid", (
         ("dist/Leaflet.VectorGrid.bundled.min.js", "Leaflet.VectorGrid.bundled.min.js"),)),
+    # the API's /docs (Swagger UI) and /redoc pages
+    Package("swagger-ui-dist", "swagger-ui", (("swagger-ui-bundle.js", "swagger-ui-bundle.js"),
+                                              ("swagger-ui.css", "swagger-ui.css"),
+                                              ("favicon-32x32.png", "favicon-32x32.png"))),
+    Package("redoc", "redoc", (("bundles/redoc.standalone.js", "redoc.standalone.js"),)),
 )
 
 

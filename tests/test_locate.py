@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from geogrid.geo.crs import WGS84, metric_crs, wgs84_to_gcj02
 from geogrid.errors import InputError
-from geogrid.geo.locate import GridIndex, locate_frame
+from geogrid.geo.locate import GridIndex, first_covering, locate_frame
 
 X0, Y0 = 115.90, 28.60  # somewhere in Jiangxi
 SIDE = 0.02  # about 2 km
@@ -111,6 +111,56 @@ def test_boundary_rule_on_edges_vertices_holes_and_outer_boundary() -> None:
     assert np.array_equal(index.locate(lon, lat), reference(grids, lon, lat))
 
 
+def overlapping_squares() -> gpd.GeoDataFrame:
+    """squares() and a grid E overlapping C and B (its code sorts last): where it overlaps, C or B wins."""
+    s = 0.01
+    grids = squares()
+    extra = gpd.GeoDataFrame({"grid_code": ["E"], "community_code": ["c3"]},
+                             geometry=[box(X0 + 0.5 * s, Y0 - 0.5 * s, X0 + 1.5 * s, Y0 + 0.5 * s)], crs=WGS84)
+    return gpd.GeoDataFrame(pd.concat([grids, extra], ignore_index=True), crs=WGS84)
+
+
+TRICKY = {  # (lon, lat) in units of 0.01 degree from (X0, Y0) -> expected row of overlapping_squares()
+    "interior": ((0.3, 0.7), 0),
+    "shared edge C|B -> B": ((1.0, 0.7), 1),
+    "shared vertex of four -> A": ((1.0, 1.0), 3),
+    "hole of A": ((1.5, 1.5), -1),
+    "hole boundary -> A": ((1.4, 1.5), 3),
+    "overlap of C and E -> C": ((0.7, 0.2), 0),
+    "overlap of B and E -> B": ((1.3, 0.2), 1),
+    "E alone": ((1.0, -0.3), 4),
+    "edge of E inside C -> C": ((0.5, 0.3), 0),
+    "outside": ((2.5, 0.5), -1),
+}
+
+
+@pytest.mark.parametrize("form", ["raster", "small raster", "no raster", "exact", "first_covering"])
+def test_every_form_of_the_boundary_rule_agrees_on_the_tricky_cases(form: str) -> None:
+    grids, s = overlapping_squares(), 0.01
+    lon, lat = (np.array([X0 + p[0] * s for p, _ in TRICKY.values()]),
+                np.array([Y0 + p[1] * s for p, _ in TRICKY.values()]))
+    expected = [row for _, row in TRICKY.values()]
+    if form == "first_covering":
+        found = first_covering(grids.geometry.to_numpy(), grids["grid_code"].to_numpy(), lon, lat)
+    else:
+        index = GridIndex(grids, max_cells={"raster": None, "small raster": 64, "no raster": 0, "exact": None}[form])
+        found = index.exact(lon, lat) if form == "exact" else index.locate(lon, lat)
+    assert dict(zip(TRICKY, found.tolist(), strict=True)) == dict(zip(TRICKY, expected, strict=True))
+    assert np.array_equal(found, reference(grids, lon, lat))
+
+
+def test_no_raster_places_as_the_raster() -> None:
+    grids = voronoi_coverage(3, 40)
+    rng = np.random.default_rng(4)
+    vx, vy = boundary_points(grids, rng)
+    lon = np.concatenate([vx, rng.uniform(X0 - 0.002, X0 + SIDE + 0.002, 2000)])
+    lat = np.concatenate([vy, rng.uniform(Y0 - 0.002, Y0 + SIDE + 0.002, 2000)])
+    bare = GridIndex(grids, max_cells=0)
+    assert bare.raster is None
+    assert np.array_equal(bare.locate(lon, lat), GridIndex(grids).locate(lon, lat))
+    assert np.array_equal(bare.locate(lon, lat), reference(grids, lon, lat))
+
+
 def test_points_outside_everything_and_not_finite() -> None:
     index = GridIndex(squares())
     lon = np.array([0.0, 179.0, -50.0, np.nan, np.inf, X0 + 0.005, -np.inf])
@@ -155,6 +205,21 @@ def test_nearest_grids_within_100_m_not_beyond() -> None:
     assert third["grid_code"].tolist() == ["A", "B"]
     assert third["distance_m"].to_numpy() == pytest.approx([30.0, 30.0], abs=0.01)
     assert len(index.nearest_grids(lon, lat, within_m=1000.0, limit=1).query("point == 2")) == 1
+
+
+def test_suggestions_are_the_nearest_grids_as_json() -> None:
+    index = GridIndex(squares())
+    lon = np.array([_metres_east(X0 + 0.02, Y0 + 0.01, 30.0), X0 + 1.0, X0 + 0.005])
+    lat = np.array([Y0 + 0.01, Y0, Y0 + 0.005])
+    near = index.nearest_grids(lon, lat, within_m=100.0)
+    lists = index.suggestions(lon, lat, within_m=100.0, columns=("grid_code", "community_code"))
+    assert [[s["grid_code"] for s in one] for one in lists] == [["A", "B"], [], ["C"]]
+    assert [s["community_code"] for s in lists[0]] == ["c2", "c1"]
+    assert [list(s) for s in lists[0]] == [["grid_code", "community_code", "distance_m"]] * 2
+    assert [s["distance_m"] for s in lists[0]] == near.query("point == 0")["distance_m"].round(1).tolist()
+    assert lists[2] == [{"grid_code": "C", "community_code": "c1", "distance_m": 0.0}]  # inside: 0 m
+    assert json.loads(json.dumps(lists)) == lists
+    assert index.suggestions(lon, lat, within_m=1000.0, limit=1)[0] == [{"grid_code": "A", "distance_m": 30.0}]
 
 
 def test_locate_frame_columns() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -38,6 +39,27 @@ def set_partitions(n: int):
         for label in range(top + 2):
             yield from grow(labels + [label], max(top, label))
     yield from grow([], -1)
+
+
+@lru_cache(maxsize=None)
+def _partitions_of_8() -> tuple[np.ndarray, np.ndarray]:
+    """The 4,140 partitions of 8 cells, enumerated once: a label per cell, and each group as a bitmask of cells."""
+    labels = np.array(list(set_partitions(8)), dtype=np.int64)
+    bits = 1 << np.arange(8)
+    masks = np.stack([((labels == g) * bits).sum(axis=1) for g in range(8)], axis=1)
+    return labels, masks
+
+
+def fitting_partitions(graph: CellGraph, limits: Limits) -> np.ndarray:
+    """The brute-force reference: the labels of every partition of the 8 cells whose groups are all connected and
+    within the limits. Each of the 255 cell sets is checked once, then every partition is read off at once."""
+    labels, masks = _partitions_of_8()
+    good = np.ones(256, dtype=bool)  # mask 0 stands for "no such group"
+    for mask in range(1, 256):
+        cells = np.flatnonzero(mask & (1 << np.arange(8)))
+        good[mask] = graph.is_connected(cells) and limits.within(graph.households[cells].sum(),
+                                                                 graph.population[cells].sum())
+    return labels[good[masks].all(axis=1)]
 
 
 def lattice(households: list[int], population: list[int], columns: int) -> CellGraph:
@@ -86,7 +108,7 @@ def test_contiguity_programme_agrees_with_brute_force(cells, columns, low, width
     lo, hi = limits.grid_range(sum(households), sum(population))
     if lo > hi:
         return
-    possible = any(fits(graph, np.array(labels), limits) for labels in set_partitions(8))
+    possible = len(fitting_partitions(graph, limits)) > 0
     for quick_steps in (0, exact.QUICK_STEPS):  # the programmes alone, then after the quick exhaustive search
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(exact, "QUICK_STEPS", quick_steps)
@@ -120,12 +142,12 @@ def test_the_programme_for_one_count_with_its_narrowed_window_agrees_with_brute_
     """For each possible count k: the programme in k grids, each grid's window narrowed, finds grids exactly when
     some exist, with the cells in their own order and with the anchors (cells no two of which fit a grid) first."""
     limits, graph, programmes = programmes_per_count(cells, low, width, anchored)
-    fitting = [np.array(labels) for labels in set_partitions(8) if fits(graph, np.array(labels), limits)]
+    fitting = fitting_partitions(graph, limits)
     for k, built in programmes.items():
         status, solver = exact._solve(built.model, 10.0)
         assert status != exact.cp_model.UNKNOWN
         found = status in (exact.cp_model.OPTIMAL, exact.cp_model.FEASIBLE)
-        assert found == any(labels.max() + 1 == k for labels in fitting)
+        assert found == bool((fitting.max(axis=1) + 1 == k).any())
         if found:
             parts = exact._groups(built, solver)
             assert len(parts) == k and exact._fits(graph, parts, limits)
@@ -137,7 +159,7 @@ def test_the_programme_for_one_count_with_its_narrowed_window_agrees_with_brute_
 def test_the_last_resort_over_the_open_counts_agrees_with_brute_force(cells, low, width):
     """Given every possible count as still open, the longer searches find grids exactly when some exist, else prove none."""
     limits, graph, programmes = programmes_per_count(cells, low, width, anchored=False)  # as the last resort builds them
-    possible = any(fits(graph, np.array(labels), limits) for labels in set_partitions(8))
+    possible = len(fitting_partitions(graph, limits)) > 0
     answer = exact._last_resort(list(programmes.values()), None)
     if possible:
         assert isinstance(answer, list) and exact._fits(graph, answer, limits)
@@ -301,7 +323,7 @@ def test_a_piece_cut_by_one_cell_is_settled_side_by_side_as_brute_force_settles_
     population = [2 * c[0] + c[1] for c in cells]
     graph = dumbbell(households, population, left)
     assert not graph.is_connected(np.delete(np.arange(8), left))
-    possible = any(fits(graph, np.array(labels), limits) for labels in set_partitions(8))
+    possible = len(fitting_partitions(graph, limits)) > 0
     verdict, parts = settle_at_cut(graph, np.arange(8), exact._window(limits))
     assert verdict == ("found" if possible else "infeasible")
     if possible:
@@ -319,7 +341,7 @@ def test_the_exhaustive_search_of_a_whole_piece_settles_it_as_brute_force_does(c
 
     limits = Limits(min_households=low, max_households=low + width, min_population=0, max_population=2 * low + 6)
     graph = lattice([c[0] for c in cells], [2 * c[0] + c[1] for c in cells], columns)
-    possible = any(fits(graph, np.array(labels), limits) for labels in set_partitions(8))
+    possible = len(fitting_partitions(graph, limits)) > 0
     verdict, parts = settle_whole(graph, np.arange(8), exact._window(limits), max_steps=100_000)
     assert verdict == ("found" if possible else "infeasible")
     if possible:

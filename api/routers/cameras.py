@@ -7,14 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
+from api.ids import Id
 from api.deps import CurrentUser, Planner, Reader, SessionDep, SettingsDep, check_area
 from api.params import parse_bbox, visible_incident
 from api.scopes import scope_of
 from api.uploads import saved_upload
 from geogrid import access
-from geogrid.cameras import coverage as camera_geometry
+from geogrid.cameras.layer import read_cameras
 from geogrid.errors import InputError
-from geogrid.store import cameras as store
+from geogrid.store import camera_records as store
 from geogrid.store.spatial import Scope
 
 router = APIRouter(prefix="/api/v1", tags=["Cameras"])
@@ -35,20 +36,12 @@ def import_cameras(
     if Path(name).suffix.lower() not in SUFFIXES:
         raise InputError(f"{name}: cameras come as {', '.join(SUFFIXES)}")
     with saved_upload(file, settings, name) as path:
-        cameras = camera_geometry.read_cameras(path, input_crs)
+        cameras = read_cameras(path, input_crs)
     if not access.acts_everywhere(user):
-        outside = _outside_scope(session, cameras, user.scope)
+        outside = store.outside_scope(session, cameras, user.scope)
         if outside:
             raise InputError(f"cameras outside your scope ({user.scope}): {', '.join(outside[:20])}")
     return store.import_cameras(session, cameras, user.username)
-
-
-def _outside_scope(session: Any, cameras: Any, scope: str) -> list[str]:
-    """Ids of cameras that fall in no published grid inside scope."""
-    from geogrid.store.plans import published_grids
-
-    placed = camera_geometry.place_cameras(cameras, published_grids(session, scope))
-    return placed.loc[placed["grid_code"].isna(), "camera_id"].astype(str).tolist()
 
 
 @router.get("/cameras", summary="Cameras you may see, as GeoJSON")
@@ -64,32 +57,13 @@ def list_cameras(
     (minlon,minlat,maxlon,maxlat) narrows it."""
     scope: Scope = scope_of(user)
     if near_m is not None and scope.grid is not None:
-        frame = _cameras_near_grid(session, scope.grid, near_m)
+        frame = store.cameras_near_grid(session, scope.grid, near_m)
     else:
         frame = store.cameras_frame(session, store.visible_cameras(scope))
     if bbox:
         minx, miny, maxx, maxy = parse_bbox(bbox)
         frame = frame.cx[minx:maxx, miny:maxy]
     return store.cameras_geojson(frame)
-
-
-def _cameras_near_grid(session: Any, grid_code: str, near_m: float) -> Any:
-    """Cameras in the published grid or within near_m metres of it, with their distance_m (0 inside)."""
-    from geogrid.geo.crs import metric_crs
-    from geogrid.store.incidents import _degrees_box
-    from geogrid.store.plans import published_grids
-
-    grids = published_grids(session, grid_code)
-    grids = grids[grids["grid_code"] == grid_code]
-    if grids.empty:
-        return store.cameras_frame(session, store.visible_cameras(Scope(grid=grid_code)))
-    minx, miny, maxx, maxy = grids.total_bounds
-    lo, hi = _degrees_box(minx, miny, near_m), _degrees_box(maxx, maxy, near_m)
-    frame = store.cameras_in_box(session, (lo[0], lo[1], hi[2], hi[3]))
-    crs = metric_crs(grids)
-    distance = frame.to_crs(crs).distance(grids.to_crs(crs).geometry.iloc[0]).round(1)
-    frame = frame.assign(distance_m=distance.to_numpy())
-    return frame[(frame["grid_code"] == grid_code) | (frame["distance_m"] <= near_m)]
 
 
 @router.get("/areas/{area}/camera-coverage", summary="Cameras and covered share per grid")
@@ -104,13 +78,13 @@ def camera_coverage(
     the share of its area that the union of all camera views covers (cameras outside it may see in)."""
     check_area(user, area, "area")
     table = store.coverage(session, area, default_radius_m)
-    rows = store._plain(table)
+    rows = store.plain_rows(table)
     return {"area": area, "default_radius_m": default_radius_m, "grids": rows}
 
 
 @router.get("/incidents/{incident_id}/cameras", summary="Cameras nearest an incident")
 def incident_cameras(
-    incident_id: int,
+    incident_id: Id,
     user: CurrentUser,
     session: SessionDep,
     radius_m: float = Query(200.0, gt=0, le=2000),

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Header, HTTPException, Response
 from pydantic import BaseModel, Field
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy.orm import Session
 
+from api.ids import Id
 from api.deps import (
     Planner,
     Principal,
@@ -64,7 +64,7 @@ EditBody = Annotated[MoveBuilding | ReplaceBoundary | Merge | Split, Field(discr
 
 @router.post("/{plan_id}/edits")
 def edit_plan(
-    plan_id: int, body: EditBody, response: Response, session: SessionDep, user: Planner, if_match: IfMatch = None
+    plan_id: Id, body: EditBody, response: Response, session: SessionDep, user: Planner, if_match: IfMatch = None
 ) -> dict[str, Any]:
     """Apply one edit to a draft plan; answers the touched grids' counts and every rule the plan now breaks.
 
@@ -81,7 +81,7 @@ def edit_plan(
 
 
 @router.post("/{plan_id}/undo")
-def undo_edit(plan_id: int, response: Response, session: SessionDep, user: Planner, if_match: IfMatch = None) -> dict[str, Any]:
+def undo_edit(plan_id: Id, response: Response, session: SessionDep, user: Planner, if_match: IfMatch = None) -> dict[str, Any]:
     """Undo the plan's newest edit not yet undone (If-Match as for an edit; 409 when there is none)."""
     revision = _guard(session, user, plan_id, if_match)
     try:
@@ -94,7 +94,7 @@ def undo_edit(plan_id: int, response: Response, session: SessionDep, user: Plann
 # --- checks ------------------------------------------------------------------------------------
 
 
-def _guard(session: Session, user: Principal, plan_id: int, if_match: str | None) -> int:
+def _guard(session: SessionDep, user: Principal, plan_id: int, if_match: str | None) -> int:
     """404, 403 (scope), 428, 412 in that order; the revision the caller edits from."""
     plan = get_plan(session, plan_id)
     check_area(user, plan.community_code)

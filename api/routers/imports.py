@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +13,10 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.types import Message
 
 from api.deps import Planner, Principal, SessionDep, SettingsDep
-from api.errors import BadRequestError, ForbiddenError, PayloadTooLargeError, UnsupportedMediaTypeError
+from api.errors import ForbiddenError, PayloadTooLargeError, UnsupportedMediaTypeError
 from api.schemas import ImportResult
+from api.settings import Settings
+from api.uploads import check_archive
 from geogrid import access
 from geogrid.geo import io
 from geogrid.errors import InputError
@@ -76,7 +77,7 @@ async def import_layers(request: Request, user: Planner, session: SessionDep, se
     form = await _read_form(request, limit, settings.max_upload_mb)
     try:
         with tempfile.TemporaryDirectory(prefix="geogrid-upload-") as folder:
-            paths, input_crs = await _save_uploads(form, Path(folder), limit)
+            paths, input_crs = await _save_uploads(form, Path(folder), settings)
             counts = await run_in_threadpool(_import, session, paths, input_crs, user, folder)
     finally:
         await form.close()
@@ -110,7 +111,7 @@ async def _read_form(request: Request, limit: int, limit_mb: int) -> FormData:
     return await Request(request.scope, receive).form(max_files=len(imports.KINDS), max_fields=len(imports.KINDS) + 1)
 
 
-async def _save_uploads(form: FormData, folder: Path, limit: int) -> tuple[dict[str, Path], str | None]:
+async def _save_uploads(form: FormData, folder: Path, settings: Settings) -> tuple[dict[str, Path], str | None]:
     """Each uploaded file saved under folder/<kind>/, checked for type and zip safety; and the input CRS."""
     unknown = sorted({k for k in form if k not in imports.KINDS and k != "input_crs"})
     if unknown:
@@ -121,8 +122,7 @@ async def _save_uploads(form: FormData, folder: Path, limit: int) -> tuple[dict[
         if len(uploads) > 1 or not isinstance(uploads[0], UploadFile):
             raise InputError(f"field {kind} must be one file")
         paths[kind] = await _save(uploads[0], kind, folder / kind)
-        if paths[kind].suffix.lower() == ".zip":
-            _check_zip(paths[kind], kind, limit)
+        check_archive(paths[kind], f"{kind} file {paths[kind].name!r}", settings)
     if not paths:
         raise InputError(f"no files: send at least one of {', '.join(imports.KINDS)} as a file field")
     crs = form.get("input_crs")
@@ -162,27 +162,6 @@ def _check_signature(path: Path, suffix: str, label: str) -> None:
         ok = b"\x00" not in head
     if not ok:
         raise UnsupportedMediaTypeError(f"{label}: the content is not a {suffix} file")
-
-
-def _check_zip(path: Path, kind: str, limit: int) -> None:
-    """400 for a damaged archive, member paths that climb out of it, or one that unpacks to far more than its size."""
-    label = f"{kind} file {path.name!r}"
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise BadRequestError(f"{label}: not a valid zip archive ({exc})") from None
-    unsafe = [m.filename for m in members if io._unsafe_member(m.filename)]
-    if unsafe:
-        raise BadRequestError(
-            f"{label}: the zip has member paths that climb out of it: {', '.join(unsafe[:MAX_LISTED])}"
-        )
-    unpacked, size = sum(m.file_size for m in members), path.stat().st_size
-    if unpacked > io.ZIP_MAX_RATIO * size and unpacked > limit:
-        raise BadRequestError(
-            f"{label}: the zip unpacks to {unpacked / 1024**2:.0f} MB, over {io.ZIP_MAX_RATIO} times its size "
-            f"and over the upload limit; refusing it"
-        )
 
 
 def _import(

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
 
+from api.ids import Id, Offset
 from api.deps import CurrentUser, GeocoderDep, Principal, SessionDep, SettingsDep, TaxonomyDep, require_role
 from api.params import TimeWindowDep, parse_bbox, visible_incident
 from api.schemas import ActionIn, IncidentIn, PlaceIn
@@ -44,8 +45,9 @@ def report_incident(
 ) -> dict[str, Any]:
     """Store a report and place it in its grid: by its point (converted from its CRS), else by its address.
     A point in no grid is kept as unlocated, with the grids within 100 m suggested. A report whose
-    external_id is already stored answers 200 with the stored case and creates nothing."""
-    incident, created = store.create_incident(session, _report(body), user.username, taxonomy, geocoder)
+    external_id is already stored answers 200 with the stored case and creates nothing, or 409 when that
+    case is outside what the caller may see."""
+    incident, created = store.report_as(session, _report(body), user, taxonomy, geocoder)
     if not created:
         response.status_code = status.HTTP_200_OK
     return incident_json(incident, user, taxonomy)
@@ -64,7 +66,7 @@ def list_incidents(
     overdue: bool | None = None,
     bbox: str | None = Query(None, description="minlon,minlat,maxlon,maxlat"),
     limit: int = Query(100, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     format_: str = Query("json", alias="format", pattern="^(json|geojson)$"),
 ) -> dict[str, Any]:
     """Newest first; `format=geojson` answers a FeatureCollection for a map."""
@@ -78,7 +80,7 @@ def list_incidents(
 
 
 @router.get("/incidents/{incident_id}", summary="One incident with its whole trace")
-def get_incident(incident_id: int, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep) -> dict[str, Any]:
+def get_incident(incident_id: Id, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep) -> dict[str, Any]:
     """The case, what the signed-in user may do with it now, and every step it went through."""
     incident = visible_incident(session, incident_id, user)
     return incident_json(incident, user, taxonomy) | {"trace": [_event_json(e) for e in store.trace(session, incident_id)]}
@@ -86,7 +88,7 @@ def get_incident(incident_id: int, user: CurrentUser, session: SessionDep, taxon
 
 @router.post("/incidents/{incident_id}/actions", summary="Act on an incident (accept, escalate, close, …)")
 def act(
-    incident_id: int, body: ActionIn, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep
+    incident_id: Id, body: ActionIn, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep
 ) -> dict[str, Any]:
     """Move the case along the workflow. 409 says why the action is impossible in the case's state;
     403 says whose step it is."""
@@ -97,7 +99,7 @@ def act(
 
 
 @router.post("/incidents/{incident_id}/place", summary="Place an unlocated incident in a grid")
-def place(incident_id: int, body: PlaceIn, user: Placer, session: SessionDep, taxonomy: TaxonomyDep) -> dict[str, Any]:
+def place(incident_id: Id, body: PlaceIn, user: Placer, session: SessionDep, taxonomy: TaxonomyDep) -> dict[str, Any]:
     """For a case whose point fell in no grid (or whose address was not found): put it in a published grid."""
     incident = store.place(session, incident_id, body.grid_code, user, body.note)
     return incident_json(incident, user, taxonomy)
@@ -127,8 +129,8 @@ def _import_row(session: Any, row: Any, user: Principal, taxonomy: Taxonomy, geo
         return {"row": row.number, "result": "error", "error": row.error}
     try:
         with session.begin_nested():
-            incident, created = store.create_incident(session, row.report, user.username, taxonomy, geocoder)
-    except InputError as exc:
+            incident, created = store.report_as(session, row.report, user, taxonomy, geocoder)
+    except (InputError, store.IdTaken) as exc:
         return {"row": row.number, "result": "error", "error": str(exc), "external_id": row.report.external_id}
     return {
         "row": row.number,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from typing import Any
 
@@ -15,9 +14,7 @@ from api.errors import ForbiddenError, NotFoundError
 from api.queries import check_community
 from api.schemas import JobCreated, JobOut, JobResult, PartitionRequest
 from geogrid.db.session import session_scope
-from geogrid.partition import partition
-from geogrid.store.inputs import CommunityInputs, community_inputs
-from geogrid.store.plans import save_partition
+from geogrid.store import partitioning
 
 router = APIRouter(prefix="/api/v1", tags=["Partition jobs"])
 LOADED, PARTITIONED = 0.05, 0.9  # progress when the inputs are read, and when the engine is done
@@ -44,10 +41,10 @@ def start_job(
     check_area(user, code)
     check_community(session, code)
     body = body or PartitionRequest()
-    inputs = community_inputs(session, code, keep_previous=body.keep_previous)
+    inputs = partitioning.read_inputs(session, [code], keep_previous=body.keep_previous)
     runner: JobRunner = request.app.state.jobs
     work = partial(_partition, inputs, body, user.username, request.app.state.sessions)
-    job = runner.submit(code, user.username, work)
+    job = runner.submit(session, code, user.username, work)
     href = f"/api/v1/jobs/{job.id}"
     response.headers["Location"] = href
     return JobCreated(job_id=job.id, status=job.status, community_code=code, href=href)  # type: ignore[arg-type]
@@ -59,7 +56,7 @@ def get_job(job_id: str, user: CurrentUser, request: Request) -> JobOut:
     succeeded the id of the new draft plan version with the engine's report."""
     job = request.app.state.jobs.get(job_id)
     if job is None:
-        raise NotFoundError(f"no job {job_id!r} (jobs are kept in memory until the service restarts)")
+        raise NotFoundError(f"no job {job_id!r}")
     if job.created_by != user.username and not (user.role in PLANNERS and user.covers(job.community_code)):
         raise ForbiddenError(f"job {job_id} is on community {job.community_code}, outside what you may see")
     return _job_out(job)
@@ -82,33 +79,19 @@ def _job_out(job: Job) -> JobOut:
 
 
 def _partition(
-    inputs: CommunityInputs, body: PartitionRequest, username: str, sessions: sessionmaker[Session], progress: Progress
+    inputs: partitioning.StoreInputs,
+    body: PartitionRequest,
+    username: str,
+    sessions: sessionmaker[Session],
+    progress: Progress,
 ) -> dict[str, Any]:
     """Run the engine on one community and store the result as a draft (in the job's thread)."""
     progress(LOADED)
     rules = body.rules()
-    result = partition(
-        inputs.communities,
-        inputs.buildings,
-        roads=inputs.roads,
-        villager_groups=inputs.villager_groups,
-        previous_grids=inputs.previous_grids,
-        previous_assignments=inputs.previous_assignments,
-        rules=rules,
-        progress=lambda done, total: progress(LOADED + (PARTITIONED - LOADED) * done / max(total, 1)),
+    result = partitioning.run(
+        inputs, rules, progress=lambda done, total: progress(LOADED + (PARTITIONED - LOADED) * done / max(total, 1))
     )
     progress(PARTITIONED)
-    code = str(inputs.communities["community_code"].iloc[0])
     with session_scope(sessions) as session:
-        plan = save_partition(session, code, result, rules, username, note=body.note, parent_id=inputs.previous_plan_id)
-        plan_id = plan.id
-    return {"plan_id": plan_id, "report": json.loads(json.dumps(result.report, default=_plain))}
-
-
-def _plain(value: Any) -> Any:
-    """numpy numbers as Python numbers, anything else unknown as text."""
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, set | tuple):
-        return list(value)
-    return str(value)
+        (saved,) = partitioning.save(session, inputs, result, rules, username, note=body.note)
+    return {"plan_id": saved.plan_id, "report": partitioning.jsonable(result.report)}

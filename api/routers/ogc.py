@@ -10,19 +10,19 @@ an authentication configuration of type OAuth2, grant flow "Resource Owner", tok
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
 from api import geojson
 from api.deps import SessionDep
+from api.params import BboxParam, Page, paging
+from api.docs import DOCS
 from api.scopes import MapScope
 from geogrid.store import features
-from geogrid.store.spatial import Bbox, Scope
+from geogrid.store.spatial import Scope
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 
@@ -32,7 +32,14 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
 ]
+# what OWSLib's api() and GDAL look for (the document itself is the service's OpenAPI, as TiPg serves it)
+OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA_JSON = "application/schema+json"
+REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
 COMMON_PARAMS = {"f"}
@@ -46,8 +53,8 @@ def landing(request: Request, _: Annotated[Scope, MapScope]) -> JSONResponse:
     links = [
         _link(request, "ogc_landing", "self", JSON, "This document"),
         {"href": _absolute(request, request.app.openapi_url), "rel": "service-desc",
-         "type": f"application/vnd.oai.openapi+json;version={request.app.openapi_version}", "title": "The API definition"},
-        {"href": _absolute(request, request.app.docs_url), "rel": "service-doc", "type": "text/html",
+         "type": OPENAPI_MEDIA_TYPE, "title": "The API definition"},
+        {"href": _absolute(request, DOCS), "rel": "service-doc", "type": "text/html",
          "title": "The API documentation"},
         _link(request, "ogc_conformance", "conformance", JSON, "Conformance classes"),
         _link(request, "ogc_collections", "data", JSON, "Feature collections"),
@@ -95,20 +102,19 @@ def items(
     request: Request,
     session: SessionDep,
     scope: Annotated[Scope, MapScope],
-    bbox: str | None = None,
-    limit: str | None = None,
-    offset: str | None = None,
+    bbox: BboxParam,
+    paged: Annotated[Page, Depends(paging(DEFAULT_LIMIT, MAX_LIMIT, cap=True))],
     when: Annotated[str | None, Query(alias="datetime", description="accepted; these features have no time")] = None,
 ) -> JSONResponse:
     """One page of features as GeoJSON, in id order, with next/prev links.
 
-    bbox: minLon,minLat,maxLon,maxLat (WGS 84). limit: 1 to 10,000 (default 10). Also
-    filters by equality on the collection's filter properties (e.g. community_code=...).
+    bbox: minLon,minLat,maxLon,maxLat (WGS 84). limit: default 10; above 10,000 it is served as 10,000.
+    Also filters by equality on the collection's queryables (e.g. community_code=...).
     """
     found = _find(collection_id)
     filters = _filters(request, found)
-    size, start = _int(limit, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT), _int(offset, "offset", 0, 0, None)
-    matched, page = features.page(session, found, scope, bbox=_bbox(bbox), filters=filters, limit=size, offset=start)
+    size, start = paged.limit, paged.offset
+    matched, page = features.page(session, found, scope, bbox=bbox, filters=filters, limit=size, offset=start)
     links = [
         {"href": str(request.url), "rel": "self", "type": GEOJSON, "title": "This page"},
         _link(request, "ogc_collection", "collection", JSON, "The collection", collection_id=found.id),
@@ -121,6 +127,23 @@ def items(
                for f in page)
     return geojson.GeoJSONResponse(geojson.collection(encoded, numberMatched=matched, numberReturned=len(page),
                                                       timeStamp=_now(), links=links))
+
+
+@router.get("/collections/{collection_id}/queryables", name="ogc_queryables", summary="Queryables of a collection",
+            responses={200: {"content": {SCHEMA_JSON: {}}, "description": "a JSON Schema of the queryables"}})
+def queryables(collection_id: str, request: Request, _: Annotated[Scope, MapScope]) -> JSONResponse:
+    """The properties items may be filtered by (name=value), as a JSON Schema (OGC API - Features Part 3)."""
+    found = _find(collection_id)
+    _only(request, COMMON_PARAMS)
+    schema = {
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": str(request.url_for("ogc_queryables", collection_id=found.id)),
+        "type": "object",
+        "title": found.title,
+        "properties": {name: {"title": name, "type": kind} for name, kind in features.queryables(found).items()},
+        "additionalProperties": False,
+    }
+    return JSONResponse(schema, media_type=SCHEMA_JSON)
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", name="ogc_item", summary="One feature",
@@ -148,7 +171,7 @@ def item(
 # --- documents ---------------------------------------------------------------------------------
 
 
-def _collection(request: Request, session: Session, found: features.Collection, scope: Scope) -> dict[str, Any]:
+def _collection(request: Request, session: SessionDep, found: features.Collection, scope: Scope) -> dict[str, Any]:
     box = features.extent(session, found, scope)
     doc: dict[str, Any] = {
         "id": found.id,
@@ -159,6 +182,8 @@ def _collection(request: Request, session: Session, found: features.Collection, 
         "links": [
             _link(request, "ogc_collection", "self", JSON, "This collection", collection_id=found.id),
             _link(request, "ogc_items", "items", GEOJSON, "Its features", collection_id=found.id),
+            _link(request, "ogc_queryables", REL_QUERYABLES, SCHEMA_JSON, "What its features filter by",
+                  collection_id=found.id),
         ],
     }
     if box is not None:
@@ -209,34 +234,3 @@ def _only(request: Request, allowed: set[str]) -> None:
 def _filters(request: Request, found: features.Collection) -> dict[str, str]:
     _only(request, ITEMS_PARAMS | set(found.filters))
     return {name: request.query_params[name] for name in found.filters if name in request.query_params}
-
-
-def _int(value: str | None, name: str, default: int, low: int, high: int | None) -> int:
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise HTTPException(400, f"{name} must be a whole number, not {value!r}") from None
-    if number < low or (high is not None and number > high):
-        raise HTTPException(400, f"{name} must be from {low} to {high}" if high else f"{name} must be at least {low}")
-    return number
-
-
-def _bbox(value: str | None) -> Bbox | None:
-    if value is None:
-        return None
-    try:
-        numbers = [float(v) for v in value.split(",")]
-    except ValueError:
-        raise HTTPException(400, f"bbox must be four numbers minLon,minLat,maxLon,maxLat, not {value!r}") from None
-    if len(numbers) == 6:  # with heights: minLon,minLat,minH,maxLon,maxLat,maxH
-        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    if len(numbers) != 4 or not all(math.isfinite(v) for v in numbers):
-        raise HTTPException(400, f"bbox must be four numbers minLon,minLat,maxLon,maxLat, not {value!r}")
-    minx, miny, maxx, maxy = numbers
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise HTTPException(400, f"bbox {value!r} is not longitude/latitude in degrees (WGS 84) with minLat <= maxLat")
-    if minx > maxx:
-        raise HTTPException(400, f"bbox {value!r} crosses the antimeridian, which is not supported")
-    return minx, miny, maxx, maxy

@@ -14,13 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api.errors import MESSAGES
+from api.ids import parse_id
 from api.deps import SettingsDep, StoreGeocoder, TaxonomyDep, sessions_for
 from api.settings import DEMO_OPEN311_KEY, Settings
+from geogrid.geo.io import safe_cell
 from geogrid.db.models import Incident, utcnow
 from geogrid.errors import InputError
 from geogrid.incidents import open311
@@ -29,6 +34,7 @@ from geogrid.incidents.open311 import Names
 from geogrid.incidents.taxonomy import DEFAULT_FILE, Attribute, Category, Taxonomy
 from geogrid.store import incidents as store
 from geogrid.store.plans import NotFound
+from geogrid.incidents.reports import MAX_LENGTHS as REPORT_LENGTHS, MAX_MEDIA_URL
 
 logger = logging.getLogger("geogrid.api.open311")
 
@@ -48,7 +54,10 @@ USERNAME = "open311"  # who an Open311 report is recorded as: the api key's owne
 CHANNEL = "citizen_app"
 WINDOW = timedelta(days=90)  # the spec's default and widest date range
 MAX_REQUESTS = 1000  # the spec's default query limit
-MAX_LENGTHS = {"description": 4000, "address_string": 400, "media_url": 2000, "name": 200, "contact": 200}
+MAX_FORM_FIELDS = 100  # a report's fields and attribute answers
+MAX_LENGTHS = {"description": REPORT_LENGTHS["description"], "address_string": REPORT_LENGTHS["address"],
+               "media_url": MAX_MEDIA_URL, "name": REPORT_LENGTHS["reporter_name"],
+               "contact": REPORT_LENGTHS["reporter_contact"]}
 W3C_DATETIME = re.compile(
     r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2}))?)?)?$"
 )
@@ -132,8 +141,10 @@ def error_answer(request: Request, exc: Exception) -> Answer:
         status, description = 400, str(exc)
     elif isinstance(exc, NotFound):
         status, description = 404, str(exc)
-    elif isinstance(exc, HTTPException):
+    elif isinstance(exc, StarletteHTTPException):  # also the form parser's own 400s
         status, description = exc.status_code, str(exc.detail)
+    elif isinstance(exc, DataError):
+        status, description = 400, MESSAGES[DataError]
     elif isinstance(exc, RequestValidationError):
         status, description = 400, "; ".join(str(e.get("msg")) for e in exc.errors())
     else:
@@ -188,8 +199,11 @@ class Form:
 
 async def read_form(request: Request) -> Form:
     """The POSTed form (x-www-form-urlencoded as the spec sends it, or multipart), text fields only."""
-    form = await request.form()
-    return Form([(key, value) for key, value in form.multi_items() if isinstance(value, str)])
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)  # no file parts: nothing spooled to disk
+    try:
+        return Form([(key, value) for key, value in form.multi_items() if isinstance(value, str)])
+    finally:
+        await form.close()
 
 
 FormFields = Annotated[Form, Depends(read_form)]
@@ -496,11 +510,13 @@ def create_request(request: Request, output: Output, form: FormFields, settings:
 
 
 def request_json(incident: Incident, taxonomy: Taxonomy, names: Names) -> dict[str, Any]:
-    """An incident as an Open311 service request, fields in the order of the spec's example; no reporter data."""
+    """An incident as an Open311 service request, fields in the order of the spec's example; no reporter data;
+    text a spreadsheet would run as a formula is quoted (geogrid.geo.io.safe_cell)."""
     category = taxonomy.categories.get(incident.category)
     status = open311.status_of(incident)
     closed = status == "closed"
-    return {
+    shown = open311.public_point(incident.lat, incident.lon, taxonomy.public_precision_m)  # its block, not its door
+    return {key: safe_cell(value) for key, value in {
         "service_request_id": incident.id,
         "status": status,
         "status_notes": open311.status_notes(incident, taxonomy, names),
@@ -515,10 +531,10 @@ def request_json(incident: Incident, taxonomy: Taxonomy, names: Names) -> dict[s
         "address": incident.address,
         "address_id": incident.matched_building_id,
         "zipcode": None,
-        "lat": incident.lat,
-        "long": incident.lon,
+        "lat": shown[0],
+        "long": shown[1],
         "media_url": incident.media_urls[0] if incident.media_urls else None,
-    }
+    }.items()}
 
 
 def requests_answer(session: Any, incidents: Sequence[Incident], taxonomy: Taxonomy) -> Answer:
@@ -535,8 +551,8 @@ def comma_list(value: str | None) -> list[str]:
 def request_ids(value: str) -> list[int]:
     """The ids of a service_request_id list, or 400."""
     ids = comma_list(value)
-    if bad := [v for v in ids if not v.isdigit()]:
-        raise Open311Error(400, f"service_request_id takes comma-separated ids, not {', '.join(bad)}")
+    if bad := [v for v in ids if parse_id(v) is None]:
+        raise Open311Error(400, f"service_request_id takes comma-separated ids, not {', '.join(bad)[:200]}")
     return [int(v) for v in ids]
 
 
@@ -556,15 +572,17 @@ def date_window(start: datetime | None, end: datetime | None, now: datetime) -> 
 
 
 def requests_filters(service_request_id: str | None, service_code: str | None, start_date: str | None,
-                     end_date: str | None, status: str | None) -> store.Filters:
-    """The spec's arguments as the store's filters; service_request_id overrides all the others."""
+                     end_date: str | None, status: str | None, taxonomy: Taxonomy) -> store.Filters:
+    """The spec's arguments as the store's filters, within what the taxonomy makes public (categories and
+    channels); service_request_id overrides all the others."""
+    public = {"shown_categories": taxonomy.public_categories(), "shown_channels": taxonomy.public_channels()}
     if service_request_id:
-        return store.Filters(ids=request_ids(service_request_id))
+        return store.Filters(ids=request_ids(service_request_id), **public)
     start = parse_w3c("start_date", start_date) if start_date else None
     end = parse_w3c("end_date", end_date) if end_date else None
     since, until = date_window(start, end, utcnow())
     return store.Filters(status=open311.states_of(comma_list(status)), category=comma_list(service_code), since=since,
-                         until=until + timedelta(microseconds=1))  # end_date is included
+                         until=until + timedelta(microseconds=1), **public)  # end_date is included
 
 
 @router.get("/v2/requests.{fmt}", summary="GET Service Requests: incidents by id, service, date and status")
@@ -580,10 +598,11 @@ def list_requests(
     end_date: str | None = Query(None, description="W3C datetime; at most 90 days after start_date"),
     status_: str | None = Query(None, alias="status", description="open, closed or open,closed"),
 ) -> Response:
-    """Newest first, the first 1000 within the window (default: the last 90 days)."""
+    """Newest first, the first 1000 within the window (default: the last 90 days); only the categories and channels
+    the taxonomy makes public, their points rounded to about public_precision_m (50 m)."""
     check_jurisdiction(settings, given(jurisdiction_id))
     filters = requests_filters(given(service_request_id), given(service_code), given(start_date), given(end_date),
-                               given(status_))
+                               given(status_), taxonomy)
     with transaction(request) as session:
         answer = requests_answer(session, store.newest(session, filters, MAX_REQUESTS), taxonomy)
     return respond(answer, output)
@@ -595,8 +614,9 @@ def one_request(request: Request, service_request_id: str, output: Output, setti
     """The incident as a one-item service_requests list; 404 if there is none."""
     check_jurisdiction(settings, given(jurisdiction_id))
     with transaction(request) as session:
-        incident = store.find_incident(session, int(service_request_id)) if service_request_id.isdigit() else None
-        if incident is None:
+        known = parse_id(service_request_id)
+        incident = store.find_incident(session, known) if known is not None else None
+        if incident is None or not taxonomy.is_public(incident.category, incident.channel):  # staff-only: unseen
             raise Open311Error(404, f"service_request_id {service_request_id!r} was not found")
         answer = requests_answer(session, [incident], taxonomy)
     return respond(answer, output)

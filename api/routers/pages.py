@@ -5,16 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Cookie, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from geoalchemy2.shape import to_shape
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
+from fastapi import APIRouter, Cookie, Form, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from api.deps import Principal, SessionDep, SettingsDep
-from api.tokens import InvalidToken, username_of
+from api.auth import checked_sign_in
+from api.tokens import COOKIE, InvalidToken, claims_of, create_token
 from geogrid import access
-from geogrid.db.models import Community, District, Grid, PlanVersion, Street
+from geogrid.store.areas import outline
 from geogrid.store.users import get_user
 from maps.pages import PageContext, login_html, page_html
 
@@ -22,6 +19,8 @@ router = APIRouter(include_in_schema=False)
 PAGE_ROLES = access.PAGE_ROLES
 HOME = access.HOME_PAGE
 Lang = Annotated[str, Query(pattern="^(zh|en)$")]
+ZOOM = {"grid": 17, "community": 15, "street": 14, "district": 13}  # a map that fits an area of each level
+NO_AREA_VIEW = (25.83, 114.93, 13)  # an empty store: the sample district's centre
 
 
 @router.get("/")
@@ -31,9 +30,9 @@ def root() -> RedirectResponse:
 
 
 @router.get("/maps/login", response_class=HTMLResponse)
-def login(lang: Lang = "zh", next: str = "/maps/") -> HTMLResponse:
+def login(settings: SettingsDep, lang: Lang = "zh", next: str = "/maps/") -> HTMLResponse:
     """The sign-in page."""
-    return HTMLResponse(login_html(lang, next if next.startswith("/maps/") else "/maps/"))
+    return HTMLResponse(login_html(lang, next if next.startswith("/maps/") else "/maps/", bool(settings.demo)))
 
 
 @router.get("/maps/")
@@ -70,20 +69,42 @@ def map_page(
     basemaps = settings.basemaps()
     chosen = basemap if basemap in basemaps else (settings.basemap if settings.basemap in basemaps else "none")
     lat, lon, zoom = _view_of(session, user)
-    context = PageContext(user.username, user.role, user.scope, lang, chosen, basemaps, (lat, lon), zoom)
+    context = PageContext(user.username, user.role, user.scope, lang, chosen, basemaps, (lat, lon), zoom,
+                          demo=bool(settings.demo))
     return HTMLResponse(page_html(page, context), headers={"Cache-Control": "no-store"})
 
 
-def _page_user(session: Session, settings: SettingsDep, token: str | None) -> Principal | None:
-    """The active user the page cookie's token names, or None."""
+@router.post("/maps/session")
+def sign_in(request: Request, session: SessionDep, settings: SettingsDep, username: Annotated[str, Form()],
+            password: Annotated[str, Form()]) -> Response:
+    """Sign the browser in: the token goes into an HttpOnly, SameSite=Strict cookie that no script can read
+    (the same throttle as POST /api/v1/auth/token: 429 with Retry-After after repeated failures)."""
+    user = checked_sign_in(request, session, username, password)
+    response = JSONResponse({"username": user.username, "role": user.role})
+    response.set_cookie(COOKIE, create_token(settings, user.username, user.token_version),
+                        max_age=settings.token_minutes * 60, path="/", httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/maps/logout")
+def sign_out(request: Request) -> Response:
+    """Forget the browser's sign-in cookie."""
+    response = Response(status_code=204)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    return response
+
+
+def _page_user(session: SessionDep, settings: SettingsDep, token: str | None) -> Principal | None:
+    """The active user the page cookie's token names (at their current token version), or None."""
     if not token:
         return None
     try:
-        username = username_of(settings, token)
+        username, _, version = claims_of(settings, token)
     except InvalidToken:
         return None
     user = get_user(session, username)
-    if user is None or not user.active:
+    if user is None or not user.active or user.token_version != version:
         return None
     return Principal(user.username, user.role, user.scope, user.department)
 
@@ -94,21 +115,11 @@ def _to_login(request: Request, lang: str) -> RedirectResponse:
     return RedirectResponse(f"/maps/login?lang={lang}&next={quote(target)}", status_code=303)
 
 
-def _view_of(session: Session, user: Principal) -> tuple[float, float, int]:
+def _view_of(session: SessionDep, user: Principal) -> tuple[float, float, int]:
     """Where the user's map opens: the centre of their grid or area, and a zoom that fits it."""
-    geom = None
-    if access.has_one_grid(user):
-        geom = session.scalar(select(Grid.geom).join(PlanVersion).where(
-            PlanVersion.status == "published", Grid.code == user.scope))
-    for model, zoom in ((Community, 15), (Street, 14), (District, 13)):
-        if geom is None:
-            geom = session.scalar(select(model.geom).where(model.code == user.scope))
-            level_zoom = zoom
-    if geom is None:
-        geom = session.scalar(select(District.geom).limit(1))
-        level_zoom = 13
-    if geom is None:
-        return 25.83, 114.93, 13
-    shape = to_shape(geom)
+    found = outline(session, user.scope, grid=access.has_one_grid(user))
+    if found is None:
+        return NO_AREA_VIEW
+    shape, level = found
     centre = shape.centroid
-    return centre.y, centre.x, 17 if access.has_one_grid(user) else level_zoom
+    return centre.y, centre.x, ZOOM["grid"] if access.has_one_grid(user) else ZOOM[level]

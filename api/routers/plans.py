@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from api.ids import MAX_ID, Id
 from api.deps import (
     PLANNERS,
     Planner,
@@ -19,12 +18,13 @@ from api.deps import (
     revision_from,
 )
 from api.errors import PreconditionFailedError
-from api.queries import breaks_a_rule, check_community
 from api.schemas import Comparison, PlanDetail, PlanSummary
-from geogrid.db.models import Assignment, Grid, PlanVersion
+from geogrid.db.models import PUBLISHED, PlanVersion
 from geogrid.errors import InputError
 from geogrid.store import exports
+from geogrid.store.grids import check_community, plan_totals
 from geogrid.store.plans import compare, get_plan, list_versions, publish
+from geogrid.store.plans import copy_to_draft as copy_plan_to_draft
 
 router = APIRouter(prefix="/api/v1", tags=["Plans"])
 ExportFormat = Literal["gpkg", "geojson", "shp", "kml"]
@@ -37,7 +37,7 @@ def community_plans(code: str, user: Reader, session: SessionDep) -> list[PlanSu
     check_community(session, code)
     versions = list_versions(session, code)
     if user.role not in PLANNERS:
-        versions = [v for v in versions if v.status == "published"]
+        versions = [v for v in versions if v.status == PUBLISHED]
     return [PlanSummary.model_validate(v) for v in versions]
 
 
@@ -45,8 +45,8 @@ def community_plans(code: str, user: Reader, session: SessionDep) -> list[PlanSu
 def compare_plans(
     user: Reader,
     session: SessionDep,
-    a: Annotated[int, Query(description="the earlier plan version id")],
-    b: Annotated[int, Query(description="the later plan version id")],
+    a: Annotated[int, Query(ge=1, le=MAX_ID, description="the earlier plan version id")],
+    b: Annotated[int, Query(ge=1, le=MAX_ID, description="the later plan version id")],
 ) -> Comparison:
     """Which buildings (or towers' unit ranges) changed grid from plan a to plan b, and how many
     households and residents moved."""
@@ -62,7 +62,7 @@ def compare_plans(
 
 
 @router.get("/plans/{plan_id}", response_model=PlanDetail, summary="One plan version")
-def plan_detail(plan_id: int, user: Reader, session: SessionDep, response: Response) -> PlanDetail:
+def plan_detail(plan_id: Id, user: Reader, session: SessionDep, response: Response) -> PlanDetail:
     """The plan version with its totals; the ETag header carries its revision (for If-Match)."""
     plan = get_plan(session, plan_id)
     check_plan(user, plan)
@@ -72,7 +72,7 @@ def plan_detail(plan_id: int, user: Reader, session: SessionDep, response: Respo
 
 @router.post("/plans/{plan_id}/publish", response_model=PlanDetail, summary="Publish a plan version")
 def publish_plan(
-    plan_id: int,
+    plan_id: Id,
     user: Planner,
     session: SessionDep,
     response: Response,
@@ -100,7 +100,7 @@ def publish_plan(
     responses={200: {"content": {f.media_type: {} for f in exports.FORMATS.values()}, "description": "the file"}},
 )
 def export(
-    plan_id: int,
+    plan_id: Id,
     user: Reader,
     session: SessionDep,
     format: Annotated[ExportFormat, Query(description="gpkg, geojson, shp (zipped) or kml")] = "gpkg",
@@ -114,18 +114,9 @@ def export(
     return Response(out.content, media_type=out.media_type, headers={"Content-Disposition": disposition})
 
 
-def _detail(session: Session, plan: PlanVersion) -> PlanDetail:
-    totals = select(
-        func.count(Grid.id), func.sum(Grid.households), func.sum(Grid.population), func.sum(breaks_a_rule())
-    )
-    count, households, population, broken = session.execute(totals.where(Grid.plan_version_id == plan.id)).one()
-    return PlanDetail(
-        **PlanSummary.model_validate(plan).model_dump(),
-        grid_count=count or 0,
-        households=households or 0,
-        population=population or 0,
-        grids_breaking_rules=broken or 0,
-    )
+def _detail(session: SessionDep, plan: PlanVersion) -> PlanDetail:
+    totals = plan_totals(session, plan.id)
+    return PlanDetail(**PlanSummary.model_validate(plan).model_dump(), **vars(totals))
 
 
 # --- a draft to edit, copied from a version (added for the planner page) ---------------------------
@@ -133,30 +124,10 @@ def _detail(session: Session, plan: PlanVersion) -> PlanDetail:
 
 @router.post("/plans/{plan_id}/drafts", response_model=PlanDetail, status_code=201,
              summary="Start a draft from a plan version")
-def copy_to_draft(plan_id: int, user: Planner, session: SessionDep, response: Response) -> PlanDetail:
+def copy_to_draft(plan_id: Id, user: Planner, session: SessionDep, response: Response) -> PlanDetail:
     """A new draft version of the community holding the same grids and assignments as plan_id
     (e.g. the published plan), to edit by hand; its parent is plan_id."""
-    from sqlalchemy import insert, literal
-
-    from geogrid.store import audit
-    from geogrid.store.plans import summary
-
-    source = get_plan(session, plan_id)
-    check_area(user, source.community_code)
-    number = (session.scalar(select(func.max(PlanVersion.number))
-                             .where(PlanVersion.community_code == source.community_code)) or 0) + 1
-    plan = PlanVersion(community_code=source.community_code, number=number, status="draft",
-                       rules=dict(source.rules or {}), created_by=user.username, parent_id=source.id,
-                       note=f"copy of version {source.number}")
-    session.add(plan)
-    session.flush()
-    for model, names in ((Grid, ("code", "households", "population", "building_count", "compactness",
-                                 "within_limits", "flags", "geom")),
-                         (Assignment, ("building_id", "grid_code", "units", "households", "population"))):
-        columns = [model.__table__.c[name] for name in names]
-        rows = select(literal(plan.id), *columns).where(model.__table__.c.plan_version_id == source.id)
-        session.execute(insert(model).from_select(["plan_version_id", *names], rows))
-    audit.record(session, user.username, "create", "plan_version", plan.id, after=summary(plan))
-    session.flush()
+    check_area(user, get_plan(session, plan_id).community_code)
+    plan = copy_plan_to_draft(session, plan_id, user.username)
     response.headers["ETag"] = plan_etag(plan)
     return _detail(session, plan)

@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from api.ids import MAX_ID
 from api.deps import CurrentUser, DataVersion, Principal, SessionDep, check_plan, kept_answer
 from api.scopes import MapScope
 from geogrid.store import tiles
+from geogrid.store.tilejson import tilejson
 from geogrid.store.plans import get_plan
 from geogrid.store.spatial import Scope
 
@@ -24,6 +25,21 @@ router = APIRouter(prefix="/tiles", tags=["vector tiles"])
 
 MVT = "application/vnd.mapbox-vector-tile"
 CACHE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+
+
+@router.get("/{layer}.json", summary="TileJSON of a tile layer", responses={404: {"description": "no such layer"}})
+def layer_tilejson(
+    request: Request,
+    layer: Annotated[str, Path(description="grids or buildings")],
+    session: SessionDep,
+    scope: Annotated[Scope, MapScope],
+) -> dict:
+    """TileJSON 3.0: the tile URL template, zoom range, bounds of what the caller may see, and the layer's
+    fields, so that MapLibre or QGIS add the layer from this one URL. Tiles need the same bearer token."""
+    if layer not in tiles.MIN_ZOOM:
+        raise HTTPException(404, f"no tile layer {layer!r}: there are {', '.join(tiles.MIN_ZOOM)}")
+    template = str(request.base_url).rstrip("/") + f"{router.prefix}/{layer}/{{z}}/{{x}}/{{y}}.pbf"
+    return tilejson(session, layer, scope, template)
 
 
 @router.get(
@@ -35,14 +51,14 @@ CACHE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
 async def tile(
     request: Request,
     layer: Annotated[str, Path(description="grids or buildings")],
-    z: int,
-    x: int,
-    y: int,
+    z: Annotated[int, Path(ge=0, le=MAX_ID)],
+    x: Annotated[int, Path(ge=0, le=MAX_ID)],
+    y: Annotated[int, Path(ge=0, le=MAX_ID)],
     session: SessionDep,
     scope: Annotated[Scope, MapScope],
     user: CurrentUser,
     version: DataVersion,
-    plan: Annotated[int | None, Query(description="a plan version's grids (e.g. a draft) instead of the published ones")] = None,
+    plan: Annotated[int | None, Query(ge=1, le=MAX_ID, description="a plan version's grids (e.g. a draft) instead of the published ones")] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """One tile. Layer grids: code, community_code, plan_id, households, population, building_count,
@@ -67,7 +83,7 @@ async def tile(
     return Response(data, media_type=MVT, headers=headers)
 
 
-def _may_read_plan(session: Session, user: Principal, plan_id: int, layer: str) -> None:
+def _may_read_plan(session: SessionDep, user: Principal, plan_id: int, layer: str) -> None:
     if layer != "grids":
         raise HTTPException(400, "plan= selects a plan version's grids: it applies to the grids layer only")
     check_plan(user, get_plan(session, plan_id))

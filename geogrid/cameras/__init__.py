@@ -1,1 +1,1 @@
-"""Cameras: reading camera points, their view sectors, grid coverage and the cameras that see a spot."""
+"""Cameras: reading and validating camera layers (layer), what they see and where they stand (views)."""

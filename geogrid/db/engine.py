@@ -11,8 +11,13 @@ from types import ModuleType
 from geoalchemy2.admin.dialects.sqlite import load_spatialite
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
+
+from geogrid.errors import InputError
 
 from geogrid.store.settings import get_store_settings
+
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE for "permission denied"
 
 # GeoAlchemy2's listener loads the module named here (a path or a name the loader finds).
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
@@ -38,21 +43,50 @@ def get_engine(url: str | None = None) -> Engine:
 
 
 def ensure_postgis(engine: Engine) -> None:
-    """CREATE EXTENSION postgis unless the database already has it."""
+    """CREATE EXTENSION postgis unless the database already has it; InputError in one line, with the SQL a
+    superuser must run, when this role may not create it (or the server has no PostGIS to install)."""
     with engine.begin() as conn:
         found = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'"))
-        if found.first() is None:
+        if found.first() is not None:
+            return
+    try:
+        with engine.begin() as conn:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    except DBAPIError as exc:
+        raise InputError(_no_postgis(engine, exc)) from None
+
+
+def _no_postgis(engine: Engine, exc: DBAPIError) -> str:
+    database, user = engine.url.database, engine.url.username or "this role"
+    code = getattr(exc.orig, "sqlstate", None)
+    if code == INSUFFICIENT_PRIVILEGE:
+        return (f"PostGIS is not enabled in database {database} and role {user} may not enable it: "
+                f"ask a superuser to run  CREATE EXTENSION postgis;  in it (psql -d {database} -c "
+                f"'CREATE EXTENSION postgis;'), then run geogrid db upgrade again")
+    reason = " ".join(str(exc.orig).split())[:200]
+    return (f"cannot enable PostGIS in database {database} ({reason}): install PostGIS on the database server "
+            f"(Debian: postgresql-15-postgis-3) and run  CREATE EXTENSION postgis;  in it as a superuser")
 
 
 def _sqlite_engine(url: URL, **kwargs: object) -> Engine:
     database = url.database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        private_file(Path(database))
     engine = create_engine(url, module=sqlite_module(), **kwargs)
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def private_file(path: Path) -> None:
+    """Create the store's file readable by its owner only (0600; its folder 0700 when made here), before SQLite
+    opens it: SQLite gives its -wal and -shm files the same mode. An existing file is left as it is."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 WRITE = "geogrid_write"  # execution option: this transaction will write

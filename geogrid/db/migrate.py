@@ -23,16 +23,28 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
-    """Bring the database at url (default: the settings') up to revision."""
+def upgrade(url: str | None = None, revision: str = "head") -> tuple[str | None, str | None]:
+    """Bring the database at url (default: the settings') up to revision; (revision before, revision after)."""
     engine = make_engine(url, poolclass=pool.NullPool)
     try:
         config = alembic_config(url)
         with engine.begin() as connection:
+            before = MigrationContext.configure(connection).get_current_revision()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+            after = MigrationContext.configure(connection).get_current_revision()
+        return before, after
     finally:
         engine.dispose()
+
+
+def describe_upgrade(before: str | None, after: str | None) -> str:
+    """What an upgrade did, in one line: created the store, upgraded it from one revision to another, or nothing."""
+    if before is None:
+        return f"created the store (schema {after})"
+    if before == after:
+        return f"the store is up to date (schema {after})"
+    return f"upgraded the store from {before} to {after}"
 
 
 def is_current(engine: Engine) -> bool:
@@ -40,15 +52,3 @@ def is_current(engine: Engine) -> bool:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision() == head
-
-
-def autogenerate(message: str, url: str | None = None) -> None:
-    """Write a new revision from the models' differences with the database (for developers)."""
-    engine = make_engine(url, poolclass=pool.NullPool)
-    try:
-        config = alembic_config(url)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.revision(config, message=message, autogenerate=True)
-    finally:
-        engine.dispose()

@@ -25,7 +25,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 SRID = 4326
-PLAN_STATUSES = ("draft", "published", "archived")
+DRAFT, PUBLISHED, ARCHIVED = "draft", "published", "archived"  # a plan version's life: draft → published → archived
+PLAN_STATUSES = (DRAFT, PUBLISHED, ARCHIVED)
 COMMUNITY_KINDS = ("urban", "rural")
 
 NAMING = {
@@ -149,14 +150,14 @@ class PlanVersion(Base):
             "uq_plan_versions_published",
             "community_code",
             unique=True,
-            postgresql_where=text("status = 'published'"),
-            sqlite_where=text("status = 'published'"),
+            postgresql_where=text(f"status = '{PUBLISHED}'"),
+            sqlite_where=text(f"status = '{PUBLISHED}'"),
         ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     community_code: Mapped[str] = mapped_column(ForeignKey("communities.code"), index=True)
     number: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=DRAFT, index=True)
     rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -212,6 +213,8 @@ class User(Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     department: Mapped[str | None] = mapped_column(String(64))  # department staff: the department they work for
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # raised when the account is disabled or its password changes: tokens issued under an older version are refused
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditLog(Base):
@@ -316,3 +319,26 @@ class Camera(Base):
     grid_code: Mapped[str | None] = mapped_column(String(64), index=True)
     community_code: Mapped[str | None] = mapped_column(String(32), index=True)
     geom: Mapped[WKBElement] = mapped_column(geometry("POINT"))
+
+
+class PartitionJob(Base):
+    """A partition job of one community, shared by every API worker and instance: status, progress, result."""
+
+    __tablename__ = "partition_jobs"
+    __table_args__ = (
+        # one unfinished job per community, even when two workers start one at the same moment
+        Index("uq_partition_jobs_active", "community_code", unique=True,
+              postgresql_where=text("status IN ('queued', 'running')"),
+              sqlite_where=text("status IN ('queued', 'running')")),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    community_code: Mapped[str] = mapped_column(String(32), index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(128))  # host:pid of the worker running it
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()

@@ -357,6 +357,21 @@ def metric_crs(
 # --- single points and point arrays ---------------------------------------------------------
 
 
+ROUND_TRIP_METRES = 1.0  # a projected point must come back within this of where it was (else it is off the map)
+
+
+def _projected_to_wgs84(source: Any, x: Floats, y: Floats) -> tuple[Floats, Floats]:
+    """Projected x/y as WGS-84 lon/lat; a point the projection cannot hold (past its edge, where PROJ clamps or
+    wraps it: 1e30 in EPSG:3857 came out as (-180, 90)) comes out as NaN, which the caller refuses."""
+    forward = Transformer.from_crs(source, WGS84, always_xy=True)
+    lon, lat = (np.asarray(v, dtype=float) for v in forward.transform(x, y))
+    back_x, back_y = (np.asarray(v, dtype=float) for v in forward.transform(lon, lat, direction="INVERSE"))
+    with np.errstate(invalid="ignore"):
+        moved = np.hypot(back_x - x, back_y - y)
+        lost = ~(moved <= ROUND_TRIP_METRES + 1e-9 * np.hypot(x, y))
+    return np.where(lost, np.nan, lon), np.where(lost, np.nan, lat)
+
+
 def points_to_wgs84(x: ArrayLike, y: ArrayLike, crs: str | int | CRS | None = None) -> tuple[Floats, Floats]:
     """Coordinates in crs (default WGS-84; gcj02, bd09, EPSG codes, PROJ strings) as WGS-84 lon/lat arrays.
 
@@ -375,7 +390,7 @@ def points_to_wgs84(x: ArrayLike, y: ArrayLike, crs: str | int | CRS | None = No
     elif CRS.from_user_input(source).is_geographic:  # WGS-84, CGCS2000 (EPSG:4490): equal within a metre
         lon, lat = x, y
     else:
-        lon, lat = Transformer.from_crs(source, WGS84, always_xy=True).transform(x, y)
+        lon, lat = _projected_to_wgs84(source, x, y)
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     bad = (np.abs(lat) > 90) | (np.abs(lon) > 180) | ~np.isfinite(lon) | ~np.isfinite(lat)
     if bad.any():

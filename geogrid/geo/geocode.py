@@ -512,10 +512,6 @@ class Gazetteer:
         """Geocode one address text."""
         return self.geocode([text])[0]
 
-    def geocode_frame(self, texts: Sequence[str]) -> pd.DataFrame:
-        """Geocode address texts into a DataFrame (the fields of GeocodeResult)."""
-        return results_frame(self.geocode(texts))
-
     def _exact_result(self, text: str, normalized: str) -> GeocodeResult | None:
         """The exact match of a normalized text, a not-found result for empty text, or None to go on."""
         if not normalized:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 from pyproj import CRS
 
 from geogrid.geo import crs as crs_mod
@@ -59,10 +62,21 @@ def read_layer(
         raise InputError(f"{label}: unsupported file type {path.suffix!r}; use {SUPPORTED}")
     if len(gdf) == 0:
         raise InputError(f"{label}: the file contains no features")
+    _check_finite(gdf, label)
     out = crs_mod.to_wgs84(gdf.reset_index(drop=True), input_crs, name=label)
     out.attrs[SOURCE_ATTR] = str(path)
     out.attrs[NUMBERING_ATTR] = "csv" if suffix == ".csv" else "feature"
     return out
+
+
+def _check_finite(gdf: gpd.GeoDataFrame, label: str) -> None:
+    """InputError naming the features (1-based) with a coordinate that is not a number (NaN) or infinite."""
+    coords, index = shapely.get_coordinates(gdf.geometry.values, return_index=True)
+    bad = np.unique(index[~np.isfinite(coords).all(axis=1)])
+    if bad.size:
+        listed = ", ".join(str(int(i) + 1) for i in bad[:_MAX_LISTED])
+        more = f" and {bad.size - _MAX_LISTED} more" if bad.size > _MAX_LISTED else ""
+        raise InputError(f"{label}: coordinates that are not numbers (NaN or infinite) at feature {listed}{more}")
 
 
 def read_table(path: str | Path, *, name: str, layer: str | None = None) -> pd.DataFrame:
@@ -117,11 +131,34 @@ def _read_vector(source: str, label: str, layer: str | None) -> gpd.GeoDataFrame
     if chosen is None:
         raise InputError(f"{label}: the file contains no layers")
     try:
-        gdf = gpd.read_file(source, layer=chosen, engine="pyogrio")
+        # on_invalid="fix": a ring with too few points is read (as a collapsed ring, or as nothing)
+        # instead of stopping the reader; validation repairs or names it
+        gdf = gpd.read_file(source, layer=chosen, engine="pyogrio", on_invalid="fix", fid_as_index=True)
     except _READ_ERRORS as err:
         raise InputError(f"{label}: {_unreadable(source, err)}") from None
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(f"{label}: layer {chosen!r} has no geometries")
+    return _collapsed_as_points(gdf, source, chosen).reset_index(drop=True)
+
+
+def _collapsed_as_points(gdf: gpd.GeoDataFrame, source: str, layer: str) -> gpd.GeoDataFrame:
+    """Features whose geometry could not be read (a ring of one or two points) but have a place in
+    the file: a collapsed polygon at the centre of their coordinates' bounds, so validation can
+    keep them as point buildings (or name them) instead of taking them for features without one."""
+    lost = gdf.geometry.isna().to_numpy()
+    if not lost.any():
+        return gdf
+    try:
+        fids, bounds = pyogrio.read_bounds(source, layer=layer)
+    except _READ_ERRORS:
+        return gdf
+    centre = pd.DataFrame({"x": (bounds[0] + bounds[2]) / 2, "y": (bounds[1] + bounds[3]) / 2}, index=fids)
+    where = centre.reindex(gdf.index[lost]).dropna()
+    if where.empty:
+        return gdf
+    gdf = gdf.copy()
+    collapsed = shapely.polygons(np.repeat(where.to_numpy()[:, None, :], 4, axis=1))
+    gdf.loc[where.index, gdf.geometry.name] = collapsed
     return gdf
 
 
@@ -185,6 +222,19 @@ def _unsafe_member(filename: str) -> bool:
 
 
 # --- CSV ---------------------------------------------------------------------------------
+
+
+EXCEL_CSV_ENCODING = "utf-8-sig"  # UTF-8 with a byte-order mark: Excel (also in Chinese Windows) reads it as UTF-8
+
+
+def write_csv(table: pd.DataFrame, path: str | Path | io.BytesIO) -> None:
+    """Write a table as CSV for Excel: UTF-8 with a BOM, a header row, no index, and no cell a spreadsheet would run
+    as a formula. Every CSV geogrid writes goes here."""
+    table = safe_frame(table)
+    if isinstance(path, io.BytesIO):
+        path.write(table.to_csv(index=False).encode(EXCEL_CSV_ENCODING))
+        return
+    table.to_csv(path, index=False, encoding=EXCEL_CSV_ENCODING)
 
 
 def _read_csv(path: Path, label: str) -> gpd.GeoDataFrame:
@@ -284,3 +334,28 @@ def _write_layer(frame: pd.DataFrame, temp: Path, layer: str, *, append: bool, t
     except Exception as err:
         err.add_note(f"while writing layer {layer!r} of {target} (nothing was written to {target})")
         raise
+
+
+# --- spreadsheet cells: text a spreadsheet would run as a formula (=, +, -, @ first) stays text ---------
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what Excel, LibreOffice and Sheets read as a formula's start
+QUOTE = "'"  # the spreadsheet's own mark for 'this is text'
+
+
+def safe_cell(value: Any) -> Any:
+    """value with a quote in front when it is text a spreadsheet would run as a formula; anything else as is."""
+    return QUOTE + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of frame whose text cells are safe_cell'd, column by column (whole-column string operations)."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+            continue
+        text = values.where(values.map(type) == str)
+        risky = text.str.startswith(FORMULA_START).fillna(False).astype(bool)
+        if risky.any():
+            out[column] = values.where(~risky, QUOTE + text)
+    return out

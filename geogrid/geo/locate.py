@@ -19,7 +19,13 @@ in an overlap — it goes to the one that comes first in grid_code order (then i
 point on a grid's outer boundary belongs to that grid, and every point gets at most one grid.
 
 Memory: the raster keeps at most 64 MB (2**25 int16 cells, or 2**24 int32 cells past 32,766 grids);
-building it peaks at about 4 times that (the region labels are int32).
+building it peaks at about 4 times that (the region labels are int32). `max_cells=0` builds no raster:
+every point takes the exact test, and the index costs little more than its STRtree (for a service that
+places one point at a time).
+
+This module is the one home of two rules: which grid holds a point (`GridIndex.locate`, by GEOS alone
+`first_covering`) and which grids are near a point that no grid holds (`GridIndex.nearest_grids`, as
+JSON-ready lists `GridIndex.suggestions`). The store and the camera code place points through them.
 """
 
 from __future__ import annotations
@@ -33,7 +39,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
@@ -41,7 +46,7 @@ from scipy import ndimage
 
 from geogrid.geo import crs as crs_mod
 from geogrid.errors import InputError
-from geogrid.geo.io import make_parent
+from geogrid.geo.io import make_parent, write_csv
 
 Floats = NDArray[np.float64]
 Rows = NDArray[np.intp]
@@ -54,6 +59,7 @@ MARGIN = 1e-4  # cells by which every cell box is grown, far above floating-poin
 MIN_CELL_DEG = 1e-7  # about 1 cm: keeps rounding negligible against the cell size
 PAD_CELLS = 2
 MIXED = -2
+SUGGESTION_DECIMALS = 1  # suggested grids give their distance in metres to a tenth (projection error is ~0.04%)
 _NO_GRID = np.iinfo(np.int64).max
 _MAX_LISTED = 10
 
@@ -64,27 +70,31 @@ class GridIndex:
     def __init__(self, grids: gpd.GeoDataFrame, *, max_cells: int | None = None) -> None:
         """Index grids (a GeoDataFrame with a grid_code column and Polygon/MultiPolygon geometries).
 
-        max_cells caps the raster (default: what fits in 64 MB); smaller rasters send more points to the exact test.
+        max_cells caps the raster (default: what fits in 64 MB); smaller rasters send more points to the exact
+        test, and 0 builds none (every point takes the exact test).
         """
         self.grids = _checked_grids(grids)
         self.geoms = np.asarray(self.grids.geometry.values, dtype=object)
         self.order = _code_order(self.grids["grid_code"])
-        self.rank = np.empty(len(self.order), dtype=np.int64)
-        self.rank[self.order] = np.arange(len(self.order))
+        self.rank = _ranks(self.order)
         self.tree = shapely.STRtree(self.geoms)
         self._metric: tuple[Transformer, shapely.STRtree, NDArray[np.object_]] | None = None
+        self._code_columns: dict[str, NDArray[np.object_]] = {}
         present = self.geoms[~shapely.is_empty(self.geoms)]
+        self.empty = present.size == 0
         dtype = np.int16 if len(self.geoms) < np.iinfo(np.int16).max else np.int32
-        cells = max_cells or MAX_RASTER_BYTES // np.dtype(dtype).itemsize
-        self.raster = _Raster.build(self, present, cells, dtype) if present.size else None
+        cells = MAX_RASTER_BYTES // np.dtype(dtype).itemsize if max_cells is None else max_cells
+        self.raster = _Raster.build(self, present, cells, dtype) if present.size and cells > 0 else None
 
     def locate(self, lon: ArrayLike, lat: ArrayLike) -> Rows:
         """Row position of each point's grid (by the boundary rule), or -1 for points in no grid."""
         x, y = np.asarray(lon, dtype=float).ravel(), np.asarray(lat, dtype=float).ravel()
         if x.shape != y.shape:
             raise InputError(f"lon and lat must have the same length, not {x.size} and {y.size}")
-        if self.raster is None:
+        if self.empty:
             return np.full(x.size, -1, dtype=np.intp)
+        if self.raster is None:
+            return self.exact(x, y)
         rows = self.raster.lookup(x, y).astype(np.intp)
         mixed = np.flatnonzero(rows == MIXED)
         rows[mixed] = self.exact(x[mixed], y[mixed])
@@ -92,13 +102,21 @@ class GridIndex:
 
     def exact(self, lon: Floats, lat: Floats) -> Rows:
         """The boundary rule by GEOS alone: the first grid in code order whose closed polygon covers each point."""
-        point, grid = self.tree.query(shapely.points(lon, lat))  # envelopes, then prepared GEOS intersects
-        covers = shapely.intersects_xy(self.geoms[grid], lon[point], lat[point])
-        point, grid = point[covers], grid[covers]
-        best = np.full(len(lon), _NO_GRID, dtype=np.int64)
-        np.minimum.at(best, point, self.rank[grid])
-        found = best != _NO_GRID
-        return np.where(found, self.order[np.where(found, best, 0)], -1).astype(np.intp)
+        return _first_covering(self.tree, self.geoms, self.order, self.rank, lon, lat)
+
+    def suggestions(
+        self, lon: ArrayLike, lat: ArrayLike, within_m: float = 100.0, limit: int = 3,
+        columns: tuple[str, ...] = ("grid_code",),
+    ) -> list[list[dict[str, Any]]]:
+        """Per point, the nearest_grids as JSON-ready dicts: the grids' code columns (text), then distance_m (to a tenth)."""
+        x = np.asarray(lon, dtype=float).ravel()
+        point, row, distance = self._near(x, np.asarray(lat, dtype=float).ravel(), within_m, limit)
+        values = [self._codes(c)[row].tolist() for c in columns]
+        metres = np.round(distance, SUGGESTION_DECIMALS).tolist()
+        lists: list[list[dict[str, Any]]] = [[] for _ in range(x.size)]
+        for k, p in enumerate(point.tolist()):
+            lists[p].append({c: v[k] for c, v in zip(columns, values, strict=True)} | {"distance_m": metres[k]})
+        return lists
 
     def nearest_grids(self, lon: ArrayLike, lat: ArrayLike, within_m: float = 100.0, limit: int = 3) -> pd.DataFrame:
         """The grids within within_m metres of each point, nearest first (ties in grid_code order), at most limit.
@@ -107,15 +125,20 @@ class GridIndex:
         measured in the metric CRS of geogrid.geo.crs.metric_crs. Returns one row per (point, grid):
         point (position in the input), row (the grid's row position), grid_code, distance_m.
         """
-        check_within(within_m, limit)
         x, y = np.asarray(lon, dtype=float).ravel(), np.asarray(lat, dtype=float).ravel()
-        columns = {"point": np.intp, "row": np.intp, "grid_code": object, "distance_m": float}
+        point, row, distance = self._near(x, y, within_m, limit)
+        grid_code = self.grids["grid_code"].to_numpy(dtype=object)[row]
+        return pd.DataFrame({"point": point, "row": row, "grid_code": grid_code, "distance_m": distance})
+
+    def _near(self, x: Floats, y: Floats, within_m: float, limit: int) -> tuple[Rows, Rows, Floats]:
+        """nearest_grids as arrays: point positions, grid rows, distances in metres."""
+        check_within(within_m, limit)
         finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-        if self.raster is None or finite.size == 0:
-            return pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in columns.items()})
+        if self.empty or finite.size == 0:
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), np.empty(0)
         transformer, tree, metric_geoms = self._metric_index()
         mx, my = transformer.transform(x[finite], y[finite])
-        points = shapely.points(mx, my)
+        points = shapely.points(np.column_stack((mx, my)))
         which, grid = tree.query(points, predicate="dwithin", distance=within_m)
         distance = shapely.distance(points[which], metric_geoms[grid])
         keep = distance <= within_m
@@ -124,12 +147,13 @@ class GridIndex:
         which, grid, distance = which[order], grid[order], distance[order]
         first = np.searchsorted(which, which, side="left")
         top = np.arange(which.size) - first < limit
-        return pd.DataFrame({
-            "point": finite[which[top]],
-            "row": grid[top],
-            "grid_code": self.grids["grid_code"].to_numpy(dtype=object)[grid[top]],
-            "distance_m": distance[top],
-        })
+        return finite[which[top]].astype(np.intp), grid[top].astype(np.intp), distance[top]
+
+    def _codes(self, column: str) -> NDArray[np.object_]:
+        """A code column of the grids as text (None when missing), kept after first use."""
+        if column not in self._code_columns:
+            self._code_columns[column] = np.array([_code_text(v) for v in self.grids[column]], dtype=object)
+        return self._code_columns[column]
 
     def _metric_index(self) -> tuple[Transformer, shapely.STRtree, NDArray[np.object_]]:
         """The grids in their metric CRS and an STRtree over them (made on first use)."""
@@ -229,6 +253,46 @@ def _region_points(regions: NDArray[np.int32], count: int) -> NDArray[np.intp]:
     return cells
 
 
+# --- the boundary rule ---------------------------------------------------------------------
+
+
+def first_covering(polygons: ArrayLike, codes: ArrayLike, lon: ArrayLike, lat: ArrayLike) -> Rows:
+    """The boundary rule for a few polygons at hand (no index kept): per point the position of the first
+    polygon in code order (then position) whose closed polygon covers it, -1 when none does."""
+    geoms = np.asarray(polygons, dtype=object)
+    x, y = np.asarray(lon, dtype=float).ravel(), np.asarray(lat, dtype=float).ravel()
+    order = _code_order(pd.Series(np.asarray(codes, dtype=object)))
+    return _first_covering(shapely.STRtree(geoms), geoms, order, _ranks(order), x, y)
+
+
+def _first_covering(
+    tree: shapely.STRtree, geoms: NDArray[np.object_], order: Rows, rank: NDArray[np.int64], lon: Floats, lat: Floats
+) -> Rows:
+    """Per point the first of geoms in order (row positions by code; rank its inverse) whose closed polygon
+    covers it, else -1."""
+    point, grid = tree.query(shapely.points(np.column_stack((lon, lat))))  # envelopes, then GEOS intersects
+    covers = shapely.intersects_xy(geoms[grid], lon[point], lat[point])
+    point, grid = point[covers], grid[covers]
+    best = np.full(len(lon), _NO_GRID, dtype=np.int64)
+    np.minimum.at(best, point, rank[grid])
+    found = best != _NO_GRID
+    rows = np.full(len(lon), -1, dtype=np.intp)
+    rows[found] = order[best[found]]
+    return rows
+
+
+def _ranks(order: Rows) -> NDArray[np.int64]:
+    """Each row's place in order."""
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+def _code_text(value: Any) -> str | None:
+    """A code as text (None when missing)."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
 # --- checking grids and points ------------------------------------------------------------
 
 
@@ -305,21 +369,12 @@ def locate_frame(
             codes = index.grids[column].to_numpy(dtype=object)[np.where(located, rows, 0)]
             out[column] = pd.Series(np.where(located, codes, None), index=out.index, dtype=object)
     out["located"] = located
-    out["suggestions"] = _suggestions(index, lon, lat, located, within_m)
-    return out
-
-
-def _suggestions(
-    index: GridIndex, lon: Floats, lat: Floats, located: NDArray[np.bool_], within_m: float
-) -> list[list[dict[str, Any]]]:
-    """Per point, a list of {grid_code, distance_m} for the grids near unlocated points."""
     lost = np.flatnonzero(~located)
-    near = index.nearest_grids(lon[lost], lat[lost], within_m=within_m)
-    lists: list[list[dict[str, Any]]] = [[] for _ in range(lon.size)]
-    point = lost[near["point"].to_numpy(dtype=np.intp)]
-    for p, code, distance in zip(point, near["grid_code"], near["distance_m"], strict=True):
-        lists[p].append({"grid_code": str(code), "distance_m": round(float(distance), 2)})
-    return lists
+    suggestions: list[list[dict[str, Any]]] = [[] for _ in range(lon.size)]
+    for point, near in zip(lost, index.suggestions(lon[lost], lat[lost], within_m=within_m), strict=True):
+        suggestions[point] = near
+    out["suggestions"] = suggestions
+    return out
 
 
 def write_located(points: gpd.GeoDataFrame, out: Path) -> None:
@@ -336,7 +391,7 @@ def write_located(points: gpd.GeoDataFrame, out: Path) -> None:
         table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
         table.insert(0, "lat", lat)
         table.insert(0, "lon", lon)
-        table.to_csv(tmp, index=False, encoding="utf-8")
+        write_csv(table, tmp)
     else:
         frame.to_file(tmp, driver="GPKG" if suffix == ".gpkg" else "GeoJSON", engine="pyogrio",
                       layer="points" if suffix == ".gpkg" else out.stem)  # GeoJSON keeps suggestions as arrays

@@ -245,12 +245,14 @@ def _geometry_types(geoms: np.ndarray) -> list[str]:
 
 
 def validate_polygons(
-    gdf: gpd.GeoDataFrame, *, name: str, id_column: str
+    gdf: gpd.GeoDataFrame, *, name: str, id_column: str, keep_collapsed: bool = False
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Polygons only, none null or empty; invalid ones repaired (polygonal part kept).
 
     Returns the cleaned layer and the ids of the repaired features. Raises InputError naming
-    the features that are null/empty, not polygons, or have nothing polygonal left after repair.
+    the features that are null/empty, not polygons, or have nothing polygonal left after repair,
+    except with ``keep_collapsed``: those (too few points, no area) become the point at the mean
+    of their coordinates, and their ids are kept in attrs['collapsed_ids'].
     """
     out = _prepare(gdf)
     require_columns(out, [id_column], name=name)
@@ -270,6 +272,11 @@ def validate_polygons(
         return out, []
     fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
     broken = shapely.is_empty(fixed) | ~np.isin(shapely.get_type_id(fixed), _POLYGONAL)
+    collapsed: list[str] = []
+    if broken.any() and keep_collapsed:
+        fixed[broken] = coordinate_means(geoms[invalid][broken])
+        collapsed = [str(v) for v in out[id_column].to_numpy()[np.flatnonzero(invalid)[broken]]]
+        broken[:] = False
     if broken.any():
         reasons = shapely.is_valid_reason(geoms[invalid][broken])
         where = np.flatnonzero(invalid)[broken]
@@ -282,7 +289,18 @@ def validate_polygons(
     geoms = geoms.copy()
     geoms[invalid] = fixed
     out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
-    return out, [str(v) for v in out[id_column].to_numpy()[invalid]]
+    out.attrs["collapsed_ids"] = collapsed
+    repaired = [str(v) for v in out[id_column].to_numpy()[invalid]]
+    return out, [r for r in repaired if r not in set(collapsed)]
+
+
+def coordinate_means(geoms: np.ndarray) -> np.ndarray:
+    """The point at the mean of each geometry's coordinates (a collapsed ring's place)."""
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    count = np.bincount(index, minlength=len(geoms))
+    x = np.bincount(index, weights=coords[:, 0], minlength=len(geoms)) / np.maximum(count, 1)
+    y = np.bincount(index, weights=coords[:, 1], minlength=len(geoms)) / np.maximum(count, 1)
+    return shapely.points(x, y)
 
 
 def _record_repairs(gdf: gpd.GeoDataFrame, repaired: list[str], *, name: str) -> gpd.GeoDataFrame:
@@ -297,10 +315,14 @@ def _record_repairs(gdf: gpd.GeoDataFrame, repaired: list[str], *, name: str) ->
 # --- domain layers ------------------------------------------------------------------------
 
 
-def validate_buildings(gdf: gpd.GeoDataFrame, *, name: str = "buildings") -> gpd.GeoDataFrame:
+def validate_buildings(
+    gdf: gpd.GeoDataFrame, *, name: str = "buildings", keep_collapsed: bool = False
+) -> gpd.GeoDataFrame:
     """Buildings: building_id (text, unique), households and population (counts), polygons.
 
     Optional: units (nullable count), compound and address (text, missing as '').
+    ``keep_collapsed``: a footprint with no area left (too few points) becomes a point, its id in
+    attrs['collapsed_ids'], instead of stopping the run.
     """
     columns = ["building_id", "households", "population", "units", "compound", "address"]
     out = _canonical_columns(_prepare(gdf), columns)
@@ -309,8 +331,13 @@ def validate_buildings(gdf: gpd.GeoDataFrame, *, name: str = "buildings") -> gpd
     out = require_counts(out, ["households", "population"], name=name, id_column="building_id")
     out = _optional_counts(out, ["units"], name=name, id_column="building_id")
     out = _optional_text(out, ["compound", "address"])
-    out, repaired = validate_polygons(out, name=name, id_column="building_id")
+    out, repaired = validate_polygons(out, name=name, id_column="building_id", keep_collapsed=keep_collapsed)
     return _record_repairs(out, repaired, name=name)
+
+
+def building_ids(gdf: gpd.GeoDataFrame) -> pd.Series:
+    """The buildings' ids as text, as validate_buildings reads them (e.g. 12.0 as '12'), without checking them."""
+    return _as_text(_canonical_columns(gdf, ["building_id"])["building_id"]).astype(str)
 
 
 def validate_communities(gdf: gpd.GeoDataFrame, *, name: str = "communities") -> gpd.GeoDataFrame:

@@ -120,6 +120,9 @@ def contiguity(grids: gpd.GeoDataFrame) -> Any:
         return attach_islands(queen, KNN.from_dataframe(centroids, k=1, use_index=False))
 
 
+MIN_HOT_SPOT_GRIDS = 2  # Gi* compares a grid with its neighbours: fewer grids are none significant
+
+
 def hot_spots(
     grids: gpd.GeoDataFrame,
     counts: Mapping[str, int],
@@ -146,6 +149,11 @@ def hot_spots(
     if households is not None:
         homes = grids["grid_code"].map(households).to_numpy(dtype=float)
         value = per_1000_households_array(value, homes, fill=0.0)
+    if len(grids) < MIN_HOT_SPOT_GRIDS:  # no neighbours to compare with (an area without grids, or with one)
+        none = np.zeros(len(grids))
+        columns = {"value": value, "z": none, "p_value": none + 1.0, "p_adjusted": none + 1.0,
+                   "significant": none.astype(bool), "label": np.full(len(grids), "not significant")}
+        return _features(grids, columns) | {"alpha": alpha, "permutations": permutations}
     weights = fill_diagonal(contiguity(grids), 1.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a constant field gives 0/0 z-scores (none significant)

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from geogrid.errors import InputError
 from geogrid.geo.crs import points_to_wgs84
-from geogrid.incidents.reports import Location, Report
+from geogrid.incidents.reports import Location, Report, check_report
 from geogrid.incidents.taxonomy import Category, Taxonomy
 
 FIRST_STATE = "reported"
@@ -36,7 +36,9 @@ class NewCase:
 
 
 def check(report: Report, taxonomy: Taxonomy) -> Category:
-    """The report's category, or InputError when it names an unknown category or channel."""
+    """The report's category, or InputError when it names an unknown category or channel, or has a field too
+    long, a NUL character or a media URL that is not http(s) (reports.check_report)."""
+    check_report(report)
     category = taxonomy.category(report.category)
     taxonomy.check_channel(report.channel)
     return category

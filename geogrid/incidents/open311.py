@@ -5,6 +5,8 @@ The API (api/routers/open311.py) only reads and writes the spec's formats; these
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -98,3 +100,17 @@ def service_notice(case: Case, taxonomy: Taxonomy) -> str | None:
     level = case.level
     hours = f"{category.deadline_hours[level - 1]:g}"
     return f"由{LEVEL_ZH[level]}在{hours}小时内处置 (to be handled by the {workflow.LEVEL_NAMES[level]} within {hours} h)"
+
+
+METRES_PER_DEGREE = 111_320.0  # along a meridian; along a parallel times cos(latitude)
+
+
+def public_point(lat: float | None, lon: float | None, metres: float) -> tuple[float | None, float | None]:
+    """A case's point as the public sees it: snapped to a grid of about metres (north-south and east-west), so
+    that a listed case shows its block, not its door; metres 0 keeps the point."""
+    if lat is None or lon is None or metres <= 0:
+        return lat, lon
+    step = metres / METRES_PER_DEGREE
+    shown_lat = round(lat / step) * step
+    step_lon = step / max(math.cos(math.radians(shown_lat)), 0.01)
+    return round(shown_lat, 6), round(round(lon / step_lon) * step_lon, 6)

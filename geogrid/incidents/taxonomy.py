@@ -59,18 +59,39 @@ class Category(Label):
     department: str
     deadline_hours: list[float] = Field(min_length=3, max_length=3)
     attributes: list[Attribute] = Field(default_factory=list)  # in the order they are asked
+    public: bool = False  # its cases are listed by the public Open311 API (citizen-facing); else staff only
 
     def deadline(self, level: int, start: datetime) -> datetime:
         """When a case of this category that reached level at start becomes overdue."""
         return start + timedelta(hours=self.deadline_hours[level - 1])
 
 
+class Channel(Label):
+    """A channel reports come through; public: its cases may be listed publicly (a citizen's, not a patrol's)."""
+
+    public: bool = False
+
+
 class Taxonomy(BaseModel):
-    """Every category, channel and department a report may name."""
+    """Every category, channel and department a report may name, and what of them the public may see."""
 
     categories: dict[str, Category]
-    channels: dict[str, Label]
+    channels: dict[str, Channel]
     departments: dict[str, Label]
+    public_precision_m: float = Field(50.0, ge=0, description="public points are rounded to about this many metres")
+
+    def public_categories(self) -> list[str]:
+        """The categories whose cases the public Open311 API lists."""
+        return [code for code, category in self.categories.items() if category.public]
+
+    def public_channels(self) -> list[str]:
+        """The channels whose cases the public Open311 API lists."""
+        return [code for code, channel in self.channels.items() if channel.public]
+
+    def is_public(self, category: str, channel: str) -> bool:
+        """Whether a case of this category, reported through this channel, may be shown to the public."""
+        found, through = self.categories.get(category), self.channels.get(channel)
+        return found is not None and found.public and through is not None and through.public
 
     @model_validator(mode="after")
     def _departments_known(self) -> Taxonomy:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geogrid.partition.contiguity import whole_cells
 from geogrid.partition.limits import Limits
 
 # Tessellation detail: boundary sample spacing (m) and inward shrink of footprints (m).
@@ -197,7 +198,10 @@ def tessellate(atoms: gpd.GeoDataFrame, blocks: gpd.GeoSeries) -> tuple[gpd.GeoS
     all_blocks = np.concatenate([block_of, empty["enclosure_index"].to_numpy()])
     vanished = shapely.is_empty(all_cells)  # slivers that cleaning merged into their neighbours
     vanished[: len(atoms)] = False
-    return gpd.GeoSeries(all_cells[~vanished], crs=blocks.crs), all_blocks[~vanished]
+    all_cells, all_blocks = all_cells[~vanished], all_blocks[~vanished]
+    # cells clipped to non-convex blocks come out in pieces: the detached ones join a neighbour
+    all_cells = whole_cells(all_cells, all_blocks, atoms.geometry.to_numpy())
+    return gpd.GeoSeries(all_cells, crs=blocks.crs), all_blocks
 
 
 def polygonal(geoms: np.ndarray) -> np.ndarray:

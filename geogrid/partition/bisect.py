@@ -18,9 +18,13 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import laplacian
 from scipy.sparse.linalg import eigsh
 
+from geogrid.geo.precision import grid_positions
 from geogrid.partition.limits import Limits
 
-DIRECTIONS = np.array([[1.0, 0.0], [0.0, 1.0], [0.7071, 0.7071], [0.7071, -0.7071]])
+# compass sweeps: east, north, north-east, south-east, in integers so that projections of grid positions are exact
+DIRECTIONS = np.array([[1, 0], [0, 1], [1, 1], [1, -1]], dtype=np.int64)
+SCORE_DIGITS = 9  # split scores are compared at this many decimals, so that float noise cannot pick the cut
+FIEDLER_STEPS = 1e6  # the Fiedler vector is read in this many steps of its largest entry
 BALANCE_WEIGHT = 1.0
 INFEASIBLE_PENALTY = 1000.0
 CONNECTIVITY_TRIES = 12
@@ -142,12 +146,12 @@ def _bisect(graph: CellGraph, nodes: np.ndarray, k: int, limits: Limits) -> list
 def _best_split(graph: CellGraph, nodes: np.ndarray, k1: int, k2: int, limits: Limits):
     a, b, w = local_edges(graph, nodes)
     candidates = []  # (score, order index, position)
-    orders = [np.argsort(graph.xy[nodes] @ d, kind="stable") for d in DIRECTIONS]
+    orders = _sweep_orders(graph.xy[nodes])
     fiedler = _fiedler_order(a, b, w, len(nodes))
     if fiedler is not None:
         orders.append(fiedler)
     for o, order in enumerate(orders):
-        score = _split_scores(graph, nodes, order, a, b, w, k1, k2, limits)
+        score = np.round(_split_scores(graph, nodes, order, a, b, w, k1, k2, limits), SCORE_DIGITS)
         best = np.argsort(score, kind="stable")[:CONNECTIVITY_TRIES]
         candidates.extend((score[t], o, t) for t in best)
     candidates.sort(key=lambda c: (c[0], c[1], c[2]))
@@ -159,6 +163,13 @@ def _best_split(graph: CellGraph, nodes: np.ndarray, k1: int, k2: int, limits: L
         if graph.is_connected(left) and graph.is_connected(right):
             return left, right
     return first
+
+
+def _sweep_orders(xy: np.ndarray) -> list[np.ndarray]:
+    """Nodes ordered along each compass direction by their positions on the grid of ``grid_positions``
+    (exact integers), ties by node order: equal inputs in any CRS give the same orders."""
+    projections = grid_positions(xy) @ DIRECTIONS.T
+    return [np.argsort(projections[:, d], kind="stable") for d in range(len(DIRECTIONS))]
 
 
 def _split_scores(graph, nodes, order, a, b, w, k1, k2, limits) -> np.ndarray:
@@ -218,7 +229,9 @@ def _fiedler_order(a, b, w, m: int) -> np.ndarray | None:
     vector = vectors[:, 1]
     if vector[np.argmax(np.abs(vector))] < 0:  # fix the sign so the order is deterministic
         vector = -vector
-    return np.argsort(vector, kind="stable")
+    # in steps of the largest entry: noise cannot reorder near-equal entries
+    steps = np.rint(vector / max(np.abs(vector).max(), 1e-300) * FIEDLER_STEPS)
+    return np.argsort(steps, kind="stable")
 
 
 def violation(h: float, p: float, limits: Limits) -> float:

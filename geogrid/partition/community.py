@@ -10,17 +10,24 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geogrid.geo.precision import SNAP_M, cell_positions
+from geogrid.geo.roads import CUTTING, FOOTWAY, MAJOR, UNKNOWN
 from geogrid.partition import constraints, exact
 from geogrid.partition.atoms import adjacency, atom_keys, enclosures, polygonal, split_towers, tessellate, unit_ranges
+from geogrid.partition.contiguity import join_detached, pieces_reason
+from geogrid.partition.footprints import expand as expand_footprints
+from geogrid.partition.footprints import resolve as resolve_footprints
 from geogrid.partition.bisect import CellGraph, divide, label_of, refine, violation
 from geogrid.partition.limits import Limits
-from geogrid.partition.scores import boundary_along_streets, inner_boundary, polsby_popper, tiling_error
+from geogrid.partition.scores import boundary_by_class, compactness, inner_boundary, tiling_error
 from geogrid.partition.rules import Rules
 
 KEEP_RINGS = 3  # rings of kept grids that may be freed around an area that cannot be divided
 CAP_ROOM = 0.97  # with no feasible window, grids are filled to this share of the caps
-ACROSS_STREET = 0.2  # weight of a shared cell edge that runs along a street
+ACROSS_STREET = 0.2  # weight of a shared cell edge that runs along a street (minor, or of no known class)
+ALONG_MAJOR = 0.5  # ... times this along a major street: boundaries prefer major streets to minor ones
 SAME_COMPOUND = 4.0  # ... inside one compound (小区)
+SNAP_DECIMALS = round(-np.log10(SNAP_M))  # decimals of metres at the snap precision
 
 
 @dataclass
@@ -35,6 +42,7 @@ class CommunityTask:
     villager_groups: gpd.GeoDataFrame | None = None
     previous_labels: dict[str, str] | None = None  # building id (id:unit for tower units) -> previous grid code
     previous_grids: gpd.GeoDataFrame | None = None
+    road_classes: np.ndarray | None = None  # each road's class (geogrid.geo.roads), beside ``roads``
 
 
 @dataclass
@@ -42,6 +50,7 @@ class CommunityResult:
     grids: gpd.GeoDataFrame
     assignments: pd.DataFrame
     stats: dict = field(default_factory=dict)
+    repairs: list[dict] = field(default_factory=list)  # what was done to the input to divide it, per feature
 
 
 @dataclass(eq=False)
@@ -61,8 +70,9 @@ def partition_community(task: CommunityTask, rules: Rules) -> CommunityResult:
 def _urban(task: CommunityTask, rules: Rules) -> CommunityResult:
     limits = Limits.rural(rules) if task.kind == "rural" else Limits.urban(rules)
     crs = task.buildings.crs
-    atoms = split_towers(task.buildings, limits)
-    blocks = enclosures(task.geometry, None if task.roads is None else gpd.GeoSeries(task.roads, crs=crs), crs)
+    footprints = resolve_footprints(task.buildings)
+    atoms = split_towers(footprints.atoms, limits)
+    blocks = enclosures(task.geometry, _streets_of(task, CUTTING, crs), crs)
     if len(atoms):
         cells, block_of = tessellate(atoms, blocks)
     else:
@@ -74,6 +84,7 @@ def _urban(task: CommunityTask, rules: Rules) -> CommunityResult:
         np.concatenate([atoms["population"].to_numpy(float), pad]),
         group_keys={
             ACROSS_STREET: _differ(block_of),
+            ALONG_MAJOR: _differ(_major_blocks(task, cells, crs)),
             SAME_COMPOUND: _same_nonempty(np.concatenate([atoms["compound"].fillna("").to_numpy(str), pad.astype(str)])),
         },
     )
@@ -81,12 +92,13 @@ def _urban(task: CommunityTask, rules: Rules) -> CommunityResult:
     previous = None
     if task.previous_labels or task.previous_grids is not None:
         previous = _previous(task, atom_keys(atoms), atoms["building_id"].to_numpy(), task.previous_labels or {}, cells)
-    parts = _assign(graph, limits, fixed, previous)
+    parts = _make_whole(graph, _assign(graph, limits, fixed, previous), limits)
     label = _labels(parts, n_cells)
     grids = _grid_frame(task, parts, cells, graph, label, atoms, limits)
     assignments = _atom_assignments(atoms, label, grids["grid_code"].to_numpy(), task.code)
-    grids = _flag_cut_buildings(grids, task.buildings, assignments)
-    return CommunityResult(grids, assignments, _stats(task, grids, assignments))
+    assignments = expand_footprints(assignments, footprints.members, task.buildings)
+    grids = _flag_cut_buildings(grids, footprints.shapes, assignments)
+    return CommunityResult(grids, assignments, _stats(task, grids, assignments), footprints.repairs)
 
 
 def _rural(task: CommunityTask, rules: Rules) -> CommunityResult:
@@ -107,7 +119,7 @@ def _rural(task: CommunityTask, rules: Rules) -> CommunityResult:
     if task.previous_grids is not None:
         ids = seeds["building_id"].to_numpy()
         previous = _previous(task, ids, ids, _previous_group_labels(task), cells)
-    parts = _assign(graph, limits, {}, previous)
+    parts = _make_whole(graph, _assign(graph, limits, {}, previous), limits)
     label = _labels(parts, len(cells))
     grids = _grid_frame(task, parts, cells, graph, label, seeds, limits, rural=True)
     codes = grids["grid_code"].to_numpy()
@@ -124,13 +136,41 @@ def _rural(task: CommunityTask, rules: Rules) -> CommunityResult:
     return CommunityResult(grids, assignments, _stats(task, grids, assignments))
 
 
+def _make_whole(graph: CellGraph, parts: list[_Part], limits: Limits) -> list[_Part]:
+    """The final check of contiguity: a grid's detached parts join the neighbouring grid they touch
+    most, where that keeps the limits (see ``contiguity.join_detached``)."""
+    for part, nodes in zip(parts, join_detached(graph, [p.nodes for p in parts], limits)):
+        part.nodes = nodes
+    return parts
+
+
 def _graph(cells: gpd.GeoSeries, households, population, group_keys: dict) -> CellGraph:
     i, j, shared = adjacency(cells)
-    weight = shared.copy()
+    weight = np.round(shared, SNAP_DECIMALS)  # lengths and areas at the snap precision: noise cannot tip a choice
     for factor, same in group_keys.items():
         weight *= np.where(same(i, j), factor, 1.0)
-    centroids = shapely.get_coordinates(shapely.point_on_surface(cells.to_numpy()))
-    return CellGraph(centroids, households, population, cells.area.to_numpy(), i, j, weight)
+    area = np.round(cells.area.to_numpy(), SNAP_DECIMALS)
+    return CellGraph(cell_positions(cells.to_numpy()), households, population, area, i, j, weight)
+
+
+def _streets_of(task: CommunityTask, kinds: tuple[str, ...], crs) -> gpd.GeoSeries | None:
+    """The community's roads of the given classes (None if there are none)."""
+    if task.roads is None:
+        return None
+    chosen = task.roads if task.road_classes is None else task.roads[np.isin(task.road_classes, kinds)]
+    return gpd.GeoSeries(chosen, crs=crs) if len(chosen) else None
+
+
+def _major_blocks(task: CommunityTask, cells: gpd.GeoSeries, crs) -> np.ndarray:
+    """The block of major streets holding each cell (all 0 without major streets): two touching cells
+    in different such blocks are separated by a major street."""
+    major = _streets_of(task, (MAJOR,), crs)
+    if major is None:
+        return np.zeros(len(cells), dtype=np.int64)
+    blocks = enclosures(task.geometry, major, crs).to_numpy()
+    # each cell lies in one block of all streets, so in one block of major streets: any inner point tells which
+    inner = shapely.point_on_surface(cells.to_numpy())
+    return shapely.STRtree(blocks).query_nearest(inner, return_distance=False, all_matches=False)[1]
 
 
 def _differ(values: np.ndarray):
@@ -339,14 +379,17 @@ def _divide_free(graph: CellGraph, limits: Limits, rest: np.ndarray, has_others:
 def _best_division(graph: CellGraph, piece: np.ndarray, k: int, limits: Limits,
                    feasible: bool) -> tuple[list[np.ndarray], dict | None]:
     """Divide into k grids. Where whole buildings leave some grid outside a limit (or a grid in two
-    pieces), also try the neighbouring feasible counts (large towers can fit one count and not
-    another); where none fits, settle the piece exactly (``exact.settle``): adopt a partition within
+    pieces), also try one grid more where only the caps bind (not ``feasible``), else the neighbouring
+    feasible counts (large towers can fit one count and not another); where none fits, settle the piece exactly (``exact.settle``): adopt a partition within
     every limit if one is found, else keep the division with the fewest split grids, then the fewest
     grids outside a limit, then the least misfit, with the proof that nothing fits where there is one."""
     best = divide(graph, piece, k, limits)
     best_defects = _defects(graph, best, limits)
-    if best_defects == (0, 0, 0.0) or not feasible:
+    if best_defects == (0, 0, 0.0):
         return best, None
+    if not feasible:  # only the caps bind (no window fits): a grid more gives them room
+        more = divide(graph, piece, k + 1, limits)
+        return (more if _defects(graph, more, limits) < best_defects else best), None
     lo, hi = limits.grid_range(graph.households[piece].sum(), graph.population[piece].sum())
     for count in (c for c in (k + 1, k - 1) if lo <= c <= hi):
         division = divide(graph, piece, count, limits)
@@ -408,14 +451,11 @@ def _grid_frame(task, parts, cells, graph, label, atoms, limits, rural: bool = F
     n_atoms = len(atoms)
     buildings = np.array([len(set(ids[p.nodes[p.nodes < n_atoms]])) for p in parts])
     codes = _grid_codes(task.code, parts, geoms)
-    flags = []
-    for g, part in enumerate(parts):
-        broken = constraints.count_flags(households[g], population[g], limits)
-        found = list(part.flags) + broken + ([part.unattainable] if broken and part.unattainable else [])
-        pieces = shapely.get_num_geometries(geoms[g])
-        if pieces > 1:
-            found.append(constraints.not_contiguous(int(pieces)))
-        flags.append(found)
+    pieces = shapely.get_num_geometries(geoms)
+    flags = [constraints.grid_flags(households[g], population[g], pieces[g], limits, found=part.flags,
+                                    proof=part.unattainable,
+                                    parts_reason=_pieces_reason(graph, part, ids, cell_geoms) if pieces[g] > 1 else "")
+             for g, part in enumerate(parts)]
     return gpd.GeoDataFrame(
         {
             "grid_code": codes,
@@ -424,22 +464,28 @@ def _grid_frame(task, parts, cells, graph, label, atoms, limits, rural: bool = F
             "households": households,
             "population": population,
             "building_count": buildings,
-            "compactness": np.round(polsby_popper(geoms), 4),
-            "within_limits": [not f for f in flags],
-            "flags": [json.dumps(f, ensure_ascii=False) for f in flags],
+            "compactness": compactness(geoms),
+            **constraints.flag_columns(flags),
         },
         geometry=geoms,
         crs=cells.crs,
     )
 
 
+def _pieces_reason(graph, part: _Part, ids: np.ndarray, cell_geoms: np.ndarray) -> str:
+    """Why a grid is in several parts: the buildings whose own cells are in pieces, and what separates them."""
+    own = part.nodes[part.nodes < len(ids)]
+    in_pieces = ids[own[shapely.get_num_geometries(cell_geoms[own]) > 1]]
+    return pieces_reason(graph, part.nodes, in_pieces)
+
+
 def _grid_codes(community_code: str, parts: list[_Part], geoms: np.ndarray) -> list[str]:
     """Kept grids keep their codes; new ones are numbered in reading order (north to south, west to east)."""
     kept = [p.code for p in parts if p.code]
     start = max([int(c.rsplit("-", 1)[1]) for c in kept if c.rsplit("-", 1)[-1].isdigit()], default=0)
-    xy = shapely.get_coordinates(shapely.point_on_surface(geoms))
+    xy = cell_positions(geoms)  # centroids: a point on the surface can jump with noise, and the codes with it
     new = [g for g, p in enumerate(parts) if not p.code]
-    order = sorted(new, key=lambda g: (-round(xy[g, 1] / 200), xy[g, 0]))
+    order = sorted(new, key=lambda g: (-round(xy[g, 1] / 200), xy[g, 0], g))
     codes = [p.code for p in parts]
     for n, g in enumerate(order, start=start + 1):
         codes[g] = f"{community_code}-{n:02d}"
@@ -468,8 +514,7 @@ def _flag_cut_buildings(grids: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, as
     whole = assignments[assignments["units"] == ""].merge(
         buildings[["building_id", "geometry"]], on="building_id", how="left")
     where = grids.set_index("grid_code").geometry.reindex(whole["grid_code"]).to_numpy()
-    outside = shapely.area(shapely.difference(shapely.buffer(whole.geometry.to_numpy(), -0.05), where))
-    cut = whole.loc[outside > 0.01, ["grid_code", "building_id"]]
+    cut = whole.loc[constraints.cut_footprints(whole.geometry.to_numpy(), where), ["grid_code", "building_id"]]
     if cut.empty:
         return grids
     grids = grids.copy()
@@ -486,11 +531,16 @@ def _stats(task: CommunityTask, grids: gpd.GeoDataFrame, assignments: pd.DataFra
     gaps, overlaps = tiling_error(geoms, task.geometry)
     inner = inner_boundary(geoms, task.geometry)
     inner_length = float(shapely.length(inner))
+    classes = task.road_classes
+    if classes is None and task.roads is not None:  # roads without classes: all streets
+        classes = np.full(len(task.roads), UNKNOWN)
+    by_class = boundary_by_class(inner, task.roads, classes, (*CUTTING, FOOTWAY))  # streets first
     return {
         "gap_m2": gaps,
         "overlap_m2": overlaps,
         "inner_boundary_m": inner_length,
-        "inner_boundary_on_streets_m": boundary_along_streets(inner, task.roads),
+        "inner_boundary_on_streets_m": sum(by_class[kind] for kind in CUTTING),  # footways are not streets
+        "inner_boundary_by_street_class_m": by_class,
         **_compounds(task.buildings, assignments),
     }
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import shapely
+
 from geogrid.partition.limits import Limits
 
 Flag = dict
+CUT_SHRINK_M = 0.05  # a footprint is cut when, shrunk by this, it still reaches out of its grid ...
+CUT_AREA_M2 = 0.01  # ... by more than this
 
 
 def too_few_households(households: int, population: int, limits: Limits) -> Flag | None:
@@ -43,6 +51,40 @@ def count_flags(households: int, population: int, limits: Limits) -> list[Flag]:
     return [flag for check in COUNT_CHECKS if (flag := check(households, population, limits))]
 
 
+def grid_flags(households: int, population: int, parts: int, limits: Limits, *, found: Iterable[Flag] = (),
+               proof: Flag | None = None, cut: Sequence[str] = (), parts_reason: str = "") -> list[Flag]:
+    """Every rule one grid breaks, in the order a plan lists them: what the engine found of it (an
+    oversized building, no feasible window), its count limits (with the proof that no partition of
+    its area meets them, where one is known), contiguity (parts: its separate polygons, and why they could
+    not be joined) and the footprints its boundary cuts."""
+    broken = count_flags(households, population, limits)
+    flags = [*found, *broken, *([proof] if broken and proof else [])]
+    if parts > 1:
+        flags.append(not_contiguous(int(parts), parts_reason))
+    if cut:
+        flags.append(building_cut(list(cut)))
+    return flags
+
+
+def cut_footprints(footprints: np.ndarray, grids: np.ndarray) -> np.ndarray:
+    """Pairwise, in a metric CRS: does each footprint reach out of the grid it is assigned to (shrunk by
+    CUT_SHRINK_M, more than CUT_AREA_M2 of it still lies outside)?"""
+    outside = shapely.area(shapely.difference(shapely.buffer(footprints, -CUT_SHRINK_M), grids))
+    return outside > CUT_AREA_M2
+
+
+def breaks_a_rule(within_limits: bool | None, flags: Sequence[Flag] | None) -> bool:
+    """A grid breaks a rule when it is outside a limit or carries any flag (its SQL twin:
+    ``geogrid.store.grids.breaks_a_rule``)."""
+    return within_limits is False or bool(flags)
+
+
+def flag_columns(flags: Sequence[list[Flag]]) -> dict[str, list]:
+    """The within_limits and flags (JSON text) columns of grids with these flags: a grid is within
+    every limit when it breaks no rule."""
+    return {"within_limits": [not f for f in flags], "flags": [json.dumps(f, ensure_ascii=False) for f in flags]}
+
+
 def community_too_small(households: int, population: int, limits: Limits) -> Flag:
     return {"rule": "community_too_small",
             "reason": f"the community has {households} households and {population} residents, "
@@ -63,8 +105,10 @@ def oversized_building(building_id: str, households: int, population: int) -> Fl
                       f"and has no unit count to split it by, so it is a grid of its own"}
 
 
-def not_contiguous(parts: int) -> Flag:
-    return {"rule": "contiguity", "value": parts, "reason": f"the grid is in {parts} separate parts"}
+def not_contiguous(parts: int, why: str = "") -> Flag:
+    """The grid's area is in several parts (rule ``several_parts``), and why it could not be helped."""
+    return {"rule": "several_parts", "value": parts,
+            "reason": f"the grid is in {parts} separate parts" + (f": {why}" if why else "")}
 
 
 def building_cut(building_ids: list[str]) -> Flag:

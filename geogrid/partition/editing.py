@@ -13,7 +13,6 @@ the centroid of an L-shaped footprint always lies in the footprint.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -32,7 +31,7 @@ from geogrid.errors import InputError
 from geogrid.partition import constraints
 from geogrid.partition.atoms import polygonal, tessellate
 from geogrid.partition.limits import Limits
-from geogrid.partition.scores import polsby_popper
+from geogrid.partition.scores import compactness, tiling_pieces
 from geogrid.partition.rules import Rules
 
 WGS84 = "EPSG:4326"
@@ -41,8 +40,6 @@ Flag = dict[str, Any]
 TILING_TOLERANCE_M2 = 0.5  # gaps, overlaps and spill-over smaller than this are floating-point noise
 MIN_PART_DEG2 = 1e-16  # polygon parts below this (about a square millimetre) are overlay noise
 SHARED_EDGE_M = 0.01  # two grids are neighbours when they share more boundary than this
-CUT_SHRINK_M = 0.05  # a footprint is cut when, shrunk by this, it still reaches out of its grid ...
-CUT_AREA_M2 = 0.01  # ... by more than this (the engine's test)
 OUTSIDE_SHARE = 0.01  # a drawn polygon may overshoot its community by this share of its area
 SNAP_DEG = 2e-6  # drawn vertices this close (about 0.2 m) to a grid's or the community's vertex or edge snap to it
 
@@ -230,29 +227,18 @@ def grid_flags(plan: Plan, codes: Iterable[str]) -> dict[str, list[Flag]]:
     """The rules each of these grids breaks, from its stored counts and its shape."""
     grids = plan.grids.set_index("grid_code").loc[list(codes)]
     cut = _cut_buildings(plan, grids)
-    out: dict[str, list[Flag]] = {}
-    for code, row in grids.iterrows():
-        flags = constraints.count_flags(int(row["households"]), int(row["population"]), plan.limits)
-        parts = int(shapely.get_num_geometries(row.geometry))
-        if parts > 1:
-            flags.append(constraints.not_contiguous(parts))
-        if code in cut:
-            flags.append(constraints.building_cut(cut[code]))
-        out[str(code)] = flags
-    return out
+    parts = shapely.get_num_geometries(grids.geometry.to_numpy())
+    rows = zip(grids.index, grids["households"], grids["population"], parts, strict=True)
+    return {str(code): constraints.grid_flags(int(h), int(p), int(n), plan.limits, cut=cut.get(str(code), ()))
+            for code, h, p, n in rows}
 
 
 def tiling_flags(plan: Plan) -> list[Flag]:
     """Gaps (community area in no grid), overlaps (area in two grids) and grid area outside the community."""
     grids = _to_metric(plan, plan.grids.geometry.to_numpy())
     community = _to_metric(plan, [plan.community])[0]
-    union = shapely.union_all(grids)
+    pieces = tiling_pieces(grids, community)
     found = []
-    pieces = {
-        "gap": shapely.difference(community, union),
-        "overlap": _overlaps(grids),
-        "outside_community": shapely.difference(union, community),
-    }
     words = {"gap": "of the community lie in no grid", "overlap": "lie in more than one grid",
              "outside_community": "of grids lie outside the community"}
     for rule, piece in pieces.items():
@@ -381,13 +367,6 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
 
 
-def _overlaps(grids: np.ndarray) -> BaseGeometry:
-    tree = shapely.STRtree(grids)
-    i, j = tree.query(grids, predicate="intersects")
-    keep = i < j
-    return shapely.union_all(shapely.intersection(grids[i[keep]], grids[j[keep]]))
-
-
 def _where(plan: Plan, piece: BaseGeometry) -> list[float]:
     """A point (lon, lat) inside the largest part of a metric piece, to show on a map."""
     parts = shapely.get_parts(piece)
@@ -447,7 +426,7 @@ def _finish(plan: Plan, shapes: dict[str, BaseGeometry], assignments: pd.DataFra
     grids = grids.sort_values("grid_code").reset_index(drop=True)
     changed = set(_changed_grids(plan.assignments, assignments)) | set(shapes)
     touched = tuple(sorted(changed - set(removed)))
-    return Edit(_recount(replace(plan, grids=grids, assignments=assignments), touched), touched, removed)
+    return Edit(recount(replace(plan, grids=grids, assignments=assignments), touched), touched, removed)
 
 
 def _new_grid(code: str, geom: BaseGeometry) -> gpd.GeoDataFrame:
@@ -463,8 +442,10 @@ def _changed_grids(before: pd.DataFrame, after: pd.DataFrame) -> list[str]:
     return sorted(set(both.loc[both["_merge"] != "both", "grid_code"].dropna()))
 
 
-def _recount(plan: Plan, codes: tuple[str, ...]) -> Plan:
-    """Counts, compactness and flags of the touched grids, from their buildings and shapes."""
+def recount(plan: Plan, codes: Iterable[str]) -> Plan:
+    """The plan with these grids' counts, compactness and flags computed again from their buildings and
+    shapes, by the rules the engine's grids are flagged by (``constraints.grid_flags``)."""
+    codes = list(codes)
     if not codes:
         return plan
     grids = plan.grids.copy()
@@ -477,11 +458,11 @@ def _recount(plan: Plan, codes: tuple[str, ...]) -> Plan:
     grids.loc[rows, "population"] = sums["population"].reindex(at).fillna(0).astype(int).to_numpy()
     grids.loc[rows, "building_count"] = count.reindex(at).fillna(0).astype(int).to_numpy()
     metric = _to_metric(plan, grids.loc[rows].geometry.to_numpy())
-    grids.loc[rows, "compactness"] = np.round(polsby_popper(metric), 4)
+    grids.loc[rows, "compactness"] = compactness(metric)
     plan = replace(plan, grids=grids)
     flags = grid_flags(plan, at)
-    grids.loc[rows, "flags"] = [json.dumps(flags[c], ensure_ascii=False) for c in at]
-    grids.loc[rows, "within_limits"] = [not flags[c] for c in at]
+    for column, values in constraints.flag_columns([flags[c] for c in at]).items():
+        grids.loc[rows, column] = values
     return replace(plan, grids=grids)
 
 
@@ -493,8 +474,7 @@ def _cut_buildings(plan: Plan, grids: gpd.GeoDataFrame) -> dict[str, list[str]]:
     whole = whole[whole["building_id"].isin(footprints.index)]
     if whole.empty:
         return {}
-    shrunk = shapely.buffer(_to_metric(plan, footprints.loc[whole["building_id"]].to_numpy()), -CUT_SHRINK_M)
+    shapes = _to_metric(plan, footprints.loc[whole["building_id"]].to_numpy())
     homes = _to_metric(plan, grids.geometry.loc[whole["grid_code"]].to_numpy())
-    outside = shapely.area(shapely.difference(shrunk, homes))
-    cut = whole.loc[outside > CUT_AREA_M2]
+    cut = whole.loc[constraints.cut_footprints(shapes, homes)]
     return {str(code): sorted(ids) for code, ids in cut.groupby("grid_code")["building_id"]}

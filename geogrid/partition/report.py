@@ -41,6 +41,16 @@ def build_report(tasks, results, assignments, previous_assignments, rules: Rules
     }
 
 
+def repairs_section(buildings: list[dict], communities: list[dict], gaps: dict) -> dict:
+    """What was repaired in the input to divide it: counts by kind, each building and community
+    repaired with what was done and why, and the gaps between communities (count and m²)."""
+    records = sorted(buildings, key=lambda r: (r["building_id"], r["repair"]))
+    communities = sorted(communities, key=lambda r: (r["community_code"], r["repair"]))
+    kinds = Counter(r["repair"] for r in records + communities)
+    return {"counts": dict(sorted(kinds.items())), "buildings": records, "communities": communities,
+            "community_gaps": gaps}
+
+
 def _summary(grids: pd.DataFrame, stats: list[dict]) -> dict:
     if grids.empty:
         return {"grid_count": 0}
@@ -55,6 +65,7 @@ def _summary(grids: pd.DataFrame, stats: list[dict]) -> dict:
         "flags": dict(sorted(flags.items())),
         "mean_compactness": round(float(grids["compactness"].mean()), 4),
         "boundary_on_streets_share": _share(on_streets, inner),
+        "boundary_by_street_class_share": _class_shares(stats, inner),
         "compounds_whole_share": _share(sum(s["compounds_whole"] for s in stats), sum(s["compounds"] for s in stats)),
         "gap_m2": round(sum(s["gap_m2"] for s in stats), 3),
         "overlap_m2": round(sum(s["overlap_m2"] for s in stats), 3),
@@ -89,6 +100,15 @@ def _feasibility_totals(communities: list[dict], grids: pd.DataFrame) -> dict:
         "communities_by_proof": dict(sorted(kinds.items())),
         "within_limits_share_where_feasible": round(float(within.mean()), 4) if len(within) else None,
     }
+
+
+def _class_shares(stats: list[dict], inner: float) -> dict[str, float | None]:
+    """Share of the grids' inner boundary along streets of each class (major, minor, footway_service,
+    and street: roads of no known class); the rest runs along no street."""
+    lengths: Counter = Counter()
+    for s in stats:
+        lengths.update(s.get("inner_boundary_by_street_class_m", {}))
+    return {kind: _share(length, inner) for kind, length in lengths.items()}
 
 
 def _share(part: float, whole: float) -> float | None:
@@ -155,8 +175,21 @@ def print_report(report: dict, console: Console | None = None) -> None:
         console.print(f"Grids within every limit where a partition within every limit is not ruled out: "
                       f"{total['within_limits_share_where_feasible']:.0%}; communities where none can be: "
                       f"{counts['none']}, not known: {counts['unknown']}")
+    _print_repairs(report.get("input_repairs"), console)
     lost = report["total"].get("unassigned_buildings", [])
     if lost:
         console.print(f"[yellow]{len(lost)} buildings lie outside every community: {', '.join(lost[:10])}[/]")
     if "households_moved_share" in report["total"]:
         console.print(f"Households moved from the previous plan: {report['total']['households_moved_share']:.1%}")
+
+
+def _print_repairs(repairs: dict | None, console: Console) -> None:
+    """One line for what was repaired in the input, and one for the gaps between communities."""
+    if not repairs:
+        return
+    if repairs["counts"]:
+        kinds = ", ".join(f"{kind}: {n}" for kind, n in repairs["counts"].items())
+        console.print(f"[yellow]Input repaired ({kinds}); each feature is listed in the report's input_repairs[/]")
+    gaps = repairs["community_gaps"]
+    if gaps["count"]:
+        console.print(f"[yellow]{gaps['count']} gaps between communities, {gaps['area_m2']:,.0f} m² in all[/]")

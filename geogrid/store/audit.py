@@ -80,3 +80,8 @@ def entries(
     if object_id is not None:
         query = query.where(AuditLog.object_id == str(object_id))
     return session.scalars(query).all()
+
+
+def has_entries_by(session: Session, username: str) -> bool:
+    """True when the audit log holds a change made by username (e.g. the demo loader's)."""
+    return session.scalar(select(AuditLog.id).where(AuditLog.username == username).limit(1)) is not None

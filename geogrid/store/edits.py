@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from geogrid.partition import editing
 from geogrid.db.models import (
+    DRAFT,
     SRID,
     Assignment,
     AuditLog,
@@ -34,6 +34,7 @@ from geogrid.db.models import (
     Grid,
     PlanVersion,
 )
+from geogrid.partition import constraints, editing
 from geogrid.partition.rules import Rules
 from geogrid.store import audit
 from geogrid.store.plans import Conflict, get_plan, plan_assignments, plan_grids
@@ -65,8 +66,10 @@ class Outcome:
     undone: dict[str, Any] | None = None
 
     def grids(self) -> list[dict[str, Any]]:
-        """The touched grids' counts and flags, JSON-ready."""
-        return [{k: v for k, v in r.items() if k != "geometry"} for r in _records(self.plan.grids, self.touched)]
+        """The touched grids' counts and flags, and whether each breaks a rule, JSON-ready."""
+        return [{**{k: v for k, v in r.items() if k != "geometry"},
+                 "breaks_a_rule": constraints.breaks_a_rule(r["within_limits"], r["flags"])}
+                for r in _records(self.plan.grids, self.touched)]
 
 
 def load_plan(session: Session, version: PlanVersion) -> editing.Plan:
@@ -178,7 +181,7 @@ def _bump(session: Session, plan_id: int, expected_revision: int) -> PlanVersion
     version = get_plan(session, plan_id)
     if version.revision != expected_revision:
         raise Stale(f"plan version {plan_id} is at revision {version.revision}, not {expected_revision}: reload it")
-    if version.status != "draft":
+    if version.status != DRAFT:
         raise NotDraft(f"plan version {plan_id} is {version.status}: only a draft can be edited")
     flag_modified(version, "rules")  # an UPDATE ... WHERE revision = expected: the ORM's optimistic lock
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import Building, Community, Grid, PlanVersion
+from geogrid.db.models import PUBLISHED, Building, Community, Grid, PlanVersion
 from geogrid.store.spatial import Bbox, Scope, in_bbox
 
 GEOJSON_DIGITS = 7  # decimal places of longitude/latitude written: about 1 cm, as the rest of the API
@@ -70,7 +71,7 @@ COLLECTIONS: dict[str, Collection] = {
         filters=("community_code", "code"),
         visible=Scope.grids,
         joins=((PlanVersion, PlanVersion.id == Grid.plan_version_id),),
-        where=(PlanVersion.status == "published",),
+        where=(PlanVersion.status == PUBLISHED,),
     ),
     "communities": Collection(
         id="communities",
@@ -96,6 +97,19 @@ COLLECTIONS: dict[str, Collection] = {
         visible=Scope.buildings,
     ),
 }
+
+
+def queryables(collection: Collection) -> dict[str, str]:
+    """The collection's filter properties and their JSON Schema types (string, integer, number, boolean)."""
+    kinds = {int: "integer", float: "number", bool: "boolean"}
+    return {name: kinds.get(_python_type(collection.properties[name]), "string") for name in collection.filters}
+
+
+def _python_type(column: Any) -> type:
+    try:
+        return column.type.python_type
+    except NotImplementedError:
+        return str
 
 
 def page(
@@ -126,14 +140,23 @@ def feature(session: Session, collection: Collection, scope: Scope, feature_id: 
 
 
 def extent(session: Session, collection: Collection, scope: Scope) -> Bbox | None:
-    """The lon/lat bounds of the collection's visible features, or None when it has none."""
+    """The lon/lat bounds of the collection's visible features, rounded outwards to GEOJSON_DIGITS decimals
+    (no float noise, nothing cut off), or None when it has none."""
     if session.get_bind().dialect.name == "postgresql":
         edges = [func.ST_XMin, func.ST_YMin, func.ST_XMax, func.ST_YMax]
     else:
         edges = [func.MbrMinX, func.MbrMinY, func.MbrMaxX, func.MbrMaxY]
     aggregate = [agg(edge(collection.model.geom)) for agg, edge in zip((func.min, func.min, func.max, func.max), edges)]
     row = session.execute(collection.select(*aggregate).where(collection.visible(scope))).one()
-    return None if row[0] is None else tuple(float(v) for v in row)  # type: ignore[return-value]
+    return None if row[0] is None else outwards(tuple(float(v) for v in row))  # type: ignore[arg-type]
+
+
+def outwards(box: Bbox, digits: int = GEOJSON_DIGITS) -> Bbox:
+    """box rounded outwards to digits decimal places."""
+    scale = 10**digits
+    minx, miny, maxx, maxy = box
+    return (math.floor(minx * scale) / scale, math.floor(miny * scale) / scale,
+            math.ceil(maxx * scale) / scale, math.ceil(maxy * scale) / scale)
 
 
 def _features(collection: Collection) -> Select:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,9 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import shapely
-import shapely.ops
 from geoalchemy2.shape import from_shape, to_shape
-from pyproj import Geod
 from sqlalchemy import (
     ColumnElement,
     Insert,
@@ -34,79 +31,27 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from geogrid import access
 from geogrid.incidents import deadlines, filing, open311, workflow
-from geogrid.db.models import SRID, Community, Grid, Incident, IncidentEvent, PlanVersion, Street, utcnow
+from geogrid.db.models import PUBLISHED, SRID, Community, Grid, Incident, IncidentEvent, PlanVersion, Street, utcnow
 from geogrid.errors import InputError
 from geogrid.store import audit, placement
-from geogrid.store.plans import NotFound
-from geogrid.store.spatial import Scope, near_bbox
-from geogrid.incidents.reports import Location, Place, Report
+from geogrid.store.plans import Conflict, NotFound
+from geogrid.store.spatial import Scope
+from geogrid.incidents.reports import Location, Report
 from geogrid.incidents.taxonomy import Taxonomy
 
-NEAR_METRES = 100.0
-SUGGESTIONS = 3
-_GEOD = Geod(ellps="WGS84")
 
-
-# --- where a point falls -------------------------------------------------------------------------
+# --- the published grids (a case is placed by geogrid.store.placement) -------------------------------------
 
 
 def _published_grids() -> Select:
-    """Published grids with their community, street and district codes."""
+    """Published grids with their community, street and district codes (to place a case in a named grid)."""
     return (
         select(Grid.code, Grid.geom, PlanVersion.community_code, Community.street_code, Street.district_code)
         .join(PlanVersion, PlanVersion.id == Grid.plan_version_id)
         .join(Community, Community.code == PlanVersion.community_code)
         .join(Street, Street.code == Community.street_code)
-        .where(PlanVersion.status == "published")
+        .where(PlanVersion.status == PUBLISHED)
     )
-
-
-def _degrees_box(lon: float, lat: float, metres: float) -> tuple[float, float, float, float]:
-    """A lon/lat box that holds every point within metres of (lon, lat)."""
-    dlat = metres / 110_000.0
-    dlon = metres / (110_000.0 * max(math.cos(math.radians(lat)), 0.01))
-    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
-
-
-def place_of(session: Session, lon: float, lat: float) -> Place:
-    """The published grid whose closed polygon covers the point (on a shared edge: the smallest grid code),
-    else the community (and its street and district) that covers it, else nothing. Asked of the database;
-    create_incident finds the grid in memory (geogrid.store.placement), with the same answer."""
-    point = shapely.Point(lon, lat)
-    box = (lon, lat, lon, lat)
-    rows = session.execute(_published_grids().where(near_bbox(session, Grid, box)).order_by(Grid.code)).all()
-    for row in rows:
-        if to_shape(row.geom).covers(point):
-            return Place(row.code, row.community_code, row.street_code, row.district_code)
-    return _community_place(session, lon, lat)
-
-
-def _community_place(session: Session, lon: float, lat: float) -> Place:
-    """The community (and its street and district) whose closed polygon covers the point, else nothing."""
-    point = shapely.Point(lon, lat)
-    query = (
-        select(Community.code, Community.geom, Community.street_code, Street.district_code)
-        .join(Street, Street.code == Community.street_code)
-        .where(near_bbox(session, Community, (lon, lat, lon, lat)))
-        .order_by(Community.code)
-    )
-    for row in session.execute(query).all():
-        if to_shape(row.geom).covers(point):
-            return Place(None, row.code, row.street_code, row.district_code)
-    return Place(None, None, None, None)
-
-
-def grids_near(session: Session, lon: float, lat: float, within_m: float = NEAR_METRES, limit: int = SUGGESTIONS) -> list[dict[str, Any]]:
-    """Published grids within within_m metres of the point, nearest first: grid_code, community_code, distance_m."""
-    rows = session.execute(_published_grids().where(near_bbox(session, Grid, _degrees_box(lon, lat, within_m)))).all()
-    found = []
-    for row in rows:
-        geom = to_shape(row.geom)
-        nearest = shapely.ops.nearest_points(geom, shapely.Point(lon, lat))[0]
-        distance = _GEOD.inv(lon, lat, nearest.x, nearest.y)[2]
-        if distance <= within_m:
-            found.append({"grid_code": row.code, "community_code": row.community_code, "distance_m": round(distance, 1)})
-    return sorted(found, key=lambda s: (s["distance_m"], s["grid_code"]))[:limit]
 
 
 # --- reporting -------------------------------------------------------------------------------------
@@ -161,6 +106,26 @@ def _write(session: Session, case: filing.NewCase) -> tuple[Incident, bool]:
     return _persistent(session, values), True
 
 
+class IdTaken(Conflict):
+    """An external id already held by a case the caller may not see (409, and nothing of that case shown)."""
+
+
+def report_as(
+    session: Session,
+    report: Report,
+    user: access.User,
+    taxonomy: Taxonomy,
+    geocoder: Any | None = None,
+) -> tuple[Incident, bool]:
+    """create_incident for a signed-in user: a replayed external id answers the stored case only when the user
+    may see it (visible_to), else IdTaken, so that a guessed id reveals no case outside the caller's scope."""
+    incident, created = create_incident(session, report, user.username, taxonomy, geocoder)
+    if not created and not is_visible(session, incident.id, user):
+        raise IdTaken(f"external_id {report.external_id!r} is already taken by another case; "
+                      "use another id for a new report")
+    return incident, created
+
+
 def stored_case(session: Session, external_id: str) -> Incident | None:
     """The incident stored under external_id, if any."""
     return session.scalar(select(Incident).where(Incident.external_id == external_id))
@@ -182,10 +147,10 @@ def _place(session: Session, values: dict[str, Any], location: Location, layout:
     if found is not None:
         values["grid_code"], values["community_code"] = found
         return True
-    place = _community_place(session, location.lon, location.lat)
+    place = placement.community_at(session, location.lon, location.lat)
     values["community_code"], values["street_code"], values["district_code"] = (
         place.community_code, place.street_code, place.district_code)
-    values["suggestions"] = grids_near(session, location.lon, location.lat)
+    values["suggestions"] = layout.grids_near(location.lon, location.lat)
     if values["district_code"] is None and values["suggestions"]:  # just outside the district: its leaders see it
         values["district_code"] = _district_of(session, values["suggestions"][0]["community_code"])
     return False
@@ -414,6 +379,8 @@ class Filters:
     overdue: bool | None = None
     ids: Sequence[int] = ()
     bbox: tuple[float, float, float, float] | None = None
+    shown_categories: Sequence[str] | None = None  # None: every category; else only these (none when empty)
+    shown_channels: Sequence[str] | None = None  # None: every channel; else only these (none when empty)
 
 
 def is_overdue(incident: Incident, now: datetime) -> bool:
@@ -437,6 +404,10 @@ def filtered(query: Select, filters: Filters, now: datetime | None = None) -> Se
         conditions.append(Incident.status.in_(list(filters.status)))
     if filters.category:
         conditions.append(Incident.category.in_(list(filters.category)))
+    if filters.shown_categories is not None:
+        conditions.append(Incident.category.in_(list(filters.shown_categories)) if filters.shown_categories else false())
+    if filters.shown_channels is not None:
+        conditions.append(Incident.channel.in_(list(filters.shown_channels)) if filters.shown_channels else false())
     if filters.since:
         conditions.append(Incident.reported_at >= filters.since)
     if filters.until:
@@ -554,13 +525,12 @@ def insert_sample_history(session: Session, incidents: Any, taxonomy: Taxonomy, 
     description, address, reported_at) with simulated workflow histories; answers how many were stored."""
     import numpy as np
 
-    from geogrid.geo.locate import GridIndex
     from geogrid.sample.history import simulate
-    from geogrid.store.plans import published_grids
 
-    grids = published_grids(session)
+    index = placement.layout(session).index
+    grids = index.grids
     points = np.asarray(incidents.geometry.values)
-    first = GridIndex(grids).locate(shapely.get_x(points), shapely.get_y(points))
+    first = index.locate(shapely.get_x(points), shapely.get_y(points))
     cases, events = simulate(incidents, taxonomy, now, seed)
     rows = []
     for i, (record, point, case) in enumerate(zip(incidents.to_dict("records"), points, cases, strict=True)):

@@ -1,10 +1,12 @@
-"""The published grids held in memory per store, to find the grid a point falls in without asking the database.
+"""Where a point falls, by the published grids: the store reads them and keeps their GridIndex per store.
 
-The layout is keyed on a stamp of the published plan versions: how many there are, the sums of
-their ids and revisions, the newest publishing time, and on PostgreSQL the sum of their row
+The rules themselves live in geogrid.geo.locate (which grid holds a point, which grids are near one);
+this module only reads the published grids (and the communities, for a point in no grid) and caches
+the index. The index is keyed on a stamp of the published plan versions: how many there are, the
+sums of their ids and revisions, the newest publishing time, and on PostgreSQL the sum of their row
 versions (xmin). Publishing (or archiving) a plan version changes that set, and the grids of a plan
 version are never changed once it is out of draft, so a layout whose stamp is the store's current
-one places exactly as the database would. ``layout`` reads the stamp first; ``create_incident``
+one places exactly as the published grids do. ``layout`` reads the stamp first; ``create_incident``
 places with the kept layout and reads the stamp in its INSERT's RETURNING, placing again if it
 moved. The stamp is read from the plan rows themselves, not from the audit log, whose newest id on
 PostgreSQL can precede the commit of an older write (ids come from a sequence, transactions commit
@@ -18,15 +20,21 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import shapely
-from numpy.typing import NDArray
 from sqlalchemy import LargeBinary, ScalarSelect, String, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import Grid, PlanVersion
+from geogrid.db.models import PUBLISHED, Community, Grid, PlanVersion, Street
+from geogrid.geo.crs import WGS84
+from geogrid.geo.locate import GridIndex, first_covering
+from geogrid.incidents.reports import Place
+from geogrid.store.spatial import near_bbox
 
 KEPT_STORES = 4  # layouts kept per process (one per database URL), least recently built out first
+NEAR_METRES = 100.0  # a point in no grid: the grids this near are suggested
+SUGGESTIONS = 3  # at most this many
 BUILD_TRIES = 5  # a layout is built again if the published plans changed while it was read
 
 
@@ -40,47 +48,48 @@ def _stamp_of(dialect: str) -> ScalarSelect[str]:
     if dialect == "postgresql":
         parts.append("coalesce(sum(plan_versions.xmin::text::bigint), 0)")
     text = literal_column(" || ':' || ".join(parts), String)
-    return select(text).select_from(PlanVersion).where(PlanVersion.status == "published").scalar_subquery()
+    return select(text).select_from(PlanVersion).where(PlanVersion.status == PUBLISHED).scalar_subquery()
 
 
 STAMP_OF = {dialect: _stamp_of(dialect) for dialect in ("postgresql", "sqlite")}  # a column: a RETURNING may carry it
 STAMPS = {dialect: select(column) for dialect, column in STAMP_OF.items()}
 PUBLISHED_GRIDS = (
-    select(Grid.code, PlanVersion.community_code, type_coerce(func.ST_AsBinary(Grid.geom), LargeBinary))
+    select(Grid.code, PlanVersion.community_code, Community.street_code, Street.district_code,
+           type_coerce(func.ST_AsBinary(Grid.geom), LargeBinary))
     .join(PlanVersion, PlanVersion.id == Grid.plan_version_id)
-    .where(PlanVersion.status == "published")
+    .join(Community, Community.code == PlanVersion.community_code)
+    .join(Street, Street.code == Community.street_code)
+    .where(PlanVersion.status == PUBLISHED)
 )
+CODES = ("grid_code", "community_code", "street_code", "district_code")
 
 
 @dataclass(frozen=True)
 class GridLayout:
-    """The published grids of one store at one stamp: their polygons in an STRtree, codes in code order."""
+    """The published grids of one store at one stamp, indexed (no raster: it places a point or a few at a time)."""
 
     stamp: str
-    tree: shapely.STRtree
-    geoms: NDArray[np.object_]
-    grid_codes: list[str]  # sorted: a lower position is a smaller grid code
-    community_codes: list[str]
+    index: GridIndex  # its grids carry grid_code, community_code, street_code and district_code
+    codes: list[tuple[str, str]]  # (grid code, community code) per row of the index, for one-point answers
 
     @classmethod
     def of(cls, stamp: str, rows: list[Any]) -> GridLayout:
-        """The layout of rows (grid code, community code, WKB), sorted by grid code."""
-        rows = sorted(rows, key=lambda row: row[0])
-        geoms = shapely.from_wkb([bytes(row[2]) for row in rows]) if rows else np.empty(0, dtype=object)
-        return cls(stamp, shapely.STRtree(geoms), geoms, [row[0] for row in rows], [row[1] for row in rows])
+        """The layout of rows (grid code, community code, street code, district code, WKB)."""
+        geoms = shapely.from_wkb([bytes(row[4]) for row in rows]) if rows else np.empty(0, dtype=object)
+        frame = gpd.GeoDataFrame({name: [row[k] for row in rows] for k, name in enumerate(CODES)},
+                                 geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
+        return cls(stamp, GridIndex(frame, max_cells=0), [(str(row[0]), str(row[1])) for row in rows])
 
     def grid_at(self, lon: float, lat: float) -> tuple[str, str] | None:
-        """(grid code, community code) of the grid whose closed polygon covers the point; on a shared edge
-        the smallest grid code; None when no grid covers it."""
-        point = shapely.Point(lon, lat)
-        near = self.tree.query(point)
-        if near.size == 0:
-            return None
-        covering = near[shapely.covers(self.geoms[near], point)]
-        if covering.size == 0:
-            return None
-        first = int(covering.min())
-        return self.grid_codes[first], self.community_codes[first]
+        """(grid code, community code) of the grid holding the point by the boundary rule, None when none does."""
+        row = int(self.index.locate((lon,), (lat,))[0])
+        return self.codes[row] if row >= 0 else None
+
+    def grids_near(
+        self, lon: float, lat: float, within_m: float = NEAR_METRES, limit: int = SUGGESTIONS
+    ) -> list[dict[str, Any]]:
+        """The grids within within_m metres of the point, nearest first: grid_code, community_code, distance_m."""
+        return self.index.suggestions([lon], [lat], within_m, limit, columns=("grid_code", "community_code"))[0]
 
 
 _layouts: OrderedDict[str, GridLayout] = OrderedDict()
@@ -117,8 +126,30 @@ def _store_key(session: Session) -> str:
 
 
 def grid_at(session: Session, lon: float, lat: float) -> tuple[str, str] | None:
-    """(grid code, community code) of the published grid that covers the point (see GridLayout.grid_at)."""
+    """(grid code, community code) of the published grid holding the point (see GridLayout.grid_at)."""
     return layout(session).grid_at(lon, lat)
+
+
+def grids_near(
+    session: Session, lon: float, lat: float, within_m: float = NEAR_METRES, limit: int = SUGGESTIONS
+) -> list[dict[str, Any]]:
+    """The published grids within within_m metres of the point, nearest first (see GridLayout.grids_near)."""
+    return layout(session).grids_near(lon, lat, within_m, limit)
+
+
+def community_at(session: Session, lon: float, lat: float) -> Place:
+    """The community (with its street and district) holding the point by the boundary rule, else nothing."""
+    query = (
+        select(Community.code, Community.street_code, Street.district_code,
+               type_coerce(func.ST_AsBinary(Community.geom), LargeBinary))
+        .join(Street, Street.code == Community.street_code)
+        .where(near_bbox(session, Community, (lon, lat, lon, lat)))
+    )
+    rows = session.execute(query).all()
+    if not rows:
+        return Place(None, None, None, None)
+    found = int(first_covering(shapely.from_wkb([bytes(r[3]) for r in rows]), [r[0] for r in rows], [lon], [lat])[0])
+    return Place(None, *rows[found][:3]) if found >= 0 else Place(None, None, None, None)
 
 
 def _build(session: Session, current: str) -> GridLayout:

@@ -15,10 +15,10 @@ import pandas as pd
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import SRID, Assignment, Community, Grid, PlanVersion, utcnow
+from geogrid.db.models import ARCHIVED, DRAFT, PUBLISHED, SRID, Assignment, Community, Grid, PlanVersion, utcnow
 from geogrid.errors import InputError
 from geogrid.store import audit
 
@@ -62,7 +62,7 @@ def save_partition(
     plan = PlanVersion(
         community_code=community_code,
         number=_next_number(session, community_code),
-        status="draft",
+        status=DRAFT,
         rules=_rules_json(rules),
         created_by=username,
         parent_id=parent_id,
@@ -168,7 +168,7 @@ def list_versions(session: Session, community_code: str) -> Sequence[PlanVersion
 
 def published_plan(session: Session, community_code: str) -> PlanVersion | None:
     """The community's published plan version, if any."""
-    query = select(PlanVersion).where(PlanVersion.community_code == community_code, PlanVersion.status == "published")
+    query = select(PlanVersion).where(PlanVersion.community_code == community_code, PlanVersion.status == PUBLISHED)
     return session.scalar(query)
 
 
@@ -220,14 +220,32 @@ def publish(session: Session, plan_id: int, username: str, *, expected_revision:
     plan = get_plan(session, plan_id)
     if expected_revision is not None and plan.revision != expected_revision:
         raise Conflict(f"plan version {plan_id} is at revision {plan.revision}, not {expected_revision}")
-    if plan.status == "published":
+    if plan.status == PUBLISHED:
         return plan
     previous = published_plan(session, plan.community_code)
     if previous is not None:
-        _set_status(session, previous, "archived", username)
+        _set_status(session, previous, ARCHIVED, username)
         session.flush()  # the one-published-per-community index is checked row by row
     plan.published_by, plan.published_at = username, utcnow()
-    _set_status(session, plan, "published", username)
+    _set_status(session, plan, PUBLISHED, username)
+    session.flush()
+    return plan
+
+
+def copy_to_draft(session: Session, plan_id: int, username: str) -> PlanVersion:
+    """A new draft version of the community holding the same grids and assignments as plan_id (e.g. the
+    published plan), to edit by hand; its parent is plan_id. Audited."""
+    source = get_plan(session, plan_id)
+    plan = PlanVersion(community_code=source.community_code, number=_next_number(session, source.community_code),
+                       status=DRAFT, rules=dict(source.rules or {}), created_by=username, parent_id=source.id,
+                       note=f"copy of version {source.number}")
+    session.add(plan)
+    session.flush()
+    for model, names in ((Grid, ("code", *GRID_COLUMNS[1:], "geom")), (Assignment, tuple(ASSIGNMENT_COLUMNS))):
+        columns = [model.__table__.c[name] for name in names]
+        rows = select(literal(plan.id), *columns).where(model.__table__.c.plan_version_id == source.id)
+        session.execute(insert(model).from_select(["plan_version_id", *names], rows))
+    audit.record(session, username, "create", "plan_version", plan.id, after=summary(plan))
     session.flush()
     return plan
 
@@ -235,7 +253,7 @@ def publish(session: Session, plan_id: int, username: str, *, expected_revision:
 def _set_status(session: Session, plan: PlanVersion, status: str, username: str) -> None:
     before = summary(plan)
     plan.status = status
-    action = "publish" if status == "published" else status.removesuffix("d")
+    action = "publish" if status == PUBLISHED else status.removesuffix("d")
     audit.record(session, username, action, "plan_version", plan.id, before=before, after={"status": status})
 
 
@@ -304,7 +322,7 @@ def published_grids(session: Session, area: str | None = None) -> gpd.GeoDataFra
         .join(PlanVersion, PlanVersion.id == Grid.plan_version_id)
         .join(Community, Community.code == PlanVersion.community_code)
         .join(Street, Street.code == Community.street_code)
-        .where(PlanVersion.status == "published")
+        .where(PlanVersion.status == PUBLISHED)
         .order_by(Grid.code)
     )
     if area:

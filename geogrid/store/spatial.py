@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -18,9 +20,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import SRID, Assignment, Building, Community, Grid, PlanVersion
+from geogrid.db.models import PUBLISHED, SRID, Assignment, Building, Community, Grid, PlanVersion
 
 Bbox = tuple[float, float, float, float]
+
+
+def box_around(bounds: Sequence[float], metres: float) -> Bbox:
+    """A lon/lat box that holds every point within metres of the box bounds (minlon, minlat, maxlon, maxlat):
+    a prefilter for the spatial index (a degree is taken as 110 km, a little less than it is)."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    dlat = metres / 110_000.0
+    widest = min(math.cos(math.radians(min(max(abs(miny), abs(maxy)) + dlat, 90.0))), 1.0)
+    dlon = metres / (110_000.0 * max(widest, 0.01))
+    return minx - dlon, miny - dlat, maxx + dlon, maxy + dlat
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,7 @@ class Scope:
         held = (
             select(Assignment.building_id)
             .join(PlanVersion, PlanVersion.id == Assignment.plan_version_id)
-            .where(PlanVersion.status == "published", Assignment.grid_code == self.grid)
+            .where(PlanVersion.status == PUBLISHED, Assignment.grid_code == self.grid)
         )
         return Building.id.in_(held)
 

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Subquery, func, or_, select, true
 from geoalchemy2.shape import to_shape
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import Community, District, Grid, PlanVersion, Street, utcnow
+from geogrid.db.models import PUBLISHED, Community, District, Grid, PlanVersion, Street, utcnow
 from geogrid.incidents.china_time import monday_of_week, week_index, week_start
 from geogrid.incidents.deadlines import overdue_array
 from geogrid.incidents.density import per_1000_households
@@ -112,7 +112,7 @@ def _published_grids() -> Subquery:
         .join(PlanVersion, PlanVersion.id == Grid.plan_version_id)
         .join(Community, Community.code == PlanVersion.community_code)
         .join(Street, Street.code == Community.street_code)
-        .where(PlanVersion.status == "published")
+        .where(PlanVersion.status == PUBLISHED)
         .subquery("published")
     )
 

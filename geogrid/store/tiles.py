@@ -19,7 +19,7 @@ from pyproj import Transformer
 from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import Building, Grid, PlanVersion
+from geogrid.db.models import PUBLISHED, Building, Grid, PlanVersion
 from geogrid.store.features import flag_properties
 from geogrid.store.mvt import encode_polygons
 from geogrid.store.spatial import Bbox, Scope, near_bbox
@@ -81,7 +81,7 @@ def _model(layer: str) -> type[Grid | Building]:
 
 
 def _grids(scope: Scope, plan_id: int | None) -> Select:
-    which = PlanVersion.status == "published" if plan_id is None else Grid.plan_version_id == plan_id
+    which = PlanVersion.status == PUBLISHED if plan_id is None else Grid.plan_version_id == plan_id
     visible: ColumnElement[bool] = scope.grids()
     return (
         select(

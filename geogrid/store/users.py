@@ -7,8 +7,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geogrid.access import ROLES, needs_department
-from geogrid.db.models import User
+from geogrid.access import GRID_WORKER, ROLES, needs_department
+from geogrid.db.models import Community, District, Grid, Street, User
 from geogrid.errors import InputError
 from geogrid.store import audit
 
@@ -73,6 +73,18 @@ def _check_new_user(session: Session, username: str, password: str, role: str, s
         raise InputError(f"user {username!r} already exists")
 
 
+def check_scope_is_an_area(session: Session, role: str, scope: str) -> None:
+    """InputError unless scope is a stored area: a district, street or community code, or for a grid worker a grid
+    code of a plan; a made-up scope would give an account that sees nothing, or (a typo) the wrong area."""
+    scope = scope.strip()
+    models = (Grid,) if role == GRID_WORKER else (District, Street, Community)
+    if any(session.scalar(select(model.code).where(model.code == scope).limit(1)) is not None for model in models):
+        return
+    what = "grid code" if role == GRID_WORKER else "district, street or community code"
+    raise InputError(f"scope {scope!r} is no {what} in the store: import the areas (and for grid workers publish "
+                     "their plan) first, or check the code")
+
+
 def get_user(session: Session, username: str) -> User | None:
     """The user with this username, if any."""
     return session.scalar(select(User).where(User.username == username))
@@ -99,6 +111,7 @@ def set_password(session: Session, username: str, password: str, *, actor: str =
     if len(password) < MIN_PASSWORD:
         raise InputError(f"password must have at least {MIN_PASSWORD} characters")
     user.password_hash = hash_password(password)
+    user.token_version += 1  # a new password signs out every token issued with the old one
     audit.record(session, actor, "set_password", "user", user.id)
     return user
 
@@ -109,6 +122,8 @@ def set_active(session: Session, username: str, active: bool, *, actor: str = "c
     if user is None:
         raise InputError(f"no user {username!r}")
     before = public(user)
+    if user.active and not active:
+        user.token_version += 1  # every token issued before stays refused, also after enabling the account again
     user.active = active
     audit.record(session, actor, "enable" if active else "disable", "user", user.id, before=before, after=public(user))
     return user

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from api.routers import jobs
+from geogrid.store import partitioning
 from geogrid.db.session import session_scope
 from geogrid.errors import InputError
 from geogrid.store import audit
@@ -69,14 +69,14 @@ def test_a_second_job_on_the_same_community_is_refused_while_one_runs(
     client: TestClient, auth, district: District, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     release, entered = threading.Event(), threading.Event()
-    real = jobs.partition
+    real = partitioning.run
 
     def held(*args, **kwargs):
         entered.set()
         assert release.wait(60)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(jobs, "partition", held)
+    monkeypatch.setattr(partitioning, "run", held)
     code, headers = district.urban(), auth("planner")
     first = start(client, headers, code)
     assert first.status_code == 202
@@ -101,7 +101,7 @@ def test_a_failing_job_reports_why_and_stores_nothing(
     def broken(*args, **kwargs):
         raise InputError("community 360702-001-001: no feasible grid count for these rules")
 
-    monkeypatch.setattr(jobs, "partition", broken)
+    monkeypatch.setattr(partitioning, "run", broken)
     code, headers = district.urban(), auth("planner")
     with session_scope(store) as session:
         versions = len(list_versions(session, code))

@@ -109,3 +109,27 @@ def test_scope(gis_client, plans, sign_in) -> None:
     draft = gis_client.get(tile_path("grids", 14) + f"?plan={plans['draft']}", headers=worker)
     assert draft.status_code == 403
     assert gis_client.get(tile_path("grids", 14) + "?plan=999", headers=worker).status_code == 404
+
+
+@pytest.mark.parametrize("layer", ["grids", "buildings"])
+def test_tilejson_describes_each_layer_as_its_tiles_hold_it(gis_client, plans, leader, layer) -> None:
+    answer = gis_client.get(f"/tiles/{layer}.json", headers=leader)
+    assert answer.status_code == 200
+    doc = answer.json()
+    assert doc["tilejson"] == "3.0.0" and doc["tiles"] == [f"http://testserver/tiles/{layer}/{{z}}/{{x}}/{{y}}.pbf"]
+    assert doc["minzoom"] == (0 if layer == "grids" else 13) and doc["maxzoom"] == 24
+    minx, miny, maxx, maxy = doc["bounds"]
+    lon, lat = edit_data.plan().community.centroid.coords[0]
+    assert minx < lon < maxx and miny < lat < maxy
+    (described,) = doc["vector_layers"]
+    tile = gis_client.get(tile_path(layer, 15), headers=leader)
+    held = set().union(*(f["properties"] for f in features(tile)))
+    assert described["id"] == layer and held <= set(described["fields"])  # every attribute a tile holds is described
+    zipped = gis_client.get(tile_path(layer, 15), headers={**leader, "Accept-Encoding": "gzip"})
+    assert zipped.headers.get("content-encoding") == "gzip" and zipped.content == tile.content
+
+
+def test_tilejson_needs_a_token_and_a_known_layer(gis_client, plans, leader) -> None:
+    assert gis_client.get("/tiles/grids.json").status_code == 401
+    missing = gis_client.get("/tiles/roads.json", headers=leader)
+    assert missing.status_code == 404 and "no tile layer 'roads'" in missing.json()["detail"]

@@ -78,13 +78,17 @@ class LiveService:
 
         return create_token(self.settings, username)  # type: ignore[arg-type]
 
-    def open(self, browser: Browser, username: str | None, path: str, *, viewport: dict | None = None) -> PageLog:
-        """A new page signed in as username (None: signed out) that has opened path; requests and errors logged."""
-        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800}, locale="zh-CN")
+    def open(self, browser: Browser, username: str | None, path: str, *, viewport: dict | None = None,
+             csp: bool = False) -> PageLog:
+        """A new page signed in as username (None: signed out) that has opened path; requests and errors logged.
+        The pages' Content-Security-Policy forbids eval, which Playwright's wait_for_function needs: it is
+        bypassed unless csp is True (tests/maps/test_pages.py opens every page with it enforced)."""
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800}, locale="zh-CN",
+                                      bypass_csp=not csp)
         if username:
             token = self.token(username)
-            context.add_cookies([{"name": "geogrid_token", "value": token, "url": self.base_url}])
-            context.add_init_script(f"window.localStorage.setItem('geogrid_token', '{token}');")
+            context.add_cookies([{"name": "geogrid_token", "value": token, "url": self.base_url, "httpOnly": True,
+                                  "sameSite": "Strict"}])
         page = context.new_page()
         log = PageLog(page)
         page.on("request", lambda request: log.requests.append(request.url))

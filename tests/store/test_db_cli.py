@@ -81,3 +81,24 @@ def test_bad_input_exits_2_without_traceback(tmp_path: Path, layers: dict[str, g
         ],
     )
     assert bad_role.exit_code == 2 and "role" in bad_role.stderr
+
+
+def test_user_password_changes_the_password(tmp_path: Path) -> None:
+    """`geogrid user password NAME` replaces the password: the old one no longer signs in, the new one does."""
+    from cli.main import app
+    from geogrid.store.users import authenticate
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    assert runner.invoke(app, ["db", "upgrade", "--database-url", url]).exit_code == 0
+    added = runner.invoke(app, ["user", "add", "li", "--role", "planner", "--scope", "360702",
+                                "--password", "first-pass-1", "--database-url", url])
+    assert added.exit_code == 0, added.output
+    changed = runner.invoke(app, ["user", "password", "li", "--database-url", url], input="second-pass-2\nsecond-pass-2\n")
+    assert changed.exit_code == 0 and "password changed" in changed.stdout
+    with session_scope(url) as session:
+        assert authenticate(session, "li", "first-pass-1") is None
+        assert authenticate(session, "li", "second-pass-2") is not None
+    short = runner.invoke(app, ["user", "password", "li", "--password", "x", "--database-url", url])
+    assert short.exit_code == 2 and "at least" in short.stderr
+    nobody = runner.invoke(app, ["user", "password", "nobody", "--password", "long-enough-3", "--database-url", url])
+    assert nobody.exit_code == 2 and "no user 'nobody'" in nobody.stderr

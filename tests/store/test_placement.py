@@ -1,4 +1,4 @@
-"""Placing reports in memory: the same grid as the database's placement, following every published plan at once."""
+"""Placing reports by the published grids: the boundary rule of geogrid.geo.locate, following every published plan at once."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from geogrid.db.session import session_scope
 from geogrid.partition.engine import PartitionResult
 from geogrid.partition.rules import Rules
 from geogrid.store import placement
-from geogrid.store.incidents import Report, create_incident, grids_near, place_of
+from geogrid.store.placement import community_at, grids_near
+from geogrid.store.incidents import Report, create_incident
 from geogrid.store.plans import publish, save_partition
 from geogrid.incidents.taxonomy import load_taxonomy
 
@@ -74,7 +75,14 @@ def probe_points() -> list[tuple[float, float]]:
     return points
 
 
-def test_the_layout_places_every_point_as_the_database_does(published: Engine) -> None:
+def expected_grid(lon: float, lat: float) -> tuple[str, str] | None:
+    """By hand: the grid with the smallest code among those whose closed square covers the point."""
+    covering = sorted((code, community) for community, cells in LAYOUT.items() for code, cell in cells.items()
+                      if cell.covers(shapely.Point(lon, lat)))
+    return covering[0] if covering else None
+
+
+def test_the_layout_places_every_point_by_the_boundary_rule(published: Engine) -> None:
     points = probe_points()
     cells = [cell for cells in LAYOUT.values() for cell in cells.values()]
     on_shared_edges = [p for p in points if sum(c.covers(shapely.Point(p)) for c in cells) > 1]
@@ -83,14 +91,30 @@ def test_the_layout_places_every_point_as_the_database_does(published: Engine) -
     assert len(in_no_grid) >= 10
     with session_scope(published) as session:
         for lon, lat in points:
-            place = place_of(session, lon, lat)
-            expected = None if place.grid_code is None else (place.grid_code, place.community_code)
-            assert placement.grid_at(session, lon, lat) == expected, (lon, lat)
+            assert placement.grid_at(session, lon, lat) == expected_grid(lon, lat), (lon, lat)
     with session_scope(published) as session:
         edge = (X0 + 0.5 * STEP, Y0 + STEP)  # between the two urban grids: the smaller code, the upper one
         assert placement.grid_at(session, *edge) == ("360702-001-001-01", URBAN)
         corner = (X0 + 2 * STEP, Y0 + STEP)  # three grids of two communities meet here
         assert placement.grid_at(session, *corner) == ("360702-001-001-01", URBAN)
+
+
+def test_a_point_in_no_grid_gets_its_community_and_the_grids_near_it(published: Engine) -> None:
+    with session_scope(published) as session:
+        corner = community_at(session, X0 + 3.5 * STEP, Y0 + 1.5 * STEP)  # the rural corner no grid covers
+        assert (corner.grid_code, corner.community_code, corner.street_code, corner.district_code) == (
+            None, RURAL, "360702002", "360702")
+        border = community_at(session, X0 + 2 * STEP, Y0 + 0.5 * STEP)  # on both communities: the smaller code
+        assert border.community_code == URBAN
+        outside = community_at(session, X0 + 4 * STEP + 0.0003, Y0 + 0.5 * STEP)
+        assert (outside.community_code, outside.district_code) == (None, None)
+        near = grids_near(session, X0 + 3.5 * STEP, Y0 + 1.5 * STEP, within_m=1000.0)
+        assert [s["grid_code"] for s in near] == ["360702-002-001-01", "360702-002-001-02"]  # half a cell west, south
+        assert 480 < near[0]["distance_m"] < 500 < 545 < near[1]["distance_m"] < 560  # 0.005 deg of lon, of lat
+        east = grids_near(session, X0 + 4 * STEP + 0.0003, Y0 + 0.5 * STEP)  # about 29 m east of the district
+        assert [(s["grid_code"], s["community_code"]) for s in east] == [("360702-002-001-02", RURAL)]
+        assert 25 <= east[0]["distance_m"] <= 35
+        assert grids_near(session, X0 + 4 * STEP + 0.002, Y0 + 0.5 * STEP) == []  # about 200 m: none within 100
 
 
 def report_at(lon: float, lat: float, external_id: str | None = None) -> Report:
@@ -106,25 +130,30 @@ def test_reports_are_stored_in_the_areas_the_database_finds(published: Engine) -
         "community, no grid": (X0 + 3.5 * STEP, Y0 + 1.5 * STEP),
         "outside the district": (X0 + 4 * STEP + 0.0003, Y0 + 0.5 * STEP),  # about 30 m east
     }
+    areas = {  # grid, community, street; every one in district 360702 (just outside: the nearest grid's)
+        "shared edge": ("360702-001-001-02", URBAN, "360702001"),
+        "inside": ("360702-002-001-02", RURAL, "360702002"),
+        "community, no grid": (None, RURAL, "360702002"),
+        "outside the district": (None, None, None),
+    }
     for name, (lon, lat) in points.items():
         with session_scope(published) as session:
             incident, created = create_incident(session, report_at(lon, lat), "worker1", taxonomy)
             case_id = incident.id
-            place, near = place_of(session, lon, lat), grids_near(session, lon, lat)
+            near = grids_near(session, lon, lat)
         with session_scope(published) as session:
             stored = session.get(Incident, case_id)
             assert created, name
-            assert (stored.grid_code, stored.community_code, stored.street_code) == (
-                place.grid_code, place.community_code, place.street_code), name
-            assert stored.district_code == (place.district_code or "360702"), name  # just outside: the nearest grid's
-            assert stored.suggestions == ([] if place.grid_code else near), name
+            assert (stored.grid_code, stored.community_code, stored.street_code) == areas[name], name
+            assert stored.district_code == "360702", name
+            assert stored.suggestions == ([] if areas[name][0] else near), name
             assert (stored.lon, stored.lat, stored.located_by) == (lon, lat, "point"), name
             assert (to_shape(stored.geom).x, to_shape(stored.geom).y) == (lon, lat), name
             assert session.scalar(select(func.ST_SRID(Incident.geom)).where(Incident.id == case_id)) == SRID
             events = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == case_id)).all()
             assert [(e.action, e.to_status, e.to_level, e.data) for e in events] == [
                 ("report", "reported", 1, {"located_by": "point"})]
-    assert place.grid_code is None and near  # the last point fell outside, near a grid
+    assert near  # the last point fell outside, near a grid
 
 
 def stored_areas(engine: Engine, case_id: int) -> tuple:
@@ -161,8 +190,8 @@ def test_placement_follows_plans_changed_without_an_audit_row(published: Engine)
     with session_scope(published) as session:
         assert session.scalar(select(func.max(AuditLog.id))) == audited
         incident, _ = create_incident(session, report_at(*top), "worker1", load_taxonomy())
-        place, near = place_of(session, *top), grids_near(session, *top)
-        assert place.grid_code is None and place.community_code == URBAN and near
+        place, near = community_at(session, *top), grids_near(session, *top)
+        assert placement.grid_at(session, *top) is None and place.community_code == URBAN and near
     assert stored_areas(published, incident.id) == (None, URBAN, "360702001", "360702", near)
     with session_scope(published) as session:
         assert placement.grid_at(session, *top) is None

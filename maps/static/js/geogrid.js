@@ -2,23 +2,18 @@
    English, the configured base map, and the GCJ-02 shift that lines overlays up with an Amap base map. */
 (function () {
   "use strict";
-  const config = window.GEOGRID_CONFIG || {};
-  const TOKEN = "geogrid_token";
-
-  function token() {
-    return window.localStorage.getItem(TOKEN);
-  }
-
-  function signOut() {
-    window.localStorage.removeItem(TOKEN);
-    document.cookie = TOKEN + "=; Max-Age=0; Path=/; SameSite=Strict";
+  const config = JSON.parse(document.getElementById("geogrid-config").textContent || "{}");
+  /* the sign-in token is an HttpOnly cookie the browser sends by itself: scripts never see it */
+  async function signOut() {
+    try { await fetch("/maps/logout", { method: "POST", credentials: "same-origin" }); } catch (e) { /* offline */ }
     window.location.href = "/maps/login?lang=" + (config.lang || "zh");
   }
 
   /* fetch an API path as the signed-in user; answers parsed JSON or throws an Error carrying the API's detail */
   async function api(path, options) {
     const opts = Object.assign({ method: "GET", headers: {} }, options || {});
-    opts.headers = Object.assign({ Authorization: "Bearer " + token() }, opts.headers);
+    opts.credentials = "same-origin";
+    opts.headers = Object.assign({ "X-Requested-With": "geogrid" }, opts.headers);  /* writes by cookie need it */
     if (opts.json !== undefined) {
       opts.body = JSON.stringify(opts.json);
       opts.headers["Content-Type"] = "application/json";
@@ -171,6 +166,6 @@
     document.querySelectorAll("[data-label]").forEach(function (node) { node.textContent = T(node.dataset.label); });
   }
 
-  window.geogrid = { config, token, signOut, api, t, toDisplay, fromDisplay, geoJSON, addBasemap, el, toast, map, labelPage,
+  window.geogrid = { config, signOut, api, t, toDisplay, fromDisplay, geoJSON, addBasemap, el, toast, map, labelPage,
     wgs84ToGcj02, gcj02ToWgs84 };
 })();

@@ -6,6 +6,8 @@
 (function () {
   "use strict";
   const g = window.geogrid;
+  /* the filter form never navigates (no inline handler: the page's Content-Security-Policy allows none) */
+  document.getElementById("filters").addEventListener("submit", function (event) { event.preventDefault(); });
   const LABELS = {
     zh: {
       sign_out: "退出", other: "English", category: "类别", all: "全部类别", since: "从", until: "至",

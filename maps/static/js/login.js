@@ -1,12 +1,12 @@
 /* The sign-in page: exchange username and password for a token, keep it, go to the page for the role. */
 (function () {
   "use strict";
-  const config = window.GEOGRID_CONFIG;
+  const config = JSON.parse(document.getElementById("geogrid-config").textContent || "{}");
   const LABELS = {
     zh: { title: "登录 geogrid", username: "用户名", password: "密码", sign_in: "登录", other: "English",
-          failed: "用户名或密码错误" },
+          failed: "用户名或密码错误", wait: "尝试次数过多, 请 {s} 秒后再试" },
     en: { title: "Sign in to geogrid", username: "Username", password: "Password", sign_in: "Sign in", other: "中文",
-          failed: "Incorrect username or password" },
+          failed: "Incorrect username or password", wait: "Too many tries: try again in {s} s" },
   };
   const labels = LABELS[config.lang] || LABELS.zh;
   document.querySelectorAll("[data-label]").forEach(function (node) { node.textContent = labels[node.dataset.label]; });
@@ -18,14 +18,14 @@
     const form = new URLSearchParams();
     form.set("username", document.getElementById("username").value);
     form.set("password", document.getElementById("password").value);
-    const response = await fetch("/api/v1/auth/token", { method: "POST", body: form });
+    /* the server keeps the token in an HttpOnly cookie: no script (ours or an injected one) can read it */
+    const response = await fetch("/maps/session", { method: "POST", body: form, credentials: "same-origin" });
     if (!response.ok) {
-      document.getElementById("login-error").textContent = labels.failed;
+      const wait = response.headers.get("Retry-After");
+      document.getElementById("login-error").textContent =
+        response.status === 429 ? labels.wait.replace("{s}", wait || "30") : labels.failed;
       return;
     }
-    const token = (await response.json()).access_token;
-    window.localStorage.setItem("geogrid_token", token);
-    document.cookie = "geogrid_token=" + token + "; Path=/; SameSite=Strict";
     const next = config.next && config.next.startsWith("/") && !config.next.startsWith("//") ? config.next : "/maps/";
     window.location.href = next + (next.includes("?") ? "&" : "?") + "lang=" + config.lang;
   });

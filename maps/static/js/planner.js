@@ -24,7 +24,7 @@
       min_households_rule: "户数过少", max_households_rule: "户数过多", max_population_rule: "人口过多",
       min_population_rule: "人口过少", community_too_small_rule: "社区过小", no_feasible_window_rule: "户均人口无可行区间",
       no_feasible_partition_rule: "无满足全部限值的划分",
-      oversized_building_rule: "超大楼栋", contiguity_rule: "不连片", building_cut_rule: "楼栋被切开",
+      oversized_building_rule: "超大楼栋", contiguity_rule: "不连片", several_parts_rule: "不连片", building_cut_rule: "楼栋被切开",
       gap_rule: "有空隙", overlap_rule: "有重叠", outside_community_rule: "超出社区", unassigned_buildings_rule: "楼栋未入网格",
       plan_problems: "方案问题", hh: "户", people: "人", selected: "已选", legend: "楼栋大小 = 户数",
     },
@@ -51,7 +51,8 @@
       max_population_rule: "too many residents", min_population_rule: "too few residents",
       community_too_small_rule: "community too small", no_feasible_window_rule: "no feasible household window",
       no_feasible_partition_rule: "no partition meets every limit",
-      oversized_building_rule: "oversized building", contiguity_rule: "not contiguous", building_cut_rule: "building cut",
+      oversized_building_rule: "oversized building", contiguity_rule: "not contiguous", several_parts_rule: "in several parts",
+      building_cut_rule: "building cut",
       gap_rule: "gap", overlap_rule: "overlap", outside_community_rule: "outside community",
       unassigned_buildings_rule: "buildings in no grid", plan_problems: "Plan problems", hh: "hh", people: "people",
       selected: "Selected", legend: "building size = households",
@@ -209,8 +210,6 @@
     state.colours = colours;
   }
 
-  function gridBroken(p) { return !p.within_limits || (p.flags || []).length > 0; }
-
   function renderGrids() {
     layers.grids.clearLayers();
     g.geoJSON({ type: "FeatureCollection", features: state.grids }, {
@@ -218,7 +217,7 @@
         const code = f.properties.grid_code;
         const chosen = code === state.selected;
         return { color: chosen ? "#000" : state.colours[code], weight: chosen ? 4 : 2, fillColor: state.colours[code],
-          fillOpacity: 0.25, dashArray: gridBroken(f.properties) ? "6 4" : null };
+          fillOpacity: 0.25, dashArray: f.properties.breaks_a_rule ? "6 4" : null };
       },
       onEachFeature: function (f, layer) {
         layer.gridCode = f.properties.grid_code;
@@ -267,7 +266,7 @@
     $("plan-status").textContent = T(p.status) + " · " + T("revision") + " " + state.revision;
     $("plan-status").className = "planner-status planner-" + p.status;
     const hh = sum("households"), pop = sum("population");
-    const broken = state.grids.filter(function (f) { return gridBroken(f.properties); }).length;
+    const broken = state.grids.filter(function (f) { return f.properties.breaks_a_rule; }).length;
     $("plan-totals").textContent = T("totals") + ": " + state.grids.length + " " + T("grids") + " · " + hh + " " + T("hh")
       + " · " + pop + " " + T("people") + " · " + broken + " " + T("grids_breaking");
     $("new-draft").disabled = false;
@@ -279,7 +278,7 @@
 
   function ruleCell(p) {
     const flags = p.flags || [];
-    if (!flags.length && p.within_limits) return g.el("td", { class: "good", text: "✓ " + T("ok") });
+    if (!p.breaks_a_rule) return g.el("td", { class: "good", text: "✓ " + T("ok") });
     const names = flags.map(function (f) { return T(f.rule + "_rule"); });
     return g.el("td", { class: "bad", title: flags.map(function (f) { return f.reason || f.rule; }).join("\n"),
       text: (names.length ? names : ["✗"]).join(g.config.lang === "en" ? ", " : "、") });
@@ -592,7 +591,7 @@
     const format = $("export-format").value;
     return guarded(async function () {
       const response = await fetch(API + "/plans/" + state.plan.id + "/export?format=" + format,
-        { headers: { Authorization: "Bearer " + g.token() } });
+        { credentials: "same-origin" });
       if (!response.ok) throw new Error(response.status + " " + (await response.text()));
       const disposition = response.headers.get("Content-Disposition") || "";
       const name = (disposition.match(/filename="([^"]+)"/) || [])[1] || "plan." + format;
@@ -674,7 +673,7 @@
   function addOverview() {
     if (g.config.basemap === "amap" || !L.vectorGrid) return;
     state.overview = L.vectorGrid.protobuf("/tiles/grids/{z}/{x}/{y}.pbf", {
-      fetchOptions: { headers: { Authorization: "Bearer " + g.token() } },
+      fetchOptions: { credentials: "same-origin" },
       maxNativeZoom: 18,
       vectorTileLayerStyles: {
         grids: function (p) {

@@ -1,4 +1,4 @@
-"""Cameras in the store: import (placed in their grids), list, coverage per grid, nearest to a point."""
+"""Stored camera records: import (placed in their published grids), list, coverage per grid, nearest to a point."""
 
 from __future__ import annotations
 
@@ -12,13 +12,12 @@ from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from geogrid.cameras import coverage as camera_geometry
-from geogrid.geo.crs import metric_crs
+from geogrid.cameras import layer, views
 from geogrid.db.models import SRID, Camera
-from geogrid.store import audit
-from geogrid.store.incidents import _degrees_box
+from geogrid.geo.crs import metric_crs
+from geogrid.store import audit, placement
 from geogrid.store.plans import published_grids
-from geogrid.store.spatial import Scope, near_bbox
+from geogrid.store.spatial import Scope, box_around, near_bbox
 
 DEFAULT_RADIUS_M = 50.0  # what a camera with no heading is taken to see
 MAX_REACH_M = 500.0  # no camera's view is taken to reach further (bounds the search around an area)
@@ -27,9 +26,10 @@ MAX_REACH_M = 500.0  # no camera's view is taken to reach further (bounds the se
 def import_cameras(session: Session, cameras: gpd.GeoDataFrame, username: str) -> dict[str, int]:
     """Validate and store cameras (WGS-84 GeoDataFrame), each placed in its published grid; an id already
     stored is replaced. All or nothing: a bad row raises InputError and nothing is written."""
-    cameras = camera_geometry.validate_cameras(cameras)
-    placed = camera_geometry.place_cameras(cameras, published_grids(session))
-    community = _community_of(session, placed["grid_code"])
+    cameras = layer.validate_cameras(cameras)
+    grids = placement.layout(session).index
+    placed = views.place_cameras(cameras, grids)
+    community = dict(zip(grids.grids["grid_code"], grids.grids["community_code"], strict=True))
     ids = placed["camera_id"].astype(str).tolist()
     replaced = session.scalars(select(Camera.id).where(Camera.id.in_(ids))).all()
     session.execute(delete(Camera).where(Camera.id.in_(ids)))
@@ -54,10 +54,10 @@ def import_cameras(session: Session, cameras: gpd.GeoDataFrame, username: str) -
     return summary
 
 
-def _community_of(session: Session, grid_codes: pd.Series) -> dict[str, str]:
-    """grid code -> community code, for the published grids named."""
-    grids = published_grids(session)
-    return dict(zip(grids["grid_code"], grids["community_code"], strict=True))
+def outside_scope(session: Session, cameras: gpd.GeoDataFrame, scope: str) -> list[str]:
+    """Ids of the cameras that fall in no published grid inside scope (an area code)."""
+    placed = views.place_cameras(cameras, published_grids(session, scope))
+    return placed.loc[placed["grid_code"].isna(), "camera_id"].astype(str).tolist()
 
 
 def _number(value: Any) -> float | None:
@@ -110,34 +110,44 @@ def coverage(session: Session, area: str, default_radius_m: float = DEFAULT_RADI
     grids = published_grids(session, area)
     if grids.empty:
         return pd.DataFrame(columns=["grid_code", "camera_count", "covered_m2", "area_m2", "covered_share"])
-    minx, miny, maxx, maxy = grids.total_bounds
-    lo = _degrees_box(minx, miny, MAX_REACH_M)
-    hi = _degrees_box(maxx, maxy, MAX_REACH_M)
-    nearby = cameras_in_box(session, (lo[0], lo[1], hi[2], hi[3]))
+    nearby = cameras_in_box(session, box_around(grids.total_bounds, MAX_REACH_M))
     if nearby.empty:
         out = grids[["grid_code"]].copy()
         out["camera_count"], out["covered_m2"], out["covered_share"] = 0, 0.0, 0.0
         out["area_m2"] = grids.to_crs(metric_crs(grids)).area.to_numpy()
         return out[["grid_code", "camera_count", "covered_m2", "area_m2", "covered_share"]]
-    return camera_geometry.coverage_by_grid(grids[["grid_code", "geometry"]], nearby, default_radius_m)
+    return views.coverage_by_grid(grids[["grid_code", "geometry"]], nearby, default_radius_m)
+
+
+def cameras_near_grid(session: Session, grid_code: str, near_m: float) -> gpd.GeoDataFrame:
+    """Cameras in the published grid or within near_m metres of it, with their distance_m (0 inside)."""
+    grids = published_grids(session, grid_code)
+    grids = grids[grids["grid_code"] == grid_code]
+    if grids.empty:
+        return cameras_frame(session, visible_cameras(Scope(grid=grid_code)))
+    frame = cameras_in_box(session, box_around(grids.total_bounds, near_m))
+    crs = metric_crs(grids)
+    distance = frame.to_crs(crs).distance(grids.to_crs(crs).geometry.iloc[0]).round(1)
+    frame = frame.assign(distance_m=distance.to_numpy())
+    return frame[(frame["grid_code"] == grid_code) | (frame["distance_m"] <= near_m)]
 
 
 def cameras_near(
     session: Session, lon: float, lat: float, radius_m: float = 200.0, limit: int = 10
 ) -> list[dict[str, Any]]:
     """Cameras within radius_m of the point, nearest first, each saying whether its view covers the point."""
-    nearby = cameras_in_box(session, _degrees_box(lon, lat, radius_m))
+    nearby = cameras_in_box(session, box_around((lon, lat, lon, lat), radius_m))
     if nearby.empty:
         return []
-    found = camera_geometry.nearest_cameras(nearby, lon, lat, radius_m=radius_m, limit=limit,
+    found = views.nearest_cameras(nearby, lon, lat, radius_m=radius_m, limit=limit,
                                             default_radius_m=DEFAULT_RADIUS_M)
     grid_of = dict(zip(nearby["camera_id"], nearby["grid_code"], strict=True))
     point_of = {cid: (g.x, g.y) for cid, g in zip(nearby["camera_id"], nearby.geometry, strict=True)}
     return [c | {"grid_code": grid_of.get(c["camera_id"]), "lon": point_of[c["camera_id"]][0],
-                 "lat": point_of[c["camera_id"]][1]} for c in _plain(found)]
+                 "lat": point_of[c["camera_id"]][1]} for c in plain_rows(found)]
 
 
-def _plain(rows: Any) -> list[dict[str, Any]]:
+def plain_rows(rows: Any) -> list[dict[str, Any]]:
     """Rows as plain dicts with None for NaN."""
     records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
     return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()} for r in records]
@@ -146,7 +156,7 @@ def _plain(rows: Any) -> list[dict[str, Any]]:
 def cameras_geojson(frame: gpd.GeoDataFrame) -> dict[str, Any]:
     """Cameras as a GeoJSON FeatureCollection."""
     features = []
-    for record, geom in zip(_plain(frame.drop(columns="geometry")), frame.geometry, strict=True):
+    for record, geom in zip(plain_rows(frame.drop(columns="geometry")), frame.geometry, strict=True):
         features.append({"type": "Feature", "id": record["camera_id"], "properties": record,
                          "geometry": shapely.geometry.mapping(geom)})
     return {"type": "FeatureCollection", "features": features}

@@ -1,10 +1,9 @@
-"""Surveillance cameras: reading and validation, view sectors, placement in grids, grid coverage, nearest cameras."""
+"""What cameras see and where they stand: view sectors, placement in grids, coverage per grid, nearest cameras."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -14,150 +13,18 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
 
-from geogrid.geo import crs as crs_mod
-from geogrid.geo import io
-from geogrid.geo import validate
+from geogrid.cameras.layer import in_wgs84
 from geogrid.errors import InputError
-from geogrid.geo.validate import _as_text, _describe, _label, _numbering_note, _prepare, _require_ids
+from geogrid.geo import crs as crs_mod
+from geogrid.geo import validate
+from geogrid.geo.locate import GridIndex
+from geogrid.geo.validate import _require_ids
 
 Floats = NDArray[np.float64]
 
-CAMERA_COLUMNS = ("camera_id", "name", "heading", "fov", "range_m")
 ARC_STEP_DEG = 5.0  # at most this many degrees between arc vertices of a sector
 _NORTH_PROBE_DEG = 1e-4  # about 11 m of latitude: a step north to find grid north
 _ANGLE_EPS_DEG = 1e-9
-_POINT = 0  # shapely type id of Point
-
-# Accepted column names (case-insensitive), canonical name first.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "camera_id": ("camera_id", "id", "cameraid", "camera", "cam_id", "camera_code", "code", "编号", "设备编号"),
-    "name": ("name", "camera_name", "label", "名称", "设备名称"),
-    "heading": ("heading", "direction", "azimuth", "bearing", "方向", "朝向", "方位角"),
-    "fov": ("fov", "field_of_view", "view_angle", "angle", "视角", "视场角"),
-    "range_m": ("range_m", "range", "radius", "radius_m", "view_range", "distance", "可视距离", "半径"),
-}
-
-
-@dataclass(frozen=True)
-class _Bounds:
-    """An allowed interval for an optional numeric column and how to describe it."""
-
-    low: float
-    high: float
-    low_open: bool
-    high_open: bool
-    text: str
-
-
-_RANGES = {
-    "heading": _Bounds(0.0, 360.0, False, False, "degrees clockwise from north, 0 <= heading < 360 (360 is read as 0)"),
-    "fov": _Bounds(0.0, 360.0, True, False, "field of view in degrees, 0 < fov <= 360"),
-    "range_m": _Bounds(0.0, np.inf, True, True, "viewing range in metres, > 0"),
-}
-
-
-# --- reading and validation ---------------------------------------------------------------
-
-
-def read_cameras(
-    path: str | Path, input_crs: str | int | CRS | None = None, *, layer: str | None = None
-) -> gpd.GeoDataFrame:
-    """Read cameras from CSV (lon/lat columns), GeoJSON, GeoPackage or Shapefile and validate them."""
-    return validate_cameras(io.read_layer(path, name="cameras", input_crs=input_crs, layer=layer))
-
-
-def validate_cameras(gdf: gpd.GeoDataFrame, *, name: str = "cameras") -> gpd.GeoDataFrame:
-    """Cameras in WGS-84: camera_id (unique text), name (text or None), heading, fov, range_m (floats, NaN if missing).
-
-    Aliases such as id, direction/azimuth, angle and radius are renamed; other columns are kept.
-    Raises InputError naming the rows with missing or duplicate ids, missing or non-point
-    locations and out-of-range headings, fields of view or ranges.
-    """
-    out = _rename_aliases(_prepare(gdf))
-    validate.require_columns(out, ["camera_id"], name=name)
-    out = _require_ids(out, "camera_id", name=name)
-    _check_points(out, name=name)
-    out = _optional_numbers(out, name=name)
-    out["heading"] = out["heading"] % 360.0
-    out["name"] = _as_text(out["name"]) if "name" in out.columns else None
-    out = _in_wgs84(out, name=_label(out, name))
-    return out[[*CAMERA_COLUMNS, *[c for c in out.columns if c not in CAMERA_COLUMNS]]]
-
-
-def _in_wgs84(gdf: gpd.GeoDataFrame, *, name: str) -> gpd.GeoDataFrame:
-    """gdf in WGS-84 with plausible coordinates (geogrid.geo.crs.to_wgs84, skipped when already WGS-84)."""
-    if gdf.crs is not None and gdf.crs.equals(crs_mod.WGS84):
-        crs_mod.check_location(gdf, name=name)
-        return gdf
-    return crs_mod.to_wgs84(gdf, None, name=name)
-
-
-def _rename_aliases(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Rename the first alias column found (any case) to each canonical name that is absent."""
-    by_lower: dict[str, str] = {}
-    for column in gdf.columns:
-        by_lower.setdefault(str(column).strip().lower(), column)
-    renames: dict[str, str] = {}
-    for canonical, names in ALIASES.items():
-        if canonical in gdf.columns:
-            continue
-        found = [by_lower[n] for n in names if n in by_lower and by_lower[n] not in (*renames, *CAMERA_COLUMNS)]
-        if found:
-            renames[found[0]] = canonical
-    return gdf.rename(columns=renames) if renames else gdf
-
-
-def _check_points(gdf: gpd.GeoDataFrame, *, name: str) -> None:
-    """Raise InputError naming cameras whose location is missing, empty or not a point."""
-    geoms = np.asarray(gdf.geometry.values)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if missing.any():
-        raise InputError(
-            f"{_label(gdf, name)}: no location (missing or empty geometry) at "
-            f"{_describe(gdf, missing, 'camera_id')}{_numbering_note(gdf)}"
-        )
-    wrong = shapely.get_type_id(geoms) != _POINT
-    if wrong.any():
-        kinds = [g.geom_type for g in geoms[wrong]]
-        raise InputError(
-            f"{_label(gdf, name)}: camera locations must be points; found "
-            f"{_describe(gdf, wrong, 'camera_id', kinds)}{_numbering_note(gdf)}"
-        )
-
-
-def _optional_numbers(gdf: gpd.GeoDataFrame, *, name: str) -> gpd.GeoDataFrame:
-    """A copy with heading, fov and range_m as floats (NaN when missing), or InputError listing bad cells."""
-    out = gdf.copy()
-    problems = []
-    for column, bounds in _RANGES.items():
-        if column not in out.columns:
-            out[column] = np.nan
-            continue
-        values, bad, reasons = _number_problems(out[column], bounds)
-        if bad.any():
-            raw = out[column].to_numpy()[bad]
-            details = [f"{validate._value_text(v)} {r}" for v, r in zip(raw, reasons[bad])]
-            problems.append(f"column {column!r} ({bounds.text}): {_describe(out, bad, 'camera_id', details)}")
-        out[column] = values
-    if problems:
-        raise InputError(f"{_label(gdf, name)}: bad values{_numbering_note(gdf)} in " + "; ".join(problems))
-    return out
-
-
-def _number_problems(raw: pd.Series, bounds: _Bounds) -> tuple[Floats, NDArray[np.bool_], NDArray[np.str_]]:
-    """Float values (NaN when blank), a mask of bad cells and the reason for each."""
-    text = raw.astype("string").str.strip()
-    missing = (raw.isna() | (text == "")).fillna(True).to_numpy(dtype=bool)
-    values = pd.to_numeric(text.where(~pd.Series(missing, index=raw.index)), errors="coerce")
-    values = values.to_numpy(dtype=float, na_value=np.nan)
-    finite = np.isfinite(values)
-    with np.errstate(invalid="ignore"):
-        too_low = finite & ((values <= bounds.low) if bounds.low_open else (values < bounds.low))
-        too_high = finite & ((values >= bounds.high) if bounds.high_open else (values > bounds.high))
-    not_number = ~missing & ~finite
-    bad = not_number | too_low | too_high
-    reasons = np.select([not_number, too_low | too_high], ["not a finite number", "out of range"], default="")
-    return np.where(missing, np.nan, values), bad, reasons
 
 
 # --- view sectors -------------------------------------------------------------------------
@@ -275,28 +142,26 @@ def _validated_grids(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Grids as polygons in WGS-84 with unique text grid_code, or InputError naming the bad rows."""
     out, _ = validate.validate_polygons(grids, name="grids", id_column="grid_code")
     out = _require_ids(out, "grid_code", name="grids")
-    return _in_wgs84(out, name="grids")
+    return in_wgs84(out, name="grids")
 
 
-def _containing_codes(points: NDArray[np.object_], polygons: NDArray[np.object_], codes: NDArray[Any]) -> NDArray[Any]:
-    """For each point the smallest code among the polygons it intersects, None when in none."""
-    point_index, polygon_index = shapely.STRtree(polygons).query(points, predicate="intersects")
-    code_rank = np.argsort(np.argsort(codes.astype(str), kind="stable"), kind="stable")
-    order = np.lexsort((code_rank[polygon_index], point_index))
-    placed, first = np.unique(point_index[order], return_index=True)
-    out = np.full(len(points), None, dtype=object)
-    out[placed] = codes[polygon_index[order][first]]
-    return out
-
-
-def place_cameras(cameras: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """A copy of cameras with grid_code: the grid holding the camera (smallest code on a shared edge), else None."""
-    grid_layer = _validated_grids(grids)
-    out = cameras.copy()
+def grid_rows(cameras: gpd.GeoDataFrame, grids: GridIndex) -> NDArray[np.intp]:
+    """Row of the grid holding each camera by the boundary rule (geogrid.geo.locate), -1 for none."""
     points = np.asarray(_lonlat_points(cameras).values)
-    codes = _containing_codes(points, np.asarray(grid_layer.geometry.values), grid_layer["grid_code"].to_numpy())
-    out["grid_code"] = pd.Series(codes, index=out.index, dtype=object)  # object keeps None (not NaN)
+    return grids.locate(shapely.get_x(points), shapely.get_y(points))
+
+
+def place_cameras(cameras: gpd.GeoDataFrame, grids: gpd.GeoDataFrame | GridIndex) -> gpd.GeoDataFrame:
+    """A copy of cameras with grid_code: the grid holding the camera (smallest code on a shared edge), else None.
+
+    grids is a layer (validated here) or a GridIndex already built over grids."""
+    index = grids if isinstance(grids, GridIndex) else GridIndex(_validated_grids(grids), max_cells=0)
+    rows = grid_rows(cameras, index)
+    codes = index.grids["grid_code"].to_numpy(dtype=object)[np.where(rows >= 0, rows, 0)]
+    out = cameras.copy()
+    out["grid_code"] = pd.Series(np.where(rows >= 0, codes, None), index=out.index, dtype=object)  # keeps None
     return out
+
 
 
 def coverage_by_grid(
@@ -314,9 +179,8 @@ def coverage_by_grid(
     grid_shapes = np.asarray(grid_layer.geometry.to_crs(metric).values)
     area = shapely.area(grid_shapes)
     covered = _covered_areas(grid_shapes, np.asarray(view_sectors(cameras, default_radius_m, metric).values))
-    points = np.asarray(_lonlat_points(cameras).values)
-    placed = _containing_codes(points, np.asarray(grid_layer.geometry.values), codes)
-    counts = pd.Series(placed).value_counts().reindex(codes, fill_value=0).to_numpy(dtype=np.int64)
+    rows = grid_rows(cameras, GridIndex(grid_layer, max_cells=0))
+    counts = np.bincount(rows[rows >= 0], minlength=len(codes)).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(area > 0, covered / area, np.nan)
     return pd.DataFrame(
