@@ -54,7 +54,7 @@ def check_archive(path: Path, label: str, settings: Settings) -> None:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
         raise BadRequestError(f"{label}: not a valid zip archive ({exc})") from None
-    unsafe = [m.filename for m in members if io._unsafe_member(m.filename)]
+    unsafe = [m.filename for m in members if io.unsafe_member(m.filename)]
     if unsafe:
         raise BadRequestError(f"{label}: the archive has member paths that climb out of it: "
                               f"{', '.join(unsafe[:MAX_LISTED])}")

@@ -16,6 +16,7 @@ from geoalchemy2 import WKBElement
 from sqlalchemy import Engine, insert, text
 
 from geogrid.db.models import (
+    PUBLISHED,
     SRID,
     Assignment,
     Building,
@@ -83,7 +84,7 @@ def build(engine: Engine, shape: CityShape, seed: int = 0) -> dict[str, int]:
 def _community(session, code, street, outline, plan_id, shape: CityShape, rng, counts) -> None:
     session.execute(insert(Community), [{"code": code, "name": f"社区{code[-3:]}", "kind": "urban",
                                          "street_code": f"360702{street + 1:03d}", "geom": _wkb([outline])[0]}])
-    session.execute(insert(PlanVersion), [{"id": plan_id, "community_code": code, "number": 1, "status": "published",
+    session.execute(insert(PlanVersion), [{"id": plan_id, "community_code": code, "number": 1, "status": PUBLISHED,
                                            "rules": {}, "created_by": "bench", "published_by": "bench", "revision": 1}])
     cells = _cells(outline, shape.grids_per_community, rng)
     households = rng.integers(300, 501, len(cells))

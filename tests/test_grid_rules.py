@@ -16,7 +16,7 @@ from geogrid.partition.scores import tiling_error, tiling_pieces
 from tests.edit_data import ASSIGNMENT_COLUMNS, COMMUNITY, GRID_COLUMNS
 from tests.synthetic import community
 
-EDITOR_RULES = {"min_households", "max_households", "min_population", "max_population", "contiguity", "building_cut"}
+EDITOR_RULES = {"min_households", "max_households", "min_population", "max_population", "several_parts", "building_cut"}
 TIGHT = Rules(max_population=700)  # the synthetic community cannot meet it: grids come out flagged
 
 
@@ -53,7 +53,7 @@ def test_grid_flags_lists_what_the_engine_found_then_counts_proof_contiguity_and
     proof = {"rule": "no_feasible_partition", "proof": "atom_packing"}
     flags = constraints.grid_flags(250, 1200, 2, limits, found=[window], proof=proof, cut=["b1"])
     assert [f["rule"] for f in flags] == ["no_feasible_window", "min_households", "max_population",
-                                          "no_feasible_partition", "contiguity", "building_cut"]
+                                          "no_feasible_partition", "several_parts", "building_cut"]
     assert constraints.grid_flags(400, 900, 1, limits, proof=proof) == []  # a proof alone is no broken rule
 
 
@@ -61,8 +61,8 @@ def test_a_grid_breaks_a_rule_when_outside_a_limit_or_flagged() -> None:
     assert not constraints.breaks_a_rule(True, [])
     assert not constraints.breaks_a_rule(True, None)
     assert constraints.breaks_a_rule(False, [])
-    assert constraints.breaks_a_rule(True, [{"rule": "contiguity"}])
-    columns = constraints.flag_columns([[], [{"rule": "contiguity"}]])
+    assert constraints.breaks_a_rule(True, [{"rule": "several_parts"}])
+    columns = constraints.flag_columns([[], [{"rule": "several_parts"}]])
     assert columns["within_limits"] == [True, False]
     assert [constraints.breaks_a_rule(w, json.loads(f)) for w, f in zip(*columns.values())] == [False, True]
 

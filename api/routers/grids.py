@@ -106,6 +106,5 @@ def _plan_member(plan: PlanVersion) -> dict[str, Any]:
 
 def _building_feature(properties: dict[str, Any]) -> str:
     """One building (or a tower's unit range) with the counts assigned."""
-    geometry = properties.pop("geometry")
-    feature_id = f"{properties['building_id']}/{properties['units']}" if properties["units"] else properties["building_id"]
-    return geojson.feature(feature_id, geometry, properties)
+    geometry, building, units = properties.pop("geometry"), properties["building_id"], properties["units"]
+    return geojson.feature(f"{building}/{units}" if units else building, geometry, properties)

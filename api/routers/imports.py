@@ -34,13 +34,6 @@ CONTENT_TYPES = {  # file suffix -> media types a client may declare for it
     ".csv": {"text/csv", "application/csv", "application/vnd.ms-excel", "text/plain"},
 }
 SIGNATURES = {".zip": (b"PK\x03\x04", b"PK\x05\x06"), ".gpkg": (b"SQLite format 3\x00",)}
-CODE_COLUMNS = {  # layer kind -> the column whose area code must lie in the uploader's scope
-    "districts": "district_code",
-    "streets": "street_code",
-    "communities": "community_code",
-    "buildings": "community_code",
-    "villager_groups": "community_code",
-}
 DOC = {
     "multipart/form-data": {
         "schema": {
@@ -177,26 +170,12 @@ def _import(
 
 def _check_scope(paths: dict[str, Path], input_crs: str | None, user: Principal) -> None:
     """403 when a row's area code lies outside the uploader's scope (unreadable files are left to the import)."""
-    outside: list[str] = []
-    for kind, path in paths.items():
-        if kind not in CODE_COLUMNS or access.acts_everywhere(user):
-            continue
-        try:
-            layer = io.read_layer(path, name=kind, input_crs=input_crs)
-        except InputError:
-            continue
-        column = _column(layer.columns, CODE_COLUMNS[kind])
-        if column is None:
-            continue
-        codes = {code for code in map(imports._code, layer[column]) if code is not None}
-        outside += [f"{kind} {code}" for code in sorted(codes) if not user.covers(code)]
+    if access.acts_everywhere(user):
+        return
+    found = imports.area_codes(paths, input_crs)
+    outside = [f"{kind} {code}" for kind in paths for code in found.get(kind, []) if not user.covers(code)]
     if outside:
         more = f" and {len(outside) - MAX_LISTED} more" if len(outside) > MAX_LISTED else ""
         raise ForbiddenError(
             f"rows outside your scope ({user.scope}): {', '.join(outside[:MAX_LISTED])}{more}; nothing was imported"
         )
-
-
-def _column(columns: Any, name: str) -> str | None:
-    """The column named name, ignoring case and Shapefile's 10-character cut."""
-    return next((c for c in columns if str(c).lower() in (name, name[: imports.DBF_WIDTH])), None)

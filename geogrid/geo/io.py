@@ -200,7 +200,7 @@ def _zip_source(path: Path, label: str, layer: str | None) -> str:
 
 def _check_zip_members(members: list[zipfile.ZipInfo], size: int, label: str) -> None:
     """Reject absolute or '..' member paths, and archives that expand past 100x and 2 GB."""
-    unsafe = [m.filename for m in members if _unsafe_member(m.filename)]
+    unsafe = [m.filename for m in members if unsafe_member(m.filename)]
     if unsafe:
         raise InputError(
             f"{label}: the zip archive has unsafe member paths (absolute or with '..'): "
@@ -214,7 +214,7 @@ def _check_zip_members(members: list[zipfile.ZipInfo], size: int, label: str) ->
         )
 
 
-def _unsafe_member(filename: str) -> bool:
+def unsafe_member(filename: str) -> bool:
     """True for absolute paths, drive letters and '..' components."""
     normal = filename.replace("\\", "/")
     parts = normal.split("/")

@@ -93,10 +93,6 @@ class Edit:
     touched: tuple[str, ...]
     removed: tuple[str, ...]
 
-    def problems(self) -> list[Flag]:
-        """Every rule the new plan breaks."""
-        return check(self.plan)
-
 
 # --- the edits ---------------------------------------------------------------------------------
 

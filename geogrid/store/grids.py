@@ -1,4 +1,5 @@
-"""Grids of plan versions as the API serves them: rows with GeoJSON text from the database, totals, and which break a rule."""
+"""Grids of plan versions as the API serves them: rows with GeoJSON text from the database, totals, and which
+grids break a rule."""
 
 from __future__ import annotations
 

@@ -174,6 +174,35 @@ def _read_all(
     return layers, problems
 
 
+def area_codes(paths: Mapping[str, str | Path], input_crs: str | int | None) -> dict[str, list[str]]:
+    """Per layer kind, the area codes its rows lie in, sorted: its own code for a district, street or
+    community, its community's for a building or villager group (roads name none). A layer that cannot
+    be read, or has no such column, is left to the import to report."""
+    found: dict[str, list[str]] = {}
+    for kind in (k for k in KINDS if k in paths and area_column(k) is not None):
+        try:
+            layer = io.read_layer(paths[kind], name=kind, input_crs=input_crs)
+        except InputError:
+            continue
+        column = _column(layer.columns, str(area_column(kind)))
+        if column is not None:
+            found[kind] = sorted({code for code in map(_code, layer[column]) if code is not None})
+    return found
+
+
+def area_column(kind: str) -> str | None:
+    """The column naming the area a row of this kind lies in (see area_codes)."""
+    spec = LAYERS[kind]
+    if kind in SINGULAR:
+        return spec.id_column
+    return spec.parent[0] if spec.parent is not None else None
+
+
+def _column(columns: Iterable[Any], name: str) -> str | None:
+    """The column named name, ignoring case and Shapefile's 10-character cut."""
+    return next((c for c in columns if str(c).lower() in (name, name[:DBF_WIDTH])), None)
+
+
 def report(problems: Iterable[str]) -> str:
     """One message for every problem found; nothing was imported."""
     lines = "\n".join(f"- {p}" for p in problems)
