@@ -13,6 +13,7 @@ from pyproj import Geod, Transformer
 
 from geogrid.cameras import layer, views
 from geogrid.errors import InputError
+from geogrid.geo.locate import GridIndex
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 GK = 4547  # CGCS2000 / 3-degree Gauss-Kruger CM 114E: grid north is true north on lon 114
@@ -169,6 +170,7 @@ def test_boundary_camera_counted_once_for_smallest_code():
     placed = views.place_cameras(cams, grids)
     assert placed["grid_code"].tolist() == ["G1", None]
     assert placed["camera_id"].tolist() == ["edge", "far"]
+    assert views.place_cameras(cams, GridIndex(grids))["grid_code"].tolist() == ["G1", None]  # an index at hand
 
 
 def test_coverage_rejects_grids_without_codes():

@@ -229,11 +229,14 @@ def _buildings_in(outline, roads, rng, spacing: float):
 @settings(max_examples=int(os.environ.get("GEOGRID_EXAMPLES", 12)), derandomize=not os.environ.get("GEOGRID_EXPLORE"),
           deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(kind=st.sampled_from(["L", "U", "courtyard", "footpath"]), size=st.floats(120, 260),
-       arm=st.floats(0.3, 0.42), spacing=st.floats(26, 40), seed=st.integers(0, 10_000))
-def test_grids_on_non_convex_blocks_are_single_polygons(kind, size, arm, spacing, seed):
+       arm=st.floats(0.3, 0.42), spacing=st.floats(26, 40), seed=st.integers(0, 10_000), nested=st.booleans())
+def test_grids_on_non_convex_blocks_are_single_polygons(kind, size, arm, spacing, seed, nested):
+    """L, U, courtyard and footpath blocks, with (``nested``) a half-size footprint inside every third one."""
     rng = np.random.default_rng(seed)
     outline, roads = _block(kind, size, arm * size)
     footprints = _buildings_in(outline, roads, rng, spacing)
+    if nested:
+        footprints += [shapely.affinity.scale(f, 0.5, 0.5) for f in footprints[::3]]
     households = rng.integers(30, 140, len(footprints))
     communities, buildings, lines = _frames([outline], footprints, households, roads)
     result = partition(communities, buildings, roads=lines)
@@ -364,3 +367,57 @@ def test_a_self_crossing_footprint_is_repaired_and_named():
     assert result.grids["households"].sum() == buildings["households"].sum()
     [repair] = result.report["input_repairs"]["buildings"]
     assert (repair["building_id"], repair["repair"]) == (buildings["building_id"].iat[-1], "polygon_repaired")
+
+
+def test_a_grid_that_can_only_be_in_pieces_is_flagged_with_the_reason():
+    """A community in two parts (an empty exclave 100 m away): the exclave joins a grid, which is
+    then in two parts and says why; every other grid is one polygon."""
+    outline, footprints = _square_community()
+    exclave = shapely.box(X0 + 300, Y0, X0 + 350, Y0 + 50)
+    communities, buildings, _ = _frames([shapely.MultiPolygon([outline, exclave])], footprints, [80] * 16)
+    grids = partition(communities, buildings).grids
+    flags = [json.loads(text) for text in grids["flags"]]
+    pieces = shapely.get_num_geometries(grids.geometry.to_numpy())
+    split = [f for f in flags if any(x["rule"] == "several_parts" for x in f)]
+    assert len(split) == 1 and (pieces > 1).sum() == 1
+    assert "the community itself is in separate parts" in split[0][-1]["reason"]
+
+
+def test_a_ring_of_two_points_is_read_and_named_not_a_reader_crash(tmp_path):
+    """The reader used to stop on it with a GEOS error; now validation names the feature (the store's
+    import refuses it, the engine keeps it as a point building)."""
+    from geogrid.geo import validate
+    from geogrid.geo.io import read_layer
+
+    path = tmp_path / "buildings.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"building_id": "two-points", "households": 3, "population": 7},
+         "geometry": {"type": "Polygon", "coordinates": [[[115.0, 25.0], [115.0001, 25.0]]]}}]}))
+    layer = read_layer(path, name="buildings")
+    with pytest.raises(InputError, match="two-points"):
+        validate.validate_buildings(layer)
+    kept = validate.validate_buildings(layer, keep_collapsed=True)
+    assert kept.attrs["collapsed_ids"] == ["two-points"]
+    assert kept.geometry.iat[0].distance(shapely.Point(115.00005, 25.0)) < 1e-9
+
+
+def test_a_tower_drawn_inside_its_podium_is_still_split_by_its_units():
+    """A 600-household tower with 4 units (单元) drawn inside a podium (裙楼) without households: the
+    podium joins the tower, whose units are still shared out; every grid's counts are its rows'."""
+    outline, footprints = _square_community()
+    podium = shapely.box(X0 + 55, Y0 + 100, X0 + 130, Y0 + 160)
+    tower = shapely.box(X0 + 70, Y0 + 110, X0 + 115, Y0 + 125)
+    footprints = [f for f in footprints if not f.intersects(podium)] + [podium, tower]
+    households = [80] * (len(footprints) - 2) + [0, 600]
+    communities, buildings, _ = _frames([outline], footprints, households)
+    buildings["units"] = [None] * (len(footprints) - 1) + [4]
+    result = partition(communities, buildings)
+    podium_id, tower_id = buildings["building_id"].iat[-2], buildings["building_id"].iat[-1]
+    rows = result.assignments.set_index("building_id")
+    assert (rows.loc[[tower_id], "units"] != "").all() and len(rows.loc[[tower_id]]) >= 2
+    assert rows.at[podium_id, "grid_code"] in set(rows.loc[[tower_id], "grid_code"])
+    per_grid = result.assignments.groupby("grid_code")["households"].sum()
+    assert (per_grid.reindex(result.grids["grid_code"]).to_numpy() == result.grids["households"].to_numpy()).all()
+    assert result.assignments["households"].sum() == sum(households)
+    [repair] = result.report["input_repairs"]["buildings"]
+    assert (repair["building_id"], repair["container"]) == (podium_id, tower_id)

@@ -138,10 +138,10 @@ def _read_vector(source: str, label: str, layer: str | None) -> gpd.GeoDataFrame
         raise InputError(f"{label}: {_unreadable(source, err)}") from None
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(f"{label}: layer {chosen!r} has no geometries")
-    return _collapsed_as_points(gdf, source, chosen).reset_index(drop=True)
+    return _unbuilt_rings(gdf, source, chosen).reset_index(drop=True)
 
 
-def _collapsed_as_points(gdf: gpd.GeoDataFrame, source: str, layer: str) -> gpd.GeoDataFrame:
+def _unbuilt_rings(gdf: gpd.GeoDataFrame, source: str, layer: str) -> gpd.GeoDataFrame:
     """Features whose geometry could not be read (a ring of one or two points) but have a place in
     the file: a collapsed polygon at the centre of their coordinates' bounds, so validation can
     keep them as point buildings (or name them) instead of taking them for features without one."""

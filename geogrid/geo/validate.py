@@ -251,8 +251,8 @@ def validate_polygons(
 
     Returns the cleaned layer and the ids of the repaired features. Raises InputError naming
     the features that are null/empty, not polygons, or have nothing polygonal left after repair,
-    except with ``keep_collapsed``: those (too few points, no area) become the point at the mean
-    of their coordinates, and their ids are kept in attrs['collapsed_ids'].
+    except with ``keep_collapsed``: those (too few points, no area) become the point at the centre
+    of their bounds, and their ids are kept in attrs['collapsed_ids'].
     """
     out = _prepare(gdf)
     require_columns(out, [id_column], name=name)
@@ -274,7 +274,7 @@ def validate_polygons(
     broken = shapely.is_empty(fixed) | ~np.isin(shapely.get_type_id(fixed), _POLYGONAL)
     collapsed: list[str] = []
     if broken.any() and keep_collapsed:
-        fixed[broken] = coordinate_means(geoms[invalid][broken])
+        fixed[broken] = collapsed_places(geoms[invalid][broken])
         collapsed = [str(v) for v in out[id_column].to_numpy()[np.flatnonzero(invalid)[broken]]]
         broken[:] = False
     if broken.any():
@@ -294,13 +294,11 @@ def validate_polygons(
     return out, [r for r in repaired if r not in set(collapsed)]
 
 
-def coordinate_means(geoms: np.ndarray) -> np.ndarray:
-    """The point at the mean of each geometry's coordinates (a collapsed ring's place)."""
-    coords, index = shapely.get_coordinates(geoms, return_index=True)
-    count = np.bincount(index, minlength=len(geoms))
-    x = np.bincount(index, weights=coords[:, 0], minlength=len(geoms)) / np.maximum(count, 1)
-    y = np.bincount(index, weights=coords[:, 1], minlength=len(geoms)) / np.maximum(count, 1)
-    return shapely.points(x, y)
+def collapsed_places(geoms: np.ndarray) -> np.ndarray:
+    """The point at the centre of each geometry's bounds (a collapsed ring's place; a mean of its
+    coordinates would count a closed ring's first point twice)."""
+    bounds = shapely.bounds(geoms)
+    return shapely.points((bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2)
 
 
 def _record_repairs(gdf: gpd.GeoDataFrame, repaired: list[str], *, name: str) -> gpd.GeoDataFrame:

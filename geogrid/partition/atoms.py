@@ -153,13 +153,23 @@ def enclosures(community: shapely.Geometry, roads: gpd.GeoSeries | None, crs) ->
     """The community cut into blocks by the street network (the whole community without one)."""
     limit = gpd.GeoSeries([community], crs=crs)
     if roads is None or roads.empty:
-        return limit
+        return _block_parts(limit)
     near = roads[roads.intersects(community)]
     if near.empty:
-        return limit
+        return _block_parts(limit)
     # clip: only the faces inside the community (roads that loop outside it enclose faces there too)
     blocks = momepy.enclosures(near, limit=limit, clip=True)
-    return gpd.GeoSeries(blocks.geometry.values, crs=crs)
+    return _block_parts(gpd.GeoSeries(blocks.geometry.values, crs=crs))
+
+
+def _block_parts(blocks: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Each separate part of a block its own block (a community in parts, an exclave), so that no
+    cell spans two of them."""
+    geoms = blocks.to_numpy()
+    if (shapely.get_num_geometries(geoms) <= 1).all():
+        return blocks
+    parts = polygonal(shapely.get_parts(geoms))
+    return gpd.GeoSeries(parts[~shapely.is_empty(parts)], crs=blocks.crs)
 
 
 def tessellate(atoms: gpd.GeoDataFrame, blocks: gpd.GeoSeries) -> tuple[gpd.GeoSeries, np.ndarray]:

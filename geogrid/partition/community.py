@@ -96,7 +96,7 @@ def _urban(task: CommunityTask, rules: Rules) -> CommunityResult:
     label = _labels(parts, n_cells)
     grids = _grid_frame(task, parts, cells, graph, label, atoms, limits)
     assignments = _atom_assignments(atoms, label, grids["grid_code"].to_numpy(), task.code)
-    assignments = expand_footprints(assignments, footprints.members, task.buildings)
+    assignments = expand_footprints(assignments, footprints.members, footprints.shapes, grids)
     grids = _flag_cut_buildings(grids, footprints.shapes, assignments)
     return CommunityResult(grids, assignments, _stats(task, grids, assignments), footprints.repairs)
 
@@ -380,9 +380,9 @@ def _best_division(graph: CellGraph, piece: np.ndarray, k: int, limits: Limits,
                    feasible: bool) -> tuple[list[np.ndarray], dict | None]:
     """Divide into k grids. Where whole buildings leave some grid outside a limit (or a grid in two
     pieces), also try one grid more where only the caps bind (not ``feasible``), else the neighbouring
-    feasible counts (large towers can fit one count and not another); where none fits, settle the piece exactly (``exact.settle``): adopt a partition within
-    every limit if one is found, else keep the division with the fewest split grids, then the fewest
-    grids outside a limit, then the least misfit, with the proof that nothing fits where there is one."""
+    feasible counts (large towers can fit one count and not another); where none fits, settle the piece
+    exactly (``exact.settle``): adopt a partition within every limit if one is found, else keep the
+    division with the fewest split grids, then the fewest grids outside a limit, then the least misfit, with the proof that nothing fits where there is one."""
     best = divide(graph, piece, k, limits)
     best_defects = _defects(graph, best, limits)
     if best_defects == (0, 0, 0.0):

@@ -124,8 +124,19 @@ def pieces_reason(graph: CellGraph, nodes: np.ndarray, ids: np.ndarray) -> str:
     pieces = graph.components(nodes)
     if len(pieces) > 1:
         rest = np.concatenate(pieces[1:])
-        return (f"{len(pieces) - 1} detached part(s) of {graph.households[rest].sum():.0f} households could "
-                f"not join a neighbouring grid without taking a grid outside a limit (or further outside)")
+        households = f"{graph.households[rest].sum():.0f} households"
+        if not _touches_others(graph, nodes, rest):
+            return (f"{len(pieces) - 1} detached part(s) of {households} touch no other grid (the community "
+                    f"itself is in separate parts)")
+        return (f"{len(pieces) - 1} detached part(s) of {households} could not join a neighbouring grid "
+                f"without taking a grid outside a limit (or further outside)")
     named = ", ".join(str(i) for i in ids[:5])
     return (f"a cell of the grid is itself in separate pieces (its footprint is, or a piece touches no other "
             f"cell){': ' + named if named else ''}")
+
+
+def _touches_others(graph: CellGraph, nodes: np.ndarray, piece: np.ndarray) -> bool:
+    """Whether any cell of ``piece`` shares boundary with a cell outside ``nodes``."""
+    inside, mine = np.zeros(graph.size, dtype=bool), np.zeros(graph.size, dtype=bool)
+    inside[nodes], mine[piece] = True, True
+    return bool(((mine[graph.i] & ~inside[graph.j]) | (mine[graph.j] & ~inside[graph.i])).any())

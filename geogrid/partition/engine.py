@@ -66,13 +66,14 @@ def partition(
     Inputs are GeoDataFrames in any CRS that declares itself (lon/lat inputs in GCJ-02
     or BD-09 must be converted first, see ``geogrid.geo.crs.to_wgs84``). ``executor`` (a
     process pool, or a Dask client's executor) runs communities in parallel.
-    The result does not depend on the executor or the order of the inputs' rows.
+    The result does not depend on the executor or the order of the inputs' rows, and hardly on the
+    input CRS: footprints are snapped to ``geogrid.geo.precision.SNAP_M`` metres, and the heuristics
+    read rounded positions, lengths and scores (``bench/crs_stability.py``).
     Communities that overlap are refused (InputError) unless ``resolve_overlaps``: then each
     overlap goes to the community with the smaller code. Every repair of the input (a collapsed
     footprint kept as a point, a nested footprint joined to its container, an overlap carved, a
     building cut by a community boundary, an overlap of communities given away) is listed in
     ``report["input_repairs"]``, with the gaps between communities.
-    Nor does it depend on the input CRS (coordinates are snapped to ``geogrid.geo.precision.SNAP_M`` in metres).
     ``road_class_column`` names the roads' class column (else ``highway``, ``road_class``, ``道路等级``
     ... are read if present, see ``geogrid.geo.roads``); footways and service roads do not cut blocks,
     and grid boundaries prefer major streets to minor ones. Roads without a class are all streets.
@@ -139,12 +140,12 @@ def _points_as_footprints(buildings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _flat_as_points(buildings: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Footprints with (next to) no area in metres, such as a ring whose points lie on a line (valid in
-    lon/lat by rounding), become point buildings: the square of a point at their coordinates' mean."""
+    lon/lat by rounding), become point buildings: the square of a point at the centre of their bounds."""
     geoms = buildings.geometry.to_numpy()
     flat = shapely.area(geoms) < FLAT_M2
     if not flat.any():
         return buildings, []
-    squares = shapely.buffer(validate.coordinate_means(geoms[flat]), POINT_FOOTPRINT_M, cap_style="square")
+    squares = shapely.buffer(validate.collapsed_places(geoms[flat]), POINT_FOOTPRINT_M, cap_style="square")
     geoms = geoms.copy()
     geoms[flat] = squares
     out = buildings.set_geometry(gpd.GeoSeries(geoms, index=buildings.index, crs=buildings.crs))

@@ -46,24 +46,30 @@ def resolve(buildings: gpd.GeoDataFrame) -> Footprints:
     return _result(buildings, geoms, joined, shapes, carved)
 
 
-def expand(assignments: pd.DataFrame, members: dict[str, str], buildings: pd.DataFrame) -> pd.DataFrame:
-    """Assignments with each nested building in its container's grid, with its own counts
-    (taken back from the container's row, which holds them while the engine divides)."""
+def expand(assignments: pd.DataFrame, members: dict[str, str], buildings: gpd.GeoDataFrame,
+           grids: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Assignments with each nested building in its container's grid, with its own counts taken back
+    from the container's row (which holds them while the engine divides). Where the container was
+    split by units, the row is that of the grid holding most of the nested footprint; every such
+    row holds at least one unit's share, which is enough (see ``_units_too_small``)."""
     if not members:
         return assignments
-    own = buildings.set_index("building_id")[list(COUNTS)]
-    nested = pd.Series(members, name="container")
-    container_rows = assignments.merge(nested.rename_axis("building_id").reset_index()
-                                       .rename(columns={"building_id": "member", "container": "building_id"}),
-                                       on="building_id")
-    rows = container_rows.assign(building_id=container_rows["member"], units="").drop(columns="member")
+    own = buildings.set_index("building_id")
+    nested = pd.Series(members, name="building_id").rename_axis("member").reset_index()
+    candidates = nested.merge(assignments.reset_index(), on="building_id")
+    where = grids.set_index("grid_code").geometry.reindex(candidates["grid_code"]).to_numpy()
+    candidates["inside"] = shapely.area(shapely.intersection(own.geometry.reindex(candidates["member"]).to_numpy(),
+                                                             where))
+    host = candidates.sort_values(["member", "inside", "households", "grid_code"],
+                                  ascending=[True, False, False, True], kind="stable").drop_duplicates("member")
+    rows = host.assign(building_id=host["member"], units="")
     for column in COUNTS:
         rows[column] = rows["building_id"].map(own[column]).to_numpy()
-    out = assignments.set_index("building_id")
+    out = assignments.copy()
     for column in COUNTS:
-        taken = rows.groupby(nested.reindex(rows["building_id"]).to_numpy())[column].sum()
-        out[column] = out[column] - taken.reindex(out.index).fillna(0).astype(out[column].dtype)
-    both = pd.concat([out.reset_index(), rows[assignments.columns]], ignore_index=True)
+        taken = rows.groupby("index")[column].sum()
+        out.loc[taken.index, column] = out.loc[taken.index, column] - taken.astype(out[column].dtype)
+    both = pd.concat([out, rows[assignments.columns]], ignore_index=True)
     return both.sort_values(["building_id", "grid_code"], kind="stable", ignore_index=True)
 
 
@@ -138,7 +144,10 @@ def _polygons(geom: shapely.Geometry) -> shapely.Geometry:
 def _result(buildings: gpd.GeoDataFrame, geoms: np.ndarray, group: np.ndarray, shapes: np.ndarray,
             carved: np.ndarray) -> Footprints:
     area = shapely.area(geoms)
-    order = np.lexsort((np.arange(len(group)), -area, group))  # per group: the largest first, then file order
+    units = _units(buildings)
+    # per group, the container: the building with the most units (a tower in its podium keeps its
+    # units), then the largest, then the first in file order
+    order = np.lexsort((np.arange(len(group)), -area, -units, group))
     first = np.r_[True, group[order][1:] != group[order][:-1]]
     container = np.empty(len(group), dtype=np.int64)
     container[order] = np.repeat(order[first], np.diff(np.r_[np.flatnonzero(first), len(order)]))
@@ -157,16 +166,34 @@ def _atoms(buildings, group, container, footprint, is_member) -> gpd.GeoDataFram
     for column in COUNTS:
         atoms[column] = np.bincount(container, weights=buildings[column].to_numpy(float),
                                     minlength=len(buildings))[~is_member].astype(np.int64)
-    has_members = np.bincount(container, minlength=len(buildings))[~is_member] > 1
-    if "units" in atoms and has_members.any():  # the units counted belong to the container alone
-        atoms["units"] = atoms["units"].astype("Int64").mask(has_members)
+    if "units" in atoms:
+        atoms["units"] = atoms["units"].astype("Int64").mask(_units_too_small(buildings, container, is_member))
     return atoms.set_geometry(gpd.GeoSeries(footprint[~is_member], index=atoms.index, crs=buildings.crs))
+
+
+def _units(buildings: pd.DataFrame) -> np.ndarray:
+    if "units" not in buildings:
+        return np.zeros(len(buildings))
+    return pd.to_numeric(buildings["units"], errors="coerce").fillna(0).to_numpy(float)
+
+
+def _units_too_small(buildings: pd.DataFrame, container: np.ndarray, is_member: np.ndarray) -> np.ndarray:
+    """Per container: its members could not take their counts back from one unit's share of the whole
+    (the container is then not split by units, see ``expand``)."""
+    units = np.maximum(_units(buildings), 1)[~is_member]
+    too_small = np.zeros(int((~is_member).sum()), dtype=bool)
+    for column in COUNTS:
+        values = buildings[column].to_numpy(float)
+        whole = np.bincount(container, weights=values, minlength=len(buildings))[~is_member]
+        nested = np.bincount(container, weights=np.where(is_member, values, 0.0), minlength=len(buildings))[~is_member]
+        too_small |= nested > np.floor(whole / units)
+    return too_small
 
 
 def _repairs(ids, geoms, footprint, container, is_member) -> list[dict]:
     repairs = [{"building_id": str(ids[b]), "repair": "nested_joined", "container": str(ids[container[b]]),
-                "reason": f"the footprint lies (mostly) inside building {ids[container[b]]}: it joins that "
-                          f"building's cell and grid, with its own households counted"}
+                "reason": f"one of this footprint and building {ids[container[b]]}'s lies (mostly) inside the "
+                          f"other: it joins that building's cell and grid, with its own households counted"}
                for b in np.flatnonzero(is_member)]
     lost = shapely.area(geoms) - shapely.area(footprint)
     for b in np.flatnonzero(~is_member & (lost > OVERLAP_M2) & (np.bincount(container)[container] == 1)):

@@ -74,8 +74,12 @@ class GridLayout:
 
     @classmethod
     def of(cls, stamp: str, rows: list[Any]) -> GridLayout:
-        """The layout of rows (grid code, community code, street code, district code, WKB)."""
+        """The layout of rows (grid code, community code, street code, district code, WKB). A grid stored invalid
+        (a ring that came to touch itself when projected) is indexed repaired, so it never stops placement."""
         geoms = shapely.from_wkb([bytes(row[4]) for row in rows]) if rows else np.empty(0, dtype=object)
+        invalid = ~shapely.is_valid(geoms)
+        if invalid.any():
+            geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         frame = gpd.GeoDataFrame({name: [row[k] for row in rows] for k, name in enumerate(CODES)},
                                  geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
         return cls(stamp, GridIndex(frame, max_cells=0), [(str(row[0]), str(row[1])) for row in rows])

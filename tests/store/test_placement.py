@@ -117,6 +117,19 @@ def test_a_point_in_no_grid_gets_its_community_and_the_grids_near_it(published: 
         assert grids_near(session, X0 + 4 * STEP + 0.002, Y0 + 0.5 * STEP) == []  # about 200 m: none within 100
 
 
+def test_a_grid_stored_invalid_does_not_stop_placement(loaded: Engine) -> None:
+    s = STEP
+    touching = shapely.Polygon([(X0, Y0), (X0 + s, Y0), (X0 + s, Y0 + s), (X0 + 2 * s, Y0 + s), (X0 + 2 * s, Y0 + 2 * s),
+                                (X0 + s, Y0 + 2 * s), (X0 + s, Y0 + s), (X0, Y0 + s)])  # two squares, one ring, one vertex
+    assert not touching.is_valid
+    publish_plan(loaded, URBAN, {"360702-001-001-01": touching})
+    with session_scope(loaded) as session:
+        assert placement.grid_at(session, X0 + 0.5 * s, Y0 + 0.5 * s) == ("360702-001-001-01", URBAN)
+        assert placement.grid_at(session, X0 + 1.5 * s, Y0 + 1.5 * s) == ("360702-001-001-01", URBAN)
+        assert placement.grid_at(session, X0 + s, Y0 + s) == ("360702-001-001-01", URBAN)  # the touching vertex
+        assert placement.grid_at(session, X0 + 1.5 * s, Y0 + 0.5 * s) is None
+
+
 def report_at(lon: float, lat: float, external_id: str | None = None) -> Report:
     return Report(category="city_management", channel="grid_patrol", description="占道经营", x=lon, y=lat,
                   crs="wgs84", external_id=external_id)

@@ -36,6 +36,7 @@ def test_partition_all_publishes_one_plan_per_community(loaded: Engine, db_url: 
         assert urban["households"].sum() == 540  # every household of the community's six buildings
         assert published_plan(session, URBAN).created_by == "ops"
     assert "2 plan versions published" in result.stdout and URBAN in result.stdout
+    assert "…" not in result.stdout  # no column cut when the output is not a terminal
 
 
 def test_partition_one_community_keeps_a_draft_then_publish_archives_the_old(loaded: Engine, db_url: str) -> None:
