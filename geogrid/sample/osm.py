@@ -44,6 +44,7 @@ MAJOR_STREETS = frozenset({
 COMMUNITY_HOUSEHOLDS = (1500, 2500, 4000)  # a community of whole blocks: fewest, aimed at, most
 MIN_SHARED_EDGE_M = 1.0  # blocks sharing less than this do not neighbour each other
 FRAME_M = 30.0  # the study area: the buildings' convex hull, this far out
+RIM_CELL_M = 300.0  # the rim that the streets leave open is cut into squares of this side
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def real_case(name: str, *, community_households: tuple[int, int, int] = COMMUNI
     streets = _lines(raw_streets.to_crs(metric))
     buildings = _buildings(raw_buildings.to_crs(metric), name)
     frame = shapely.buffer(shapely.convex_hull(shapely.union_all(buildings.geometry.to_numpy())), FRAME_M)
-    blocks = street_blocks(streets, frame)
+    blocks = street_blocks(streets, frame, buildings.geometry.to_numpy())
     block_of = _block_of(buildings.geometry.to_numpy(), blocks)
     buildings = buildings[block_of >= 0].reset_index(drop=True)
     block_of = block_of[block_of >= 0]
@@ -174,16 +175,32 @@ def _lines(raw: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                             crs=raw.crs).explode(index_parts=False).reset_index(drop=True)
 
 
-def street_blocks(streets: gpd.GeoDataFrame, frame: shapely.Geometry) -> np.ndarray:
-    """The blocks that the streets cut ``frame`` into (paths, service lanes and steps do not bound a
-    block; the frame's edge closes the blocks at the rim), in reading order (north to south by 100 m
-    rows, then west to east). They tile the frame."""
+def street_blocks(streets: gpd.GeoDataFrame, frame: shapely.Geometry, footprints: np.ndarray) -> np.ndarray:
+    """The blocks that the streets close inside ``frame`` (paths, service lanes and steps do not bound
+    a block), and the rim they leave open cut by a lattice of RIM_CELL_M (each stretch of a lattice
+    line across the rim kept only where it misses every footprint); in reading order (north to
+    south by 100 m rows, then west to east). Together they tile the frame."""
     bounding = streets.geometry.to_numpy()[~streets["highway"].isin(MINOR_STREETS).to_numpy()]
-    lines = shapely.union_all(np.append(shapely.intersection(bounding, frame), shapely.boundary(frame)))
-    blocks = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
-    blocks = blocks[shapely.area(blocks) > 1.0]
+    inside = shapely.intersection(bounding, frame)
+    closed = _polygons(shapely.polygonize(shapely.get_parts(shapely.union_all(inside))))
+    rim = shapely.buffer(shapely.difference(frame, shapely.union_all(closed)), 0.01)
+    xmin, ymin, xmax, ymax = shapely.bounds(frame)
+    xs, ys = np.arange(xmin + RIM_CELL_M, xmax, RIM_CELL_M), np.arange(ymin + RIM_CELL_M, ymax, RIM_CELL_M)
+    lattice = [shapely.LineString([(x, ymin), (x, ymax)]) for x in xs] + \
+              [shapely.LineString([(xmin, y), (xmax, y)]) for y in ys]
+    stretches = shapely.get_parts(shapely.intersection(lattice, rim))
+    crossing = np.unique(shapely.STRtree(footprints).query(stretches, predicate="intersects")[0])
+    lines = np.concatenate([inside, [shapely.boundary(frame)], np.delete(stretches, crossing)])
+    blocks = _polygons(shapely.polygonize(shapely.get_parts(shapely.union_all(lines))))
     xy = shapely.get_coordinates(shapely.centroid(blocks))
     return blocks[np.lexsort((np.round(xy[:, 0], 3), -np.round(xy[:, 1] / 100)))]
+
+
+def _polygons(geoms: np.ndarray) -> np.ndarray:
+    """The polygons of these geometries (clipping leaves lines and points), without dust."""
+    parts = shapely.get_parts(geoms)
+    parts = parts[shapely.get_type_id(parts) == 3]
+    return parts[shapely.area(parts) > 1.0]
 
 
 def _block_of(footprints: np.ndarray, blocks: np.ndarray) -> np.ndarray:
@@ -249,7 +266,7 @@ def _merge_small(group: np.ndarray, households: np.ndarray, neighbours: list[lis
 
 
 def _communities(blocks: np.ndarray, group: np.ndarray, district: str, crs) -> gpd.GeoDataFrame:
-    geoms = [shapely.coverage_union_all(blocks[group == g]) for g in range(group.max() + 1)]
+    geoms = [shapely.union_all(blocks[group == g]) for g in range(group.max() + 1)]
     return gpd.GeoDataFrame({
         "community_code": [f"{district}-001-{g + 1:03d}" for g in range(len(geoms))],
         "name": [f"街区组{g + 1}" for g in range(len(geoms))],
