@@ -88,3 +88,17 @@ def test_table_keeps_every_number_when_the_output_is_not_a_terminal(capsys):
         assert value in total, (value, total)
     assert not any("…" in line for line in lines)
     assert any("一个很长的社区名字用来撑宽表格" in line for line in lines)
+
+
+def test_what_a_tower_leaves_too_small_for_a_grid_is_proven():
+    """A 700-household tower set apart leaves 1-2 household houses, too few for a grid: proven, not a failure."""
+    communities, buildings, roads = community(np.random.default_rng(1), width=300, height=250, households=(1, 2),
+                                              towers=[(700, None)])
+    assert buildings["households"].sum() - 700 < 300
+    result = partition(communities, buildings, roads=roads)
+    flags = [{f["rule"] for f in json.loads(t)} for t in result.grids["flags"]]
+    rest = [f for f in flags if "oversized_building" not in f]
+    assert rest and all("area_too_small" in f and "min_households" in f for f in rest)
+    total = result.report["total"]
+    assert total["grids_outside_limits_unproven"] == 0
+    assert total["grids_outside_limits_by_proof"]["area_too_small"] == len(rest)

@@ -16,12 +16,13 @@ from geogrid.partition.rules import Rules
 
 
 # Flags that prove no partition of the community can meet every limit (the data do not allow it).
-PROOF_RULES = ("community_too_small", "no_feasible_window", "oversized_building", "no_feasible_partition")
+PROOF_RULES = ("community_too_small", "area_too_small", "no_feasible_window", "oversized_building",
+               "no_feasible_partition")
 # The count limits a grid can be outside of.
 COUNT_RULES = ("min_households", "max_households", "min_population", "max_population")
 # Proofs about a grid's own area: the piece it was divided from (what is left of the community once
 # the indivisible units over a limit are set apart) has no partition within every limit.
-AREA_PROOFS = ("community_too_small", "no_feasible_window", "no_feasible_partition")
+AREA_PROOFS = ("community_too_small", "area_too_small", "no_feasible_window", "no_feasible_partition")
 WIDE = 1000  # columns of the table when the output is not a terminal: the numbers are never cut
 
 
