@@ -241,14 +241,14 @@ def markdown(rows: list[dict], machine: str, day: str) -> str:
         if g["status"] != "ok":
             ours = f" {CRASH} | | | | | | | | | |"
         else:
-            ours = (f" {g['cpu_seconds']:.2f} | {g['grids']} | {_pct(g['within_limits_share'])} |"
+            ours = (f" {_seconds(g)} | {g['grids']} | {_pct(g['within_limits_share'])} |"
                     f" {_pct(g['within_limits_share_where_feasible'])} | {g['grids_outside_limits_unproven']} |"
                     f" {g['grids_in_several_parts']} | {g['cut_footprints']} | {g['mean_compactness']:.3f} |"
                     f" {_pct(g['boundary_on_streets_share'])} | {_pct(g['boundary_on_major_streets_share'])} |")
         if m["status"] != "ok":
             theirs = f" {m['status']} | | | |"
         else:
-            theirs = (f" {m['cpu_seconds']:.1f} | {_pct(m['within_limits_share'])} | {m['mean_compactness']:.3f} |"
+            theirs = (f" {_seconds(m)} | {_pct(m['within_limits_share'])} | {m['mean_compactness']:.3f} |"
                       f" {m['regions_in_several_parts']} |")
         lines.append(head + ours + theirs)
     lines.append("")
@@ -256,6 +256,10 @@ def markdown(rows: list[dict], machine: str, day: str) -> str:
         lines.append(f"![{row['case']}](img/real_{row['case']}.png)")
         lines.append("")
     return "\n".join(lines)
+
+
+def _seconds(run: dict) -> str:
+    return f"{run['cpu_seconds']:.2f}" if "cpu_seconds" in run else "—"
 
 
 def _pct(value: float | None) -> str:
