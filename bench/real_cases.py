@@ -94,9 +94,12 @@ def cut_footprints(grids: gpd.GeoDataFrame) -> int:
 
 
 def major_share(grids: gpd.GeoDataFrame, layers: dict, metric) -> float | None:
-    """Share of the grid boundary between grids (community edges left out) along a major street."""
+    """Share of the grid boundary between grids (community edges left out) along a major street
+    (None where no street has a major class)."""
     roads = layers["roads"].to_crs(metric)
     major = roads.geometry.to_numpy()[roads["highway"].isin(MAJOR_STREETS).to_numpy()]
+    if len(major) == 0:  # streets without classes (Bubeneč): nothing to say
+        return None
     communities = layers["communities"].to_crs(metric)
     inner = on_major = 0.0
     for code, geom in zip(communities["community_code"], communities.geometry):
