@@ -60,8 +60,10 @@ def whole_number(value: str | None, name: str, default: int, low: int, high: int
         number = int(value)
     except ValueError:
         raise BadRequestError(f"{name} must be a whole number, not {value!r}") from None
+    unbounded = high is None or high >= MAX_OFFSET  # only the store's integers bound it: say the lower bound
     if number < low or (high is not None and number > high):
-        raise BadRequestError(f"{name} must be from {low} to {high}" if high else f"{name} must be at least {low}")
+        raise BadRequestError(f"{name} must be at least {low}" if unbounded and number < low
+                              else f"{name} must be from {low} to {high}")
     return number
 
 
