@@ -32,7 +32,7 @@ from geogrid.geo.crs import metric_crs  # noqa: E402
 from geogrid.partition import partition  # noqa: E402
 from geogrid.partition.atoms import enclosures, tessellate  # noqa: E402
 from geogrid.partition.rules import Rules  # noqa: E402
-from geogrid.partition.scores import boundary_along_streets, inner_boundary, polsby_popper  # noqa: E402
+from geogrid.partition.scores import polsby_popper  # noqa: E402
 from geogrid.sample.osm import MAJOR_STREETS, MINOR_STREETS, SOURCES, real_case  # noqa: E402
 
 CASES = ("sample", *SOURCES)
@@ -81,7 +81,7 @@ def run_geogrid(layers: dict, rules: Rules) -> tuple[dict, gpd.GeoDataFrame | No
         "cut_footprints": cut_footprints(grids),
         "mean_compactness": total["mean_compactness"],
         "boundary_on_streets_share": total["boundary_on_streets_share"],
-        "boundary_on_major_streets_share": major_share(grids, layers, metric),
+        "boundary_on_major_streets_share": _major_share(total),
         "flags": total["flags"],
         "communities_feasible_partition": total["communities_feasible_partition"],
     }, grids
@@ -93,20 +93,12 @@ def cut_footprints(grids: gpd.GeoDataFrame) -> int:
                if f["rule"] == "building_cut")
 
 
-def major_share(grids: gpd.GeoDataFrame, layers: dict, metric) -> float | None:
-    """Share of the grid boundary between grids (community edges left out) along a major street
-    (None where no street has a major class)."""
-    roads = layers["roads"].to_crs(metric)
-    major = roads.geometry.to_numpy()[roads["highway"].isin(MAJOR_STREETS).to_numpy()]
-    if len(major) == 0:  # streets without classes (Bubeneč): nothing to say
-        return None
-    communities = layers["communities"].to_crs(metric)
-    inner = on_major = 0.0
-    for code, geom in zip(communities["community_code"], communities.geometry):
-        lines = inner_boundary(grids.geometry[grids["community_code"] == code].to_numpy(), geom)
-        inner += shapely.length(lines)
-        on_major += boundary_along_streets(lines, major)
-    return round(on_major / inner, 4) if inner else None
+def _major_share(total: dict) -> float | None:
+    """Share of the grid boundary between grids along a major street, from the engine's report (None where no
+    street has a class, as in Bubeneč)."""
+    shares = total.get("boundary_by_street_class_share") or {}
+    classified = any(shares.get(kind) for kind in ("major", "minor", "footway_service"))
+    return shares.get("major") if classified else None
 
 
 def run_maxp(layers: dict, rules: Rules) -> dict:
