@@ -219,6 +219,30 @@ def check(plan: Plan, rules: Rules | None = None) -> list[Flag]:
     return found + tiling_flags(plan) + unassigned_flags(plan)
 
 
+HARD_RULES = frozenset({"gap", "overlap", "outside_community", "building_cut", "unassigned_buildings",
+                        "several_parts"})  # a plan breaking one of these is not published
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What stands between a plan and publishing it: hard rules (refused) and limits (need a reason)."""
+
+    hard: list[Flag]
+    limits: list[Flag]
+
+    @property
+    def needs_reason(self) -> bool:
+        """A plan within every hard rule but outside a count limit is published only with a reason."""
+        return not self.hard and bool(self.limits)
+
+
+def readiness(plan: Plan) -> Readiness:
+    """Every rule the plan breaks, split into hard rules (gaps, overlaps, area outside the community, cut
+    footprints, buildings in no grid, grids in several parts) and limits (counts, with the engine's proofs)."""
+    found = check(plan)
+    return Readiness([f for f in found if f["rule"] in HARD_RULES], [f for f in found if f["rule"] not in HARD_RULES])
+
+
 def grid_flags(plan: Plan, codes: Iterable[str]) -> dict[str, list[Flag]]:
     """The rules each of these grids breaks, from its stored counts and its shape."""
     grids = plan.grids.set_index("grid_code").loc[list(codes)]

@@ -26,6 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from geogrid.db.models import (
     DRAFT,
+    PUBLISHED,
     SRID,
     Assignment,
     AuditLog,
@@ -37,7 +38,7 @@ from geogrid.db.models import (
 from geogrid.partition import constraints, editing
 from geogrid.partition.rules import Rules
 from geogrid.store import audit
-from geogrid.store.plans import Conflict, get_plan, plan_assignments, plan_grids
+from geogrid.store.plans import Conflict, get_plan, plan_assignments, plan_grids, publish
 
 ASSIGNMENT_KEY = ["building_id", "units", "grid_code", "households", "population"]
 
@@ -52,6 +53,14 @@ class NotDraft(Conflict):
 
 class NothingToUndo(Conflict):
     """The plan has no edit left to undo (409)."""
+
+
+class NotReady(Conflict):
+    """The plan breaks a hard rule, or a limit without a reason given (409); ``problems`` lists them."""
+
+    def __init__(self, message: str, problems: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 @dataclass
@@ -171,6 +180,33 @@ def last_edit(session: Session, plan_id: int) -> AuditLog | None:
         else:
             return session.get(AuditLog, entry_id)
     return None
+
+
+# --- publishing --------------------------------------------------------------------------------
+
+
+def readiness(session: Session, plan_id: int) -> editing.Readiness:
+    """The hard rules and limits the plan version breaks (see ``editing.readiness``)."""
+    return editing.readiness(load_plan(session, get_plan(session, plan_id)))
+
+
+def publish_checked(session: Session, plan_id: int, username: str, *, reason: str | None = None,
+                    expected_revision: int | None = None) -> PlanVersion:
+    """Publish the plan version only if it breaks no hard rule, and a limit only with a reason (kept with the
+    version); raises NotReady listing what breaks. A version already published stays as it is."""
+    version = get_plan(session, plan_id)
+    reason = (reason or "").strip() or None
+    if version.status != PUBLISHED:
+        found = editing.readiness(load_plan(session, version))
+        if found.hard:
+            rules = ", ".join(sorted({p["rule"] for p in found.hard}))
+            raise NotReady(f"plan version {plan_id} breaks {len(found.hard)} hard rules ({rules}): "
+                           "fix them before publishing", found.hard)
+        if found.limits and reason is None:
+            rules = ", ".join(sorted({p["rule"] for p in found.limits}))
+            raise NotReady(f"plan version {plan_id} breaks {len(found.limits)} limits ({rules}): "
+                           'publish it with a reason ({"reason": "..."})', found.limits)
+    return publish(session, plan_id, username, expected_revision=expected_revision, reason=reason)
 
 
 # --- guards ------------------------------------------------------------------------------------
