@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from geogrid.db.models import ARCHIVED, DRAFT, PUBLISHED, SRID, Assignment, Community, Grid, PlanVersion, utcnow
 from geogrid.errors import InputError
+from geogrid.partition import comparing
 from geogrid.store import audit
 from geogrid.store.following import follow_plan
 
@@ -292,28 +293,17 @@ class PlanComparison:
 
 
 def compare(session: Session, plan_a: int, plan_b: int) -> PlanComparison:
-    """Buildings (or unit ranges) whose grid differs between two versions, and who moved."""
+    """Buildings whose grids differ between two versions, each listed once, and the households and residents that
+    changed grid (``geogrid.partition.comparing``)."""
     get_plan(session, plan_a), get_plan(session, plan_b)
-    a, b = plan_assignments(session, plan_a), plan_assignments(session, plan_b)
-    merged = a.merge(b, on=["building_id", "units"], how="outer", suffixes=("_a", "_b"))
-    changed = merged[merged["grid_code_a"].fillna("") != merged["grid_code_b"].fillna("")]
-    changes = pd.DataFrame(
-        {
-            "building_id": changed["building_id"],
-            "units": changed["units"],
-            "grid_a": changed["grid_code_a"],
-            "grid_b": changed["grid_code_b"],
-            "households": changed["households_b"].fillna(changed["households_a"]).astype(int),
-            "population": changed["population_b"].fillna(changed["population_a"]).astype(int),
-        }
-    ).reset_index(drop=True)
+    found = comparing.changes(plan_assignments(session, plan_a), plan_assignments(session, plan_b))
     return PlanComparison(
         plan_a=plan_a,
         plan_b=plan_b,
-        changes=changes,
-        buildings_changed=int(changes["building_id"].nunique()),
-        households_moved=int(changes["households"].sum()),
-        population_moved=int(changes["population"].sum()),
+        changes=found,
+        buildings_changed=len(found),
+        households_moved=int(found["households"].sum()),
+        population_moved=int(found["population"].sum()),
     )
 
 

@@ -90,8 +90,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     """The README's production commands in order on a fresh database, then `geogrid serve` on 127.0.0.1 (stopped
     afterwards): the base URL, a planner's Authorization header, the database URL and the data folder."""
     with owned_database(with_postgis=True) as db:
-        assert geogrid("db", "upgrade", url=db.url).strip() == "created the store (schema 0005)"
-        assert geogrid("db", "upgrade", url=db.url).strip() == "the store is up to date (schema 0005)"
+        assert geogrid("db", "upgrade", url=db.url).strip() == "created the store (schema 0007)"
+        assert geogrid("db", "upgrade", url=db.url).strip() == "the store is up to date (schema 0007)"
         files = [a for option, name in LAYERS.items() for a in (f"--{option}", str(SAMPLE / f"{name}.geojson"))]
         imported = geogrid("import", *files, url=db.url)
         assert "communities: 27 rows" in imported and "buildings: 4514 rows" in imported

@@ -16,13 +16,13 @@ runner = CliRunner()
 def test_db_upgrade_reports_created_upgraded_and_up_to_date(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     created = runner.invoke(app, ["db", "upgrade", "--database-url", url])
-    assert created.exit_code == 0 and created.stdout.strip() == "created the store (schema 0005)"
+    assert created.exit_code == 0 and created.stdout.strip() == "created the store (schema 0007)"
     again = runner.invoke(app, ["db", "upgrade", "--database-url", url])
-    assert again.stdout.strip() == "the store is up to date (schema 0005)"
+    assert again.stdout.strip() == "the store is up to date (schema 0007)"
     older = f"sqlite:///{tmp_path / 'older.sqlite'}"
     assert upgrade(older, "0003") == (None, "0003")
     upgraded = runner.invoke(app, ["db", "upgrade", "--database-url", older])
-    assert upgraded.exit_code == 0 and upgraded.stdout.strip() == "upgraded the store from 0003 to 0005"
+    assert upgraded.exit_code == 0 and upgraded.stdout.strip() == "upgraded the store from 0003 to 0007"
 
 
 def test_version() -> None:
