@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.geometry
 import shapely.ops
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
@@ -265,7 +266,7 @@ def tiling_flags(plan: Plan) -> list[Flag]:
         area = float(shapely.area(piece))
         if area > TILING_TOLERANCE_M2:
             found.append({"rule": rule, "area_m2": round(area, 1), "at": _where(plan, piece),
-                          "reason": f"{area:.1f} m² {words[rule]}"})
+                          "geometry": _wgs84_mapping(plan, piece), "reason": f"{area:.1f} m² {words[rule]}"})
     return found
 
 
@@ -393,6 +394,12 @@ def _where(plan: Plan, piece: BaseGeometry) -> list[float]:
     biggest = parts[int(np.argmax(shapely.area(parts)))]
     point = gpd.GeoSeries([shapely.point_on_surface(biggest)], crs=plan.crs).to_crs(WGS84).iloc[0]
     return [round(point.x, 7), round(point.y, 7)]
+
+
+def _wgs84_mapping(plan: Plan, piece: BaseGeometry) -> dict[str, Any]:
+    """A metric piece as a GeoJSON geometry in WGS-84 (coordinates to 1e-7°, about a centimetre), to draw it."""
+    back = gpd.GeoSeries([piece], crs=plan.crs).to_crs(WGS84).iloc[0]
+    return shapely.geometry.mapping(shapely.set_precision(back, 1e-7))
 
 
 def _to_metric(plan: Plan, geoms: Any) -> np.ndarray:

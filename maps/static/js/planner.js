@@ -27,6 +27,9 @@
       oversized_building_rule: "超大楼栋", contiguity_rule: "不连片", several_parts_rule: "不连片", building_cut_rule: "楼栋被切开",
       gap_rule: "有空隙", overlap_rule: "有重叠", outside_community_rule: "超出社区", unassigned_buildings_rule: "楼栋未入网格",
       plan_problems: "方案问题", hh: "户", people: "人", selected: "已选", legend: "楼栋大小 = 户数",
+      publish_check: "发布前检查", hard_problems: "以下问题须先修正，方案不能发布：",
+      limit_problems: "以下网格超出限值，发布须填写理由：", publish_reason: "发布理由", all_rules_met: "方案符合全部规则。",
+      reason_needed: "请填写发布理由", old_boundary: "已发布方案的边界", problem_area: "空隙、重叠、不连片",
     },
     en: {
       sign_out: "Sign out", other: "中文", street: "Street/town", community: "Community/village", pick: "— choose —",
@@ -56,6 +59,10 @@
       gap_rule: "gap", overlap_rule: "overlap", outside_community_rule: "outside community",
       unassigned_buildings_rule: "buildings in no grid", plan_problems: "Plan problems", hh: "hh", people: "people",
       selected: "Selected", legend: "building size = households",
+      publish_check: "Before publishing", hard_problems: "Fix these first; the plan cannot be published:",
+      limit_problems: "These grids are outside a limit; publishing needs a reason:", publish_reason: "Reason for publishing",
+      all_rules_met: "The plan obeys every rule.", reason_needed: "Give a reason for publishing",
+      old_boundary: "boundaries of the published plan", problem_area: "gaps, overlaps, grids in parts",
     },
   };
   const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -72,14 +79,20 @@
     grids: L.featureGroup().addTo(map),
     footprints: L.featureGroup().addTo(map),
     buildings: L.featureGroup().addTo(map),
+    old: L.featureGroup().addTo(map),
+    problems: L.featureGroup().addTo(map),
   };
+  const PROBLEM_STYLE = { color: "#d00", weight: 2, fillColor: "#f00", fillOpacity: 0.55 };
+  const OLD_STYLE = { color: "#000", weight: 3, dashArray: "2 6", fill: false, interactive: false };
 
   /* --- page chrome --------------------------------------------------------------------------------- */
   function addLegend() {
     const legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
       return g.el("div", { class: "geogrid-legend planner-legend" }, [
-        g.el("i", { class: "planner-dot" }), T("legend")]);
+        g.el("div", {}, [g.el("i", { class: "planner-dot" }), T("legend")]),
+        g.el("div", {}, [g.el("i", { class: "planner-problem-swatch" }), T("problem_area")]),
+        g.el("div", { id: "old-legend", class: "hidden" }, [g.el("i", { class: "planner-old-swatch" }), T("old_boundary")])]);
     };
     legend.addTo(map);
   }
@@ -154,6 +167,11 @@
     state.moving = null;
     if (state.selected && !gridByCode(state.selected)) state.selected = null;
     renderAll();
+    renderProblems([]);
+    if (isDraft()) {
+      const ready = (await g.api(API + "/plans/" + id + "/readiness")).body;
+      renderProblems(ready.hard.concat(ready.limits));
+    }
     if (fit && state.grids.length) map.fitBounds(layers.grids.getBounds(), { padding: [10, 10], animate: false });
   }
 
@@ -216,8 +234,10 @@
       style: function (f) {
         const code = f.properties.grid_code;
         const chosen = code === state.selected;
-        return { color: chosen ? "#000" : state.colours[code], weight: chosen ? 4 : 2, fillColor: state.colours[code],
-          fillOpacity: 0.25, dashArray: f.properties.breaks_a_rule ? "6 4" : null };
+        const parts = inParts(f.properties);
+        return { color: chosen ? "#000" : parts ? PROBLEM_STYLE.color : state.colours[code], weight: chosen || parts ? 4 : 2,
+          fillColor: parts ? PROBLEM_STYLE.fillColor : state.colours[code], fillOpacity: parts ? 0.4 : 0.25,
+          dashArray: f.properties.breaks_a_rule ? "6 4" : null };
       },
       onEachFeature: function (f, layer) {
         layer.gridCode = f.properties.grid_code;
@@ -227,6 +247,8 @@
       },
     }).eachLayer(function (layer) { layers.grids.addLayer(layer); });
   }
+
+  function inParts(p) { return (p.flags || []).some(function (x) { return x.rule === "several_parts"; }); }
 
   function ringCentre(geometry) {
     const ring = geometry.type === "MultiPolygon" ? geometry.coordinates[0][0] : geometry.coordinates[0];
@@ -303,15 +325,34 @@
     });
   }
 
+  /* plan-wide problems listed, and the gaps, overlaps and area outside the community drawn in red */
   function renderProblems(problems) {
     const box = $("problems");
     box.replaceChildren();
+    layers.problems.clearLayers();
     const planWide = (problems || []).filter(function (x) { return !x.grid_code; });
+    drawProblemAreas(planWide);
     if (!planWide.length) return;
     box.appendChild(g.el("h2", { text: T("plan_problems") }));
+    box.appendChild(problemList(planWide));
+  }
+
+  function drawProblemAreas(problems) {
+    problems.filter(function (x) { return x.geometry; }).forEach(function (x) {
+      g.geoJSON({ type: "Feature", geometry: x.geometry, properties: {} }, { style: PROBLEM_STYLE, interactive: false })
+        .eachLayer(function (layer) { layer.problemRule = x.rule; layers.problems.addLayer(layer); });
+    });
+  }
+
+  function problemList(problems) {
     const list = g.el("ul");
-    planWide.forEach(function (x) { list.appendChild(g.el("li", { class: "bad", text: T(x.rule + "_rule") + ": " + (x.reason || "") })); });
-    box.appendChild(list);
+    problems.forEach(function (x) {
+      const where = x.grid_code ? shortCode(x.grid_code) + " · " : "";
+      const item = g.el("li", { class: "bad", "data-rule": x.rule, text: where + T(x.rule + "_rule") + ": " + (x.reason || "") });
+      if (x.at) item.addEventListener("click", function () { map.setView(g.toDisplay(x.at[0], x.at[1]), 18); });
+      list.appendChild(item);
+    });
+    return list;
   }
 
   /* --- selecting --------------------------------------------------------------------------------- */
@@ -550,10 +591,31 @@
     });
   }
 
+  /* publishing: a dialog lists what breaks (hard rules: refused; limits: a reason is needed), then publishes */
   function publish() {
     return guarded(async function () {
-      const done = await g.api(API + "/plans/" + state.plan.id + "/publish",
-        { method: "POST", headers: { "If-Match": '"' + state.revision + '"' } });
+      const ready = (await g.api(API + "/plans/" + state.plan.id + "/readiness")).body;
+      renderProblems(ready.hard.concat(ready.limits));
+      $("publish-hard").replaceChildren();
+      $("publish-limits").replaceChildren();
+      if (ready.hard.length) $("publish-hard").append(g.el("p", { class: "bad", text: T("hard_problems") }), problemList(ready.hard));
+      if (ready.limits.length) $("publish-limits").append(g.el("p", { text: T("limit_problems") }), problemList(ready.limits));
+      if (!ready.hard.length && !ready.limits.length) $("publish-limits").append(g.el("p", { class: "good", text: T("all_rules_met") }));
+      $("publish-reason-box").classList.toggle("hidden", !ready.needs_reason);
+      $("publish-reason").value = "";
+      $("publish-confirm").disabled = ready.hard.length > 0;
+      $("publish-dialog").dataset.needsReason = ready.needs_reason ? "1" : "";
+      $("publish-dialog").showModal();
+    });
+  }
+
+  function confirmPublish() {
+    const reason = $("publish-reason").value.trim();
+    if ($("publish-dialog").dataset.needsReason && !reason) { g.toast(T("reason_needed"), "error"); return null; }
+    $("publish-dialog").close();
+    return guarded(async function () {
+      const done = await g.api(API + "/plans/" + state.plan.id + "/publish", { method: "POST",
+        json: reason ? { reason: reason } : {}, headers: { "If-Match": '"' + state.revision + '"' } });
       await loadPlans();
       await loadPlan(done.body.id, false);
       g.toast(T("published_ok") + " v" + done.body.number);
@@ -562,6 +624,8 @@
 
   function clearCompare() {
     state.compareIds = new Set();
+    layers.old.clearLayers();
+    if ($("old-legend")) $("old-legend").classList.add("hidden");
     $("compare-out").classList.add("hidden");
     $("compare-out").replaceChildren();
   }
@@ -578,12 +642,17 @@
         + c.buildings_changed + " · " + T("moved_households") + " " + c.households_moved }));
       const list = g.el("ul");
       c.changes.slice(0, 50).forEach(function (x) {
-        list.appendChild(g.el("li", { text: x.building_id + ": " + (x.grid_a ? shortCode(x.grid_a) : "—") + " → "
-          + (x.grid_b ? shortCode(x.grid_b) : "—") + " (" + x.households + T("hh") + ")" }));
+        const grids = function (codes) { return codes ? codes.split(",").map(shortCode).join("+") : "—"; };
+        list.appendChild(g.el("li", { text: x.building_id + ": " + grids(x.grid_a) + " → " + grids(x.grid_b)
+          + (x.units ? " [" + x.units + "]" : "") + " (" + x.households + T("hh") + ")" }));
       });
       out.appendChild(list);
       out.classList.remove("hidden");
       restyleBuildings();
+      const old = (await g.api(API + "/communities/" + state.community + "/grids?plan_id=" + published.id)).body;
+      g.geoJSON(old, { style: OLD_STYLE }).eachLayer(function (layer) { layers.old.addLayer(layer); });
+      layers.old.bringToFront();
+      $("old-legend").classList.remove("hidden");
     });
   }
 
@@ -656,6 +725,8 @@
     $("undo").addEventListener("click", undo);
     $("compare").addEventListener("click", compare);
     $("publish").addEventListener("click", publish);
+    $("publish-confirm").addEventListener("click", confirmPublish);
+    $("publish-cancel").addEventListener("click", function () { $("publish-dialog").close(); });
     $("export").addEventListener("click", exportPlan);
     $("draw").addEventListener("click", function () { startTool("draw"); });
     $("split").addEventListener("click", function () { startTool("split"); });

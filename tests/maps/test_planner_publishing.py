@@ -1,0 +1,117 @@
+"""Publishing from the planner page in a real browser: a plan with a gap is refused and the gap is drawn in red; a
+plan outside a limit is published with a reason from the dialog, after which the cases per grid add up to the
+community; compare lists each building once and draws the published boundaries over the draft."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import shapely
+from shapely.geometry import mapping, shape
+
+from .test_planner_page import clean
+
+
+@pytest.fixture
+def api(live_service):
+    headers = {"Authorization": f"Bearer {live_service.token('planner')}"}
+    with httpx.Client(base_url=live_service.base_url + "/api/v1", headers=headers, timeout=120) as client:
+        yield client
+
+
+def community(api: httpx.Client, k: int) -> tuple[str, str, int]:
+    """(street code, code, published plan id) of the planner's street's k-th community with at least 2 grids."""
+    street = api.get("/hierarchy").json()["districts"][0]["children"][0]
+    chosen = [c for c in street["children"] if c["grid_count"] >= 2][k]
+    return street["code"], chosen["code"], chosen["published_plan_id"]
+
+
+def draft_with(api: httpx.Client, plan_id: int, body_of) -> int:
+    """A new draft of plan_id with one edit, body_of(grids) making its body."""
+    made = api.post(f"/plans/{plan_id}/drafts")
+    assert made.status_code == 201, made.text
+    draft = made.json()["id"]
+    grids = api.get(f"/communities/{made.json()['community_code']}/grids", params={"plan_id": draft}).json()
+    answer = api.post(f"/plans/{draft}/edits", json=body_of(grids["features"]), headers={"If-Match": '"1"'})
+    assert answer.status_code == 200, answer.text
+    return draft
+
+
+def open_plan(live_service, browser, street: str, code: str):
+    log = live_service.open(browser, "planner", "/maps/planner")
+    page = log.page
+    page.wait_for_function("document.querySelectorAll('#street option').length > 1")
+    page.select_option("#street", street)
+    page.select_option("#community", code)
+    page.wait_for_selector("#grid-table tbody tr")
+    page.wait_for_function("!document.body.classList.contains('planner-busy')")
+    return log, page
+
+
+def problem_rules(page) -> list[str]:
+    return page.evaluate("(() => { const found = []; geogrid.map().eachLayer(l => { if (l.problemRule) "
+                         "found.push(l.problemRule); }); return found; })()")
+
+
+def test_a_plan_with_a_gap_is_refused_and_the_gap_drawn(live_service, browser, api, artifacts_dir) -> None:
+    street, code, published = community(api, -1)
+
+    def shrink(features):
+        grid = features[0]
+        smaller = shapely.buffer(shape(grid["geometry"]), -0.0002, join_style="mitre")
+        return {"op": "replace_boundary", "grid_code": grid["properties"]["grid_code"], "geometry": mapping(smaller)}
+
+    draft = draft_with(api, published, shrink)
+    log, page = open_plan(live_service, browser, street, code)
+    assert page.input_value("#version") == str(draft)  # the newest draft opens
+    assert "gap" in problem_rules(page)  # drawn in red as soon as the draft opens
+    assert "有空隙" in page.inner_text("#problems")
+    page.click("#publish")
+    page.wait_for_selector("#publish-dialog[open]")
+    assert "须先修正" in page.inner_text("#publish-hard") and "有空隙" in page.inner_text("#publish-hard")
+    assert page.is_disabled("#publish-confirm")
+    page.screenshot(path=str(artifacts_dir / "planner_publish_gap_refused.png"))
+    page.click("#publish-cancel")
+    assert api.get(f"/plans/{draft}").json()["status"] == "draft"
+    refused = api.post(f"/plans/{draft}/publish", json={"reason": "试试"})
+    assert refused.status_code == 409 and any(p["rule"] == "gap" for p in refused.json()["problems"])
+    clean(live_service, log)
+    page.context.close()
+
+
+def test_a_merge_is_published_with_a_reason_and_cases_follow(live_service, browser, api, artifacts_dir) -> None:
+    street, code, published = community(api, 0)
+    features = api.get(f"/communities/{code}/grids").json()["features"]
+    first = features[0]["properties"]
+    other = first["neighbours"][0]
+    draft = draft_with(api, published, lambda _: {"op": "merge", "grids": [first["grid_code"], other]})
+    log, page = open_plan(live_service, browser, street, code)
+
+    page.click("#compare")
+    page.wait_for_selector("#compare-out li")
+    listed = [line.split(":")[0] for line in page.inner_text("#compare-out ul").splitlines()]
+    assert len(listed) == len(set(listed)) > 0
+    assert page.evaluate("(() => { let n = 0; geogrid.map().eachLayer(l => { if (l.options && l.options.dashArray"
+                         " === '2 6' && l.feature) n++; }); return n; })()") == len(features)
+    page.screenshot(path=str(artifacts_dir / "planner_compare_boundaries.png"))
+
+    page.click("#publish")
+    page.wait_for_selector("#publish-dialog[open]")
+    assert "须填写理由" in page.inner_text("#publish-limits") and page.is_visible("#publish-reason")
+    page.click("#publish-confirm")  # no reason yet: refused on the page
+    assert page.is_visible("#publish-dialog")
+    page.fill("#publish-reason", "合并后待新小区入住再拆分")
+    page.screenshot(path=str(artifacts_dir / "planner_publish_reason.png"))
+    page.click("#publish-confirm")
+    page.wait_for_function("document.querySelector('#plan-status').textContent.includes('已发布')")
+    plan = api.get(f"/plans/{draft}").json()
+    assert plan["status"] == "published" and plan["publish_reason"] == "合并后待新小区入住再拆分"
+
+    leader = {"Authorization": f"Bearer {live_service.token('leader')}"}
+    params = {"area": code}
+    grids = api.get("/stats/areas", params={"level": "grid", **params}, headers=leader).json()["rows"]
+    whole = api.get("/stats/areas", params={"level": "community", **params}, headers=leader).json()["rows"]
+    assert other not in {row["code"] for row in grids}
+    assert sum(row["count"] for row in grids) == whole[0]["count"] > 0
+    clean(live_service, log)
+    page.context.close()
