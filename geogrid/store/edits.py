@@ -120,7 +120,7 @@ def apply(
     """
     version = _bump(session, plan_id, expected_revision)
     before = load_plan(session, version)
-    edit = change(before)
+    edit = editing.keep_whole(before, change(before))  # no edit leaves ground in no grid or in two
     moved = _changed_buildings(before.assignments, edit.plan.assignments)
     codes = (*edit.touched, *edit.removed)
     _write(session, version.id, codes, _rows(edit.plan.grids, edit.touched), moved, edit.plan.assignments)

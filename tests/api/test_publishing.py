@@ -45,6 +45,11 @@ def draft_of(client, headers: dict[str, str], plan_id: int) -> tuple[int, str]:
 def edit(client, headers: dict[str, str], plan_id: int, etag: str, body: dict) -> str:
     answer = client.post(f"/api/v1/plans/{plan_id}/edits", json=body, headers=headers | {"If-Match": etag})
     assert answer.status_code == 200, answer.text
+    if body["op"] == "merge":  # the grid merged away is named, never deleted silently
+        assert answer.json()["removed"] == [body["grids"][1]]
+        assert answer.json()["notices"] == [f"grid {body['grids'][1]} is deleted: the edit left it no area"]
+    else:
+        assert answer.json()["notices"] == []
     return answer.headers["ETag"]
 
 

@@ -29,7 +29,7 @@
       plan_problems: "方案问题", hh: "户", people: "人", selected: "已选", legend: "楼栋大小 = 户数",
       publish_check: "发布前检查", hard_problems: "以下问题须先修正，方案不能发布：",
       limit_problems: "以下网格超出限值，发布须填写理由：", publish_reason: "发布理由", all_rules_met: "方案符合全部规则。",
-      reason_needed: "请填写发布理由", old_boundary: "已发布方案的边界", problem_area: "空隙、重叠、不连片",
+      reason_needed: "请填写发布理由", deleted_grid: "已删除网格", units: "单元", old_boundary: "已发布方案的边界", problem_area: "空隙、重叠、不连片",
     },
     en: {
       sign_out: "Sign out", other: "中文", street: "Street/town", community: "Community/village", pick: "— choose —",
@@ -62,6 +62,7 @@
       publish_check: "Before publishing", hard_problems: "Fix these first; the plan cannot be published:",
       limit_problems: "These grids are outside a limit; publishing needs a reason:", publish_reason: "Reason for publishing",
       all_rules_met: "The plan obeys every rule.", reason_needed: "Give a reason for publishing",
+      deleted_grid: "Grid deleted:", units: "Units",
       old_boundary: "boundaries of the published plan", problem_area: "gaps, overlaps, grids in parts",
     },
   };
@@ -377,7 +378,7 @@
     if (state.tool) return;
     if (state.moving && state.moving.grid !== code) {
       L.DomEvent.stop(e);
-      moveBuilding(state.moving.id, code);
+      moveBuilding(state.moving.id, code, state.moving.units ? state.moving.grid : null);
       return;
     }
     selectGrid(code, false);
@@ -390,9 +391,10 @@
 
   function selectBuilding(code, f, marker) {
     const p = f.properties;
-    state.moving = isDraft() ? { id: p.building_id, grid: code } : null;
+    state.moving = isDraft() ? { id: p.building_id, grid: code, units: p.units || "" } : null;
     const rows = [[T("address"), p.address || p.building_id], [T("households"), p.households], [T("population"), p.population],
       [T("floors"), p.floors], [T("in_grid"), code]];
+    if (p.units) rows.push([T("units"), p.units]);  /* a tower split by units: only these units move */
     const box = g.el("div", { class: "planner-popup" }, [g.el("strong", { text: p.building_id })]);
     rows.forEach(function (r) { box.appendChild(g.el("div", { text: r[0] + ": " + (r[1] === null || r[1] === undefined ? "—" : r[1]) })); });
     if (isDraft()) {
@@ -403,7 +405,7 @@
       });
       box.appendChild(g.el("label", {}, [T("move_to") + " ", select]));
       box.appendChild(g.el("button", { type: "button", class: "planner-move", text: T("move"),
-        onclick: function () { moveBuilding(p.building_id, select.value); } }));
+        onclick: function () { moveBuilding(p.building_id, select.value, p.units ? code : null); } }));
       box.appendChild(g.el("div", { class: "planner-hint", text: T("click_target") }));
     } else {
       box.appendChild(g.el("div", { class: "planner-hint", text: T("need_draft") }));
@@ -457,7 +459,9 @@
       const was = before[x.code];
       return shortCode(x.code) + ": " + (was === undefined ? "" : was + "→") + x.households + T("hh");
     }).join(g.config.lang === "en" ? ", " : "，");
-    g.toast(T(verb) + (summary ? " · " + summary : ""), "info");
+    const deleted = (answer.removed || []).map(shortCode).join(", ");
+    g.toast(T(verb) + (summary ? " · " + summary : "") + (deleted ? " · " + T("deleted_grid") + " " + deleted : ""),
+      deleted ? "error" : "info");
     await refreshGrids(answer.grids.map(function (x) { return x.code; }), answer.removed);
     renderProblems(answer.problems);
   }
@@ -475,10 +479,13 @@
     renderAll();
   }
 
-  function moveBuilding(buildingId, toGrid) {
+  /* fromGrid: for a tower split by units, move only its units in that grid */
+  function moveBuilding(buildingId, toGrid, fromGrid) {
     map.closePopup();
+    const body = { op: "move_building", building_id: buildingId, to_grid: toGrid };
+    if (fromGrid) body.from_grid = fromGrid;
     return guarded(async function () {
-      const answer = await edit("/edits", { op: "move_building", building_id: buildingId, to_grid: toGrid });
+      const answer = await edit("/edits", body);
       await applyAnswer(answer, "moved");
     });
   }
