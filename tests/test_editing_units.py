@@ -20,6 +20,10 @@ def grid(k: int) -> str:
 
 @pytest.fixture
 def plan() -> editing.Plan:
+    return tower_plan()
+
+
+def tower_plan() -> editing.Plan:
     """Grids 05, 06, 07 in a row; tower T straddles 05 and 06, split by units (1-2 in 05, 3-5 in 06)."""
     shapes = [shapely.box(X0 + k * W, Y0, X0 + (k + 1) * W, Y0 + W) for k in range(3)]
     grids = gpd.GeoDataFrame({"grid_code": [grid(5), grid(6), grid(7)], "households": [392, 388, 300],

@@ -196,7 +196,8 @@ def replace_boundary(plan: Plan, grid_code: str, polygon: BaseGeometry) -> Edit:
     given = _polygonal(shapely.difference(old, inside))
     shares = _share_out(plan, grid_code, given, shapes) if _area_m2(plan, given) > TILING_TOLERANCE_M2 else {}
     for code, share in shares.items():
-        shapes[code] = _polygonal(shapely.union(shapes.get(code, plan.geometry_of(code)), share))
+        joined = shapely.union(shapes.get(code, plan.geometry_of(code)), share)
+        shapes[code] = _polygonal(shapely.make_valid(joined))  # float noise along a shared edge can leave a spike
     points = _points(plan)
     ids = plan.buildings["building_id"]
     joining = ids[shapely.covers(inside, points)]
