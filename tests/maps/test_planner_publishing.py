@@ -7,9 +7,23 @@ from __future__ import annotations
 import httpx
 import pytest
 import shapely
-from shapely.geometry import mapping, shape
+
 
 from .test_planner_page import clean
+
+
+def with_a_gap(url: str, plan_id: int, code: str) -> None:
+    """Shrink one grid of the plan in the store, leaving a gap no edit would leave (as an imported plan file may)."""
+    from geoalchemy2.shape import from_shape, to_shape
+    from sqlalchemy import select
+
+    from geogrid.db.models import Grid
+    from geogrid.db.session import session_scope
+
+    with session_scope(url) as session:
+        row = session.scalars(select(Grid).where(Grid.plan_version_id == plan_id, Grid.code == code)).one()
+        row.geom = from_shape(shapely.MultiPolygon([shapely.buffer(to_shape(row.geom).geoms[0], -0.0002,
+                                                                   join_style="mitre")]), srid=4326)
 
 
 @pytest.fixture
@@ -53,15 +67,26 @@ def problem_rules(page) -> list[str]:
                          "found.push(l.problemRule); }); return found; })()")
 
 
+def test_an_auto_partition_identical_to_the_published_plan_says_so(live_service, browser, api, artifacts_dir) -> None:
+    street, code, _ = community(api, 0)  # before the tests below change its plans
+    log, page = open_plan(live_service, browser, street, code)
+    page.click("#auto summary")
+    assert page.evaluate("document.getElementById('auto').getBoundingClientRect().top") < 800  # above the fold
+    page.click("#run")
+    page.wait_for_selector("#job[data-status=succeeded]", timeout=90_000)
+    page.wait_for_function("document.getElementById('job-note').textContent !== ''")
+    assert page.inner_text("#job-note") == "新草稿与已发布方案完全相同"
+    assert page.evaluate("document.getElementById('job-progress').getBoundingClientRect().bottom") < 800
+    page.screenshot(path=str(artifacts_dir / "planner_auto_identical.png"))
+    clean(live_service, log)
+    page.context.close()
+
+
 def test_a_plan_with_a_gap_is_refused_and_the_gap_drawn(live_service, browser, api, artifacts_dir) -> None:
     street, code, published = community(api, -1)
-
-    def shrink(features):
-        grid = features[0]
-        smaller = shapely.buffer(shape(grid["geometry"]), -0.0002, join_style="mitre")
-        return {"op": "replace_boundary", "grid_code": grid["properties"]["grid_code"], "geometry": mapping(smaller)}
-
-    draft = draft_with(api, published, shrink)
+    draft = api.post(f"/plans/{published}/drafts").json()["id"]
+    grids = api.get(f"/communities/{code}/grids", params={"plan_id": published}).json()["features"]
+    with_a_gap(live_service.store_url, draft, grids[0]["properties"]["grid_code"])
     log, page = open_plan(live_service, browser, street, code)
     assert page.input_value("#version") == str(draft)  # the newest draft opens
     assert "gap" in problem_rules(page)  # drawn in red as soon as the draft opens
@@ -89,6 +114,7 @@ def test_a_merge_is_published_with_a_reason_and_cases_follow(live_service, brows
 
     page.click("#compare")
     page.wait_for_selector("#compare-out li")
+    page.wait_for_function("!document.getElementById('old-legend').classList.contains('hidden')")
     listed = [line.split(":")[0] for line in page.inner_text("#compare-out ul").splitlines()]
     assert len(listed) == len(set(listed)) > 0
     assert page.evaluate("(() => { let n = 0; geogrid.map().eachLayer(l => { if (l.options && l.options.dashArray"
@@ -115,3 +141,4 @@ def test_a_merge_is_published_with_a_reason_and_cases_follow(live_service, brows
     assert sum(row["count"] for row in grids) == whole[0]["count"] > 0
     clean(live_service, log)
     page.context.close()
+

@@ -29,7 +29,7 @@
       plan_problems: "方案问题", hh: "户", people: "人", selected: "已选", legend: "楼栋大小 = 户数",
       publish_check: "发布前检查", hard_problems: "以下问题须先修正，方案不能发布：",
       limit_problems: "以下网格超出限值，发布须填写理由：", publish_reason: "发布理由", all_rules_met: "方案符合全部规则。",
-      reason_needed: "请填写发布理由", deleted_grid: "已删除网格", units: "单元", old_boundary: "已发布方案的边界", problem_area: "空隙、重叠、不连片",
+      reason_needed: "请填写发布理由", identical: "新草稿与已发布方案完全相同", differs: "与已发布方案相比变动楼栋", deleted_grid: "已删除网格", units: "单元", old_boundary: "已发布方案的边界", problem_area: "空隙、重叠、不连片",
     },
     en: {
       sign_out: "Sign out", other: "中文", street: "Street/town", community: "Community/village", pick: "— choose —",
@@ -62,7 +62,8 @@
       publish_check: "Before publishing", hard_problems: "Fix these first; the plan cannot be published:",
       limit_problems: "These grids are outside a limit; publishing needs a reason:", publish_reason: "Reason for publishing",
       all_rules_met: "The plan obeys every rule.", reason_needed: "Give a reason for publishing",
-      deleted_grid: "Grid deleted:", units: "Units",
+      deleted_grid: "Grid deleted:", units: "Units", identical: "The new draft is identical to the published plan",
+      differs: "Buildings changed from the published plan:",
       old_boundary: "boundaries of the published plan", problem_area: "gaps, overlaps, grids in parts",
     },
   };
@@ -680,6 +681,15 @@
     });
   }
 
+  /* after an auto-partition: say whether the new draft is the published plan again */
+  async function sayIfIdentical() {
+    const published = publishedPlan();
+    $("job-note").textContent = "";
+    if (!published || published.id === state.plan.id) return;
+    const c = (await g.api(API + "/plans/compare?a=" + published.id + "&b=" + state.plan.id)).body;
+    $("job-note").textContent = c.buildings_changed === 0 ? T("identical") : T("differs") + " " + c.buildings_changed;
+  }
+
   /* --- auto-partition ------------------------------------------------------------------------------ */
   function rulesFrom(form) {
     const body = {};
@@ -702,6 +712,7 @@
     e.preventDefault();
     const form = e.target;
     $("run").disabled = true;
+    $("job-note").textContent = "";
     try {
       const started = (await g.api(API + "/communities/" + state.community + "/partition-jobs",
         { method: "POST", json: rulesFrom(form) })).body;
@@ -716,6 +727,7 @@
       await loadPlans();
       await loadPlan(job.result.plan_id, false);
       g.toast(T("new_version") + " v" + state.plan.number);
+      await sayIfIdentical();
     } catch (error) {
       g.toast(error.message, "error");
     } finally {
