@@ -94,6 +94,18 @@ def undo_edit(plan_id: Id, response: Response, session: SessionDep, user: Planne
     return _answer(outcome, response, "undo")
 
 
+@router.post("/{plan_id}/redo")
+def redo_edit(plan_id: Id, response: Response, session: SessionDep, user: Planner, if_match: IfMatch = None) -> dict[str, Any]:
+    """Make again the edit the newest undo took back (If-Match as for an edit; 409 when there is none, e.g. after
+    a new edit)."""
+    revision = _guard(session, user, plan_id, if_match)
+    try:
+        outcome = edits.redo(session, plan_id, revision, user.username)
+    except edits.Stale as exc:
+        raise HTTPException(412, str(exc)) from None
+    return _answer(outcome, response, "redo")
+
+
 # --- checks ------------------------------------------------------------------------------------
 
 

@@ -55,6 +55,10 @@ class NothingToUndo(Conflict):
     """The plan has no edit left to undo (409)."""
 
 
+class NothingToRedo(Conflict):
+    """The plan has no undone edit to make again (409)."""
+
+
 class NotReady(Conflict):
     """The plan breaks a hard rule, or a limit without a reason given (409); ``problems`` lists them."""
 
@@ -161,6 +165,51 @@ def undo(session: Session, plan_id: int, expected_revision: int, username: str) 
     plan = load_plan(session, version)
     return Outcome(version, plan, tuple(sorted(restored)), tuple(sorted(set(now["touched"]) - set(restored))),
                    record.id, undone)
+
+
+def redo(session: Session, plan_id: int, expected_revision: int, username: str) -> Outcome:
+    """Make again the edit the newest undo took back (until a new edit is made); raises Stale, NotDraft or
+    NothingToRedo. The redo is audited as an edit (``after.redoes``: the undo's id), so it can be undone."""
+    version = _bump(session, plan_id, expected_revision)
+    entry = last_undo(session, plan_id)
+    if entry is None:
+        raise NothingToRedo(f"plan version {plan_id} has no undone edit to redo")
+    edit_row = session.get(AuditLog, entry.after["undoes"])
+    was, now = edit_row.before, edit_row.after
+    _check_undoable(session, plan_id, {"touched": entry.after["touched"], "removed": entry.after["removed"]})
+    moved = sorted({a["building_id"] for a in was["assignments"] + now["assignments"]})
+    codes = sorted({g["code"] for g in was["grids"]} | set(now["touched"]))
+    assignments = pd.DataFrame(now["assignments"], columns=ASSIGNMENT_KEY)
+    _write(session, plan_id, codes, [_row(g) for g in now["grids"]], moved, assignments)
+    record = audit.record(
+        session, username, "edit", "plan_version", plan_id,
+        before={"revision": expected_revision, "grids": was["grids"], "assignments": was["assignments"]},
+        after={"revision": version.revision, "op": now.get("op"), "redoes": entry.id, "touched": now["touched"],
+               "removed": now["removed"], "grids": now["grids"], "assignments": now["assignments"]},
+    )
+    session.flush()
+    return Outcome(version, load_plan(session, version), tuple(now["touched"]), tuple(now["removed"]), record.id)
+
+
+def last_undo(session: Session, plan_id: int) -> AuditLog | None:
+    """The plan's newest undo not yet redone, if no new edit came after it."""
+    query = (
+        select(AuditLog.id, AuditLog.action, AuditLog.after)
+        .where(AuditLog.object_type == "plan_version", AuditLog.object_id == str(plan_id),
+               AuditLog.action.in_(("edit", "undo")))
+        .order_by(AuditLog.id.desc())
+    )
+    pending = 0
+    for entry_id, action, after in session.execute(query):
+        if action == "edit" and not (after or {}).get("redoes"):
+            return None  # a new edit ends what can be redone
+        if action == "edit":
+            pending += 1
+        elif pending:
+            pending -= 1
+        else:
+            return session.get(AuditLog, entry_id)
+    return None
 
 
 def last_edit(session: Session, plan_id: int) -> AuditLog | None:

@@ -89,3 +89,28 @@ def test_a_redrawn_shared_boundary_moves_both_grids(gis_client, engine, planner)
     assert after[grid(5)].symmetric_difference(shapes[grid(5)]).area < 1e-14  # 05 untouched (GeoJSON rounds)
     ready = gis_client.get(f"/api/v1/plans/{draft}/readiness", headers=planner).json()
     assert not {p["rule"] for p in ready["hard"]} & {"gap", "overlap"}
+
+
+def test_redo_makes_an_undone_edit_again_until_a_new_edit(gis_client, engine, planner) -> None:
+    draft = load(engine, tower_plan())
+
+    def state() -> list:
+        with session_scope(engine) as session:
+            return sorted(plan_assignments(session, draft).values.tolist())
+
+    before = state()
+    assert gis_client.post(f"/api/v1/plans/{draft}/redo", headers=planner | {"If-Match": '"1"'}).status_code == 409
+    moved = post(gis_client, planner, draft, 1, {"op": "move_building", "building_id": "B3", "to_grid": grid(6)})
+    after = state()
+    assert gis_client.post(f"/api/v1/plans/{draft}/undo", headers=planner | {"If-Match": '"2"'}).status_code == 200
+    assert state() == before
+    redone = gis_client.post(f"/api/v1/plans/{draft}/redo", headers=planner | {"If-Match": '"3"'})
+    assert redone.status_code == 200, redone.text
+    assert redone.json()["removed"] == moved.json()["removed"] == [grid(7)] and redone.json()["notices"]
+    assert state() == after
+    assert gis_client.post(f"/api/v1/plans/{draft}/redo", headers=planner | {"If-Match": '"4"'}).status_code == 409
+    assert gis_client.post(f"/api/v1/plans/{draft}/undo", headers=planner | {"If-Match": '"4"'}).status_code == 200
+    assert state() == before  # a redo is undone like any edit (a refused request leaves the revision as it was)
+    post(gis_client, planner, draft, 5, {"op": "move_building", "building_id": "T", "to_grid": grid(6), "units": "1-2"})
+    nothing = gis_client.post(f"/api/v1/plans/{draft}/redo", headers=planner | {"If-Match": '"6"'})
+    assert nothing.status_code == 409 and "no undone edit" in nothing.json()["detail"]  # a new edit ends redo

@@ -142,3 +142,27 @@ def test_a_merge_is_published_with_a_reason_and_cases_follow(live_service, brows
     clean(live_service, log)
     page.context.close()
 
+
+
+def test_redo_beside_undo(live_service, browser, api, artifacts_dir) -> None:
+    street, code, _ = community(api, 0)
+    log, page = open_plan(live_service, browser, street, code)
+    page.click("#new-draft")
+    page.wait_for_function("document.querySelector('#plan-status').textContent.includes('草稿')")
+    page.wait_for_function("!document.body.classList.contains('planner-busy')")
+    rows = page.locator("#grid-table tbody tr").count()
+    page.locator("#grid-table tbody tr").first.click()
+    page.wait_for_selector("#grid-tools:not(.hidden)")
+    page.click("#merge")
+    page.wait_for_function(f"document.querySelectorAll('#grid-table tbody tr').length === {rows - 1}")
+    page.wait_for_function("!document.body.classList.contains('planner-busy')")
+    page.click("#undo")
+    page.wait_for_function(f"document.querySelectorAll('#grid-table tbody tr').length === {rows}")
+    page.wait_for_function("!document.body.classList.contains('planner-busy')")
+    page.click("#redo")
+    page.wait_for_function(f"document.querySelectorAll('#grid-table tbody tr').length === {rows - 1}")
+    page.wait_for_function("!document.body.classList.contains('planner-busy')")
+    assert "已重做" in page.inner_text("#geogrid-toast") and "已删除网格" in page.inner_text("#geogrid-toast")
+    page.screenshot(path=str(artifacts_dir / "planner_redo.png"))
+    clean(live_service, log)
+    page.context.close()

@@ -8,7 +8,7 @@
     zh: {
       sign_out: "退出", other: "English", street: "街道/镇", community: "社区/村", pick: "— 请选择 —",
       version: "方案版本", draft: "草稿", published: "已发布", archived: "已归档", revision: "修订",
-      new_draft: "新建草稿", undo: "撤销", compare: "与已发布对比", publish: "发布", export: "导出",
+      new_draft: "新建草稿", undo: "撤销", redo: "重做", nothing_redo: "没有可重做的修改", redone: "已重做", compare: "与已发布对比", publish: "发布", export: "导出",
       grids: "网格", grid: "网格", households: "户数", population: "人口", buildings: "楼栋", rules: "规则",
       hint: "点击楼栋可将其移到相邻网格；点击表格行选择网格后可重画、修改、合并或切分。",
       draw: "重画边界", edit_shape: "修改边界", save_shape: "保存边界", split: "切分", merge: "合并", cancel: "取消",
@@ -34,7 +34,7 @@
     en: {
       sign_out: "Sign out", other: "中文", street: "Street/town", community: "Community/village", pick: "— choose —",
       version: "Plan version", draft: "draft", published: "published", archived: "archived", revision: "rev.",
-      new_draft: "New draft", undo: "Undo", compare: "Compare with published", publish: "Publish", export: "Export",
+      new_draft: "New draft", undo: "Undo", redo: "Redo", nothing_redo: "Nothing to redo", redone: "Redone", compare: "Compare with published", publish: "Publish", export: "Export",
       grids: "Grids", grid: "Grid", households: "Households", population: "Population", buildings: "Bldgs", rules: "Rules",
       hint: "Click a building to move it to a neighbouring grid; click a table row to select a grid to redraw, edit, merge or split.",
       draw: "Redraw boundary", edit_shape: "Edit boundary", save_shape: "Save boundary", split: "Split", merge: "Merge",
@@ -294,7 +294,7 @@
     $("plan-totals").textContent = T("totals") + ": " + state.grids.length + " " + T("grids") + " · " + hh + " " + T("hh")
       + " · " + pop + " " + T("people") + " · " + broken + " " + T("grids_breaking");
     $("new-draft").disabled = false;
-    ["undo", "publish"].forEach(function (id) { $(id).disabled = !isDraft(); });
+    ["undo", "redo", "publish"].forEach(function (id) { $(id).disabled = !isDraft(); });
     $("compare").disabled = !publishedPlan() || publishedPlan().id === p.id;
   }
 
@@ -498,6 +498,17 @@
         await applyAnswer(answer, "undone");
       } catch (error) {
         if (error.status === 409) g.toast(T("nothing"), "error"); else throw error;
+      }
+    });
+  }
+
+  function redo() {
+    return guarded(async function () {
+      try {
+        const answer = await edit("/redo");
+        await applyAnswer(answer, "redone");
+      } catch (error) {
+        if (error.status === 409) g.toast(T("nothing_redo"), "error"); else throw error;
       }
     });
   }
@@ -742,6 +753,7 @@
     $("version").addEventListener("change", function (e) { guarded(function () { return loadPlan(parseInt(e.target.value, 10), false); }); });
     $("new-draft").addEventListener("click", newDraft);
     $("undo").addEventListener("click", undo);
+    $("redo").addEventListener("click", redo);
     $("compare").addEventListener("click", compare);
     $("publish").addEventListener("click", publish);
     $("publish-confirm").addEventListener("click", confirmPublish);
