@@ -15,7 +15,8 @@ def frame(*rows: tuple) -> pd.DataFrame:
 
 def test_a_tower_split_by_units_in_one_plan_and_whole_in_the_other_is_listed_once() -> None:
     a = frame(("B000003", "", "C-03", 480, 1400), ("B000004", "", "C-03", 60, 150))
-    b = frame(("B000003", "1-2", "C-03", 192, 560), ("B000003", "3-5", "C-05", 288, 840), ("B000004", "", "C-03", 60, 150))
+    b = frame(("B000003", "1-2", "C-03", 192, 560), ("B000003", "3-5", "C-05", 288, 840),
+              ("B000004", "", "C-03", 60, 150))
     found = changes(a, b)
     assert found.to_dict("records") == [{"building_id": "B000003", "units": "1-2:03,3-5:05", "grid_a": "C-03",
                                          "grid_b": "C-03,C-05", "households": 288, "population": 840}]

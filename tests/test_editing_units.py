@@ -36,8 +36,9 @@ def tower_plan() -> editing.Plan:
     buildings = gpd.GeoDataFrame({"building_id": list(footprints), "households": [480, 200, 100, 300],
                                   "population": [1200, 500, 250, 800]}, geometry=list(footprints.values()),
                                  crs="EPSG:4326")
-    assignments = pd.DataFrame([("B1", "", grid(5), 200, 500), ("B2", "", grid(6), 100, 250), ("B3", "", grid(7), 300, 800),
-                                ("T", "1-2", grid(5), 192, 480), ("T", "3-5", grid(6), 288, 720)],
+    assignments = pd.DataFrame([("B1", "", grid(5), 200, 500), ("B2", "", grid(6), 100, 250),
+                                ("B3", "", grid(7), 300, 800), ("T", "1-2", grid(5), 192, 480),
+                                ("T", "3-5", grid(6), 288, 720)],
                                columns=["building_id", "units", "grid_code", "households", "population"])
     return editing.Plan(CODE, "urban", shapely.box(X0, Y0, X0 + 3 * W, Y0 + W), Rules(), grids, assignments, buildings)
 

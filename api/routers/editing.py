@@ -35,7 +35,8 @@ class MoveBuilding(BaseModel):
     op: Literal["move_building"]
     building_id: str
     to_grid: str
-    units: str | None = Field(default=None, description="a tower's unit range, e.g. \"3-4\", as its assignments name it")
+    units: str | None = Field(default=None,
+                              description="a tower's unit range, e.g. \"3-4\", as its assignments name it")
     from_grid: str | None = Field(default=None, description="move the building's units that lie in this grid")
 
 
@@ -95,7 +96,9 @@ def undo_edit(plan_id: Id, response: Response, session: SessionDep, user: Planne
 
 
 @router.post("/{plan_id}/redo")
-def redo_edit(plan_id: Id, response: Response, session: SessionDep, user: Planner, if_match: IfMatch = None) -> dict[str, Any]:
+def redo_edit(
+    plan_id: Id, response: Response, session: SessionDep, user: Planner, if_match: IfMatch = None
+) -> dict[str, Any]:
     """Make again the edit the newest undo took back (If-Match as for an edit; 409 when there is none, e.g. after
     a new edit)."""
     revision = _guard(session, user, plan_id, if_match)

@@ -160,7 +160,8 @@ def _move_units(plan: Plan, building_id: str, chosen: pd.DataFrame, to_grid: str
     """Unit ranges of a tower to a grid neighbouring the grids they leave; shapes stay as they are."""
     sources = sorted(set(chosen["grid_code"].dropna()) - {to_grid})
     if not sources:
-        raise EditError(f"units {', '.join(chosen['units'])} of building {building_id!r} are already in grid {to_grid!r}")
+        raise EditError(f"units {', '.join(chosen['units'])} of building {building_id!r} are already in grid "
+                        f"{to_grid!r}")
     for source in sources:
         if not _neighbours(plan, source, to_grid):
             raise EditError(f"grid {source!r} does not border grid {to_grid!r}: units move only to a neighbouring grid")
@@ -203,14 +204,16 @@ def replace_boundary(plan: Plan, grid_code: str, polygon: BaseGeometry) -> Edit:
     joining = ids[shapely.covers(inside, points)]
     a = plan.assignments[~plan.assignments["building_id"].isin(joining)].copy()
     for code, share in shares.items():
-        a.loc[(a["grid_code"] == grid_code) & a["building_id"].isin(ids[shapely.covers(share, points)]), "grid_code"] = code
+        going = ids[shapely.covers(share, points)]
+        a.loc[(a["grid_code"] == grid_code) & a["building_id"].isin(going), "grid_code"] = code
     released = ids[shapely.covers(given, points)]
     a.loc[(a["grid_code"] == grid_code) & a["building_id"].isin(released), "grid_code"] = None  # crumbs only
     assignments = pd.concat([a, _whole_rows(plan, joining, grid_code)], ignore_index=True)
     return _finish(plan, shapes, assignments)
 
 
-def _share_out(plan: Plan, grid_code: str, given: BaseGeometry, shapes: dict[str, BaseGeometry]) -> dict[str, BaseGeometry]:
+def _share_out(plan: Plan, grid_code: str, given: BaseGeometry,
+               shapes: dict[str, BaseGeometry]) -> dict[str, BaseGeometry]:
     """The area a grid gives up, split among the grids it bordered: each takes the part nearer to the boundary it
     shared with the grid than to any other's (a Voronoi diagram of points every SAMPLE_DEG along those
     boundaries, in lon/lat so the shares fit the grids' own vertices); EditError when the grid bordered none."""
@@ -231,7 +234,8 @@ def _share_out(plan: Plan, grid_code: str, given: BaseGeometry, shapes: dict[str
                         "can take: draw the boundary so that the grid keeps that ground")
     if len(set(codes)) == 1:
         return {codes[0]: given}
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(points), extend_to=shapely.buffer(given, 0.01)))
+    diagram = shapely.voronoi_polygons(shapely.multipoints(points), extend_to=shapely.buffer(given, 0.01))
+    cells = shapely.get_parts(diagram)
     cell, point = shapely.STRtree(np.array(points, dtype=object)).query(cells, predicate="intersects")
     owner = pd.Series(np.array(codes, dtype=object)[point]).groupby(cell).first()
     regions = pd.Series(list(cells[owner.index]), dtype=object).groupby(owner.to_numpy()).agg(
@@ -330,7 +334,8 @@ def keep_whole(before: Plan, edit: Edit) -> Edit:
     """The edit, unless it leaves more ground in no grid, in two grids or outside the community than the plan
     had (by more than TILING_TOLERANCE_M2): then EditError saying where and how much."""
     was = {flag["rule"]: flag["area_m2"] for flag in tiling_flags(before)}
-    worse = [flag for flag in tiling_flags(edit.plan) if flag["area_m2"] > was.get(flag["rule"], 0.0) + TILING_TOLERANCE_M2]
+    worse = [flag for flag in tiling_flags(edit.plan)
+             if flag["area_m2"] > was.get(flag["rule"], 0.0) + TILING_TOLERANCE_M2]
     if worse:
         what = "; ".join(f"{flag['reason']} (near {flag['at'][0]:.6f}, {flag['at'][1]:.6f})" for flag in worse)
         raise EditError(f"the edit is refused: it would leave {what}")

@@ -27,7 +27,8 @@ def load(engine: Engine, plan) -> int:
     outline = plan.community
     crs = "EPSG:4326"
     layers = {
-        "districts": gpd.GeoDataFrame({"district_code": [edit_data.DISTRICT], "name": ["章贡区"]}, geometry=[outline], crs=crs),
+        "districts": gpd.GeoDataFrame({"district_code": [edit_data.DISTRICT], "name": ["章贡区"]},
+                                      geometry=[outline], crs=crs),
         "streets": gpd.GeoDataFrame({"street_code": [edit_data.STREET], "name": ["解放街道"], "kind": ["street"],
                                      "district_code": [edit_data.DISTRICT]}, geometry=[outline], crs=crs),
         "communities": gpd.GeoDataFrame({"community_code": [CODE], "name": ["濂溪社区"], "kind": ["urban"],
@@ -85,7 +86,8 @@ def test_a_redrawn_shared_boundary_moves_both_grids(gis_client, engine, planner)
     after = {f["properties"]["grid_code"]: shape(f["geometry"]) for f in new["features"]}
     assert after[grid(6)].area == pytest.approx(shapes[grid(6)].area * 1.3, rel=1e-6)  # 06 took what 07 gave up
     shared = after[grid(6)].boundary.intersection(after[grid(7)].boundary)  # the boundary moved for both
-    assert shared.length == pytest.approx(maxy - miny, rel=1e-3) and shared.centroid.x == pytest.approx(smaller.bounds[0])
+    assert shared.length == pytest.approx(maxy - miny, rel=1e-3)
+    assert shared.centroid.x == pytest.approx(smaller.bounds[0])
     assert after[grid(5)].symmetric_difference(shapes[grid(5)]).area < 1e-14  # 05 untouched (GeoJSON rounds)
     ready = gis_client.get(f"/api/v1/plans/{draft}/readiness", headers=planner).json()
     assert not {p["rule"] for p in ready["hard"]} & {"gap", "overlap"}
