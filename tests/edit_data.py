@@ -80,3 +80,30 @@ def interior_grid(p: editing.Plan, margin_m: float = 40.0) -> str:
     outline = gpd.GeoSeries([p.community], crs=4326).to_crs(METRIC).iloc[0].boundary
     geoms = p.grids.to_crs(METRIC).set_index("grid_code").geometry
     return str(geoms[geoms.distance(outline) > margin_m].index[0])
+
+
+def store_draft(session) -> int:
+    """The synthetic community's layers imported into the store and its partition saved as a draft: the plan id."""
+    from geogrid.store.imports import import_layer
+    from geogrid.store.plans import save_partition
+
+    for kind, gdf in layers().items():
+        import_layer(session, kind, gdf)
+    _, _, result = partitioned()
+    return save_partition(session, COMMUNITY, result, Rules(), "planner").id
+
+
+def store_published(session) -> int:
+    """store_draft, published (by a leader): the plan id."""
+    from geogrid.store.plans import publish
+
+    plan_id = store_draft(session)
+    publish(session, plan_id, "leader")
+    return plan_id
+
+
+def store_another_draft(session) -> int:
+    """A second draft of the same partition beside the stored one: the plan id."""
+    from geogrid.store.plans import save_partition
+
+    return save_partition(session, COMMUNITY, partitioned()[2], Rules(), "planner").id

@@ -8,12 +8,9 @@ from shapely.geometry import shape
 from sqlalchemy import Engine
 
 from geogrid.db.session import session_scope
-from geogrid.partition.rules import Rules
-from geogrid.store.imports import import_layer
-from geogrid.store.plans import publish, save_partition
 from tests import edit_data
 
-from .gis_support import *
+from .gis_support import *  # noqa: F403 - the GIS fixtures
 from .gis_support import SignIn
 
 GEOJSON = "application/geo+json"
@@ -22,12 +19,8 @@ GEOJSON = "application/geo+json"
 @pytest.fixture
 def published(engine: Engine) -> int:
     with session_scope(engine) as session:
-        for kind, gdf in edit_data.layers().items():
-            import_layer(session, kind, gdf)
-        _, _, result = edit_data.partitioned()
-        plan = save_partition(session, edit_data.COMMUNITY, result, Rules(), "planner").id
-        publish(session, plan, "leader")
-        save_partition(session, edit_data.COMMUNITY, result, Rules(), "planner")  # a draft: never served here
+        plan = edit_data.store_published(session)
+        edit_data.store_another_draft(session)  # a draft: never served here
     return plan
 
 

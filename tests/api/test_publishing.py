@@ -11,12 +11,9 @@ from sqlalchemy import Engine, select
 
 from geogrid.db.models import AuditLog, Grid, IncidentEvent, PlanVersion
 from geogrid.db.session import session_scope
-from geogrid.partition.rules import Rules
-from geogrid.store.imports import import_layer
-from geogrid.store.plans import publish, save_partition
 from tests import edit_data
 
-from .gis_support import *
+from .gis_support import *  # noqa: F403 - the GIS fixtures
 from .gis_support import SignIn
 
 
@@ -24,12 +21,7 @@ from .gis_support import SignIn
 def published(engine: Engine) -> int:
     """The synthetic community loaded and its partition (within every rule) published."""
     with session_scope(engine) as session:
-        for kind, gdf in edit_data.layers().items():
-            import_layer(session, kind, gdf)
-        _, _, result = edit_data.partitioned()
-        plan_id = save_partition(session, edit_data.COMMUNITY, result, Rules(), "planner").id
-        publish(session, plan_id, "leader")
-    return plan_id
+        return edit_data.store_published(session)
 
 
 @pytest.fixture

@@ -9,12 +9,9 @@ import pytest
 from sqlalchemy import Engine
 
 from geogrid.db.session import session_scope
-from geogrid.partition.rules import Rules
-from geogrid.store.imports import import_layer
-from geogrid.store.plans import publish, save_partition
 from tests import edit_data
 
-from .gis_support import *
+from .gis_support import *  # noqa: F403 - the GIS fixtures
 from .gis_support import SignIn
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -23,12 +20,8 @@ MVT = "application/vnd.mapbox-vector-tile"
 @pytest.fixture
 def plans(engine: Engine) -> dict[str, int]:
     with session_scope(engine) as session:
-        for kind, gdf in edit_data.layers().items():
-            import_layer(session, kind, gdf)
-        _, _, result = edit_data.partitioned()
-        published = save_partition(session, edit_data.COMMUNITY, result, Rules(), "planner").id
-        publish(session, published, "leader")
-        draft = save_partition(session, edit_data.COMMUNITY, result, Rules(), "planner").id
+        published = edit_data.store_published(session)
+        draft = edit_data.store_another_draft(session)
     return {"published": published, "draft": draft}
 
 

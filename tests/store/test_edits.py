@@ -9,15 +9,12 @@ from sqlalchemy import Engine, select
 from geogrid.partition import editing
 from geogrid.db.models import AuditLog
 from geogrid.db.session import session_scope
-from geogrid.partition.rules import Rules
 from geogrid.store import edits
-from geogrid.store.imports import import_layer
 from geogrid.store.plans import (
     get_plan,
     plan_assignments,
     plan_grids,
     publish,
-    save_partition,
 )
 from tests import edit_data
 
@@ -26,10 +23,7 @@ from tests import edit_data
 def plan_id(engine: Engine) -> int:
     """A draft plan of the synthetic community, in the store."""
     with session_scope(engine) as session:
-        for kind, gdf in edit_data.layers().items():
-            import_layer(session, kind, gdf)
-        _, _, result = edit_data.partitioned()
-        return save_partition(session, edit_data.COMMUNITY, result, Rules(), "planner").id
+        return edit_data.store_draft(session)
 
 
 def state(engine: Engine, plan_id: int) -> tuple[list, list, int]:
