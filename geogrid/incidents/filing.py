@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from geogrid.errors import InputError
 from geogrid.geo.crs import points_to_wgs84
 from geogrid.incidents.reports import Location, Report, check_report
-from geogrid.incidents.taxonomy import Category, Taxonomy
+from geogrid.incidents.taxonomy import Category, Taxonomy, as_sent, check_answers
 
 FIRST_STATE = "reported"
 FIRST_LEVEL = 1
@@ -36,12 +36,22 @@ class NewCase:
 
 
 def check(report: Report, taxonomy: Taxonomy) -> Category:
-    """The report's category, or InputError when it names an unknown category or channel, or has a field too
-    long, a NUL character or a media URL that is not http(s) (reports.check_report)."""
+    """The report's category, or InputError when it names an unknown category or channel, has a field too
+    long, a NUL character or a media URL that is not http(s) (reports.check_report), or answers the category's
+    questions wrongly (taxonomy.check_answers)."""
     check_report(report)
     category = taxonomy.category(report.category)
     taxonomy.check_channel(report.channel)
+    answers_of(report, category)
     return category
+
+
+def answers_of(report: Report, category: Category) -> dict[str, Any]:
+    """The report's answers to its category's questions: checked when it was asked them (report.answers), else
+    the attributes it came with."""
+    if report.answers is None:
+        return dict(report.attributes)
+    return check_answers(category, as_sent(report.answers), label="attributes.{}")
 
 
 def needs_geocoding(report: Report) -> bool:
@@ -82,7 +92,7 @@ def decide(report: Report, category: Category, username: str, now: datetime,
         "reporter_name": report.reporter_name,
         "reporter_contact": report.reporter_contact,
         "media_urls": list(report.media_urls),
-        "attributes": dict(report.attributes),
+        "attributes": answers_of(report, category),
         "address": report.address,
         "input_crs": str(report.crs) if report.crs else None,
         "input_x": report.x,
