@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from geogrid.errors import InputError
@@ -38,12 +40,13 @@ def test_wrong_answers_say_what_is_wrong(sent: dict, message: str) -> None:
 
 def test_a_report_asked_the_questions_must_answer_the_required_ones() -> None:
     taxonomy = load_taxonomy()
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     asked = Report("fire_safety", "grid_patrol", "堵塞", x=114.9, y=25.85, answers={})
     with pytest.raises(InputError, match="attributes.exit_blocked is required"):
-        filing.check(asked, taxonomy)
+        filing.decide(asked, filing.check(asked, taxonomy), "worker", now)
     answered = Report("fire_safety", "grid_patrol", "堵塞", x=114.9, y=25.85, answers={"exit_blocked": "no"})
-    category = filing.check(answered, taxonomy)
-    assert filing.answers_of(answered, category) == {"exit_blocked": "no"}
+    case = filing.decide(answered, filing.check(answered, taxonomy), "worker", now)
+    assert case.columns["attributes"] == {"exit_blocked": "no"}
     # a hotline row is never asked: whatever it carries is kept as it came
     hotline = Report("fire_safety", "hotline_12345", "堵塞", x=114.9, y=25.85, attributes={"source": "12345"})
     assert filing.answers_of(hotline, filing.check(hotline, taxonomy)) == {"source": "12345"}

@@ -37,12 +37,11 @@ class NewCase:
 
 def check(report: Report, taxonomy: Taxonomy) -> Category:
     """The report's category, or InputError when it names an unknown category or channel, has a field too
-    long, a NUL character or a media URL that is not http(s) (reports.check_report), or answers the category's
-    questions wrongly (taxonomy.check_answers)."""
+    long, a NUL character or a media URL that is not http(s) (reports.check_report). Its answers to the
+    category's questions are checked once it is located (decide, answers_of)."""
     check_report(report)
     category = taxonomy.category(report.category)
     taxonomy.check_channel(report.channel)
-    answers_of(report, category)
     return category
 
 
@@ -80,7 +79,8 @@ def locate(report: Report, geocoder: Geocoder | None = None) -> Location:
 def decide(report: Report, category: Category, username: str, now: datetime,
            geocoder: Geocoder | None = None) -> NewCase:
     """The new case a checked report makes: located, reported now (or when the report says) at level 1,
-    due by the category's level-1 deadline."""
+    due by the category's level-1 deadline, with its answers to the category's questions (InputError when a
+    required one is unanswered or an answer is of the wrong kind)."""
     location = locate(report, geocoder)
     reported_at = report.reported_at or now
     columns = {
