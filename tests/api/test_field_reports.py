@@ -199,3 +199,13 @@ def test_a_file_that_is_not_a_photo_by_its_content_is_refused(client, auth, data
 def test_names_that_are_not_ours_are_not_found(client, auth) -> None:
     for name in ("../secret_key", "secret_key", "0" * 32 + ".jpg", "x.jpg.json"):
         assert client.get(f"/media/{name}", headers=auth("admin")).status_code == 404
+
+
+def test_a_photo_past_the_size_limit_is_refused_with_413(settings, auth) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(settings.model_copy(update={"max_photo_mb": 1}))) as small:
+        answer = upload(small, auth("worker"), b"\xff\xd8\xff" + b"\0" * (2 * 1024 * 1024))
+    assert answer.status_code == 413 and "GEOGRID_MAX_PHOTO_MB" in answer.json()["detail"]
