@@ -30,6 +30,7 @@ from api.routers import (
     imports,
     incidents,
     jobs,
+    media,
     ogc,
     open311,
     pages,
@@ -79,7 +80,7 @@ TAGS = [
      "service requests (incidents) in XML or JSON; discovery at /open311/discovery.{xml,json}."},
 ]
 ROUTERS = (
-    auth, hierarchy, grids, jobs, plans, imports, editing, ogc, tiles, incidents, cameras, stats, open311, pages
+    auth, hierarchy, grids, jobs, plans, imports, editing, ogc, tiles, incidents, media, cameras, stats, open311, pages
 )
 
 

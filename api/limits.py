@@ -33,6 +33,7 @@ RULES = (
     BodyRule("POST", re.compile(r"/api/v1/imports"), "max_upload_mb", KB * KB, True),
     BodyRule("POST", re.compile(r"/api/v1/cameras"), "max_upload_mb", KB * KB, True),
     BodyRule("POST", re.compile(r"/api/v1/incidents/imports"), "max_upload_mb", KB * KB, True),
+    BodyRule("POST", re.compile(r"/api/v1/media"), "max_photo_mb", KB * KB, True),
     BodyRule("POST", re.compile(r"/api/v1/auth/token"), "max_form_kb", KB, False),
     BodyRule("POST", re.compile(r"/maps/session"), "max_form_kb", KB, False),
     BodyRule("POST", re.compile(r"/open311/v2/requests\.[a-z]+"), "max_form_kb", KB, False),  # an api_key in the form
@@ -121,6 +122,6 @@ async def _too_large(send: Send, rule: BodyRule, settings: Settings) -> None:
     """413 naming the limit and the setting that changes it."""
     size = getattr(settings, rule.limit_setting)
     unit = "MB" if rule.unit == KB * KB else "KB"
-    what = "upload" if rule.limit_setting == "max_upload_mb" else "request body"
+    what = "upload" if rule.limit_setting in ("max_upload_mb", "max_photo_mb") else "request body"
     message = f"the {what} is larger than the limit of {size} {unit} (GEOGRID_{rule.limit_setting.upper()})"
     await send_json(send, 413, {"detail": message}, [(b"connection", b"close")])

@@ -185,15 +185,31 @@ class IncidentIn(BaseModel):
                                   description="http(s) URLs of photos (or /media/ paths of this server)")
     external_id: str | None = Field(None, max_length=MAX_LENGTHS["external_id"], description="The id in the source system; a second "
                                     "report with the same id returns the first")
+    attributes: dict[str, str | float | list[str]] | None = Field(
+        None, description="Answers to the category's questions (GET /taxonomy: categories.<code>.attributes), by code; "
+        "with them the category's required questions must be answered")
 
 
 class ActionIn(BaseModel):
     """A workflow action on a case."""
 
-    action: str = Field(description="accept, handle, escalate, dispatch, check_in, close, reject, rate or reopen")
+    action: str = Field(description="accept, handle, escalate, dispatch, check_in, close, reject, rate, reopen or "
+                        "mark_duplicate")
     note: str | None = Field(None, max_length=4000)
     department: str | None = Field(None, description="dispatch: the department (default: the category's)")
     rating: int | None = Field(None, description="rate: 1 (poor) to 5 (very satisfied)")
+    media_urls: list[str] = Field(default_factory=list, max_length=MAX_MEDIA,
+                                  description="photos of the step (/media/ paths from POST /api/v1/media)")
+    duplicate_of: int | None = Field(None, ge=1, description="mark_duplicate: the case this one repeats")
+
+
+class AttachIn(BaseModel):
+    """"Me too": a report added to an open case instead of a second case."""
+
+    note: str | None = Field(None, max_length=MAX_LENGTHS["description"])
+    media_urls: list[str] = Field(default_factory=list, max_length=MAX_MEDIA,
+                                  description="photos (/media/ paths from POST /api/v1/media)")
+    location: PointIn | None = Field(None, description="where the reporter stood (WGS-84)")
 
 
 class PlaceIn(BaseModel):

@@ -29,6 +29,7 @@ class Settings(StoreSettings, MapSettings):
     secret_key: str | None = None
     token_minutes: int = 720
     max_upload_mb: int = 50  # each upload request (layers, cameras, hotline exports)
+    max_photo_mb: int = 10  # each photo of a case
     max_unpacked_mb: int = 500  # what an uploaded archive (zip, xlsx) may unpack to
     max_archive_members: int = 200  # files in an uploaded archive
     max_body_kb: int = 2048  # any other request body (JSON)

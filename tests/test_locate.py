@@ -369,3 +369,18 @@ def test_cli_reads_the_grids_layer_of_a_plan(tmp_path: Path) -> None:
     result = _run("--points", tmp_path / "pts.csv", "--grids", plan, "--out", tmp_path / "o.csv")
     assert result.exit_code == 0, result.output
     assert pd.read_csv(tmp_path / "o.csv")["grid_code"].tolist() == ["C"]
+
+
+def test_distances_are_geodesic_metres_and_the_box_holds_every_point_within_reach() -> None:
+    from pyproj import Geod
+
+    from geogrid.geo.locate import box_around, distances_m
+
+    geod = Geod(ellps="WGS84")
+    lon, lat = 114.93, 25.83
+    azimuths = np.arange(0, 360, 15.0)
+    x, y, _ = geod.fwd(np.full(azimuths.size, lon), np.full(azimuths.size, lat), azimuths, np.full(azimuths.size, 250.0))
+    assert np.allclose(distances_m(lon, lat, x, y), 250.0, atol=1e-6)
+    minlon, minlat, maxlon, maxlat = box_around(lon, lat, 250.0)
+    assert ((x > minlon) & (x < maxlon) & (y > minlat) & (y < maxlat)).all()
+    assert maxlat - minlat < 2 * 250.0 / 110_574 * 1.02  # and not much more

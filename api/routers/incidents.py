@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, statu
 from api.ids import Id, Offset
 from api.deps import CurrentUser, GeocoderDep, Principal, SessionDep, SettingsDep, TaxonomyDep, require_role
 from api.params import TimeWindowDep, parse_bbox, visible_incident
-from api.schemas import ActionIn, IncidentIn, PlaceIn
+from api.schemas import ActionIn, AttachIn, IncidentIn, PlaceIn
 from api.uploads import saved_upload
 from geogrid import access
 from geogrid.db.models import Incident, utcnow
 from geogrid.incidents import workflow
 from geogrid.errors import InputError
 from geogrid.incidents.hotline import read_export
+from geogrid.incidents.reports import check_media_url
 from geogrid.store import incidents as store
 from geogrid.incidents.taxonomy import Taxonomy
 
@@ -79,6 +80,38 @@ def list_incidents(
     return {"total": total, "limit": limit, "offset": offset, "items": items}
 
 
+@router.get("/incidents/nearby", summary="Open cases of a category near a point (before reporting it again)")
+def nearby_incidents(
+    user: Reporter,
+    session: SessionDep,
+    taxonomy: TaxonomyDep,
+    lon: float = Query(ge=-180, le=180, description="WGS-84 longitude"),
+    lat: float = Query(ge=-90, le=90, description="WGS-84 latitude"),
+    category: str = Query(description="A category code of GET /api/v1/taxonomy"),
+    radius_m: float = Query(store.NEARBY_M, gt=0, le=2000, description="how far to look (FixMyStreet's 250 m)"),
+) -> dict[str, Any]:
+    """The open cases of the category within radius_m of the point that the caller may see, nearest first, each
+    with its distance: a report there may be the same problem, to attach to (POST /incidents/{id}/attach)."""
+    taxonomy.category(category)
+    found = store.nearby_open(session, user, lon, lat, category, radius_m)
+    items = [incident_json(i, user, taxonomy) | {"distance_m": round(d, 1)} for i, d in found]
+    return {"radius_m": radius_m, "category": category, "items": items}
+
+
+@router.post("/incidents/{incident_id}/attach", summary="Me too: add a report to an open case")
+def attach(
+    incident_id: Id, body: AttachIn, user: Reporter, session: SessionDep, taxonomy: TaxonomyDep
+) -> dict[str, Any]:
+    """Instead of reporting the same problem twice: the note, photos and place go into the open case's trace as an
+    'attach' step by the caller. 409 for a closed case."""
+    for url in body.media_urls:
+        check_media_url(url)
+    point = body.location
+    incident = store.attach(session, incident_id, user, note=body.note, media_urls=body.media_urls,
+                            lon=point.lon if point else None, lat=point.lat if point else None)
+    return incident_json(incident, user, taxonomy)
+
+
 @router.get("/incidents/{incident_id}", summary="One incident with its whole trace")
 def get_incident(incident_id: Id, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep) -> dict[str, Any]:
     """The case, what the signed-in user may do with it now, and every step it went through."""
@@ -93,8 +126,11 @@ def act(
     """Move the case along the workflow. 409 says why the action is impossible in the case's state;
     403 says whose step it is."""
     visible_incident(session, incident_id, user)
+    for url in body.media_urls:
+        check_media_url(url)
     incident = store.act(session, incident_id, user, body.action, taxonomy, note=body.note,
-                         department=body.department, rating=body.rating)
+                         department=body.department, rating=body.rating, media_urls=body.media_urls,
+                         duplicate_of=body.duplicate_of)
     return incident_json(incident, user, taxonomy)
 
 
@@ -157,6 +193,7 @@ def incident_json(incident: Incident, user: Principal, taxonomy: Taxonomy) -> di
         "description": incident.description,
         "address": incident.address,
         "media_urls": incident.media_urls,
+        "attributes": incident.attributes,
         "reporter": {"name": incident.reporter_name, "contact": incident.reporter_contact}
         if access.sees_reporter(user, incident)
         else None,
@@ -232,5 +269,6 @@ def _report(body: IncidentIn) -> store.Report:
         reporter_contact=body.reporter.contact if body.reporter else None,
         media_urls=body.media_urls,
         external_id=body.external_id,
+        answers=dict(body.attributes or {}),
     )
 

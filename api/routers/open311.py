@@ -30,7 +30,7 @@ from geogrid.errors import InputError
 from geogrid.incidents import open311
 from geogrid.incidents.china_time import CHINA, iso_china
 from geogrid.incidents.open311 import Names
-from geogrid.incidents.taxonomy import DEFAULT_FILE, Attribute, Category, Taxonomy
+from geogrid.incidents.taxonomy import DEFAULT_FILE, Attribute, Category, Taxonomy, check_answers
 from geogrid.store import incidents as store
 from geogrid.store.plans import NotFound
 from geogrid.incidents.reports import MAX_LENGTHS as REPORT_LENGTHS, MAX_MEDIA_URL
@@ -358,43 +358,17 @@ def service_definition(service_code: str, output: Output, settings: SettingsDep,
 
 
 def attribute_answers(category: Category, form: Form) -> dict[str, Any]:
-    """The attribute[code] answers checked against the category's definition (unknown codes are ignored)."""
+    """The attribute[code] answers checked against the category's definition (taxonomy.check_answers; unknown codes
+    are ignored), or 400 saying what is wrong."""
     sent: dict[str, list[str]] = {}
     for key, value in form.pairs:
         match = ATTRIBUTE_FIELD.match(key)
-        if match and value.strip():
-            sent.setdefault(match.group(1), []).append(value.strip())
-    answers: dict[str, Any] = {}
-    for attribute in (a for a in category.attributes if a.variable):
-        values = sent.get(attribute.code, [])
-        if values:
-            answers[attribute.code] = checked_answer(attribute, values)
-        elif attribute.required:
-            raise Open311Error(400, f"attribute[{attribute.code}] is required: {attribute.description}")
-    return answers
-
-
-def checked_answer(attribute: Attribute, values: list[str]) -> Any:
-    """One attribute's answer in its datatype, or 400 saying what is wrong."""
-    keys = {str(v.key) for v in attribute.values}
-    field = f"attribute[{attribute.code}]"
-    if attribute.datatype == "multivaluelist":
-        if unknown := [v for v in values if v not in keys]:
-            raise Open311Error(400, f"{field}: {', '.join(unknown)} not among {', '.join(sorted(keys))}")
-        return list(dict.fromkeys(values))
-    if len(values) > 1:
-        raise Open311Error(400, f"{field} takes one value, not {len(values)}")
-    value = values[0]
-    if attribute.datatype == "singlevaluelist" and value not in keys:
-        raise Open311Error(400, f"{field}: {value!r} is not among {', '.join(sorted(keys))}")
-    if attribute.datatype == "number":
-        return checked_number(field, value)
-    if attribute.datatype == "datetime":
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
-        except ValueError:
-            raise Open311Error(400, f"{field} must be an ISO 8601 date or datetime, not {value!r}") from None
-    return value
+        if match:
+            sent.setdefault(match.group(1), []).append(value)
+    try:
+        return check_answers(category, sent)
+    except InputError as exc:
+        raise Open311Error(400, str(exc)) from None
 
 
 def checked_number(field: str, value: str) -> float:

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 from scipy import ndimage
 
 from geogrid.geo import crs as crs_mod
@@ -405,3 +405,22 @@ def summary_line(placed: pd.DataFrame, within_m: float) -> str:
     near = int(((placed["suggestions"].str.len() > 0) & ~placed["located"]).sum())
     return (f"placed {located} of {len(placed)} points in grids; "
             f"{lost} unplaced ({near} with a grid within {within_m:g} m)")
+
+
+GEOD = Geod(ellps="WGS84")
+METRES_PER_DEGREE_LAT = 110_574.0  # the fewest metres in a degree of latitude (at the equator)
+
+
+def distances_m(lon: float, lat: float, lons: ArrayLike, lats: ArrayLike) -> np.ndarray:
+    """Geodesic distances in metres (WGS-84 ellipsoid) from one WGS-84 point to each of many, as one array."""
+    x, y = np.asarray(lons, dtype=float).ravel(), np.asarray(lats, dtype=float).ravel()
+    _, _, distance = GEOD.inv(np.full_like(x, lon), np.full_like(y, lat), x, y)
+    return np.asarray(distance, dtype=float)
+
+
+def box_around(lon: float, lat: float, metres: float) -> tuple[float, float, float, float]:
+    """A lon/lat box (minlon, minlat, maxlon, maxlat) holding every point within metres of (lon, lat): a cheap
+    first filter before distances_m."""
+    dlat = metres / METRES_PER_DEGREE_LAT * 1.01
+    dlon = dlat / max(math.cos(math.radians(min(abs(lat) + dlat, 89.0))), 1e-6)
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from geogrid.errors import InputError
 from geogrid.geo.crs import points_to_wgs84
 from geogrid.incidents.reports import Location, Report, check_report
-from geogrid.incidents.taxonomy import Category, Taxonomy
+from geogrid.incidents.taxonomy import Category, Taxonomy, as_sent, check_answers
 
 FIRST_STATE = "reported"
 FIRST_LEVEL = 1
@@ -36,12 +36,21 @@ class NewCase:
 
 
 def check(report: Report, taxonomy: Taxonomy) -> Category:
-    """The report's category, or InputError when it names an unknown category or channel, or has a field too
-    long, a NUL character or a media URL that is not http(s) (reports.check_report)."""
+    """The report's category, or InputError when it names an unknown category or channel, has a field too
+    long, a NUL character or a media URL that is not http(s) (reports.check_report). Its answers to the
+    category's questions are checked once it is located (decide, answers_of)."""
     check_report(report)
     category = taxonomy.category(report.category)
     taxonomy.check_channel(report.channel)
     return category
+
+
+def answers_of(report: Report, category: Category) -> dict[str, Any]:
+    """The report's answers to its category's questions: checked when it was asked them (report.answers), else
+    the attributes it came with."""
+    if report.answers is None:
+        return dict(report.attributes)
+    return check_answers(category, as_sent(report.answers), label="attributes.{}")
 
 
 def needs_geocoding(report: Report) -> bool:
@@ -70,7 +79,8 @@ def locate(report: Report, geocoder: Geocoder | None = None) -> Location:
 def decide(report: Report, category: Category, username: str, now: datetime,
            geocoder: Geocoder | None = None) -> NewCase:
     """The new case a checked report makes: located, reported now (or when the report says) at level 1,
-    due by the category's level-1 deadline."""
+    due by the category's level-1 deadline, with its answers to the category's questions (InputError when a
+    required one is unanswered or an answer is of the wrong kind)."""
     location = locate(report, geocoder)
     reported_at = report.reported_at or now
     columns = {
@@ -82,7 +92,7 @@ def decide(report: Report, category: Category, username: str, now: datetime,
         "reporter_name": report.reporter_name,
         "reporter_contact": report.reporter_contact,
         "media_urls": list(report.media_urls),
-        "attributes": dict(report.attributes),
+        "attributes": answers_of(report, category),
         "address": report.address,
         "input_crs": str(report.crs) if report.crs else None,
         "input_x": report.x,

@@ -47,7 +47,8 @@ class Report:
     reporter_contact: str | None = None
     media_urls: list[str] = field(default_factory=list)
     external_id: str | None = None
-    attributes: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)  # answers already checked (Open311)
+    answers: dict[str, Any] | None = None  # answers to the category's questions still to check (the JSON API, pages)
     reported_at: datetime | None = None
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -29,10 +30,11 @@ class Label(BaseModel):
 
 
 class AttributeValue(BaseModel):
-    """One choice of a list attribute: its key and its name."""
+    """One choice of a list attribute: its key and its name (name_en in English, when given)."""
 
     key: str | int
     name: str
+    name_en: str | None = None
 
 
 class Attribute(BaseModel):
@@ -40,6 +42,7 @@ class Attribute(BaseModel):
 
     code: str = Field(min_length=1)
     description: str
+    description_en: str | None = None  # the question in English, for pages shown in English
     datatype: Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"] = "string"
     required: bool = False
     variable: bool = True  # false: shown to the reporter only, never answered
@@ -117,6 +120,59 @@ class Taxonomy(BaseModel):
         if code not in self.departments:
             raise InputError(f"unknown department {code!r}; known: {', '.join(self.departments)}")
         return code
+
+
+def check_answers(category: Category, sent: dict[str, list[str]], label: str = "attribute[{}]") -> dict[str, Any]:
+    """The answers sent (code -> its values as text) to the category's questions, each in its datatype; InputError
+    naming the field (label.format(code)) for a required question left unanswered or a value of the wrong kind.
+    Codes the category does not ask are ignored; the one home of these checks (JSON API, Open311, the pages)."""
+    answers: dict[str, Any] = {}
+    for attribute in (a for a in category.attributes if a.variable):
+        values = [v.strip() for v in sent.get(attribute.code, []) if v.strip()]
+        if values:
+            answers[attribute.code] = checked_answer(attribute, values, label.format(attribute.code))
+        elif attribute.required:
+            raise InputError(f"{label.format(attribute.code)} is required: {attribute.description}")
+    return answers
+
+
+def checked_answer(attribute: Attribute, values: list[str], field: str) -> Any:
+    """One question's answer in its datatype, or InputError saying what is wrong."""
+    keys = {str(v.key) for v in attribute.values}
+    if attribute.datatype == "multivaluelist":
+        if unknown := [v for v in values if v not in keys]:
+            raise InputError(f"{field}: {', '.join(unknown)} not among {', '.join(sorted(keys))}")
+        return list(dict.fromkeys(values))
+    if len(values) > 1:
+        raise InputError(f"{field} takes one value, not {len(values)}")
+    value = values[0]
+    if attribute.datatype == "singlevaluelist" and value not in keys:
+        raise InputError(f"{field}: {value!r} is not among {', '.join(sorted(keys))}")
+    if attribute.datatype == "number":
+        return checked_number(field, value)
+    if attribute.datatype == "datetime":
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
+        except ValueError:
+            raise InputError(f"{field} must be an ISO 8601 date or datetime, not {value!r}") from None
+    return value
+
+
+def checked_number(field: str, value: str) -> float:
+    """A finite number, or InputError."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise InputError(f"{field} must be a number, not {value!r}")
+    return number
+
+
+def as_sent(answers: dict[str, Any]) -> dict[str, list[str]]:
+    """JSON answers (a value or a list of values per code) as text values per code, as check_answers takes them."""
+    return {str(code): [str(v) for v in (value if isinstance(value, list) else [value]) if v is not None]
+            for code, value in answers.items()}
 
 
 def read_taxonomy(path: Path) -> Taxonomy:

@@ -31,6 +31,9 @@ STATE_LABELS = {
     "closed": ("已结案", "closed"),
 }
 LEVEL_NAMES = {1: "grid", 2: "community", 3: "street"}
+DUPLICATE = "mark_duplicate"  # staff close a case as a duplicate of another (named in the step's data)
+ATTACH = "attach"  # "me too": a report added to an open case's trace instead of a second case; no state change
+ATTACHABLE_STATES = OPEN_STATES
 
 
 class Case(Protocol):
@@ -122,6 +125,8 @@ STEPS: tuple[Step, ...] = (
     Step("reject", ("handled",), (3,), "checked_in", street_owner, "the street"),
     Step("rate", ("closed",), (1, 2, 3), "closed", reporter_or_area_staff, "the reporter or the area's staff"),
     Step("reopen", ("closed",), (1, 2, 3), "reported", community_owner, "the community"),
+    Step(DUPLICATE, OPEN_STATES, (1, 2), "closed", community_owner, "the community"),
+    Step(DUPLICATE, OPEN_STATES, (3,), "closed", street_owner, "the street"),
 )
 ACTIONS = tuple(dict.fromkeys(step.action for step in STEPS))
 
@@ -215,5 +220,6 @@ def _why_not(case: Case, action: str) -> str:
         "escalate": "; level 3 is the top, and a handled or closed case is not escalated",
         "rate": "; only a closed case is rated",
         "reopen": "; only a closed case is reopened",
+        DUPLICATE: "; a closed case is not marked as a duplicate",
     }.get(action, "")
     return f"cannot {action}: {where}; '{action}' needs {', '.join(expected)}{hint}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import (
@@ -36,8 +37,12 @@ from geogrid.errors import InputError
 from geogrid.store import audit, placement
 from geogrid.store.plans import Conflict, NotFound
 from geogrid.store.spatial import Scope
+from geogrid.geo.locate import box_around, distances_m
 from geogrid.incidents.reports import Location, Report
 from geogrid.incidents.taxonomy import Taxonomy
+
+
+NEARBY_M = 250.0  # how far a new report looks for open cases it may repeat (FixMyStreet's default)
 
 
 # --- the published grids (a case is placed by geogrid.store.placement) -------------------------------------
@@ -272,11 +277,20 @@ def act(
     note: str | None = None,
     department: str | None = None,
     rating: int | None = None,
+    media_urls: Sequence[str] = (),
+    duplicate_of: int | None = None,
 ) -> Incident:
-    """Apply a workflow action; raises workflow.NotAllowedNow (409) or NotYourStep (403) with the reason."""
+    """Apply a workflow action (with photos of the step, kept in its event); raises workflow.NotAllowedNow (409) or
+    NotYourStep (403) with the reason. mark_duplicate names the case it repeats (duplicate_of), whose trace
+    records it too."""
     incident = get_incident(session, incident_id, for_update=True)
     move = workflow.plan_move(user, incident, action)
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = {"media_urls": list(media_urls)} if media_urls else {}
+    if action == workflow.DUPLICATE:
+        original = _original_of(session, incident, user, duplicate_of)
+        data["duplicate_of"] = original.id
+        _event(session, original, user.username, workflow.ATTACH, (original.status, original.level), note,
+               {"duplicate": incident.id})
     if action == "dispatch":
         incident.department = data["department"] = workflow.department_for(taxonomy, incident.category, department)
     if action == "rate":
@@ -286,6 +300,53 @@ def act(
                    utcnow())
     _event(session, incident, user.username, action, previous, note, data)
     return incident
+
+
+def _original_of(session: Session, incident: Incident, user: access.User, duplicate_of: int | None) -> Incident:
+    """The case a duplicate repeats: one the user may see, other than the duplicate, not itself a duplicate."""
+    if duplicate_of is None:
+        raise InputError("mark_duplicate needs duplicate_of: the id of the case this one repeats")
+    if duplicate_of == incident.id:
+        raise InputError("a case cannot be a duplicate of itself")
+    if not is_visible(session, duplicate_of, user):
+        raise NotFound(f"no incident {duplicate_of}")
+    if session.scalar(select(IncidentEvent.id).where(IncidentEvent.incident_id == duplicate_of,
+                                                     IncidentEvent.action == workflow.DUPLICATE)) is not None:
+        raise workflow.NotAllowedNow(f"case {duplicate_of} is itself a duplicate: name the case it repeats")
+    return get_incident(session, duplicate_of)
+
+
+def attach(session: Session, incident_id: int, user: access.User, *, note: str | None = None,
+           media_urls: Sequence[str] = (), lon: float | None = None, lat: float | None = None) -> Incident:
+    """"Me too": a report added to an open case the user may see, as a step of its trace (who, when, note, photos,
+    where), instead of a second case. NotAllowedNow (409) for a closed case."""
+    if not is_visible(session, incident_id, user):
+        raise NotFound(f"no incident {incident_id}")
+    incident = get_incident(session, incident_id, for_update=True)
+    if incident.status not in workflow.ATTACHABLE_STATES:
+        raise workflow.NotAllowedNow(f"case {incident_id} is {incident.status}: report a new case instead")
+    data: dict[str, Any] = {"media_urls": list(media_urls)} if media_urls else {}
+    if lon is not None and lat is not None:
+        data |= {"lon": lon, "lat": lat}
+    _event(session, incident, user.username, workflow.ATTACH, (incident.status, incident.level), note, data)
+    incident.updated_at = utcnow()
+    return incident
+
+
+def nearby_open(session: Session, user: access.User, lon: float, lat: float, category: str,
+                radius_m: float = NEARBY_M, limit: int = 20) -> list[tuple[Incident, float]]:
+    """The open cases of category within radius_m metres of (lon, lat) that user may see, nearest first, with
+    their distances: the ones a new report may repeat (FixMyStreet's 250 m by default)."""
+    minlon, minlat, maxlon, maxlat = box_around(lon, lat, radius_m)
+    query = select(Incident).where(
+        visible_to(user), Incident.category == category, Incident.status.in_(workflow.OPEN_STATES),
+        Incident.lon.between(minlon, maxlon), Incident.lat.between(minlat, maxlat))
+    cases = session.scalars(query).all()
+    if not cases:
+        return []
+    distance = distances_m(lon, lat, [c.lon for c in cases], [c.lat for c in cases])
+    order = [i for i in np.lexsort(([c.id for c in cases], distance)) if distance[i] <= radius_m][:limit]
+    return [(cases[i], float(distance[i])) for i in order]
 
 
 def place(session: Session, incident_id: int, grid_code: str, user: workflow.Actor, note: str | None = None) -> Incident:
@@ -523,7 +584,6 @@ def building_point(session: Session, building_id: str) -> tuple[float, float, st
 def insert_sample_history(session: Session, incidents: Any, taxonomy: Taxonomy, now: datetime, seed: int = 0) -> int:
     """Store the sample incidents (a WGS-84 point GeoDataFrame with incident_id, category, channel,
     description, address, reported_at) with simulated workflow histories; answers how many were stored."""
-    import numpy as np
 
     from geogrid.sample.history import simulate
 

@@ -28,6 +28,7 @@ class StoreSettings(BaseSettings):
     database_url: str | None = None
     demo: bool | None = None
     taxonomy_file: Path | None = None  # incident categories, departments, deadlines (default: the shipped one)
+    media_dir: Path | None = None  # where case photos are kept (default: <data dir>/media)
 
     @model_validator(mode="after")
     def _fill_store_defaults(self) -> StoreSettings:
@@ -38,6 +39,11 @@ class StoreSettings(BaseSettings):
         if self.database_url is None:
             self.database_url = f"sqlite:///{(self.data_dir / 'geogrid.sqlite').resolve()}"
         return self
+
+    @property
+    def photo_dir(self) -> Path:
+        """The folder case photos are kept in."""
+        return self.media_dir or self.data_dir / "media"
 
     @property
     def embedded(self) -> bool:

@@ -265,7 +265,8 @@ def test_the_service_list_is_our_categories_shaped_like_the_spec_example(o311) -
     by_code = {item["service_code"]: item for item in document}
     assert set(by_code) >= {"city_management", "environment_sanitation", "fire_safety"}
     assert all(isinstance(item["service_code"], str) and item["type"] == "realtime" for item in document)
-    assert by_code["city_management"]["metadata"] is False and by_code["environment_sanitation"]["metadata"] is True
+    assert by_code["disputes"]["metadata"] is False and by_code["environment_sanitation"]["metadata"] is True
+    assert by_code["city_management"]["metadata"] is True  # the shipped taxonomy asks the kind of problem
     assert by_code["city_management"]["service_name"] == "城市管理"
     assert root.find("service/metadata").text in ("true", "false")
 
@@ -283,8 +284,8 @@ def test_a_service_definition_is_shaped_like_the_spec_example(o311) -> None:
         ("waste_kind", "singlevaluelist", True, True, 1)
     assert first["values"] == [{"key": "household", "name": "生活垃圾"}, {"key": "construction", "name": "建筑垃圾"}]
     assert smells["values"][0] == {"key": 1, "name": "腐臭"} and (bags["order"], bags["values"]) == (3, [])
-    plain = json_of(o311.get(f"{V2}/services/city_management.json"))
-    assert plain == {"service_code": "city_management", "attributes": []}
+    plain = json_of(o311.get(f"{V2}/services/disputes.json"))
+    assert plain == {"service_code": "disputes", "attributes": []}
 
 
 # --- the flow -------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from shapely.geometry import Point, shape
 from shapely.ops import unary_union
 
 PAGE = "/maps/worker"
-OPEN_STATES = ("reported", "accepted", "escalated", "dispatched", "checked_in", "handled")
+OPEN_STATES = ("reported", "accepted", "escalated", "dispatched", "checked_in")  # handled: waiting for verification
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -237,7 +237,11 @@ def test_accepting_handling_and_escalating_from_the_page_change_the_status(live_
     act_on_page(live_service, page, second["id"], "accept", "accepted")
     handled = act_on_page(live_service, page, second["id"], "handle", "handled", note="已清理")
     assert handled["status"] == "handled" and handled["trace"][-1]["note"] == "已清理"
-    assert page.get_attribute(f".leaflet-marker-pane .worker-case[data-id='{second['id']}']", "data-status") == "handled"
+    # a handled case waits for the community's verification: no longer the worker's open work, on the list or the map
+    page.wait_for_selector(f"#case-list li[data-id='{second['id']}']", state="detached")
+    assert page.locator(f".leaflet-marker-pane .worker-case[data-id='{second['id']}']").count() == 0
+    assert page.get_attribute("#case-detail", "data-status") == "handled"
+    assert second["id"] not in [c["id"] for c in open_cases(live_service)]
     assert log.console_errors == [] and log.page_errors == [] and live_service.remote(log) == []
     page.context.close()
 
@@ -254,7 +258,7 @@ def test_english_labels_with_lang_en(live_service, browser) -> None:
         assert taxonomy["categories"][c["category"]]["en"] in rows
     assert "households" in page.inner_text("#building-list")
     options = page.eval_on_selector_all("#report-category option", "os => os.map(o => o.textContent)")
-    assert options == [c["en"] for c in taxonomy["categories"].values()]
+    assert options == ["Choose a category"] + [c["en"] for c in taxonomy["categories"].values()]
     assert log.console_errors == [] and log.page_errors == [] and live_service.remote(log) == []
     page.context.close()
 

@@ -20,6 +20,15 @@
       close: "关闭", no_action: "当前无需您处理", in_grid: "网格内", metres: "米", report_here: "在此上报",
       units: "单元", floors: "层", failed: "加载失败", other_grid: "该位置不在您的网格内，案件已转交", refresh: "刷新",
       expand: "展开列表", collapse: "收起列表", minutes: "分钟", hours: "小时", days: "天", case_no: "案件",
+      choose_category: "请选择类别", need_category: "请选择案件类别", need_answer: "请回答", photos: "照片（拍照或选择）",
+      uploading: "照片上传中…", photo_added: "已添加照片", my_location: "我的位置", locating: "正在定位…",
+      no_location: "无法获取您的位置", accuracy: "精度约", follow_on: "地图跟随您的位置", follow_off: "已停止跟随",
+      you_are_here: "您的位置", report_at_me: "在我的位置上报", near_building: "附近", nearby_title: "附近 250 米内同类待办案件",
+      same_problem: "是同一问题：附加到此案件", attached: "已附加到案件", choose: "请选择", yes_no_none: "—",
+      step_photo: "处置照片（可选）", photos_label: "照片",
+      act_report: "上报", act_accept: "受理", act_handle: "办结", act_escalate: "上报上级", act_dispatch: "派遣部门",
+      act_check_in: "部门报到", act_close: "结案", act_reject: "退回", act_rate: "评价", act_reopen: "重新办理",
+      act_place: "定位到网格", act_attach: "附加上报", act_mark_duplicate: "标记为重复案件", duplicate_of: "重复于",
     },
     en: {
       sign_out: "Sign out", other: "中文", title: "My grid", households: "households", population: "residents",
@@ -36,11 +45,23 @@
       close: "Close", no_action: "Nothing for you to do now", in_grid: "in grid", metres: "m", report_here: "Report here",
       units: "units", floors: "floors", failed: "Failed to load", other_grid: "That spot is outside your grid; the case went elsewhere",
       refresh: "Refresh", expand: "Show list", collapse: "Show map", minutes: "min", hours: "h", days: "d", case_no: "Case",
+      choose_category: "Choose a category", need_category: "Choose the case's category", need_answer: "Please answer",
+      photos: "Photos (take or choose)", uploading: "Uploading photos…", photo_added: "Photo added", my_location: "My location",
+      locating: "Locating…", no_location: "Your location is not available", accuracy: "accuracy about",
+      follow_on: "The map follows your location", follow_off: "No longer following", you_are_here: "You are here",
+      report_at_me: "Report where I am", near_building: "near", nearby_title: "Open cases of this category within 250 m",
+      same_problem: "Same problem: add to this case", attached: "Added to case", choose: "Choose", yes_no_none: "—",
+      step_photo: "Photo of the step (optional)", photos_label: "Photos",
+      act_report: "reported", act_accept: "accepted", act_handle: "handled", act_escalate: "escalated",
+      act_dispatch: "dispatched", act_check_in: "checked in", act_close: "closed", act_reject: "sent back",
+      act_rate: "rated", act_reopen: "reopened", act_place: "placed in a grid", act_attach: "added a report",
+      act_mark_duplicate: "marked as a duplicate", duplicate_of: "duplicate of",
     },
   };
   const API = "/api/v1";
   const WORKER_ACTIONS = ["accept", "handle", "escalate"];
-  const OPEN_STATES = ["reported", "accepted", "escalated", "dispatched", "checked_in", "handled"];
+  /* open work for the worker: a handled case waits for the community's verification, so it is no longer listed */
+  const OPEN_STATES = ["reported", "accepted", "escalated", "dispatched", "checked_in"];
   const STATUS_COLOURS = {
     reported: "#1e88e5", accepted: "#fb8c00", escalated: "#8e24aa", dispatched: "#5e35b1", checked_in: "#3949ab",
     handled: "#43a047", closed: "#757575",
@@ -51,10 +72,11 @@
   const $ = function (id) { return document.getElementById(id); };
   const T = function (key) { return g.t(LABELS, key); };
   const lang = g.config.lang === "en" ? "en" : "zh";
-  const state = { grid: null, taxonomy: null, cases: [], selected: null, draft: null, busy: false, popupClosedAt: 0 };
+  const state = { grid: null, taxonomy: null, cases: [], selected: null, draft: null, busy: false, popupClosedAt: 0,
+    photos: [], stepPhotos: [], me: null, following: false, watch: null, nearbyAsked: 0 };
   const layers = {
     grid: L.featureGroup().addTo(map), buildings: L.featureGroup().addTo(map), cameras: L.featureGroup().addTo(map),
-    cases: L.featureGroup().addTo(map), draft: L.featureGroup().addTo(map),
+    cases: L.featureGroup().addTo(map), draft: L.featureGroup().addTo(map), me: L.featureGroup().addTo(map),
   };
   const markers = {}; // case id -> marker
   let markReady;
@@ -121,6 +143,8 @@
     g.labelPage(T, T("title") + " " + g.config.user.scope);
     $("report-description").placeholder = T("description");
     $("report-form").addEventListener("submit", submitReport);
+    $("report-category").addEventListener("change", onCategoryChange);
+    $("report-photos").addEventListener("change", function (event) { addPhotos(event.target, state.photos, $("report-thumbs")); });
     $("report-cancel").addEventListener("click", closeForm);
     $("sheet-handle").addEventListener("click", toggleSheet);
     setSheet(false);
@@ -359,13 +383,14 @@
     ]));
     box.appendChild(g.el("p", { class: "worker-desc", text: item.description || "" }));
     const facts = [
-      [T("address_label"), item.address || "—"], [T("reported_at"), when(item.reported_at)],
+      [T("address_label"), item.address || placeText(item.location.lon, item.location.lat)], [T("reported_at"), when(item.reported_at)],
       [T("channel"), channelName(item.channel)], [T("level"), T("level_" + item.level)],
     ];
     box.appendChild(g.el("dl", { class: "worker-facts" }, facts.flatMap(function ([k, v]) {
       return [g.el("dt", { text: k }), g.el("dd", { text: v })];
     })));
     box.appendChild(g.el("p", { class: "worker-deadline" + (item.overdue ? " worker-late" : ""), text: deadlineText(item) }));
+    box.appendChild(photoBox(item));
     box.appendChild(actionBox(item));
     if ($("action-note")) $("action-note").value = typed; // a refresh keeps what the worker was typing
     box.appendChild(cameraBox(cameras));
@@ -377,11 +402,17 @@
     const actions = item.allowed_actions.filter(function (a) { return WORKER_ACTIONS.includes(a); });
     if (!actions.length) return g.el("p", { class: "worker-hint", text: T("no_action") });
     const note = g.el("input", { type: "text", id: "action-note", maxlength: "4000", placeholder: T("note"), "aria-label": T("note") });
+    state.stepPhotos = [];
+    const thumbs = g.el("div", { class: "worker-thumbs", id: "action-thumbs" });
+    const pick = g.el("input", { type: "file", id: "action-photos", accept: "image/*", capture: "environment", multiple: "",
+      onchange: function (event) { addPhotos(event.target, state.stepPhotos, thumbs); } });
     const buttons = actions.map(function (action) {
       return g.el("button", { type: "button", class: "worker-action worker-action-" + action, "data-action": action,
         text: T(action), onclick: function () { act(item.id, action, note.value); } });
     });
-    return g.el("div", { class: "worker-actions" }, [note, g.el("div", { class: "worker-buttons" }, buttons)]);
+    return g.el("div", { class: "worker-actions" }, [note,
+      g.el("label", { class: "worker-photo-pick" }, [g.el("span", { text: T("step_photo") }), pick]), thumbs,
+      g.el("div", { class: "worker-buttons" }, buttons)]);
   }
 
   function cameraBox(cameras) {
@@ -395,8 +426,10 @@
 
   function traceBox(trace) {
     const items = trace.map(function (e) {
-      return g.el("li", { text: when(e.at) + " " + e.username + " · " + (T(e.action)) + " → " + stateName(e.to_status) +
-        (e.note ? " · " + e.note : "") });
+      const about = e.data && e.data.duplicate_of ? " · " + T("duplicate_of") + " #" + e.data.duplicate_of
+        : e.data && e.data.duplicate ? " · #" + e.data.duplicate : "";
+      return g.el("li", { "data-action": e.action, text: when(e.at) + " " + e.username + " · " + T("act_" + e.action) + " → " +
+        stateName(e.to_status) + about + (e.note ? " · " + e.note : "") });
     });
     return g.el("details", { class: "worker-more" }, [g.el("summary", { text: T("trace") + " (" + trace.length + ")" }),
       g.el("ol", {}, items)]);
@@ -413,7 +446,9 @@
     state.busy = true;
     document.querySelectorAll(".worker-action").forEach(function (b) { b.disabled = true; });
     try {
-      await g.api(API + "/incidents/" + id + "/actions", { method: "POST", json: { action: action, note: note || null } });
+      await g.api(API + "/incidents/" + id + "/actions", { method: "POST",
+        json: { action: action, note: note || null, media_urls: state.stepPhotos.map(function (p) { return p.url; }) } });
+      state.stepPhotos = [];
       if ($("action-note")) $("action-note").value = "";
       g.toast(T(action) + " · #" + id + " · " + T("done"));
       await loadCases();
@@ -429,7 +464,7 @@
   /* --- reporting a new case where the map was tapped ------------------------------------------------------- */
   function fillCategories() {
     const select = $("report-category");
-    select.replaceChildren();
+    select.replaceChildren(g.el("option", { value: "", text: T("choose_category"), disabled: "", selected: "" }));
     Object.keys(state.taxonomy.categories).forEach(function (code) {
       select.appendChild(g.el("option", { value: code, text: categoryName(code) }));
     });
@@ -449,8 +484,10 @@
     state.draft = { lon: lon, lat: lat };
     layers.draft.clearLayers().addLayer(L.marker(latlng, { icon: L.divIcon({ className: "worker-draft", html: "+",
       iconSize: [30, 30], iconAnchor: [15, 15] }), interactive: false }));
-    $("report-where").textContent = T("where") + ": " + lon.toFixed(6) + ", " + lat.toFixed(6);
-    $("report-address").value = address || "";
+    $("report-where").textContent = T("where") + ": " + placeText(lon, lat);
+    const near = nearestBuilding(lon, lat);
+    $("report-address").value = address || (near.metres <= ADDRESS_NEAR_M ? near.address : "");
+    findNearby();
     $("report-form").classList.remove("worker-hidden");
     $("report-form").scrollIntoView({ block: "start" });
     $("report-description").focus({ preventScroll: true });
@@ -462,14 +499,29 @@
     $("report-form").classList.add("worker-hidden");
   }
 
+  function resetForm() {
+    $("report-description").value = "";
+    $("report-category").value = "";
+    $("report-photos").value = "";
+    $("report-questions").replaceChildren();
+    $("report-thumbs").replaceChildren();
+    $("report-nearby").classList.add("worker-hidden");
+    state.photos = [];
+  }
+
   async function submitReport(event) {
     event.preventDefault();
     if (!state.draft || state.busy) return;
+    const category = $("report-category").value;
+    if (!category) { g.toast(T("need_category"), "error"); $("report-category").focus(); return; }
+    const answers = collectAnswers(category);
+    if (answers === null) return;
     const description = $("report-description").value.trim();
     if (!description) { g.toast(T("need_description"), "error"); $("report-description").focus(); return; }
     const body = {
-      category: $("report-category").value, channel: "grid_patrol", description: description,
+      category: category, channel: "grid_patrol", description: description, attributes: answers,
       location: { lon: state.draft.lon, lat: state.draft.lat, crs: "wgs84" },
+      media_urls: state.photos.map(function (p) { return p.url; }),
     };
     const address = $("report-address").value.trim();
     if (address) body.address = address;
@@ -478,7 +530,7 @@
     $("report-submit").textContent = T("sending");
     try {
       const answer = await g.api(API + "/incidents", { method: "POST", json: body });
-      $("report-description").value = "";
+      resetForm();
       closeForm();
       const created = answer.body;
       g.toast(created.grid_code === g.config.user.scope ? T("reported") + " #" + created.id : T("other_grid"),
@@ -494,11 +546,259 @@
     }
   }
 
+  /* --- the place as the nearest building's address, not raw coordinates ------------------------------------------ */
+  const M_PER_DEG = 111320;
+  const ADDRESS_NEAR_M = 50; // a building this close gives the report its address
+  /* metres between two WGS-84 points (an equirectangular approximation: exact enough within a grid) */
+  function metres(lon1, lat1, lon2, lat2) {
+    const k = Math.cos((lat1 + lat2) / 2 * Math.PI / 180);
+    return Math.hypot((lon2 - lon1) * k, lat2 - lat1) * M_PER_DEG;
+  }
+  /* the distance in metres from a point to a building's footprint (0 inside it) */
+  function toFootprint(geometry, lon, lat) {
+    if (geometry.type === "Point") return metres(lon, lat, geometry.coordinates[0], geometry.coordinates[1]);
+    if (inside(geometry, lon, lat)) return 0;
+    const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+    const k = Math.cos(lat * Math.PI / 180);
+    let best = Infinity;
+    polygons.forEach(function (rings) {
+      rings.forEach(function (ring) {
+        for (let i = 1; i < ring.length; i++) {
+          const ax = (ring[i - 1][0] - lon) * k, ay = ring[i - 1][1] - lat, bx = (ring[i][0] - lon) * k, by = ring[i][1] - lat;
+          const dx = bx - ax, dy = by - ay, len = dx * dx + dy * dy;
+          const t = len ? Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len)) : 0;
+          best = Math.min(best, Math.hypot(ax + t * dx, ay + t * dy) * M_PER_DEG);
+        }
+      });
+    });
+    return best;
+  }
+  /* the grid's building nearest to the point: { address, metres } ({} when the grid has none) */
+  function nearestBuilding(lon, lat) {
+    let best = {};
+    if (!state.grid || lon === null || lon === undefined) return best;
+    state.grid.buildings.features.forEach(function (f) {
+      const d = toFootprint(f.geometry, lon, lat);
+      if (best.metres === undefined || d < best.metres) best = { address: buildingLabel(f.properties), metres: d };
+    });
+    return best;
+  }
+  /* "红旗大道165号" or "红旗大道165号附近 35 米" */
+  function placeText(lon, lat) {
+    const near = nearestBuilding(lon, lat);
+    if (!near.address) return "—";
+    return near.metres < 1 ? near.address : near.address + " · " + T("near_building") + " " + Math.round(near.metres) + " " + T("metres");
+  }
+
+  /* --- the category's questions ----------------------------------------------------------------------------------- */
+  function question(attribute) {
+    const text = (lang === "en" && attribute.description_en) || attribute.description;
+    const name = "q-" + attribute.code;
+    const title = g.el("span", { class: attribute.required ? "worker-required" : "", text: text });
+    const valueName = function (v) { return (lang === "en" && v.name_en) || v.name; };
+    if (attribute.datatype === "multivaluelist") {
+      return g.el("fieldset", { "data-question": attribute.code }, [g.el("legend", {}, [title])].concat(attribute.values.map(function (v) {
+        return g.el("label", {}, [g.el("input", { type: "checkbox", name: name, value: String(v.key) }), " " + valueName(v)]);
+      })));
+    }
+    let input;
+    if (attribute.datatype === "singlevaluelist") {
+      input = g.el("select", { name: name }, [g.el("option", { value: "", text: T("choose") })].concat(attribute.values.map(function (v) {
+        return g.el("option", { value: String(v.key), text: valueName(v) });
+      })));
+    } else if (attribute.datatype === "text") {
+      input = g.el("textarea", { name: name, rows: "2", maxlength: "4000" });
+    } else {
+      const type = { number: "number", datetime: "datetime-local" }[attribute.datatype] || "text";
+      input = g.el("input", { type: type, name: name, step: type === "number" ? "any" : null });
+      if (type !== "number") input.removeAttribute("step");
+    }
+    return g.el("label", { "data-question": attribute.code }, [title, input]);
+  }
+  function askedOf(category) {
+    const c = state.taxonomy.categories[category];
+    return c ? (c.attributes || []).filter(function (a) { return a.variable !== false; }) : [];
+  }
+  /* the answers by code, or null (with the first unanswered required question focused) */
+  function collectAnswers(category) {
+    const answers = {};
+    for (const attribute of askedOf(category)) {
+      const box = $("report-questions").querySelector('[data-question="' + attribute.code + '"]');
+      let value;
+      if (attribute.datatype === "multivaluelist") {
+        value = [...box.querySelectorAll("input:checked")].map(function (i) { return i.value; });
+        if (!value.length) value = null;
+      } else {
+        value = box.querySelector("select, input, textarea").value.trim() || null;
+      }
+      if (value === null && attribute.required) {
+        g.toast(T("need_answer") + ": " + ((lang === "en" && attribute.description_en) || attribute.description), "error");
+        box.querySelector("select, input, textarea").focus();
+        return null;
+      }
+      if (value !== null) answers[attribute.code] = value;
+    }
+    return answers;
+  }
+  function onCategoryChange() {
+    $("report-questions").replaceChildren(...askedOf($("report-category").value).map(question));
+    findNearby();
+  }
+
+  /* --- open cases of the same category nearby: attach instead of reporting twice ---------------------------------- */
+  async function findNearby() {
+    const box = $("report-nearby");
+    const category = $("report-category").value;
+    const asked = ++state.nearbyAsked;
+    box.classList.add("worker-hidden");
+    if (!state.draft || !category) return;
+    const params = new URLSearchParams({ lon: state.draft.lon, lat: state.draft.lat, category: category });
+    try {
+      const answer = await g.api(API + "/incidents/nearby?" + params.toString());
+      if (asked !== state.nearbyAsked) return;
+      drawNearby(answer.body.items);
+    } catch (error) {
+      g.toast(T("failed") + ": " + error.message, "error");
+    }
+  }
+  function drawNearby(items) {
+    const box = $("report-nearby");
+    box.replaceChildren();
+    if (!items.length) return;
+    box.appendChild(g.el("h3", { text: T("nearby_title") + " (" + items.length + ")" }));
+    box.appendChild(g.el("ul", { class: "worker-list" }, items.map(function (item) {
+      return g.el("li", { "data-nearby": item.id }, [
+        g.el("div", {}, [badge(item.status), " #" + item.id + " " + (item.description || categoryName(item.category))]),
+        g.el("div", { class: "worker-sub", text: Math.round(item.distance_m) + " " + T("metres") + " · " +
+          (item.address || placeText(item.location.lon, item.location.lat)) }),
+        g.el("button", { type: "button", class: "worker-attach", "data-attach": item.id, text: T("same_problem"),
+          onclick: function () { attachTo(item.id); } }),
+      ]);
+    })));
+    box.classList.remove("worker-hidden");
+  }
+  async function attachTo(id) {
+    if (state.busy || !state.draft) return;
+    state.busy = true;
+    try {
+      await g.api(API + "/incidents/" + id + "/attach", { method: "POST", json: {
+        note: $("report-description").value.trim() || null, media_urls: state.photos.map(function (p) { return p.url; }),
+        location: { lon: state.draft.lon, lat: state.draft.lat, crs: "wgs84" } } });
+      resetForm();
+      closeForm();
+      g.toast(T("attached") + " #" + id);
+      if (state.cases.some(function (c) { return c.id === id; })) await selectCase(id);
+    } catch (error) {
+      g.toast(error.message, "error");
+    } finally {
+      state.busy = false;
+    }
+  }
+
+  /* --- photos: taken with the camera or chosen, uploaded at once; the thumbnails shown ---------------------------- */
+  async function addPhotos(input, list, thumbs) {
+    const files = [...input.files];
+    if (!files.length) return;
+    g.toast(T("uploading"));
+    for (const file of files) {
+      const form = new FormData();
+      form.append("file", file, file.name || "photo.jpg");
+      try {
+        const answer = await g.api(API + "/media", { method: "POST", body: form });
+        list.push(answer.body);
+        thumbs.appendChild(g.el("img", { src: answer.body.thumbnail_url, alt: T("photos_label"), "data-photo": answer.body.url }));
+      } catch (error) {
+        g.toast(error.message, "error");
+        input.value = "";
+        return;
+      }
+    }
+    input.value = "";
+    g.toast(T("photo_added") + " (" + list.length + ")");
+  }
+  /* the case's photos and those of its steps, as thumbnails linking to the photo */
+  function photoBox(item) {
+    const urls = (item.media_urls || []).slice();
+    (item.trace || []).forEach(function (e) { ((e.data && e.data.media_urls) || []).forEach(function (u) { urls.push(u); }); });
+    const box = g.el("div", { class: "worker-thumbs", id: "case-photos" });
+    urls.forEach(function (url) {
+      const own = url.indexOf("/media/") === 0;
+      box.appendChild(g.el("a", { href: url, target: "_blank", rel: "noopener" },
+        [g.el("img", { src: own ? url + "?size=thumbnail" : url, alt: T("photos_label"), "data-photo": url, loading: "lazy" })]));
+    });
+    return box;
+  }
+
+  /* --- my location: the browser's position with its accuracy circle; the view follows the worker -------------------- */
+  const LocateControl = L.Control.extend({
+    options: { position: "topleft" },
+    onAdd: function () {
+      const button = L.DomUtil.create("button", "worker-locate");
+      button.type = "button";
+      button.id = "locate-me";
+      button.title = T("my_location");
+      button.setAttribute("aria-label", T("my_location"));
+      button.setAttribute("aria-pressed", "false");
+      button.textContent = "◎";
+      L.DomEvent.disableClickPropagation(button);
+      L.DomEvent.on(button, "click", toggleFollow);
+      return button;
+    },
+  });
+  function toggleFollow() {
+    if (!navigator.geolocation) { g.toast(T("no_location"), "error"); return; }
+    setFollowing(!state.following);
+    if (state.following && state.me) showMe(true);
+    if (state.watch === null) {
+      g.toast(T("locating"));
+      state.watch = navigator.geolocation.watchPosition(onPosition, onPositionError,
+        { enableHighAccuracy: true, maximumAge: 5000, timeout: 30000 });
+    }
+  }
+  /* refused: stop watching; a position late or unavailable for a moment: keep watching (said once, before any fix) */
+  function onPositionError(error) {
+    if (error.code === error.PERMISSION_DENIED) {
+      navigator.geolocation.clearWatch(state.watch);
+      state.watch = null;
+      setFollowing(false);
+    } else if (state.me !== null) {
+      return;
+    }
+    g.toast(T("no_location") + (error.message ? ": " + error.message : ""), "error");
+  }
+  function setFollowing(on) {
+    state.following = on;
+    const button = $("locate-me");
+    button.classList.toggle("worker-following", on);
+    button.setAttribute("aria-pressed", String(on));
+  }
+  function onPosition(position) {
+    const first = state.me === null;
+    state.me = { lon: position.coords.longitude, lat: position.coords.latitude, accuracy: position.coords.accuracy };
+    showMe(state.following || first);
+  }
+  function showMe(move) {
+    const me = state.me;
+    const at = g.toDisplay(me.lon, me.lat);
+    const report = g.el("button", { type: "button", class: "worker-primary", text: T("report_at_me"),
+      onclick: function () { map.closePopup(); openForm(at, ""); } });
+    const text = T("you_are_here") + " · " + placeText(me.lon, me.lat) + " · " + T("accuracy") + " " + Math.round(me.accuracy) + " " + T("metres");
+    layers.me.clearLayers();
+    layers.me.addLayer(L.circle(at, { radius: me.accuracy, renderer: SVG, color: "#1565c0", weight: 1, fillOpacity: 0.12,
+      interactive: false, className: "worker-accuracy" }));
+    layers.me.addLayer(L.marker(at, { icon: L.divIcon({ className: "worker-me", iconSize: [18, 18], iconAnchor: [9, 9] }),
+      title: T("you_are_here"), zIndexOffset: 2000 }).bindPopup(g.el("div", { class: "worker-popup" }, [g.el("div", { text: text }), report])));
+    document.body.dataset.myLocation = me.lon.toFixed(6) + "," + me.lat.toFixed(6) + "," + Math.round(me.accuracy);
+    if (move) map.setView(at, Math.max(map.getZoom(), 17), { animate: false });
+  }
+
   /* --- start ------------------------------------------------------------------------------------------------ */
   g.addBasemap(map);
   SVG.addTo(map);
   setUpPanel();
   map.on("click", onMapClick);
+  map.addControl(new LocateControl());
+  map.on("dragstart", function () { if (state.following) { setFollowing(false); g.toast(T("follow_off")); } });
   map.on("popupclose", function () { state.popupClosedAt = Date.now(); });
   load().then(function () {
     window.geogridReadyAt = performance.now();
