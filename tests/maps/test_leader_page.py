@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 PAGE = "/maps/leader"
-NUMBERS = ("count", "closure_rate", "overdue", "median_hours_to_close", "per_1000_households")
+NUMBERS = ("count", "closure_rate", "overdue_open", "closed_late", "median_hours_to_close", "per_1000_households")
 
 
 def api(live_service, username: str, path: str, **params) -> dict:
@@ -149,7 +149,7 @@ def test_the_category_and_time_filters_change_the_table(live_service, browser) -
         .reduce((s, td) => s + Number(td.dataset.value), 0) === total""", arg=sum(r["count"] for r in windowed))
     page.wait_for_load_state("networkidle")
     assert_table_equals(page, windowed)
-    page.wait_for_function("since => document.getElementById('window').innerText.startsWith('全时段: ' + since)",
+    page.wait_for_function("since => document.getElementById('window').innerText.startsWith('地图与表格显示: 全时段 ' + since)",
                            arg=since, timeout=10_000)  # the trend answers after the table
     assert log.console_errors == [] and log.page_errors == []
     page.context.close()
@@ -167,7 +167,7 @@ def test_playback_steps_the_heat_map_week_by_week(live_service, browser) -> None
     page.wait_for_timeout(1500)
     assert int(page.get_attribute("#window", "data-step")) == step  # paused
     text = page.inner_text("#window")
-    assert weeks[step]["week_start"] in text and f"{step + 1}/{len(weeks)}" in text
+    assert weeks[step]["week_start"] in text and f"第 {step + 1} 周 / 共 {len(weeks)} 周" in text
     windows = [(q["since"][0], q["until"][0]) for q in api_requests(log, "/api/v1/density/heat") if "since" in q]
     assert [w[0] for w in windows[:3]] == [weeks[i]["week_start"] for i in range(3)]
     assert all(w[0] < w[1] for w in windows)

@@ -32,10 +32,27 @@
     return { body: body, headers: response.headers, status: response.status };
   }
 
-  /* the label `key` of a page's table {zh: {...}, en: {...}} in the page's language */
+  /* the label `key` in the page's language: from the catalogue the server serves with the page (maps/i18n.py,
+     config.labels), else from a page's own table {zh: {...}, en: {...}} (pages not yet moved to the catalogue) */
   function t(labels, key) {
+    const served = config.labels || {};
+    if (Object.prototype.hasOwnProperty.call(served, key)) return served[key];
     const lang = config.lang === "en" ? "en" : "zh";
-    return (labels[lang] && labels[lang][key]) || (labels.zh && labels.zh[key]) || key;
+    return (labels && labels[lang] && labels[lang][key]) || (labels && labels.zh && labels.zh[key]) || key;
+  }
+
+  /* an SVG icon (drawn by us: no font needs the glyph) — "play" or "pause" */
+  const ICONS = { play: "M3 1.5v13l11-6.5z", pause: "M3 1.5h3.5v13H3zM9.5 1.5H13v13H9.5z" };
+  function icon(name) {
+    const NS = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 16 16");
+    svg.setAttribute("class", "geogrid-icon geogrid-icon-" + name);
+    svg.setAttribute("aria-hidden", "true");
+    const path = document.createElementNS(NS, "path");
+    path.setAttribute("d", ICONS[name]);
+    svg.appendChild(path);
+    return svg;
   }
 
   /* --- GCJ-02 (Amap) ----------------------------------------------------------------------------- */
@@ -166,6 +183,6 @@
     document.querySelectorAll("[data-label]").forEach(function (node) { node.textContent = T(node.dataset.label); });
   }
 
-  window.geogrid = { config, signOut, api, t, toDisplay, fromDisplay, geoJSON, addBasemap, el, toast, map, labelPage,
+  window.geogrid = { config, signOut, api, t, icon, toDisplay, fromDisplay, geoJSON, addBasemap, el, toast, map, labelPage,
     wgs84ToGcj02, gcj02ToWgs84 };
 })();
