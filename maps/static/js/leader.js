@@ -90,8 +90,8 @@
     overlays[T("hotspots")] = layers.spots;
     L.control.layers(null, overlays, { collapsed: window.innerWidth < 700 }).addTo(map);
     map.on("overlayadd", function (e) {
-      if (e.layer === layers.h3 && state.stale.h3) loadH3().catch(failed);
-      if (e.layer === layers.spots && state.stale.spots) loadSpots().catch(failed);
+      if (e.layer === layers.h3 && state.stale.h3) track(Promise.all([state.loading, loadH3().catch(failed)]));
+      if (e.layer === layers.spots && state.stale.spots) track(Promise.all([state.loading, loadSpots().catch(failed)]));
       syncLegends();
     });
     map.on("overlayremove", syncLegends);
@@ -226,7 +226,7 @@
     state.drawn = Promise.all(drawn);
     if (map.hasLayer(layers.h3)) jobs.push(loadH3().catch(failed));
     if (map.hasLayer(layers.spots)) jobs.push(loadSpots().catch(failed));
-    return Promise.all(jobs);
+    return track(Promise.all(jobs));
   }
 
   /* the table's rows are the choropleth's properties: the same rows as GET /stats/areas at that level */
@@ -491,7 +491,17 @@
     state.stale = { h3: true, spots: true };
     if (map.hasLayer(layers.h3)) jobs.push(loadH3());
     if (map.hasLayer(layers.spots)) jobs.push(loadSpots());
-    return Promise.all(jobs);
+    return track(Promise.all(jobs));
+  }
+
+  /* the loads last started: settled() waits for them (and for loads they were replaced by) */
+  function track(promise) {
+    state.loading = promise;
+    return promise;
+  }
+  async function settled() {
+    let seen;
+    do { seen = state.loading; await Promise.resolve(seen).catch(function () {}); } while (seen !== state.loading);
   }
 
   async function showStep(i) {
@@ -610,7 +620,7 @@
     await Promise.all([state.drawn, taxonomy]);
   }
 
-  window.geogridLeader = { state: state, layers: layers };
+  window.geogridLeader = { state: state, layers: layers, settled: settled };
   start().catch(failed).finally(function () {
     window.geogridReadyAt = performance.now();
     markReady(window.geogridReadyAt);
