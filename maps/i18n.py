@@ -40,7 +40,72 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+FLAG_REASONS = {  # why a grid or plan breaks a rule, by rule, filled from the flag's own fields by the pages
+    "min_households": {"zh": "{value} 户，低于下限 {limit} 户", "en": "{value} households, below the minimum of {limit}"},
+    "max_households": {"zh": "{value} 户，超过上限 {limit} 户", "en": "{value} households, above the maximum of {limit}"},
+    "min_population": {"zh": "{value} 人，低于下限 {limit} 人", "en": "{value} residents, below the minimum of {limit}"},
+    "max_population": {"zh": "{value} 人，超过上限 {limit} 人", "en": "{value} residents, above the maximum of {limit}"},
+    "community_too_small": {"zh": "社区的户数和人口不足以组成一个完整网格",
+                            "en": "the community is too small for even one full grid"},
+    "no_feasible_window": {"zh": "按本社区的户均人口，无法划出同时满足户数和人口限制的网格",
+                           "en": "at this community's people per household no grid can meet both the household "
+                                 "and the resident limits"},
+    "oversized_building": {"zh": "楼栋 {building_id} 单独超出限制且没有单元数可拆分，自成一个网格",
+                           "en": "building {building_id} alone breaks a limit and has no unit count to split it by, "
+                                 "so it is a grid of its own"},
+    "several_parts": {"zh": "网格由 {value} 块互不相连的部分组成", "en": "the grid is in {value} separate parts"},
+    "building_cut": {"zh": "{count} 栋楼的轮廓跨越网格边界：{ids}", "en": "{count} footprints cross the grid boundary: {ids}"},
+    "no_feasible_partition": {"zh": "本区域的任何划分都无法满足全部限制（{count_atoms} 个不可分单元，{cells} 个单元格，已证明）",
+                              "en": "no partition of this area meets every limit ({count_atoms} indivisible units, "
+                                    "{cells} cells; proved)"},
+    "gap": {"zh": "{area_m2} 平方米的社区范围不属于任何网格", "en": "{area_m2} m² of the community lie in no grid"},
+    "overlap": {"zh": "{area_m2} 平方米同时属于多个网格", "en": "{area_m2} m² lie in more than one grid"},
+    "outside_community": {"zh": "{area_m2} 平方米的网格范围在社区之外", "en": "{area_m2} m² of grids lie outside the community"},
+    "unassigned_buildings": {"zh": "{count} 栋楼不属于任何网格：{ids}", "en": "{count} buildings are in no grid: {ids}"},
+}
+
+
+def flag_reason(flag: dict, lang: str = DEFAULT_LANG) -> str:
+    """A flag's reason in lang, from its rule's sentence and its own fields (geogrid.js flagReason is the
+    pages' twin); a rule without a sentence keeps the engine's reason."""
+    sentence = FLAG_REASONS.get(str(flag.get("rule")), {}).get(check_lang(lang))
+    if sentence is None:
+        return str(flag.get("reason") or flag.get("rule") or "")
+    ids = list(flag.get("building_ids") or [])
+    values = {key: _number(value) for key, value in flag.items()} | {
+        "count": len(ids), "ids": ("、" if lang == "zh" else ", ").join(map(str, ids[:5])) + ("…" if len(ids) > 5 else ""),
+        "count_atoms": flag.get("atoms", "?")}
+    return sentence.format_map(_Missing(values))
+
+
+def _number(value: object) -> object:
+    """Whole floats without their '.0' (500.0 households reads 500)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+class _Missing(dict):
+    """Formatting values where a field the flag lacks shows as '?' rather than failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+COMMON_SCRIPT_LABELS = {  # what geogrid.js shows on every map page (Leaflet's controls, the base map chooser)
+    "zh": {"zoom_in": "放大", "zoom_out": "缩小", "layers": "图层", "base_map": "底图",
+           "leaflet_title": "Leaflet：交互式地图的 JavaScript 库",
+           # the API's refusals as a Chinese page shows them (the API's own detail, in English, stays in error.detail)
+           "http_400": "输入有误，请检查后重试", "http_401": "登录已失效，请重新登录", "http_403": "您没有执行此操作的权限",
+           "http_404": "找不到所请求的内容", "http_409": "当前状态不允许此操作", "http_412": "数据已被他人修改，请刷新后重试",
+           "http_413": "上传的内容太大", "http_422": "输入有误，请检查后重试", "http_429": "操作过于频繁，请稍后再试",
+           "http_5xx": "服务器出错，请稍后再试", "http_other": "请求失败"},
+    "en": {"zoom_in": "Zoom in", "zoom_out": "Zoom out", "layers": "Layers", "base_map": "Base map",
+           "leaflet_title": "Leaflet: a JavaScript library for interactive maps"},
+}
 SCRIPT_LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "planner": {  # the planning page's script keeps its own table for now; these are its template's
+        "zh": {"export_format": "导出格式", "merge_with": "与之合并的网格"},
+        "en": {"export_format": "Export format", "merge_with": "Grid to merge with"},
+    },
     "login": {
         "zh": {"title": "登录 geogrid", "username": "用户名", "password": "密码", "sign_in": "登录", "other": "English",
                "failed": "用户名或密码错误", "wait": "尝试次数过多, 请 {s} 秒后再试"},
@@ -61,7 +126,8 @@ SCRIPT_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "street": "街道/镇", "community": "社区/村", "grid": "网格", "district": "区", "failed": "加载失败",
             "no_rows": "无区域", "h3_legend": "每个 H3 单元的案件数", "loading": "加载中…", "heat_low": "少",
             "heat_high": "多", "heat_legend": "案件密度", "no_spots": "当前时段没有显著的热点或冷点",
-            "spots_legend": "热点/冷点 (显著性经 FDR 校正)", "week_word": "周",
+            "spots_legend": "热点/冷点 (显著性经 FDR 校正)", "week_word": "周", "area_path": "所在区域",
+            "week_slider": "时间窗口的起始周",
         },
         "en": {
             "sign_out": "Sign out", "other": "中文", "category": "Category", "all": "All categories", "since": "From",
@@ -77,7 +143,8 @@ SCRIPT_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "community": "Community/village", "grid": "Grid", "district": "District", "failed": "Failed to load",
             "no_rows": "No areas", "h3_legend": "cases per H3 cell", "loading": "Loading…", "heat_low": "few",
             "heat_high": "many", "heat_legend": "Case density", "no_spots": "No significant hot or cold spot in this window",
-            "spots_legend": "Hot and cold spots (FDR-corrected)", "week_word": "week",
+            "spots_legend": "Hot and cold spots (FDR-corrected)", "week_word": "week", "area_path": "Area",
+            "week_slider": "First week of the window",
         },
     },
 }
@@ -99,10 +166,24 @@ PAGE_NAMES = {
     "leader": {"zh": "领导驾驶舱", "en": "leader"},
 }
 
+BASEMAP_NAMES = {
+    "none": {"zh": "无底图", "en": "No base map"}, "custom": {"zh": "自有底图", "en": "Own tiles"},
+    "osm": {"zh": "OpenStreetMap", "en": "OpenStreetMap"}, "tianditu": {"zh": "天地图", "en": "Tianditu"},
+    "amap": {"zh": "高德地图 (GCJ-02)", "en": "Amap (GCJ-02)"},
+}
+
+
+def basemap_name(key: str, lang: str = DEFAULT_LANG) -> str:
+    """A base map's name in lang."""
+    return BASEMAP_NAMES[key][check_lang(lang)]
+
 
 def script_labels(page: str, lang: str = DEFAULT_LANG) -> dict[str, str]:
-    """What page's script shows, in lang (an empty table for a page whose script keeps its own)."""
-    return dict(SCRIPT_LABELS.get(page, {}).get(check_lang(lang), {}))
+    """What page's script shows, in lang: geogrid.js's labels and the page's own (sign-in has no map)."""
+    lang = check_lang(lang)
+    common = COMMON_SCRIPT_LABELS[lang] if page != "login" else {}
+    reasons = {f"flag_reason.{rule}": texts[lang] for rule, texts in FLAG_REASONS.items()} if page != "login" else {}
+    return common | reasons | SCRIPT_LABELS.get(page, {}).get(lang, {})
 
 
 def refusal(key: str, lang: str = DEFAULT_LANG, **values: str) -> str:

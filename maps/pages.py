@@ -12,7 +12,7 @@ import folium
 from branca.element import Element
 
 from maps.assets import ICON_AND_BOOTSTRAP_ASSETS, asset, localize
-from maps.i18n import check_lang, refusal, script_labels
+from maps.i18n import basemap_name, check_lang, refusal, script_labels
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PLUGINS = {  # page -> vendored Leaflet plugins its script uses (beyond Leaflet itself)
@@ -70,7 +70,7 @@ def page_html(kind: str, context: PageContext) -> str:
         "mapName": m.get_name(),
         "user": {"username": context.username, "role": context.role, "scope": context.scope},
         "basemap": context.basemap,
-        "basemaps": context.basemaps,
+        "basemaps": {key: value | {"label": basemap_name(key, lang)} for key, value in context.basemaps.items()},
         "labels": script_labels(kind, lang),
     } | context.extra
     localize(m, prefix=f"{PREFIX}/vendor", omit=ICON_AND_BOOTSTRAP_ASSETS)

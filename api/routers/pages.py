@@ -25,9 +25,9 @@ NO_AREA_VIEW = (25.83, 114.93, 13)  # an empty store: the sample district's cent
 
 
 @router.get("/")
-def root() -> RedirectResponse:
-    """The service's front door is the map."""
-    return RedirectResponse("/maps/", status_code=303)
+def root(lang: Lang = "zh") -> RedirectResponse:
+    """The service's front door is the map (in the language asked for)."""
+    return RedirectResponse(f"/maps/?lang={lang}", status_code=303)
 
 
 @router.get("/maps/login", response_class=HTMLResponse)

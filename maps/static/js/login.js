@@ -21,6 +21,9 @@
       return;
     }
     const next = config.next && config.next.startsWith("/") && !config.next.startsWith("//") ? config.next : "/maps/";
-    window.location.href = next + (next.includes("?") ? "&" : "?") + "lang=" + config.lang;
+    /* back where the user was going, in the language of this page (set once, whatever next already said) */
+    const target = new URL(next, window.location.origin);
+    target.searchParams.set("lang", config.lang);
+    window.location.href = target.pathname + target.search + target.hash;
   });
 })();

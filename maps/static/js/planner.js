@@ -280,7 +280,7 @@
     const flags = p.flags || [];
     if (!p.breaks_a_rule) return g.el("td", { class: "good", text: "✓ " + T("ok") });
     const names = flags.map(function (f) { return T(f.rule + "_rule"); });
-    return g.el("td", { class: "bad", title: flags.map(function (f) { return f.reason || f.rule; }).join("\n"),
+    return g.el("td", { class: "bad", title: flags.map(g.flagReason).join("\n"),
       text: (names.length ? names : ["✗"]).join(g.config.lang === "en" ? ", " : "、") });
   }
 
@@ -310,7 +310,7 @@
     if (!planWide.length) return;
     box.appendChild(g.el("h2", { text: T("plan_problems") }));
     const list = g.el("ul");
-    planWide.forEach(function (x) { list.appendChild(g.el("li", { class: "bad", text: T(x.rule + "_rule") + ": " + (x.reason || "") })); });
+    planWide.forEach(function (x) { list.appendChild(g.el("li", { class: "bad", text: T(x.rule + "_rule") + ": " + g.flagReason(x) })); });
     box.appendChild(list);
   }
 
