@@ -154,7 +154,7 @@ REFUSALS = {  # the pages the server answers instead of a map page
     "wrong_role": {"zh": "“{role}”角色不能打开“{page}”页面。", "en": "The {role} role may not open the {page} page."},
     "refused_title": {"zh": "无法打开页面", "en": "This page cannot be opened"},
     "go_home": {"zh": "返回我的页面", "en": "Back to my page"},
-    "sign_out": {"zh": "退出登录", "en": "Sign out"},
+    "sign_in_again": {"zh": "换个账号登录", "en": "Sign in as someone else"},
 }
 ROLE_NAMES = {
     "admin": {"zh": "管理员", "en": "administrator"}, "planner": {"zh": "规划员", "en": "planner"},

@@ -122,7 +122,7 @@ def refused_html(lang: str, message: str, home: str | None = None) -> str:
         f'<link rel="stylesheet" href="{PREFIX}/css/geogrid.css"/></head><body>'
         f'<main class="geogrid-login geogrid-refused"><h1>{html.escape(refusal("refused_title", lang))}</h1>'
         f'<p id="refusal">{html.escape(message)}</p><p class="geogrid-bar">{back}'
-        f'<a href="/maps/login?lang={lang}">{html.escape(refusal("sign_out", lang))}</a></p></main></body></html>'
+        f'<a href="/maps/login?lang={lang}">{html.escape(refusal("sign_in_again", lang))}</a></p></main></body></html>'
     )
 
 
