@@ -6,38 +6,6 @@
 (function () {
   "use strict";
   const g = window.geogrid;
-  const LABELS = {
-    zh: {
-      sign_out: "退出", other: "English", title: "我的网格", households: "户", population: "人", buildings: "楼栋",
-      cameras: "摄像头", open_cases: "待办案件", overdue: "超期", overdue_by: "已超期", left: "剩余", deadline: "截止",
-      tap_hint: "在地图上点选网格内的位置即可上报新案件；点选案件可受理、办结或上报上级。",
-      new_case: "上报新案件", category: "类别", description: "问题描述", address: "地址（可选）", address_label: "地址", submit: "上报",
-      cancel: "取消", where: "位置", outside: "请点选您网格内的位置", need_description: "请填写问题描述",
-      reported: "已上报案件", sending: "提交中…", no_cases: "网格内没有待办案件", no_cameras: "网格内及周边没有摄像头",
-      no_buildings: "没有楼栋", accept: "受理", handle: "办结", escalate: "上报上级", note: "备注（可选）",
-      done: "已完成", level: "层级", level_1: "网格", level_2: "社区", level_3: "街道", reported_at: "上报时间",
-      channel: "渠道", trace: "处置过程", near_cameras: "附近摄像头", sees: "可拍到", not_sees: "拍不到",
-      close: "关闭", no_action: "当前无需您处理", in_grid: "网格内", metres: "米", report_here: "在此上报",
-      units: "单元", floors: "层", failed: "加载失败", other_grid: "该位置不在您的网格内，案件已转交", refresh: "刷新",
-      expand: "展开列表", collapse: "收起列表", minutes: "分钟", hours: "小时", days: "天", case_no: "案件",
-    },
-    en: {
-      sign_out: "Sign out", other: "中文", title: "My grid", households: "households", population: "residents",
-      buildings: "Buildings", cameras: "Cameras", open_cases: "Open cases", overdue: "overdue", overdue_by: "Overdue by",
-      left: "left", deadline: "Deadline",
-      tap_hint: "Tap a spot inside your grid on the map to report a new case; tap a case to accept it, mark it handled or escalate it.",
-      new_case: "Report a new case", category: "Category", description: "Description", address: "Address (optional)", address_label: "Address",
-      submit: "Report", cancel: "Cancel", where: "Location", outside: "Tap a spot inside your grid",
-      need_description: "Describe the problem", reported: "Reported case", sending: "Sending…",
-      no_cases: "No open cases in your grid", no_cameras: "No cameras in or near your grid", no_buildings: "No buildings",
-      accept: "Accept", handle: "Mark handled", escalate: "Escalate", note: "Note (optional)", done: "Done",
-      level: "Level", level_1: "grid", level_2: "community", level_3: "street", reported_at: "Reported",
-      channel: "Channel", trace: "Trace", near_cameras: "Cameras nearby", sees: "sees it", not_sees: "does not see it",
-      close: "Close", no_action: "Nothing for you to do now", in_grid: "in grid", metres: "m", report_here: "Report here",
-      units: "units", floors: "floors", failed: "Failed to load", other_grid: "That spot is outside your grid; the case went elsewhere",
-      refresh: "Refresh", expand: "Show list", collapse: "Show map", minutes: "min", hours: "h", days: "d", case_no: "Case",
-    },
-  };
   const API = "/api/v1";
   const WORKER_ACTIONS = ["accept", "handle", "escalate"];
   const OPEN_STATES = ["reported", "accepted", "escalated", "dispatched", "checked_in", "handled"];
@@ -49,7 +17,7 @@
   const map = g.map();
   const SVG = L.svg({ padding: 0.3 }); // grid and buildings as SVG paths (the map prefers canvas), for taps and tests
   const $ = function (id) { return document.getElementById(id); };
-  const T = function (key) { return g.t(LABELS, key); };
+  const T = function (key) { return g.t(null, key); };  /* the catalogue of maps/i18n.py, served with the page */
   const lang = g.config.lang === "en" ? "en" : "zh";
   const state = { grid: null, taxonomy: null, cases: [], selected: null, draft: null, busy: false, popupClosedAt: 0 };
   const layers = {
