@@ -151,3 +151,20 @@ def test_an_api_refusal_shows_in_the_pages_language(live_service, browser) -> No
         assert error["message"] == (expected or error["detail"])
         assert english_words(error["detail"])  # the API's own words stay at hand
         page.context.close()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}],
+                         ids=["desktop", "phone"])
+def test_a_chinese_plan_shows_rule_names_and_reasons_in_chinese(live_service, browser, artifacts_dir, viewport) -> None:
+    from tests.maps.test_planner_page import open_community
+
+    log, _ = open_community(live_service, browser, viewport=viewport)
+    page = log.page
+    reasons = page.eval_on_selector_all("#grid-table td.bad[title]", "cells => cells.map(c => c.title)")
+    assert reasons, "the sample community has grids that break a rule"
+    assert all(re.search(r"[\u4e00-\u9fff]", reason) for reason in reasons)
+    shown = page.evaluate(ALL_TEXT).replace("planner", "")
+    page.screenshot(path=str(artifacts_dir / f"language_zh_plan_{viewport['width']}.png"))
+    assert english_words(shown) == [], " ".join(english_words(shown))
+    assert log.page_errors == []
+    page.context.close()
