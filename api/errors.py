@@ -91,7 +91,10 @@ def exception_handler_factory(code: int) -> Callable[[Request, Exception], JSONR
         message = message or without_paths(str(exc))
         if code >= 500:
             logger.warning("%s %s: %s", request.method, request.url.path, exc)
-        return JSONResponse(status_code=code, content={"detail": message})
+        content: dict[str, object] = {"detail": message}
+        if isinstance(getattr(exc, "problems", None), list):  # e.g. what stops a plan from being published
+            content["problems"] = exc.problems
+        return JSONResponse(status_code=code, content=content)
 
     return handler
 

@@ -66,7 +66,7 @@ class BodyGuard:
         rule = rule_for(scope["method"], scope["path"])
         headers = Headers(scope=scope)
         if rule.signed_in and (problem := _token_problem(settings, headers)) is not None:
-            await send_json(send, 401, {"detail": problem}, [(b"www-authenticate", b"Bearer")])
+            await send_json(send, 401, {"detail": problem}, [(b"www-authenticate", b"Bearer"), (b"connection", b"close")])
             return
         limit = getattr(settings, rule.limit_setting) * rule.unit
         declared = headers.get("content-length", "")

@@ -60,8 +60,10 @@ def whole_number(value: str | None, name: str, default: int, low: int, high: int
         number = int(value)
     except ValueError:
         raise BadRequestError(f"{name} must be a whole number, not {value!r}") from None
-    if number < low or (high is not None and number > high):
-        raise BadRequestError(f"{name} must be from {low} to {high}" if high else f"{name} must be at least {low}")
+    if number < low:
+        raise BadRequestError(f"{name} must be at least {low}")
+    if high is not None and number > high:
+        raise BadRequestError(f"{name} must be at most {high}")
     return number
 
 

@@ -68,6 +68,7 @@ class PlanSummary(BaseModel):
     parent_id: int | None = None
     revision: int
     note: str | None = None
+    publish_reason: str | None = None
 
 
 class PlanDetail(PlanSummary):

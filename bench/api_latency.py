@@ -35,13 +35,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from city import CityShape, build, community_code
+from city import CityShape, build, community_code, store
 
 from geogrid.db.engine import make_engine
 from geogrid.db.migrate import upgrade
@@ -50,7 +49,6 @@ from geogrid.store import tiles
 from geogrid.store.spatial import Scope
 from geogrid.store.users import add_user
 
-PG_ADMIN = os.environ.get("GEOGRID_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 USER, PASSWORD = "bench-admin", secrets.token_urlsafe(12)
 TOKEN_PATH = "/api/v1/auth/token"
 LUA = """
@@ -92,22 +90,6 @@ def tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 
 # --- stores and server -------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def store(kind: str, folder: Path) -> Iterator[str]:
-    """A fresh, migrated store: a SpatiaLite file, or a PostGIS database dropped afterwards."""
-    if kind == "spatialite":
-        yield f"sqlite:///{folder / 'bench.sqlite'}"
-        return
-    name = f"geogrid_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def fill(url: str, shape: CityShape) -> dict[str, object]:

@@ -7,10 +7,16 @@ holds a few building footprints (assigned to it in the published plan). Rows are
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import psycopg
 import shapely
 from geoalchemy2 import WKBElement
 from sqlalchemy import Engine, insert, text
@@ -27,6 +33,8 @@ from geogrid.db.models import (
     Street,
 )
 from geogrid.db.session import session_scope
+
+PG_ADMIN = os.environ.get("GEOGRID_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 METRIC = "EPSG:4547"  # CGCS2000 / 3-degree Gauss-Kruger CM 114E
 ORIGIN = (580_000.0, 2_850_000.0)  # near Ganzhou, Jiangxi
@@ -163,3 +171,19 @@ def _wkb(metric_geoms) -> list[WKBElement]:
     lonlat = gpd.GeoSeries(list(metric_geoms), crs=METRIC).to_crs(SRID).to_numpy()
     multi = [g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]) for g in lonlat]
     return [WKBElement(w, srid=SRID, extended=False) for w in shapely.to_wkb(multi)]
+
+
+@contextlib.contextmanager
+def store(kind: str, folder: Path) -> Iterator[str]:
+    """A fresh store for a benchmark: a SpatiaLite file in folder, or a PostGIS database dropped afterwards."""
+    if kind == "spatialite":
+        yield f"sqlite:///{folder / 'bench.sqlite'}"
+        return
+    name = f"geogrid_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -65,6 +65,9 @@ def summary(result, before, seconds: float) -> dict:
             "previous_codes_still_used_share": round(len(old_codes & set(result.grids["grid_code"])) / len(old_codes), 4),
             "within_limits_share": total["within_limits_share"],
             "within_limits_share_where_feasible": total["within_limits_share_where_feasible"],
+            "grids_outside_limits_unproven": total["grids_outside_limits_unproven"],
+            "grids_outside_limits_by_proof": total["grids_outside_limits_by_proof"],
+            "grids_in_several_parts": total["grids_in_several_parts"],
             "communities_feasible_partition": total["communities_feasible_partition"]}
 
 

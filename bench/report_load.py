@@ -46,7 +46,8 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from api_latency import PG_ADMIN, ROOT, TOKEN_PATH, fill, server, store, wrk
+from api_latency import ROOT, TOKEN_PATH, fill, server, wrk
+from city import PG_ADMIN, store
 from city import CityShape
 
 from api.deps import Principal

@@ -13,16 +13,14 @@ ten late), then ANALYZE. Timed, best and median of several runs, for the whole d
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import json
 import os
 import platform
-import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from city import CityShape, build  # noqa: E402
+from city import CityShape, build, store  # noqa: E402
 
 from geogrid.db.engine import make_engine  # noqa: E402
 from geogrid.incidents.density import h3_density  # noqa: E402
@@ -47,7 +45,6 @@ from geogrid.store import stats  # noqa: E402
 from geogrid.store.incident_columns import columns_of  # noqa: E402
 from geogrid.store.plans import published_grids  # noqa: E402
 
-PG_ADMIN = os.environ.get("GEOGRID_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 DISTRICT = "360702"
 YEAR_START = np.datetime64("2025-01-01T00:00:00", "s")
 SECONDS_IN_YEAR = 365 * 86_400
@@ -55,22 +52,6 @@ CATEGORIES = np.array(["garbage", "noise", "road", "water", "parking", "other"])
 COLUMNS = ["token", "category", "description", "channel", "media_urls", "attributes", "suggestions", "lon", "lat",
            "grid_code", "community_code", "street_code", "district_code", "status", "level", "reported_at",
            "level_since", "deadline_at", "was_overdue", "hours_to_close", "reopen_count", "updated_at"]
-
-
-@contextlib.contextmanager
-def store(kind: str, folder: Path) -> Iterator[str]:
-    """A fresh store: a SpatiaLite file, or a PostGIS database dropped afterwards."""
-    if kind == "spatialite":
-        yield f"sqlite:///{folder / 'bench.sqlite'}"
-        return
-    name = f"geogrid_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def incidents(grids: pd.DataFrame, centres: np.ndarray, count: int, seed: int = 0) -> pd.DataFrame:

@@ -14,7 +14,8 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from cli.running import executor, progress, table_console
+from cli.running import executor, progress
+from geogrid.partition.report import report_console
 from geogrid.errors import InputError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="geogrid: grid-management GIS.")
@@ -138,7 +139,7 @@ def partition_command(
                     "assignments": assignments_layer(result.assignments, _footprints(buildings_read))}, out)
         if report:
             _write_text(report, json.dumps(result.report, ensure_ascii=False, indent=2))
-    print_report(result.report, table_console())
+    print_report(result.report, report_console())
     typer.echo(f"wrote {out}" + (f" and {report}" if report else ""))
 
 

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.running import executor, progress, table_console
+from cli.running import executor, progress
+from geogrid.partition.report import report_console
 from cli.store import UrlOpt, _ready, _user_errors
 from geogrid.errors import InputError
 
@@ -71,7 +72,7 @@ def partition_command(
         table.add_row(str(plan.plan_id), plan.community_code, str(plan.number), str(plan.grids),
                       "" if share is None else f"{share:.0%}",
                       ", ".join(f"{rule}:{n}" for rule, n in plan.report.get("flags", {}).items()))
-    table_console().print(table)
+    report_console().print(table)
 
 
 @plans_app.command("import")
@@ -121,7 +122,7 @@ def list_command(
     for row in rows:
         table.add_row(str(row.id), row.community_code, row.community_name, str(row.number), row.status, str(row.grids),
                       str(row.households), row.created_by, row.created_at.strftime("%Y-%m-%d %H:%M"))
-    table_console().print(table)
+    report_console().print(table)
 
 
 @plans_app.command("publish")

@@ -15,7 +15,6 @@ from geogrid.errors import InputError
 
 AUTO_PARALLEL_BUILDINGS = 20_000
 DASK_CONNECT_SECONDS = 10
-PIPED_WIDTH = 240  # columns of a table written to a file or a pipe (rich would otherwise cut at 80)
 
 
 @contextmanager
@@ -47,14 +46,6 @@ def _dask_client(scheduler: str) -> Iterator[object]:
         raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({reason})") from None
     with client:
         yield client
-
-
-def table_console(stderr: bool = False) -> Console:
-    """A console for tables: the terminal's width, or wide enough to keep every number when output is piped."""
-    console = Console(stderr=stderr, soft_wrap=True)
-    if not console.is_terminal:
-        console = Console(stderr=stderr, soft_wrap=True, width=PIPED_WIDTH)
-    return console
 
 
 @contextmanager

@@ -124,7 +124,8 @@ def user_add_command(
                 from geogrid.incidents.taxonomy import load_taxonomy
 
                 load_taxonomy().check_department(department)
-            check_scope_is_an_area(session, role, scope)
+            if role in ROLES:  # an unknown role is named by add_user, before any scope
+                check_scope_is_an_area(session, role, scope)
             add_user(session, username, password, role, scope, display_name, department=department)
     typer.echo(f"added user {username} ({role}, scope {scope})")
 

@@ -47,6 +47,8 @@ FLAG_REASONS = {  # why a grid or plan breaks a rule, by rule, filled from the f
     "max_population": {"zh": "{value} 人，超过上限 {limit} 人", "en": "{value} residents, above the maximum of {limit}"},
     "community_too_small": {"zh": "社区的户数和人口不足以组成一个完整网格",
                             "en": "the community is too small for even one full grid"},
+    "area_too_small": {"zh": "社区中与其余部分不相连的这一片，户数和人口不足以组成一个完整网格",
+                       "en": "this part of the community, not connected to the rest, is too small for one full grid"},
     "no_feasible_window": {"zh": "按本社区的户均人口，无法划出同时满足户数和人口限制的网格",
                            "en": "at this community's people per household no grid can meet both the household "
                                  "and the resident limits"},

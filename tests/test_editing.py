@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
@@ -196,15 +197,47 @@ def test_replace_boundary_takes_area_from_neighbours(plan: editing.Plan) -> None
     unchanged_elsewhere(plan, edit.plan, set(edit.touched))
 
 
-def test_shrinking_a_grid_leaves_a_gap_and_buildings_in_no_grid(plan: editing.Plan) -> None:
+def test_shrinking_a_grid_gives_its_ground_and_buildings_to_the_neighbours(plan: editing.Plan) -> None:
     code = edit_data.interior_grid(plan)
     drawn = gpd.GeoSeries([plan.geometry_of(code)], crs=4326).to_crs(METRIC).buffer(-25).to_crs(4326).iloc[0]
     edit = editing.replace_boundary(plan, code, drawn)
-    assert edit.touched == (code,)
-    problems = {f["rule"]: f for f in editing.check(edit.plan)}
-    assert problems["gap"]["area_m2"] > 1000
-    lost = problems["unassigned_buildings"]["building_ids"]
-    assert lost and set(edit.plan.assignments.loc[edit.plan.assignments["building_id"].isin(lost), "grid_code"].isna())
+    assert code in edit.touched and len(edit.touched) > 2 and edit.removed == ()
+    assert edit.plan.geometry_of(code).equals(drawn)
+    assert_exact_tiling(plan, edit.plan)  # no gap: the neighbours' shared boundaries moved with it
+    assert_counts_match_assignments(edit.plan)
+    rules = {f["rule"] for f in editing.check(edit.plan)}
+    assert not rules & {"gap", "overlap", "unassigned_buildings", "several_parts"}
+    points = shapely.point_on_surface(plan.buildings.set_index("building_id").geometry)
+    held = edit.plan.assignments.set_index("building_id")["grid_code"]
+    for building, point in points.items():  # each building sits in the grid now holding its point
+        if building in held.index and isinstance(held[building], str):
+            assert edit.plan.geometry_of(held[building]).covers(point)
+    neighbours = set(editing.neighbours(plan.grids["grid_code"], plan.grids.geometry)[code])
+    assert set(edit.touched) - {code} <= neighbours
+    unchanged_elsewhere(plan, edit.plan, set(edit.touched))
+
+
+def test_a_grid_with_no_neighbour_cannot_give_up_ground() -> None:
+    community = shapely.box(114.9, 25.8, 114.901, 25.801)
+    plan = edit_data.plan()
+    alone = editing.Plan(plan.community_code, "urban", community, plan.rules,
+                         gpd.GeoDataFrame({"grid_code": ["G-01"], "households": [0], "population": [0],
+                                           "building_count": [0], "compactness": [0.78], "within_limits": [False],
+                                           "flags": ["[]"]}, geometry=[community], crs=4326),
+                         plan.assignments.iloc[:0], plan.buildings.iloc[:0])
+    with pytest.raises(EditError, match="no neighbouring grid can take"):
+        editing.replace_boundary(alone, "G-01", shapely.box(114.9, 25.8, 114.9005, 25.801))
+
+
+def test_an_edit_that_would_leave_a_gap_is_refused(plan: editing.Plan) -> None:
+    code = edit_data.interior_grid(plan)
+    holed = plan.grids.copy()
+    holed.loc[holed["grid_code"] == code, "geometry"] = shapely.buffer(plan.geometry_of(code), -0.0001)
+    made = editing.Edit(replace(plan, grids=holed), (code,), ())
+    with pytest.raises(EditError, match=r"refused: it would leave .* m² of the community lie in no grid"):
+        editing.keep_whole(plan, made)
+    unchanged = editing.Edit(plan, (), ())
+    assert editing.keep_whole(plan, unchanged) is unchanged
 
 
 def test_replace_boundary_rejects_bad_polygons(plan: editing.Plan) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -135,3 +135,53 @@ def test_the_taxonomy_gives_deadlines_and_can_be_replaced(tmp_path: Path) -> Non
                    'deadline_hours=[1,2,3]\n', encoding="utf-8")
     with pytest.raises(InputError, match="unknown departments"):
         read_taxonomy(own)
+
+
+@dataclass
+class Moving:
+    """A case with everything workflow.apply changes."""
+
+    status: str = "reported"
+    level: int = 1
+    reported_at: datetime = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
+    level_since: datetime = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
+    deadline_at: datetime | None = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+    was_overdue: bool = False
+    closed_at: datetime | None = None
+    hours_to_close: float | None = None
+    rating: int | None = None
+    reopen_count: int = 0
+    department: str | None = None
+    updated_at: datetime | None = None
+
+
+def test_a_move_keeps_deadlines_lateness_closing_and_reopening_right() -> None:
+    category = load_taxonomy().category("city_management")
+    case, late = Moving(), datetime(2025, 6, 1, 13, 0, tzinfo=UTC)  # an hour after the level-1 deadline
+    workflow.apply(case, workflow.Move("escalate", "escalated", 2), category.deadline, late)
+    assert case.was_overdue and case.level == 2 and case.level_since == late
+    assert case.deadline_at == category.deadline(2, late)  # a new level, a new deadline
+    closing = late + timedelta(hours=2)
+    workflow.apply(case, workflow.Move("close", "closed", 2), category.deadline, closing)
+    assert case.closed_at == closing and case.hours_to_close == 7.0 and case.was_overdue
+    case.rating, case.department = 4, "urban_management"
+    workflow.apply(case, workflow.Move("reopen", "reported", 1), category.deadline, closing + timedelta(hours=1))
+    assert (case.status, case.level, case.reopen_count) == ("reported", 1, 1)
+    assert case.closed_at is None and case.hours_to_close is None and case.rating is None and case.department is None
+    assert case.deadline_at == category.deadline(1, closing + timedelta(hours=1))
+
+
+def test_a_move_on_time_is_not_late_and_the_dispatch_and_rating_rules() -> None:
+    taxonomy = load_taxonomy()
+    category = taxonomy.category("city_management")
+    case = Moving()
+    workflow.apply(case, workflow.Move("accept", "accepted", 1), category.deadline, datetime(2025, 6, 1, 12, 0, tzinfo=UTC))
+    assert not case.was_overdue and case.deadline_at == datetime(2025, 6, 1, 12, 0, tzinfo=UTC)  # at the deadline: on time
+    assert workflow.department_for(taxonomy, "city_management", None) == category.department
+    assert workflow.department_for(taxonomy, "city_management", "urban_management") == "urban_management"
+    with pytest.raises(InputError):
+        workflow.department_for(taxonomy, "city_management", "no_such_department")
+    assert workflow.checked_rating(5) == 5
+    for bad in (None, 0, 6):
+        with pytest.raises(InputError, match="1 to 5"):
+            workflow.checked_rating(bad)

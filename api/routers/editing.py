@@ -29,11 +29,15 @@ IfMatch = Annotated[str | None, Header(description='the plan\'s ETag as read, e.
 
 
 class MoveBuilding(BaseModel):
-    """Move a whole building, with the ground around it, to a neighbouring grid."""
+    """Move a whole building, with the ground around it, to a neighbouring grid; of a tower split by units, only
+    the units named (units) or those in one grid (from_grid)."""
 
     op: Literal["move_building"]
     building_id: str
     to_grid: str
+    units: str | None = Field(default=None,
+                              description="a tower's unit range, e.g. \"3-4\", as its assignments name it")
+    from_grid: str | None = Field(default=None, description="move the building's units that lie in this grid")
 
 
 class ReplaceBoundary(BaseModel):
@@ -91,6 +95,20 @@ def undo_edit(plan_id: Id, response: Response, session: SessionDep, user: Planne
     return _answer(outcome, response, "undo")
 
 
+@router.post("/{plan_id}/redo")
+def redo_edit(
+    plan_id: Id, response: Response, session: SessionDep, user: Planner, if_match: IfMatch = None
+) -> dict[str, Any]:
+    """Make again the edit the newest undo took back (If-Match as for an edit; 409 when there is none, e.g. after
+    a new edit)."""
+    revision = _guard(session, user, plan_id, if_match)
+    try:
+        outcome = edits.redo(session, plan_id, revision, user.username)
+    except edits.Stale as exc:
+        raise HTTPException(412, str(exc)) from None
+    return _answer(outcome, response, "redo")
+
+
 # --- checks ------------------------------------------------------------------------------------
 
 
@@ -112,7 +130,8 @@ def _guard(session: SessionDep, user: Principal, plan_id: int, if_match: str | N
 def _change(body: MoveBuilding | ReplaceBoundary | Merge | Split):
     """The pure edit the body asks for, with its geometry parsed (422 naming what is wrong)."""
     if isinstance(body, MoveBuilding):
-        return lambda plan: editing.move_building(plan, body.building_id, body.to_grid)
+        return lambda plan: editing.move_building(plan, body.building_id, body.to_grid, units=body.units,
+                                                  from_grid=body.from_grid)
     if isinstance(body, Merge):
         return lambda plan: editing.merge(plan, *body.grids)
     geom = geojson_geometry(body.geometry)
@@ -135,6 +154,12 @@ def geojson_geometry(value: dict[str, Any]) -> BaseGeometry:
     return geom
 
 
+def _deleted(code: str, op: str) -> str:
+    """The notice naming a grid the edit (or undo) deleted."""
+    why = "undoing the edit removed it" if op == "undo" else "the edit left it no area"
+    return f"grid {code} is deleted: {why}"
+
+
 def _answer(outcome: edits.Outcome, response: Response, op: str) -> dict[str, Any]:
     response.headers["ETag"] = plan_etag(outcome.version)
     answer = {
@@ -143,6 +168,7 @@ def _answer(outcome: edits.Outcome, response: Response, op: str) -> dict[str, An
         "op": op,
         "grids": outcome.grids(),
         "removed": list(outcome.removed),
+        "notices": [_deleted(code, op) for code in outcome.removed],
         "problems": editing.check(outcome.plan),
         "audit_id": outcome.audit_id,
     }

@@ -6,14 +6,12 @@ from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
-from sqlalchemy.orm import Session, sessionmaker
 
 from api.background import Job, JobRunner, Progress
 from api.deps import PLANNERS, CurrentUser, Planner, SessionDep, check_area
 from api.errors import ForbiddenError, NotFoundError
 from api.queries import check_community
 from api.schemas import JobCreated, JobOut, JobResult, PartitionRequest
-from geogrid.db.session import session_scope
 from geogrid.store import partitioning
 
 router = APIRouter(prefix="/api/v1", tags=["Partition jobs"])
@@ -78,20 +76,8 @@ def _job_out(job: Job) -> JobOut:
     )
 
 
-def _partition(
-    inputs: partitioning.StoreInputs,
-    body: PartitionRequest,
-    username: str,
-    sessions: sessionmaker[Session],
-    progress: Progress,
-) -> dict[str, Any]:
+def _partition(inputs: partitioning.StoreInputs, body: PartitionRequest, username: str, sessions: Any,
+               progress: Progress) -> dict[str, Any]:
     """Run the engine on one community and store the result as a draft (in the job's thread)."""
-    progress(LOADED)
-    rules = body.rules()
-    result = partitioning.run(
-        inputs, rules, progress=lambda done, total: progress(LOADED + (PARTITIONED - LOADED) * done / max(total, 1))
-    )
-    progress(PARTITIONED)
-    with session_scope(sessions) as session:
-        (saved,) = partitioning.save(session, inputs, result, rules, username, note=body.note)
-    return {"plan_id": saved.plan_id, "report": partitioning.jsonable(result.report)}
+    return partitioning.run_job(inputs, body.rules(), username, sessions, progress, note=body.note,
+                                loaded=LOADED, partitioned=PARTITIONED)

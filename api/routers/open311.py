@@ -17,11 +17,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from api.errors import MESSAGES
+from api.errors import MESSAGES, DataError
 from api.ids import parse_id
 from api.deps import SettingsDep, StoreGeocoder, TaxonomyDep, sessions_for
 from api.settings import DEMO_OPEN311_KEY, Settings

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Query, Response
+from pydantic import BaseModel, Field
 
 from api.ids import MAX_ID, Id
 from api.deps import (
@@ -21,9 +22,9 @@ from api.errors import PreconditionFailedError
 from api.schemas import Comparison, PlanDetail, PlanSummary
 from geogrid.db.models import PUBLISHED, PlanVersion
 from geogrid.errors import InputError
-from geogrid.store import exports
+from geogrid.store import edits, exports
 from geogrid.store.grids import check_community, plan_totals
-from geogrid.store.plans import compare, get_plan, list_versions, publish
+from geogrid.store.plans import compare, get_plan, list_versions
 from geogrid.store.plans import copy_to_draft as copy_plan_to_draft
 
 router = APIRouter(prefix="/api/v1", tags=["Plans"])
@@ -70,16 +71,47 @@ def plan_detail(plan_id: Id, user: Reader, session: SessionDep, response: Respon
     return _detail(session, plan)
 
 
-@router.post("/plans/{plan_id}/publish", response_model=PlanDetail, summary="Publish a plan version")
+class PublishBody(BaseModel):
+    """Why a plan outside a count limit is published (kept with the version)."""
+
+    reason: str | None = Field(default=None, max_length=2000, description="needed when the plan breaks a limit")
+
+
+class Readiness(BaseModel):
+    """What stands between a plan version and publishing it."""
+
+    hard: list[dict[str, Any]] = Field(description="hard rules broken: publishing is refused")
+    limits: list[dict[str, Any]] = Field(description="count limits broken: publishing needs a reason")
+    needs_reason: bool
+
+
+@router.get("/plans/{plan_id}/readiness", response_model=Readiness, summary="What stops a plan from being published")
+def plan_readiness(plan_id: Id, user: Planner, session: SessionDep) -> Readiness:
+    """The hard rules (gaps, overlaps, area outside the community, cut footprints, buildings in no grid, grids in
+    several parts) and the count limits the plan version breaks, as publishing would check them."""
+    check_area(user, get_plan(session, plan_id).community_code)
+    found = edits.readiness(session, plan_id)
+    return Readiness(hard=found.hard, limits=found.limits, needs_reason=found.needs_reason)
+
+
+@router.post(
+    "/plans/{plan_id}/publish",
+    response_model=PlanDetail,
+    summary="Publish a plan version",
+    responses={409: {"description": "the plan breaks a hard rule, or a limit without a reason: `problems` lists them"}},
+)
 def publish_plan(
     plan_id: Id,
     user: Planner,
     session: SessionDep,
     response: Response,
     if_match: Annotated[str | None, Header(description="the ETag read from GET /plans/{id}")] = None,
+    body: Annotated[PublishBody | None, Body()] = None,
 ) -> PlanDetail:
     """Make the version the community's published plan (the one workers and leaders see), archiving
-    the previous one; who and when are recorded, with an audit row."""
+    the previous one, and place the community's cases again in its grids; who, when and why are recorded,
+    with an audit row. Refused (409, listing them) when the plan breaks a hard rule; a plan outside a
+    count limit needs a reason."""
     plan = get_plan(session, plan_id)
     check_area(user, plan.community_code)
     expected = None
@@ -89,7 +121,8 @@ def publish_plan(
             raise PreconditionFailedError(
                 f"plan version {plan_id} changed since you read it (now {plan_etag(plan)}): reload it"
             )
-    plan = publish(session, plan_id, user.username, expected_revision=expected)
+    reason = body.reason if body is not None else None
+    plan = edits.publish_checked(session, plan_id, user.username, reason=reason, expected_revision=expected)
     response.headers["ETag"] = plan_etag(plan)
     return _detail(session, plan)
 

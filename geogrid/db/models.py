@@ -166,6 +166,7 @@ class PlanVersion(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("plan_versions.id"))
     revision: Mapped[int] = mapped_column(Integer, default=1)
     note: Mapped[str | None] = mapped_column(Text)
+    publish_reason: Mapped[str | None] = mapped_column(Text)  # why it was published outside a count limit
 
     __mapper_args__ = {"version_id_col": revision}  # optimistic locking; the API's ETag
 

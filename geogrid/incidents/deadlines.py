@@ -11,6 +11,7 @@ tests/test_deadlines.py and tests/store/test_overdue.py check that the three twi
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import ColumnElement, and_, or_
@@ -51,18 +52,19 @@ def overdue_clause(
     return or_(was_overdue.is_(True), open_and_late)
 
 
-def overdue_array(was_overdue: np.ndarray, status: np.ndarray, deadline_seconds: np.ndarray, now: datetime) -> np.ndarray:
-    """is_overdue per case over columns (deadlines as seconds since 1970, NaN for none)."""
-    open_cases = np.asarray(status) != CLOSED
+def overdue_array(was_overdue: np.ndarray, status: Any, deadline_seconds: np.ndarray, now: datetime) -> np.ndarray:
+    """is_overdue per case over columns (status an array or a pandas Series, best categorical: compared by its
+    codes; deadlines as seconds since 1970, NaN for none)."""
+    open_cases = ~np.asarray(status == CLOSED, dtype=bool)
     with np.errstate(invalid="ignore"):
         late = np.asarray(deadline_seconds, dtype=float) < now.timestamp()
     return np.asarray(was_overdue, dtype=bool) | (open_cases & late)
 
 
 def overdue_split_arrays(
-    was_overdue: np.ndarray, status: np.ndarray, deadline_seconds: np.ndarray, now: datetime
+    was_overdue: np.ndarray, status: Any, deadline_seconds: np.ndarray, now: datetime
 ) -> tuple[np.ndarray, np.ndarray]:
-    """open_overdue and closed_late per case over columns (their union is overdue_array)."""
+    """open_overdue and closed_late per case over columns (as overdue_array takes them; their union is it)."""
     late = overdue_array(was_overdue, status, deadline_seconds, now)
-    closed = np.asarray(status) == CLOSED
+    closed = np.asarray(status == CLOSED, dtype=bool)
     return late & ~closed, late & closed

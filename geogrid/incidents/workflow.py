@@ -15,7 +15,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from geogrid.access import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, LEADER
+from geogrid.errors import InputError
 from geogrid.incidents.deadlines import CLOSED, late_now
+from geogrid.incidents.taxonomy import Taxonomy
 
 STATES = ("reported", "accepted", "escalated", "dispatched", "checked_in", "handled", CLOSED)
 OPEN_STATES = STATES[:-1]
@@ -154,6 +156,18 @@ def plan_move(user: Actor, case: Case, action: str) -> Move:
     if action == "reopen":
         return Move(action, step.to_state, 1)
     return Move(action, step.to_state, min(case.level + step.level_change, 3))
+
+
+def department_for(taxonomy: Taxonomy, category: str, named: str | None) -> str:
+    """The department a case is dispatched to: the one named, else its category's; InputError if unknown."""
+    return taxonomy.check_department(named or taxonomy.category(category).department)
+
+
+def checked_rating(rating: int | None) -> int:
+    """The reporter's rating as a whole number from 1 to 5, or InputError."""
+    if rating is None or not 1 <= int(rating) <= 5:
+        raise InputError("rating must be a whole number from 1 to 5")
+    return int(rating)
 
 
 def apply(case: Any, move: Move, deadline: Callable[[int, datetime], datetime], now: datetime) -> None:

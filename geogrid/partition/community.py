@@ -365,6 +365,8 @@ def _divide_free(graph: CellGraph, limits: Limits, rest: np.ndarray, has_others:
             k = 1
             if h == whole:
                 flags.append(constraints.community_too_small(int(h), int(p), limits))
+            elif provable:
+                flags.append(constraints.area_too_small(int(h), int(p), limits))
         elif not feasible:  # the floors cannot be met: keep the caps, with room for whole buildings
             if provable:
                 flags.append(constraints.no_feasible_window(int(h), int(p), limits))

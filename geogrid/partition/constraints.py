@@ -91,6 +91,14 @@ def community_too_small(households: int, population: int, limits: Limits) -> Fla
                       f"too few for even one full grid"}
 
 
+def area_too_small(households: int, population: int, limits: Limits) -> Flag:
+    """A part of the community that no grid within the limits can reach: too small for one full grid."""
+    return {"rule": "area_too_small",
+            "reason": f"this part of the community, not connected to the rest once the buildings that are grids of "
+                      f"their own are set apart, has {households} households and {population} residents, too few "
+                      f"for one full grid"}
+
+
 def no_feasible_window(households: int, population: int, limits: Limits) -> Flag:
     size = population / households if households else 0
     return {"rule": "no_feasible_window",

@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.geometry
 import shapely.ops
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
@@ -41,6 +42,8 @@ TILING_TOLERANCE_M2 = 0.5  # gaps, overlaps and spill-over smaller than this are
 MIN_PART_DEG2 = 1e-16  # polygon parts below this (about a square millimetre) are overlay noise
 SHARED_EDGE_M = 0.01  # two grids are neighbours when they share more boundary than this
 OUTSIDE_SHARE = 0.01  # a drawn polygon may overshoot its community by this share of its area
+SHARED_EDGE_DEG = 1e-7  # about a centimetre: a shorter shared boundary (a corner) does not make neighbours
+SAMPLE_DEG = 1e-5  # about a metre: the spacing of the points that share out the ground a grid gives up
 SNAP_DEG = 2e-6  # drawn vertices this close (about 0.2 m) to a grid's or the community's vertex or edge snap to it
 
 
@@ -97,13 +100,17 @@ class Edit:
 # --- the edits ---------------------------------------------------------------------------------
 
 
-def move_building(plan: Plan, building_id: str, to_grid: str) -> Edit:
-    """Move a whole building to a neighbouring grid, with the tessellation cell around it.
+def move_building(plan: Plan, building_id: str, to_grid: str, *, units: str | None = None,
+                  from_grid: str | None = None) -> Edit:
+    """Move a whole building to a neighbouring grid, with the tessellation cell around it; or, for a tower split
+    by units, the unit ranges asked for (``units``, or those in ``from_grid``) only.
 
     The cell is the building's share of each grid it leaves, cut by the same street-block
     tessellation the engine uses (footprints of that grid's buildings, inside that grid), so
     the footprint ends up inside to_grid and the rest of the old grid keeps its boundary. A cell
-    that does not touch to_grid makes it a grid in two parts, which ``check`` reports.
+    that does not touch to_grid makes it a grid in two parts, which ``check`` reports. A grid left
+    with no area is removed (the edit's ``removed`` names it). Unit ranges move without ground: the
+    tower stays where it stands, and a grid they leave keeps its shape even with no households.
     """
     rows = plan.assignments[plan.assignments["building_id"] == building_id]
     if rows.empty:
@@ -111,6 +118,10 @@ def move_building(plan: Plan, building_id: str, to_grid: str) -> Edit:
     if rows["grid_code"].isna().all():
         raise EditError(f"building {building_id!r} is in no grid: draw a grid around it (replace_boundary)")
     plan.geometry_of(to_grid)
+    if (rows["units"] != "").any():
+        return _move_units(plan, building_id, _chosen_units(building_id, rows, units, from_grid), to_grid)
+    if from_grid is not None and from_grid not in set(rows["grid_code"].dropna()):
+        raise EditError(f"building {building_id!r} is not in grid {from_grid!r}")
     sources = sorted(set(rows["grid_code"].dropna()) - {to_grid})
     if not sources:
         raise EditError(f"building {building_id!r} is already in grid {to_grid!r}")
@@ -128,6 +139,37 @@ def move_building(plan: Plan, building_id: str, to_grid: str) -> Edit:
     return _finish(plan, shapes, assignments)
 
 
+def _chosen_units(building_id: str, rows: pd.DataFrame, units: str | None, from_grid: str | None) -> pd.DataFrame:
+    """The unit ranges of a split tower to move: those named, or those in from_grid; EditError when ambiguous."""
+    held = ", ".join(f"{r.units} in {r.grid_code}" for r in rows.itertuples(index=False))
+    chosen = rows
+    if units is not None:
+        chosen = chosen[chosen["units"] == units]
+    if from_grid is not None:
+        chosen = chosen[chosen["grid_code"] == from_grid]
+    if chosen.empty:
+        raise EditError(f"building {building_id!r} has no units {units or ''} in {from_grid or 'any grid'} "
+                        f"(its units: {held})")
+    if units is None and from_grid is None and chosen["grid_code"].nunique(dropna=False) > 1:
+        raise EditError(f"building {building_id!r} is split by units ({held}): say which units to move "
+                        "(units) or from which grid (from_grid)")
+    return chosen
+
+
+def _move_units(plan: Plan, building_id: str, chosen: pd.DataFrame, to_grid: str) -> Edit:
+    """Unit ranges of a tower to a grid neighbouring the grids they leave; shapes stay as they are."""
+    sources = sorted(set(chosen["grid_code"].dropna()) - {to_grid})
+    if not sources:
+        raise EditError(f"units {', '.join(chosen['units'])} of building {building_id!r} are already in grid "
+                        f"{to_grid!r}")
+    for source in sources:
+        if not _neighbours(plan, source, to_grid):
+            raise EditError(f"grid {source!r} does not border grid {to_grid!r}: units move only to a neighbouring grid")
+    assignments = plan.assignments.copy()
+    assignments.loc[chosen.index, "grid_code"] = to_grid
+    return _finish(plan, {}, _collapse_whole(assignments))
+
+
 def replace_boundary(plan: Plan, grid_code: str, polygon: BaseGeometry) -> Edit:
     """Make the drawn polygon (clipped to the community) the grid's new shape.
 
@@ -135,9 +177,10 @@ def replace_boundary(plan: Plan, grid_code: str, polygon: BaseGeometry) -> Edit:
     boundaries read as rounded GeoJSON leaves no slivers. The area it takes is removed from the
     neighbours (a neighbour left with none is removed; crumbs
     of a neighbour smaller than TILING_TOLERANCE_M2 go to the grid rather than leave the neighbour
-    in pieces); the area the grid gives up belongs to no grid until another edit covers it. Buildings whose
-    point lies in the new shape join the grid; those of the grid whose point lies in the area it
-    gave up are in no grid.
+    in pieces); the area it gives up goes to the neighbours, each taking the part nearest the boundary it
+    shared with the grid (``_share_out``), so a shared boundary moves for both grids and no ground is left
+    in no grid. Buildings whose point lies in the new shape join the grid; those of the grid whose point
+    lies in the area it gave up join the neighbour that took it.
     """
     old = plan.geometry_of(grid_code)
     inside = _inside_community(plan, _snapped(plan, _valid_area(polygon, "the drawn polygon")))
@@ -151,14 +194,58 @@ def replace_boundary(plan: Plan, grid_code: str, polygon: BaseGeometry) -> Edit:
         shapes[code] = _polygonal(shapely.MultiPolygon(list(parts[~crumbs]))) if len(parts) else shapely.Polygon()
         inside = _polygonal(shapely.union_all([inside, *parts[crumbs]])) if len(parts) else inside
     shapes[grid_code] = inside
+    given = _polygonal(shapely.difference(old, inside))
+    shares = _share_out(plan, grid_code, given, shapes) if _area_m2(plan, given) > TILING_TOLERANCE_M2 else {}
+    for code, share in shares.items():
+        joined = shapely.union(shapes.get(code, plan.geometry_of(code)), share)
+        shapes[code] = _polygonal(shapely.make_valid(joined))  # float noise along a shared edge can leave a spike
     points = _points(plan)
     ids = plan.buildings["building_id"]
     joining = ids[shapely.covers(inside, points)]
-    released = ids[shapely.covers(_polygonal(shapely.difference(old, inside)), points)]
     a = plan.assignments[~plan.assignments["building_id"].isin(joining)].copy()
-    a.loc[(a["grid_code"] == grid_code) & a["building_id"].isin(released), "grid_code"] = None
+    for code, share in shares.items():
+        going = ids[shapely.covers(share, points)]
+        a.loc[(a["grid_code"] == grid_code) & a["building_id"].isin(going), "grid_code"] = code
+    released = ids[shapely.covers(given, points)]
+    a.loc[(a["grid_code"] == grid_code) & a["building_id"].isin(released), "grid_code"] = None  # crumbs only
     assignments = pd.concat([a, _whole_rows(plan, joining, grid_code)], ignore_index=True)
     return _finish(plan, shapes, assignments)
+
+
+def _share_out(plan: Plan, grid_code: str, given: BaseGeometry,
+               shapes: dict[str, BaseGeometry]) -> dict[str, BaseGeometry]:
+    """The area a grid gives up, split among the grids it bordered: each takes the part nearer to the boundary it
+    shared with the grid than to any other's (a Voronoi diagram of points every SAMPLE_DEG along those
+    boundaries, in lon/lat so the shares fit the grids' own vertices); EditError when the grid bordered none."""
+    old = plan.geometry_of(grid_code)
+    others = plan.grids[plan.grids["grid_code"] != grid_code]
+    codes, points = [], []
+    for code, geom in zip(others["grid_code"], others.geometry, strict=True):
+        if shapes.get(code, geom).is_empty:
+            continue
+        shared = shapely.intersection(shapely.boundary(old), shapely.boundary(geom))
+        if shapely.length(shared) <= SHARED_EDGE_DEG:
+            continue
+        found = shapely.points(shapely.get_coordinates(shapely.segmentize(shared, SAMPLE_DEG)))
+        codes += [code] * len(found)
+        points += list(found)
+    if not points:
+        raise EditError(f"grid {grid_code!r} would give up {_area_m2(plan, given):.0f} m² that no neighbouring grid "
+                        "can take: draw the boundary so that the grid keeps that ground")
+    if len(set(codes)) == 1:
+        return {codes[0]: given}
+    diagram = shapely.voronoi_polygons(shapely.multipoints(points), extend_to=shapely.buffer(given, 0.01))
+    cells = shapely.get_parts(diagram)
+    cell, point = shapely.STRtree(np.array(points, dtype=object)).query(cells, predicate="intersects")
+    owner = pd.Series(np.array(codes, dtype=object)[point]).groupby(cell).first()
+    regions = pd.Series(list(cells[owner.index]), dtype=object).groupby(owner.to_numpy()).agg(
+        lambda part: shapely.union_all(list(part)))
+    shares = {str(code): _polygonal(shapely.intersection(given, region)) for code, region in regions.items()}
+    return {code: share for code, share in shares.items() if not share.is_empty}
+
+
+def _area_m2(plan: Plan, geom: BaseGeometry) -> float:
+    return float(shapely.area(_to_metric(plan, [geom])[0])) if not geom.is_empty else 0.0
 
 
 def merge(plan: Plan, a: str, b: str) -> Edit:
@@ -219,6 +306,42 @@ def check(plan: Plan, rules: Rules | None = None) -> list[Flag]:
     return found + tiling_flags(plan) + unassigned_flags(plan)
 
 
+HARD_RULES = frozenset({"gap", "overlap", "outside_community", "building_cut", "unassigned_buildings",
+                        "several_parts"})  # a plan breaking one of these is not published
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What stands between a plan and publishing it: hard rules (refused) and limits (need a reason)."""
+
+    hard: list[Flag]
+    limits: list[Flag]
+
+    @property
+    def needs_reason(self) -> bool:
+        """A plan within every hard rule but outside a count limit is published only with a reason."""
+        return not self.hard and bool(self.limits)
+
+
+def readiness(plan: Plan) -> Readiness:
+    """Every rule the plan breaks, split into hard rules (gaps, overlaps, area outside the community, cut
+    footprints, buildings in no grid, grids in several parts) and limits (counts, with the engine's proofs)."""
+    found = check(plan)
+    return Readiness([f for f in found if f["rule"] in HARD_RULES], [f for f in found if f["rule"] not in HARD_RULES])
+
+
+def keep_whole(before: Plan, edit: Edit) -> Edit:
+    """The edit, unless it leaves more ground in no grid, in two grids or outside the community than the plan
+    had (by more than TILING_TOLERANCE_M2): then EditError saying where and how much."""
+    was = {flag["rule"]: flag["area_m2"] for flag in tiling_flags(before)}
+    worse = [flag for flag in tiling_flags(edit.plan)
+             if flag["area_m2"] > was.get(flag["rule"], 0.0) + TILING_TOLERANCE_M2]
+    if worse:
+        what = "; ".join(f"{flag['reason']} (near {flag['at'][0]:.6f}, {flag['at'][1]:.6f})" for flag in worse)
+        raise EditError(f"the edit is refused: it would leave {what}")
+    return edit
+
+
 def grid_flags(plan: Plan, codes: Iterable[str]) -> dict[str, list[Flag]]:
     """The rules each of these grids breaks, from its stored counts and its shape."""
     grids = plan.grids.set_index("grid_code").loc[list(codes)]
@@ -241,7 +364,7 @@ def tiling_flags(plan: Plan) -> list[Flag]:
         area = float(shapely.area(piece))
         if area > TILING_TOLERANCE_M2:
             found.append({"rule": rule, "area_m2": round(area, 1), "at": _where(plan, piece),
-                          "reason": f"{area:.1f} m² {words[rule]}"})
+                          "geometry": _wgs84_mapping(plan, piece), "reason": f"{area:.1f} m² {words[rule]}"})
     return found
 
 
@@ -369,6 +492,12 @@ def _where(plan: Plan, piece: BaseGeometry) -> list[float]:
     biggest = parts[int(np.argmax(shapely.area(parts)))]
     point = gpd.GeoSeries([shapely.point_on_surface(biggest)], crs=plan.crs).to_crs(WGS84).iloc[0]
     return [round(point.x, 7), round(point.y, 7)]
+
+
+def _wgs84_mapping(plan: Plan, piece: BaseGeometry) -> dict[str, Any]:
+    """A metric piece as a GeoJSON geometry in WGS-84 (coordinates to 1e-7°, about a centimetre), to draw it."""
+    back = gpd.GeoSeries([piece], crs=plan.crs).to_crs(WGS84).iloc[0]
+    return shapely.geometry.mapping(shapely.set_precision(back, 1e-7))
 
 
 def _to_metric(plan: Plan, geoms: Any) -> np.ndarray:

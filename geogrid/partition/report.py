@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
+import shapely
 from rich.console import Console
 from rich.table import Table
 
@@ -15,19 +16,26 @@ from geogrid.partition.rules import Rules
 
 
 # Flags that prove no partition of the community can meet every limit (the data do not allow it).
-PROOF_RULES = ("community_too_small", "no_feasible_window", "oversized_building", "no_feasible_partition")
+PROOF_RULES = ("community_too_small", "area_too_small", "no_feasible_window", "oversized_building",
+               "no_feasible_partition")
+# The count limits a grid can be outside of.
+COUNT_RULES = ("min_households", "max_households", "min_population", "max_population")
+# Proofs about a grid's own area: the piece it was divided from (what is left of the community once
+# the indivisible units over a limit are set apart) has no partition within every limit.
+AREA_PROOFS = ("community_too_small", "area_too_small", "no_feasible_window", "no_feasible_partition")
+WIDE = 1000  # columns of the table when the output is not a terminal: the numbers are never cut
 
 
 def build_report(tasks, results, assignments, previous_assignments, rules: Rules, seconds: float, crs) -> dict:
     communities = [_summary(r.grids, [r.stats]) | {"community_code": t.code, "kind": t.kind} | feasibility(r.grids)
-                   for t, r in zip(tasks, results)]
+                   | honest_counts(r.grids) for t, r in zip(tasks, results)]
     if previous_assignments is not None:
         moved = _moved(previous_assignments, assignments)
         for community in communities:
             here = moved[moved.index == community["community_code"]]
             community["households_moved_share"] = _moved_share(here)
     grids = pd.concat([r.grids for r in results], ignore_index=True) if results else pd.DataFrame()
-    total = _summary(grids, [r.stats for r in results]) | _feasibility_totals(communities, grids)
+    total = _summary(grids, [r.stats for r in results]) | _feasibility_totals(communities) | honest_counts(grids)
     unassigned = assignments.loc[assignments["grid_code"].isna(), "building_id"].astype(str).tolist()
     total["unassigned_buildings"] = unassigned
     if previous_assignments is not None:
@@ -88,16 +96,52 @@ def proofs(grids: pd.DataFrame) -> list[str]:
     return sorted(found)
 
 
-def _feasibility_totals(communities: list[dict], grids: pd.DataFrame) -> dict:
-    """How many communities cannot meet every limit, and the share of grids within every limit
-    among the communities where a partition within every limit is not ruled out."""
+def _feasibility_totals(communities: list[dict]) -> dict:
+    """How many communities cannot meet every limit, and by which proofs."""
     verdict = Counter(c["feasible_partition"] for c in communities)
-    possible = {c["community_code"] for c in communities if c["feasible_partition"] != "none"}
-    within = grids.loc[grids["community_code"].isin(possible), "within_limits"] if len(grids) else pd.Series([])
     kinds = Counter(kind for c in communities for kind in c["infeasibility_proofs"])
     return {
         "communities_feasible_partition": {k: verdict.get(k, 0) for k in ("met", "unknown", "none")},
         "communities_by_proof": dict(sorted(kinds.items())),
+    }
+
+
+def grid_proof(flags: list[dict], building_count: int) -> str | None:
+    """The proof, for this grid, that it cannot meet the count limits it breaks, or None.
+
+    'oversized_building': the grid is one building over a limit with no unit count to split it by;
+    an area proof ('no_feasible_partition:atom_packing', ...): no partition of the piece the grid
+    was divided from (the community, less the indivisible units set apart) meets every limit.
+    A proof flag on a grid it does not describe (an oversized building's flag on a grid of several
+    buildings) proves nothing."""
+    rules = {f["rule"]: f for f in flags}
+    if "oversized_building" in rules and building_count == 1:
+        return "oversized_building"
+    for rule in AREA_PROOFS:
+        if rule in rules:
+            return rule + (f":{rules[rule]['proof']}" if "proof" in rules[rule] else "")
+    return None
+
+
+def honest_counts(grids: pd.DataFrame) -> dict:
+    """Grids outside a count limit with and without their own proof, grids in several parts, and the
+    share of grids within every limit among the grids that carry no proof (a grid with a proof and
+    no other fault is set aside: nothing could do better there; every other grid counts)."""
+    if grids.empty:
+        return {"grids_outside_limits": 0, "grids_outside_limits_unproven": 0, "grids_outside_limits_by_proof": {},
+                "grids_in_several_parts": 0, "within_limits_share_where_feasible": None}
+    flags = [json.loads(text) for text in grids["flags"]]
+    outside = np.array([any(f["rule"] in COUNT_RULES for f in fs) for fs in flags])
+    proof = [grid_proof(fs, int(n)) for fs, n in zip(flags, grids["building_count"])]
+    other_fault = np.array([any(f["rule"] not in COUNT_RULES + PROOF_RULES for f in fs) for fs in flags])
+    proven = np.array([p is not None for p in proof])
+    judged = ~(proven & ~other_fault)
+    within = grids["within_limits"].to_numpy(bool)[judged]
+    return {
+        "grids_outside_limits": int(outside.sum()),
+        "grids_outside_limits_unproven": int((outside & ~proven).sum()),
+        "grids_outside_limits_by_proof": dict(sorted(Counter(p for p, o in zip(proof, outside) if o and p).items())),
+        "grids_in_several_parts": several_parts(grids),
         "within_limits_share_where_feasible": round(float(within.mean()), 4) if len(within) else None,
     }
 
@@ -109,6 +153,13 @@ def _class_shares(stats: list[dict], inner: float) -> dict[str, float | None]:
     for s in stats:
         lengths.update(s.get("inner_boundary_by_street_class_m", {}))
     return {kind: _share(length, inner) for kind, length in lengths.items()}
+
+
+def several_parts(grids: pd.DataFrame) -> int:
+    """Grids whose area is in more than one piece (from the geometry, else from the contiguity flags)."""
+    if "geometry" in grids:
+        return int((shapely.get_num_geometries(np.asarray(grids["geometry"], dtype=object)) > 1).sum())
+    return sum(any(f["rule"] in ("contiguity", "several_parts") for f in json.loads(t)) for t in grids["flags"])
 
 
 def _share(part: float, whole: float) -> float | None:
@@ -147,34 +198,25 @@ def _moved_share(moved: pd.DataFrame) -> float:
 
 
 def print_report(report: dict, console: Console | None = None) -> None:
-    """The report as a table on the terminal."""
-    console = console or Console()
+    """The report as a table on the terminal (at full width, never cut, when the output is not one)."""
+    console = console or report_console()
     table = Table(title=f"geogrid partition ({report['run_time_s']} s)")
     moved = "households_moved_share" in report["total"]
-    names = ["community", "grids", "households min/med/max", "residents max", "within limits", "compactness",
-             "on streets"] + (["moved"] if moved else []) + ["flags"]
+    names = ["community", "grids", "households min/med/max", "residents max", "within limits", "unproven",
+             "in parts", "compactness", "on streets"] + (["moved"] if moved else []) + ["flags"]
     for name in names:
-        table.add_column(name, justify="right" if name != "flags" else "left", no_wrap=name == "community")
+        table.add_column(name, justify="right" if name != "flags" else "left", no_wrap=True)
     for row in report["communities"] + [report["total"] | {"community_code": "total"}]:
-        share = [f"{row.get('households_moved_share', 0):.0%}"] if moved else []
-        if not row.get("grid_count"):
-            table.add_row(row["community_code"], "0", "", "", "", "", "", *share, "")
-            continue
-        h = row["households"]
-        street = row["boundary_on_streets_share"]
-        table.add_row(
-            row["community_code"], str(row["grid_count"]), f"{h['min']}/{h['median']:g}/{h['max']}",
-            str(row["population"]["max"]), f"{row['within_limits_share']:.0%}", f"{row['mean_compactness']:.2f}",
-            "" if street is None else f"{street:.0%}", *share,
-            ", ".join(f"{k}:{v}" for k, v in row["flags"].items()),
-        )
+        table.add_row(*_table_row(row, moved))
     console.print(table)
     total = report["total"]
-    if total.get("within_limits_share_where_feasible") is not None:
-        counts = total["communities_feasible_partition"]
-        console.print(f"Grids within every limit where a partition within every limit is not ruled out: "
-                      f"{total['within_limits_share_where_feasible']:.0%}; communities where none can be: "
-                      f"{counts['none']}, not known: {counts['unknown']}")
+    counts = total["communities_feasible_partition"]
+    share = total.get("within_limits_share_where_feasible")
+    console.print(f"Grids within every limit among the grids with no proof that they cannot be: "
+                  f"{'-' if share is None else f'{share:.1%}'}; grids outside a limit with no proof: "
+                  f"{total.get('grids_outside_limits_unproven', 0)}; grids in several parts: "
+                  f"{total.get('grids_in_several_parts', 0)}; communities where no partition meets every limit: "
+                  f"{counts['none']}, not known: {counts['unknown']}")
     _print_repairs(report.get("input_repairs"), console)
     lost = report["total"].get("unassigned_buildings", [])
     if lost:
@@ -193,3 +235,24 @@ def _print_repairs(repairs: dict | None, console: Console) -> None:
     gaps = repairs["community_gaps"]
     if gaps["count"]:
         console.print(f"[yellow]{gaps['count']} gaps between communities, {gaps['area_m2']:,.0f} m² in all[/]")
+
+
+def report_console() -> Console:
+    """The terminal's console for tables, or, when the output is a file or a pipe, one wide enough for any row."""
+    console = Console(soft_wrap=True)
+    return console if console.is_terminal else Console(width=WIDE, soft_wrap=True)
+
+
+def _table_row(row: dict, moved: bool) -> list[str]:
+    share = [f"{row.get('households_moved_share', 0):.0%}"] if moved else []
+    if not row.get("grid_count"):
+        return [row["community_code"], "0", "", "", "", "", "", "", "", *share, ""]
+    h = row["households"]
+    street = row["boundary_on_streets_share"]
+    return [
+        row["community_code"], str(row["grid_count"]), f"{h['min']}/{h['median']:g}/{h['max']}",
+        str(row["population"]["max"]), f"{row['within_limits_share']:.0%}",
+        str(row.get("grids_outside_limits_unproven", "")), str(row.get("grids_in_several_parts", "")),
+        f"{row['mean_compactness']:.2f}", "" if street is None else f"{street:.0%}", *share,
+        ", ".join(f"{k}:{v}" for k, v in row["flags"].items()),
+    ]

@@ -26,6 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from geogrid.db.models import (
     DRAFT,
+    PUBLISHED,
     SRID,
     Assignment,
     AuditLog,
@@ -37,7 +38,7 @@ from geogrid.db.models import (
 from geogrid.partition import constraints, editing
 from geogrid.partition.rules import Rules
 from geogrid.store import audit
-from geogrid.store.plans import Conflict, get_plan, plan_assignments, plan_grids
+from geogrid.store.plans import Conflict, get_plan, plan_assignments, plan_grids, publish
 
 ASSIGNMENT_KEY = ["building_id", "units", "grid_code", "households", "population"]
 
@@ -52,6 +53,18 @@ class NotDraft(Conflict):
 
 class NothingToUndo(Conflict):
     """The plan has no edit left to undo (409)."""
+
+
+class NothingToRedo(Conflict):
+    """The plan has no undone edit to make again (409)."""
+
+
+class NotReady(Conflict):
+    """The plan breaks a hard rule, or a limit without a reason given (409); ``problems`` lists them."""
+
+    def __init__(self, message: str, problems: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 @dataclass
@@ -111,7 +124,7 @@ def apply(
     """
     version = _bump(session, plan_id, expected_revision)
     before = load_plan(session, version)
-    edit = change(before)
+    edit = editing.keep_whole(before, change(before))  # no edit leaves ground in no grid or in two
     moved = _changed_buildings(before.assignments, edit.plan.assignments)
     codes = (*edit.touched, *edit.removed)
     _write(session, version.id, codes, _rows(edit.plan.grids, edit.touched), moved, edit.plan.assignments)
@@ -154,6 +167,51 @@ def undo(session: Session, plan_id: int, expected_revision: int, username: str) 
                    record.id, undone)
 
 
+def redo(session: Session, plan_id: int, expected_revision: int, username: str) -> Outcome:
+    """Make again the edit the newest undo took back (until a new edit is made); raises Stale, NotDraft or
+    NothingToRedo. The redo is audited as an edit (``after.redoes``: the undo's id), so it can be undone."""
+    version = _bump(session, plan_id, expected_revision)
+    entry = last_undo(session, plan_id)
+    if entry is None:
+        raise NothingToRedo(f"plan version {plan_id} has no undone edit to redo")
+    edit_row = session.get(AuditLog, entry.after["undoes"])
+    was, now = edit_row.before, edit_row.after
+    _check_undoable(session, plan_id, {"touched": entry.after["touched"], "removed": entry.after["removed"]})
+    moved = sorted({a["building_id"] for a in was["assignments"] + now["assignments"]})
+    codes = sorted({g["code"] for g in was["grids"]} | set(now["touched"]))
+    assignments = pd.DataFrame(now["assignments"], columns=ASSIGNMENT_KEY)
+    _write(session, plan_id, codes, [_row(g) for g in now["grids"]], moved, assignments)
+    record = audit.record(
+        session, username, "edit", "plan_version", plan_id,
+        before={"revision": expected_revision, "grids": was["grids"], "assignments": was["assignments"]},
+        after={"revision": version.revision, "op": now.get("op"), "redoes": entry.id, "touched": now["touched"],
+               "removed": now["removed"], "grids": now["grids"], "assignments": now["assignments"]},
+    )
+    session.flush()
+    return Outcome(version, load_plan(session, version), tuple(now["touched"]), tuple(now["removed"]), record.id)
+
+
+def last_undo(session: Session, plan_id: int) -> AuditLog | None:
+    """The plan's newest undo not yet redone, if no new edit came after it."""
+    query = (
+        select(AuditLog.id, AuditLog.action, AuditLog.after)
+        .where(AuditLog.object_type == "plan_version", AuditLog.object_id == str(plan_id),
+               AuditLog.action.in_(("edit", "undo")))
+        .order_by(AuditLog.id.desc())
+    )
+    pending = 0
+    for entry_id, action, after in session.execute(query):
+        if action == "edit" and not (after or {}).get("redoes"):
+            return None  # a new edit ends what can be redone
+        if action == "edit":
+            pending += 1
+        elif pending:
+            pending -= 1
+        else:
+            return session.get(AuditLog, entry_id)
+    return None
+
+
 def last_edit(session: Session, plan_id: int) -> AuditLog | None:
     """The plan's newest edit that no undo has taken back."""
     query = (
@@ -171,6 +229,33 @@ def last_edit(session: Session, plan_id: int) -> AuditLog | None:
         else:
             return session.get(AuditLog, entry_id)
     return None
+
+
+# --- publishing --------------------------------------------------------------------------------
+
+
+def readiness(session: Session, plan_id: int) -> editing.Readiness:
+    """The hard rules and limits the plan version breaks (see ``editing.readiness``)."""
+    return editing.readiness(load_plan(session, get_plan(session, plan_id)))
+
+
+def publish_checked(session: Session, plan_id: int, username: str, *, reason: str | None = None,
+                    expected_revision: int | None = None) -> PlanVersion:
+    """Publish the plan version only if it breaks no hard rule, and a limit only with a reason (kept with the
+    version); raises NotReady listing what breaks. A version already published stays as it is."""
+    version = get_plan(session, plan_id)
+    reason = (reason or "").strip() or None
+    if version.status != PUBLISHED:
+        found = editing.readiness(load_plan(session, version))
+        if found.hard:
+            rules = ", ".join(sorted({p["rule"] for p in found.hard}))
+            raise NotReady(f"plan version {plan_id} breaks {len(found.hard)} hard rules ({rules}): "
+                           "fix them before publishing", found.hard)
+        if found.limits and reason is None:
+            rules = ", ".join(sorted({p["rule"] for p in found.limits}))
+            raise NotReady(f"plan version {plan_id} breaks {len(found.limits)} limits ({rules}): "
+                           'publish it with a reason ({"reason": "..."})', found.limits)
+    return publish(session, plan_id, username, expected_revision=expected_revision, reason=reason)
 
 
 # --- guards ------------------------------------------------------------------------------------

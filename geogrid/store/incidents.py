@@ -278,12 +278,9 @@ def act(
     move = workflow.plan_move(user, incident, action)
     data: dict[str, Any] = {}
     if action == "dispatch":
-        incident.department = taxonomy.check_department(department or taxonomy.category(incident.category).department)
-        data["department"] = incident.department
+        incident.department = data["department"] = workflow.department_for(taxonomy, incident.category, department)
     if action == "rate":
-        if rating is None or not 1 <= int(rating) <= 5:
-            raise InputError("rating must be a whole number from 1 to 5")
-        incident.rating = data["rating"] = int(rating)
+        incident.rating = data["rating"] = workflow.checked_rating(rating)
     previous = (incident.status, incident.level)
     workflow.apply(incident, move, lambda level, start: taxonomy.category(incident.category).deadline(level, start),
                    utcnow())

@@ -15,9 +15,10 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from geogrid.db.models import Community, Grid, Street
+from geogrid.db.session import session_scope
 from geogrid.errors import InputError
 from geogrid.partition.engine import PartitionResult
 from geogrid.partition.rules import Rules
@@ -137,6 +138,19 @@ def partition_and_save(
     inputs = read_inputs(session, codes, keep_previous=keep_previous)
     result = run(inputs, rules, progress=progress, executor=executor)
     return save(session, inputs, result, rules, username, note=note, publish_plans=publish_plans)
+
+
+def run_job(inputs: StoreInputs, rules: Rules, username: str, sessions: sessionmaker[Session],
+            progress: Callable[[float], None], *, note: str | None = None, loaded: float = 0.05,
+            partitioned: float = 0.9) -> dict[str, Any]:
+    """A partition job's work, in its own thread: run the engine on the inputs read when the job was started,
+    reporting progress from loaded to partitioned, and save the result as a draft in a session of its own."""
+    progress(loaded)
+    result = run(inputs, rules, progress=lambda done, total: progress(loaded + (partitioned - loaded) * done / max(total, 1)))
+    progress(partitioned)
+    with session_scope(sessions) as session:
+        (saved,) = save(session, inputs, result, rules, username, note=note)
+    return {"plan_id": saved.plan_id, "report": jsonable(result.report)}
 
 
 def jsonable(value: Any) -> Any:

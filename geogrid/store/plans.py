@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from geogrid.db.models import ARCHIVED, DRAFT, PUBLISHED, SRID, Assignment, Community, Grid, PlanVersion, utcnow
 from geogrid.errors import InputError
+from geogrid.partition import comparing
 from geogrid.store import audit
+from geogrid.store.following import follow_plan
 
 if TYPE_CHECKING:
     from geogrid.partition.engine import PartitionResult
@@ -204,18 +206,21 @@ def plan_assignments(session: Session, plan_id: int) -> pd.DataFrame:
 def summary(plan: PlanVersion) -> dict[str, Any]:
     """The plan version's fields, JSON-ready (no grids)."""
     fields = ("id", "community_code", "number", "status", "created_by", "created_at")
-    more = ("published_by", "published_at", "parent_id", "revision", "note")
+    more = ("published_by", "published_at", "parent_id", "revision", "note", "publish_reason")
     return audit.jsonable({name: getattr(plan, name) for name in fields + more})
 
 
 # --- publishing --------------------------------------------------------------------------
 
 
-def publish(session: Session, plan_id: int, username: str, *, expected_revision: int | None = None) -> PlanVersion:
-    """Publish a plan version, archiving the community's previously published one.
+def publish(session: Session, plan_id: int, username: str, *, expected_revision: int | None = None,
+            reason: str | None = None) -> PlanVersion:
+    """Publish a plan version, archiving the community's previously published one, and place the community's
+    cases again in its grids (``geogrid.store.following``), all in the caller's transaction.
 
     expected_revision (the revision the caller saw, e.g. from an ETag) guards against
-    publishing a version that changed meanwhile; a mismatch raises Conflict.
+    publishing a version that changed meanwhile; a mismatch raises Conflict. reason (why a plan outside
+    a count limit is published) is kept with the version.
     """
     plan = get_plan(session, plan_id)
     if expected_revision is not None and plan.revision != expected_revision:
@@ -226,8 +231,9 @@ def publish(session: Session, plan_id: int, username: str, *, expected_revision:
     if previous is not None:
         _set_status(session, previous, ARCHIVED, username)
         session.flush()  # the one-published-per-community index is checked row by row
-    plan.published_by, plan.published_at = username, utcnow()
-    _set_status(session, plan, PUBLISHED, username)
+    moves = follow_plan(session, plan, username)  # before the plan's row changes: its revision moves once
+    plan.published_by, plan.published_at, plan.publish_reason = username, utcnow(), reason
+    _set_status(session, plan, PUBLISHED, username, {"reason": reason, "cases_moved": len(moves)})
     session.flush()
     return plan
 
@@ -250,11 +256,13 @@ def copy_to_draft(session: Session, plan_id: int, username: str) -> PlanVersion:
     return plan
 
 
-def _set_status(session: Session, plan: PlanVersion, status: str, username: str) -> None:
+def _set_status(session: Session, plan: PlanVersion, status: str, username: str,
+                more: dict[str, Any] | None = None) -> None:
     before = summary(plan)
     plan.status = status
     action = "publish" if status == PUBLISHED else status.removesuffix("d")
-    audit.record(session, username, action, "plan_version", plan.id, before=before, after={"status": status})
+    audit.record(session, username, action, "plan_version", plan.id, before=before,
+                 after={"status": status, **(more or {})})
 
 
 # --- comparing ---------------------------------------------------------------------------
@@ -285,28 +293,17 @@ class PlanComparison:
 
 
 def compare(session: Session, plan_a: int, plan_b: int) -> PlanComparison:
-    """Buildings (or unit ranges) whose grid differs between two versions, and who moved."""
+    """Buildings whose grids differ between two versions, each listed once, and the households and residents that
+    changed grid (``geogrid.partition.comparing``)."""
     get_plan(session, plan_a), get_plan(session, plan_b)
-    a, b = plan_assignments(session, plan_a), plan_assignments(session, plan_b)
-    merged = a.merge(b, on=["building_id", "units"], how="outer", suffixes=("_a", "_b"))
-    changed = merged[merged["grid_code_a"].fillna("") != merged["grid_code_b"].fillna("")]
-    changes = pd.DataFrame(
-        {
-            "building_id": changed["building_id"],
-            "units": changed["units"],
-            "grid_a": changed["grid_code_a"],
-            "grid_b": changed["grid_code_b"],
-            "households": changed["households_b"].fillna(changed["households_a"]).astype(int),
-            "population": changed["population_b"].fillna(changed["population_a"]).astype(int),
-        }
-    ).reset_index(drop=True)
+    found = comparing.changes(plan_assignments(session, plan_a), plan_assignments(session, plan_b))
     return PlanComparison(
         plan_a=plan_a,
         plan_b=plan_b,
-        changes=changes,
-        buildings_changed=int(changes["building_id"].nunique()),
-        households_moved=int(changes["households"].sum()),
-        population_moved=int(changes["population"].sum()),
+        changes=found,
+        buildings_changed=len(found),
+        households_moved=int(found["households"].sum()),
+        population_moved=int(found["population"].sum()),
     )
 
 

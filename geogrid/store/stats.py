@@ -166,8 +166,9 @@ def _aggregates(frame: pd.DataFrame, level: str, narrowing: _Narrowing, now: dat
     keep = narrowing.mask(frame) & (codes >= 0)
     key = codes[keep]
     closed = (frame["status"] == "closed").to_numpy()[keep]
-    still_open, done_late = overdue_split_arrays(frame["was_overdue"].to_numpy()[keep], frame["status"].to_numpy()[keep],
-                                                 frame["deadline_at"].to_numpy()[keep], now)
+    still_open, done_late = overdue_split_arrays(frame["was_overdue"].to_numpy(), frame["status"],
+                                                 frame["deadline_at"].to_numpy(), now)
+    still_open, done_late = still_open[keep], done_late[keep]
     size = len(column.cat.categories)
     hours = frame["hours_to_close"].to_numpy()[keep]
     timed = closed & ~np.isnan(hours)

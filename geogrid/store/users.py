@@ -77,6 +77,8 @@ def check_scope_is_an_area(session: Session, role: str, scope: str) -> None:
     """InputError unless scope is a stored area: a district, street or community code, or for a grid worker a grid
     code of a plan; a made-up scope would give an account that sees nothing, or (a typo) the wrong area."""
     scope = scope.strip()
+    if role not in ROLES:
+        return  # add_user names the unknown role
     models = (Grid,) if role == GRID_WORKER else (District, Street, Community)
     if any(session.scalar(select(model.code).where(model.code == scope).limit(1)) is not None for model in models):
         return

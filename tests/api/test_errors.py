@@ -52,7 +52,7 @@ def test_a_publish_that_fails_midway_leaves_the_store_as_it_was(
 
     monkeypatch.setattr(plans, "_detail", failing_detail)
     answer = TestClient(client.app, raise_server_exceptions=False).post(
-        f"/api/v1/plans/{draft}/publish", headers=auth("admin")
+        f"/api/v1/plans/{draft}/publish", headers=auth("admin"), json={"reason": "a test"}
     )
     assert answer.status_code == 500
     with session_scope(store) as session:

@@ -55,7 +55,10 @@ def test_publishing_a_draft_archives_the_old_plan_records_who_and_when(
 
     stale = client.post(f"/api/v1/plans/{draft}/publish", headers=headers | {"If-Match": '"7"'})
     assert stale.status_code == 412 and "changed since you read it" in stale.json()["detail"]
-    answer = client.post(f"/api/v1/plans/{draft}/publish", headers=headers | {"If-Match": read.headers["etag"]})
+    unexplained = client.post(f"/api/v1/plans/{draft}/publish", headers=headers | {"If-Match": read.headers["etag"]})
+    assert unexplained.status_code == 409 and "with a reason" in unexplained.json()["detail"]  # it breaks limits
+    answer = client.post(f"/api/v1/plans/{draft}/publish", headers=headers | {"If-Match": read.headers["etag"]},
+                         json={"reason": "试行新规则"})
     assert answer.status_code == 200, answer.text
     plan = answer.json()
     assert plan["status"] == "published" and plan["published_by"] == "planner" and plan["published_at"]
@@ -68,7 +71,8 @@ def test_publishing_a_draft_archives_the_old_plan_records_who_and_when(
         actions = {(r.object_id, r.action, r.username) for r in rows[:2]}
         assert actions == {(str(old), "archive", "planner"), (str(draft), "publish", "planner")}
         publish_row = next(r for r in rows if r.action == "publish")
-        assert publish_row.before["status"] == "draft" and publish_row.after == {"status": "published"}
+        assert publish_row.before["status"] == "draft" and publish_row.after["status"] == "published"
+        assert publish_row.after["reason"] == "试行新规则" and publish_row.after["cases_moved"] >= 0
     again = client.post(f"/api/v1/plans/{draft}/publish", headers=headers)
     assert again.status_code == 200 and again.json()["status"] == "published"
 
@@ -82,13 +86,20 @@ def test_compare_counts_the_buildings_and_households_that_moved(
     assert answer.status_code == 200, answer.text
     body = answer.json()
     with session_scope(store) as session:
-        a = plan_assignments(session, old).set_index(["building_id", "units"])
-        b = plan_assignments(session, draft).set_index(["building_id", "units"])
-    moved = a.join(b, lsuffix="_a", rsuffix="_b", how="outer")
-    moved = moved[moved["grid_code_a"].fillna("") != moved["grid_code_b"].fillna("")]
-    assert body["buildings_changed"] == moved.index.get_level_values(0).nunique() > 0
-    assert body["households_moved"] == int(moved["households_b"].fillna(moved["households_a"]).sum())
-    assert len(body["changes"]) == len(moved)
+        a, b = plan_assignments(session, old), plan_assignments(session, draft)
+    ids = [change["building_id"] for change in body["changes"]]
+    assert len(ids) == len(set(ids)) == body["buildings_changed"] > 0  # each building listed once
+    assert body["households_moved"] == sum(change["households"] for change in body["changes"])
+    whole = a[~a["building_id"].duplicated(keep=False)].merge(b[~b["building_id"].duplicated(keep=False)],
+                                                                 on="building_id", suffixes=("_a", "_b"))
+    moved = whole[whole["grid_code_a"].fillna("") != whole["grid_code_b"].fillna("")]
+    listed = {change["building_id"]: change for change in body["changes"]}
+    assert len(moved) > 0
+    for row in moved.itertuples():  # a building whole in both plans moved all its households
+        assert listed[row.building_id]["households"] == row.households_a == row.households_b
+        assert (listed[row.building_id]["grid_a"], listed[row.building_id]["grid_b"]) == (row.grid_code_a,
+                                                                                          row.grid_code_b)
+    assert not set(whole.loc[whole["grid_code_a"] == whole["grid_code_b"], "building_id"]) & set(listed)
     change = body["changes"][0]
     assert set(change) == {"building_id", "units", "grid_a", "grid_b", "households", "population"}
     same = client.get(f"/api/v1/plans/compare?a={old}&b={old}", headers=auth("planner")).json()

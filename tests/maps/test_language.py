@@ -105,6 +105,7 @@ def test_the_pause_symbol_is_drawn(live_service, browser) -> None:
     page = log.page
     page.wait_for_function("window.geogridReadyAt !== undefined", timeout=30_000)
     assert page.locator("#play svg.geogrid-icon-play path").count() == 1
+    page.wait_for_function("window.geogridLeader.state.weeks.length > 0")  # the trend answers after the map
     page.click("#play")
     page.wait_for_selector("#play svg.geogrid-icon-pause path")
     assert page.inner_text("#play") == "暂停"  # no symbol left to a font

@@ -43,7 +43,7 @@ def test_the_login_page_loads_nothing_from_elsewhere(live_service) -> None:
 def test_every_page_works_under_its_content_security_policy(live_service, browser) -> None:
     for username, path in (("planner", "/maps/planner"), ("worker", "/maps/worker"), ("leader", "/maps/leader")):
         log = live_service.open(browser, username, path, csp=True)
-        log.page.wait_for_selector(".leaflet-container .leaflet-map-pane", state="attached")  # an empty pane: no box
+        log.page.wait_for_selector(".leaflet-container .leaflet-map-pane", state="attached")
         log.page.wait_for_load_state("networkidle")
         blocked = [e for e in log.console_errors if "Content Security Policy" in e]
         assert blocked == [] and log.page_errors == [], (path, blocked, log.page_errors)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -15,8 +16,6 @@ runner = CliRunner()
 
 def head() -> str:
     """The newest migration's revision."""
-    from alembic.script import ScriptDirectory
-
     return str(ScriptDirectory.from_config(alembic_config()).get_current_head())
 
 

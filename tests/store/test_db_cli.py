@@ -83,13 +83,15 @@ def test_bad_input_exits_2_without_traceback(tmp_path: Path, layers: dict[str, g
     assert bad_role.exit_code == 2 and "role" in bad_role.stderr
 
 
-def test_user_password_changes_the_password(tmp_path: Path) -> None:
+def test_user_password_changes_the_password(tmp_path: Path, layer_files: dict[str, Path]) -> None:
     """`geogrid user password NAME` replaces the password: the old one no longer signs in, the new one does."""
     from cli.main import app
     from geogrid.store.users import authenticate
 
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     assert runner.invoke(app, ["db", "upgrade", "--database-url", url]).exit_code == 0
+    districts = runner.invoke(app, ["import", "--districts", str(layer_files["districts"]), "--database-url", url])
+    assert districts.exit_code == 0, districts.output
     added = runner.invoke(app, ["user", "add", "li", "--role", "planner", "--scope", "360702",
                                 "--password", "first-pass-1", "--database-url", url])
     assert added.exit_code == 0, added.output

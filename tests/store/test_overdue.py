@@ -57,7 +57,7 @@ def test_the_three_twins_agree_with_the_rule(cases: Engine) -> None:
         late_sql = {names[i] for i in session.scalars(store.filtered(select(Incident.id), store.Filters(overdue=True), NOW))}
         on_time_sql = {names[i] for i in session.scalars(store.filtered(select(Incident.id), store.Filters(overdue=False), NOW))}
         frame = columns_of(session)
-        numpy = deadlines.overdue_array(frame["was_overdue"].to_numpy(), frame["status"].to_numpy(),
+        numpy = deadlines.overdue_array(frame["was_overdue"].to_numpy(), frame["status"],
                                         frame["deadline_at"].to_numpy(), NOW)
         by_numpy = {names[int(i)]: bool(v) for i, v in zip(frame.index, numpy, strict=True)}
         still_open, done_late = deadlines.overdue_split_arrays(frame["was_overdue"].to_numpy(), frame["status"].to_numpy(),

@@ -8,7 +8,7 @@
     zh: {
       sign_out: "退出", other: "English", street: "街道/镇", community: "社区/村", pick: "— 请选择 —",
       version: "方案版本", draft: "草稿", published: "已发布", archived: "已归档", revision: "修订",
-      new_draft: "新建草稿", undo: "撤销", compare: "与已发布对比", publish: "发布", export: "导出",
+      new_draft: "新建草稿", undo: "撤销", redo: "重做", nothing_redo: "没有可重做的修改", redone: "已重做", compare: "与已发布对比", publish: "发布", export: "导出",
       grids: "网格", grid: "网格", households: "户数", population: "人口", buildings: "楼栋", rules: "规则",
       hint: "点击楼栋可将其移到相邻网格；点击表格行选择网格后可重画、修改、合并或切分。",
       draw: "重画边界", edit_shape: "修改边界", save_shape: "保存边界", split: "切分", merge: "合并", cancel: "取消",
@@ -22,16 +22,19 @@
       edit_hint: "拖动顶点后点击“保存边界”", changed: "变动楼栋", moved_households: "变动户数", no_published: "没有已发布的方案",
       same_plan: "当前即为已发布方案", new_version: "新方案版本", totals: "合计", grids_breaking: "不合规网格",
       min_households_rule: "户数过少", max_households_rule: "户数过多", max_population_rule: "人口过多",
-      min_population_rule: "人口过少", community_too_small_rule: "社区过小", no_feasible_window_rule: "户均人口无可行区间",
+      min_population_rule: "人口过少", community_too_small_rule: "社区过小", area_too_small_rule: "被隔开的片区过小", no_feasible_window_rule: "户均人口无可行区间",
       no_feasible_partition_rule: "无满足全部限值的划分",
       oversized_building_rule: "超大楼栋", contiguity_rule: "不连片", several_parts_rule: "不连片", building_cut_rule: "楼栋被切开",
       gap_rule: "有空隙", overlap_rule: "有重叠", outside_community_rule: "超出社区", unassigned_buildings_rule: "楼栋未入网格",
       plan_problems: "方案问题", hh: "户", people: "人", selected: "已选", legend: "楼栋大小 = 户数",
+      publish_check: "发布前检查", hard_problems: "以下问题须先修正，方案不能发布：",
+      limit_problems: "以下网格超出限值，发布须填写理由：", publish_reason: "发布理由", all_rules_met: "方案符合全部规则。",
+      reason_needed: "请填写发布理由", identical: "新草稿与已发布方案完全相同", differs: "与已发布方案相比变动楼栋", deleted_grid: "已删除网格", units: "单元", old_boundary: "已发布方案的边界", problem_area: "空隙、重叠、不连片",
     },
     en: {
       sign_out: "Sign out", other: "中文", street: "Street/town", community: "Community/village", pick: "— choose —",
       version: "Plan version", draft: "draft", published: "published", archived: "archived", revision: "rev.",
-      new_draft: "New draft", undo: "Undo", compare: "Compare with published", publish: "Publish", export: "Export",
+      new_draft: "New draft", undo: "Undo", redo: "Redo", nothing_redo: "Nothing to redo", redone: "Redone", compare: "Compare with published", publish: "Publish", export: "Export",
       grids: "Grids", grid: "Grid", households: "Households", population: "Population", buildings: "Bldgs", rules: "Rules",
       hint: "Click a building to move it to a neighbouring grid; click a table row to select a grid to redraw, edit, merge or split.",
       draw: "Redraw boundary", edit_shape: "Edit boundary", save_shape: "Save boundary", split: "Split", merge: "Merge",
@@ -49,13 +52,19 @@
       grids_breaking: "grids breaking rules",
       min_households_rule: "too few households", max_households_rule: "too many households",
       max_population_rule: "too many residents", min_population_rule: "too few residents",
-      community_too_small_rule: "community too small", no_feasible_window_rule: "no feasible household window",
+      community_too_small_rule: "community too small", area_too_small_rule: "cut-off area too small", no_feasible_window_rule: "no feasible household window",
       no_feasible_partition_rule: "no partition meets every limit",
       oversized_building_rule: "oversized building", contiguity_rule: "not contiguous", several_parts_rule: "in several parts",
       building_cut_rule: "building cut",
       gap_rule: "gap", overlap_rule: "overlap", outside_community_rule: "outside community",
       unassigned_buildings_rule: "buildings in no grid", plan_problems: "Plan problems", hh: "hh", people: "people",
       selected: "Selected", legend: "building size = households",
+      publish_check: "Before publishing", hard_problems: "Fix these first; the plan cannot be published:",
+      limit_problems: "These grids are outside a limit; publishing needs a reason:", publish_reason: "Reason for publishing",
+      all_rules_met: "The plan obeys every rule.", reason_needed: "Give a reason for publishing",
+      deleted_grid: "Grid deleted:", units: "Units", identical: "The new draft is identical to the published plan",
+      differs: "Buildings changed from the published plan:",
+      old_boundary: "boundaries of the published plan", problem_area: "gaps, overlaps, grids in parts",
     },
   };
   const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -72,14 +81,20 @@
     grids: L.featureGroup().addTo(map),
     footprints: L.featureGroup().addTo(map),
     buildings: L.featureGroup().addTo(map),
+    old: L.featureGroup().addTo(map),
+    problems: L.featureGroup().addTo(map),
   };
+  const PROBLEM_STYLE = { color: "#d00", weight: 2, fillColor: "#f00", fillOpacity: 0.55 };
+  const OLD_STYLE = { color: "#000", weight: 3, dashArray: "2 6", fill: false, interactive: false };
 
   /* --- page chrome --------------------------------------------------------------------------------- */
   function addLegend() {
     const legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
       return g.el("div", { class: "geogrid-legend planner-legend" }, [
-        g.el("i", { class: "planner-dot" }), T("legend")]);
+        g.el("div", {}, [g.el("i", { class: "planner-dot" }), T("legend")]),
+        g.el("div", {}, [g.el("i", { class: "planner-problem-swatch" }), T("problem_area")]),
+        g.el("div", { id: "old-legend", class: "hidden" }, [g.el("i", { class: "planner-old-swatch" }), T("old_boundary")])]);
     };
     legend.addTo(map);
   }
@@ -154,6 +169,11 @@
     state.moving = null;
     if (state.selected && !gridByCode(state.selected)) state.selected = null;
     renderAll();
+    renderProblems([]);
+    if (isDraft()) {
+      const ready = (await g.api(API + "/plans/" + id + "/readiness")).body;
+      renderProblems(ready.hard.concat(ready.limits));
+    }
     if (fit && state.grids.length) map.fitBounds(layers.grids.getBounds(), { padding: [10, 10], animate: false });
   }
 
@@ -216,8 +236,10 @@
       style: function (f) {
         const code = f.properties.grid_code;
         const chosen = code === state.selected;
-        return { color: chosen ? "#000" : state.colours[code], weight: chosen ? 4 : 2, fillColor: state.colours[code],
-          fillOpacity: 0.25, dashArray: f.properties.breaks_a_rule ? "6 4" : null };
+        const parts = inParts(f.properties);
+        return { color: chosen ? "#000" : parts ? PROBLEM_STYLE.color : state.colours[code], weight: chosen || parts ? 4 : 2,
+          fillColor: parts ? PROBLEM_STYLE.fillColor : state.colours[code], fillOpacity: parts ? 0.4 : 0.25,
+          dashArray: f.properties.breaks_a_rule ? "6 4" : null };
       },
       onEachFeature: function (f, layer) {
         layer.gridCode = f.properties.grid_code;
@@ -227,6 +249,8 @@
       },
     }).eachLayer(function (layer) { layers.grids.addLayer(layer); });
   }
+
+  function inParts(p) { return (p.flags || []).some(function (x) { return x.rule === "several_parts"; }); }
 
   function ringCentre(geometry) {
     const ring = geometry.type === "MultiPolygon" ? geometry.coordinates[0][0] : geometry.coordinates[0];
@@ -270,7 +294,7 @@
     $("plan-totals").textContent = T("totals") + ": " + state.grids.length + " " + T("grids") + " · " + hh + " " + T("hh")
       + " · " + pop + " " + T("people") + " · " + broken + " " + T("grids_breaking");
     $("new-draft").disabled = false;
-    ["undo", "publish"].forEach(function (id) { $(id).disabled = !isDraft(); });
+    ["undo", "redo", "publish"].forEach(function (id) { $(id).disabled = !isDraft(); });
     $("compare").disabled = !publishedPlan() || publishedPlan().id === p.id;
   }
 
@@ -303,15 +327,34 @@
     });
   }
 
+  /* plan-wide problems listed, and the gaps, overlaps and area outside the community drawn in red */
   function renderProblems(problems) {
     const box = $("problems");
     box.replaceChildren();
+    layers.problems.clearLayers();
     const planWide = (problems || []).filter(function (x) { return !x.grid_code; });
+    drawProblemAreas(planWide);
     if (!planWide.length) return;
     box.appendChild(g.el("h2", { text: T("plan_problems") }));
+    box.appendChild(problemList(planWide));
+  }
+
+  function drawProblemAreas(problems) {
+    problems.filter(function (x) { return x.geometry; }).forEach(function (x) {
+      g.geoJSON({ type: "Feature", geometry: x.geometry, properties: {} }, { style: PROBLEM_STYLE, interactive: false })
+        .eachLayer(function (layer) { layer.problemRule = x.rule; layers.problems.addLayer(layer); });
+    });
+  }
+
+  function problemList(problems) {
     const list = g.el("ul");
-    planWide.forEach(function (x) { list.appendChild(g.el("li", { class: "bad", text: T(x.rule + "_rule") + ": " + g.flagReason(x) })); });
-    box.appendChild(list);
+    problems.forEach(function (x) {
+      const where = x.grid_code ? shortCode(x.grid_code) + " · " : "";
+      const item = g.el("li", { class: "bad", "data-rule": x.rule, text: where + T(x.rule + "_rule") + ": " + g.flagReason(x) });
+      if (x.at) item.addEventListener("click", function () { map.setView(g.toDisplay(x.at[0], x.at[1]), 18); });
+      list.appendChild(item);
+    });
+    return list;
   }
 
   /* --- selecting --------------------------------------------------------------------------------- */
@@ -336,7 +379,7 @@
     if (state.tool) return;
     if (state.moving && state.moving.grid !== code) {
       L.DomEvent.stop(e);
-      moveBuilding(state.moving.id, code);
+      moveBuilding(state.moving.id, code, state.moving.units ? state.moving.grid : null);
       return;
     }
     selectGrid(code, false);
@@ -349,9 +392,10 @@
 
   function selectBuilding(code, f, marker) {
     const p = f.properties;
-    state.moving = isDraft() ? { id: p.building_id, grid: code } : null;
+    state.moving = isDraft() ? { id: p.building_id, grid: code, units: p.units || "" } : null;
     const rows = [[T("address"), p.address || p.building_id], [T("households"), p.households], [T("population"), p.population],
       [T("floors"), p.floors], [T("in_grid"), code]];
+    if (p.units) rows.push([T("units"), p.units]);  /* a tower split by units: only these units move */
     const box = g.el("div", { class: "planner-popup" }, [g.el("strong", { text: p.building_id })]);
     rows.forEach(function (r) { box.appendChild(g.el("div", { text: r[0] + ": " + (r[1] === null || r[1] === undefined ? "—" : r[1]) })); });
     if (isDraft()) {
@@ -362,7 +406,7 @@
       });
       box.appendChild(g.el("label", {}, [T("move_to") + " ", select]));
       box.appendChild(g.el("button", { type: "button", class: "planner-move", text: T("move"),
-        onclick: function () { moveBuilding(p.building_id, select.value); } }));
+        onclick: function () { moveBuilding(p.building_id, select.value, p.units ? code : null); } }));
       box.appendChild(g.el("div", { class: "planner-hint", text: T("click_target") }));
     } else {
       box.appendChild(g.el("div", { class: "planner-hint", text: T("need_draft") }));
@@ -416,7 +460,9 @@
       const was = before[x.code];
       return shortCode(x.code) + ": " + (was === undefined ? "" : was + "→") + x.households + T("hh");
     }).join(g.config.lang === "en" ? ", " : "，");
-    g.toast(T(verb) + (summary ? " · " + summary : ""), "info");
+    const deleted = (answer.removed || []).map(shortCode).join(", ");
+    g.toast(T(verb) + (summary ? " · " + summary : "") + (deleted ? " · " + T("deleted_grid") + " " + deleted : ""),
+      deleted ? "error" : "info");
     await refreshGrids(answer.grids.map(function (x) { return x.code; }), answer.removed);
     renderProblems(answer.problems);
   }
@@ -434,10 +480,13 @@
     renderAll();
   }
 
-  function moveBuilding(buildingId, toGrid) {
+  /* fromGrid: for a tower split by units, move only its units in that grid */
+  function moveBuilding(buildingId, toGrid, fromGrid) {
     map.closePopup();
+    const body = { op: "move_building", building_id: buildingId, to_grid: toGrid };
+    if (fromGrid) body.from_grid = fromGrid;
     return guarded(async function () {
-      const answer = await edit("/edits", { op: "move_building", building_id: buildingId, to_grid: toGrid });
+      const answer = await edit("/edits", body);
       await applyAnswer(answer, "moved");
     });
   }
@@ -449,6 +498,17 @@
         await applyAnswer(answer, "undone");
       } catch (error) {
         if (error.status === 409) g.toast(T("nothing"), "error"); else throw error;
+      }
+    });
+  }
+
+  function redo() {
+    return guarded(async function () {
+      try {
+        const answer = await edit("/redo");
+        await applyAnswer(answer, "redone");
+      } catch (error) {
+        if (error.status === 409) g.toast(T("nothing_redo"), "error"); else throw error;
       }
     });
   }
@@ -550,10 +610,31 @@
     });
   }
 
+  /* publishing: a dialog lists what breaks (hard rules: refused; limits: a reason is needed), then publishes */
   function publish() {
     return guarded(async function () {
-      const done = await g.api(API + "/plans/" + state.plan.id + "/publish",
-        { method: "POST", headers: { "If-Match": '"' + state.revision + '"' } });
+      const ready = (await g.api(API + "/plans/" + state.plan.id + "/readiness")).body;
+      renderProblems(ready.hard.concat(ready.limits));
+      $("publish-hard").replaceChildren();
+      $("publish-limits").replaceChildren();
+      if (ready.hard.length) $("publish-hard").append(g.el("p", { class: "bad", text: T("hard_problems") }), problemList(ready.hard));
+      if (ready.limits.length) $("publish-limits").append(g.el("p", { text: T("limit_problems") }), problemList(ready.limits));
+      if (!ready.hard.length && !ready.limits.length) $("publish-limits").append(g.el("p", { class: "good", text: T("all_rules_met") }));
+      $("publish-reason-box").classList.toggle("hidden", !ready.needs_reason);
+      $("publish-reason").value = "";
+      $("publish-confirm").disabled = ready.hard.length > 0;
+      $("publish-dialog").dataset.needsReason = ready.needs_reason ? "1" : "";
+      $("publish-dialog").showModal();
+    });
+  }
+
+  function confirmPublish() {
+    const reason = $("publish-reason").value.trim();
+    if ($("publish-dialog").dataset.needsReason && !reason) { g.toast(T("reason_needed"), "error"); return null; }
+    $("publish-dialog").close();
+    return guarded(async function () {
+      const done = await g.api(API + "/plans/" + state.plan.id + "/publish", { method: "POST",
+        json: reason ? { reason: reason } : {}, headers: { "If-Match": '"' + state.revision + '"' } });
       await loadPlans();
       await loadPlan(done.body.id, false);
       g.toast(T("published_ok") + " v" + done.body.number);
@@ -562,6 +643,8 @@
 
   function clearCompare() {
     state.compareIds = new Set();
+    layers.old.clearLayers();
+    if ($("old-legend")) $("old-legend").classList.add("hidden");
     $("compare-out").classList.add("hidden");
     $("compare-out").replaceChildren();
   }
@@ -578,12 +661,17 @@
         + c.buildings_changed + " · " + T("moved_households") + " " + c.households_moved }));
       const list = g.el("ul");
       c.changes.slice(0, 50).forEach(function (x) {
-        list.appendChild(g.el("li", { text: x.building_id + ": " + (x.grid_a ? shortCode(x.grid_a) : "—") + " → "
-          + (x.grid_b ? shortCode(x.grid_b) : "—") + " (" + x.households + T("hh") + ")" }));
+        const grids = function (codes) { return codes ? codes.split(",").map(shortCode).join("+") : "—"; };
+        list.appendChild(g.el("li", { text: x.building_id + ": " + grids(x.grid_a) + " → " + grids(x.grid_b)
+          + (x.units ? " [" + x.units + "]" : "") + " (" + x.households + T("hh") + ")" }));
       });
       out.appendChild(list);
       out.classList.remove("hidden");
       restyleBuildings();
+      const old = (await g.api(API + "/communities/" + state.community + "/grids?plan_id=" + published.id)).body;
+      g.geoJSON(old, { style: OLD_STYLE }).eachLayer(function (layer) { layers.old.addLayer(layer); });
+      layers.old.bringToFront();
+      $("old-legend").classList.remove("hidden");
     });
   }
 
@@ -602,6 +690,15 @@
       link.remove();
       window.setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
     });
+  }
+
+  /* after an auto-partition: say whether the new draft is the published plan again */
+  async function sayIfIdentical() {
+    const published = publishedPlan();
+    $("job-note").textContent = "";
+    if (!published || published.id === state.plan.id) return;
+    const c = (await g.api(API + "/plans/compare?a=" + published.id + "&b=" + state.plan.id)).body;
+    $("job-note").textContent = c.buildings_changed === 0 ? T("identical") : T("differs") + " " + c.buildings_changed;
   }
 
   /* --- auto-partition ------------------------------------------------------------------------------ */
@@ -626,6 +723,7 @@
     e.preventDefault();
     const form = e.target;
     $("run").disabled = true;
+    $("job-note").textContent = "";
     try {
       const started = (await g.api(API + "/communities/" + state.community + "/partition-jobs",
         { method: "POST", json: rulesFrom(form) })).body;
@@ -640,6 +738,7 @@
       await loadPlans();
       await loadPlan(job.result.plan_id, false);
       g.toast(T("new_version") + " v" + state.plan.number);
+      await sayIfIdentical();
     } catch (error) {
       g.toast(error.message, "error");
     } finally {
@@ -654,8 +753,11 @@
     $("version").addEventListener("change", function (e) { guarded(function () { return loadPlan(parseInt(e.target.value, 10), false); }); });
     $("new-draft").addEventListener("click", newDraft);
     $("undo").addEventListener("click", undo);
+    $("redo").addEventListener("click", redo);
     $("compare").addEventListener("click", compare);
     $("publish").addEventListener("click", publish);
+    $("publish-confirm").addEventListener("click", confirmPublish);
+    $("publish-cancel").addEventListener("click", function () { $("publish-dialog").close(); });
     $("export").addEventListener("click", exportPlan);
     $("draw").addEventListener("click", function () { startTool("draw"); });
     $("split").addEventListener("click", function () { startTool("split"); });
