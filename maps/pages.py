@@ -12,7 +12,7 @@ import folium
 from branca.element import Element
 
 from maps.assets import ICON_AND_BOOTSTRAP_ASSETS, asset, localize
-from maps.i18n import check_lang
+from maps.i18n import basemap_name, check_lang, refusal, script_labels
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PLUGINS = {  # page -> vendored Leaflet plugins its script uses (beyond Leaflet itself)
@@ -70,7 +70,8 @@ def page_html(kind: str, context: PageContext) -> str:
         "mapName": m.get_name(),
         "user": {"username": context.username, "role": context.role, "scope": context.scope},
         "basemap": context.basemap,
-        "basemaps": context.basemaps,
+        "basemaps": {key: value | {"label": basemap_name(key, lang)} for key, value in context.basemaps.items()},
+        "labels": script_labels(kind, lang),
     } | context.extra
     localize(m, prefix=f"{PREFIX}/vendor", omit=ICON_AND_BOOTSTRAP_ASSETS)
     vendor = f"{PREFIX}/vendor"
@@ -97,7 +98,7 @@ def login_html(lang: str = "zh", next_path: str = "/maps/", demo: bool = False) 
     """The sign-in page (no map): a form that gets a token from the API and keeps it for the map pages."""
     lang = check_lang(lang)
     body = (TEMPLATES / "login.html").read_text(encoding="utf-8")
-    config = {"page": "login", "lang": lang, "next": next_path}
+    config = {"page": "login", "lang": lang, "next": next_path, "labels": script_labels("login", lang)}
     return (
         f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8"/>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"/><link rel="icon" href="data:,"/><title>{html.escape(TITLES["login"][lang])}</title>'
@@ -105,6 +106,23 @@ def login_html(lang: str = "zh", next_path: str = "/maps/", demo: bool = False) 
         f"{_config_element(config)}"
         f'<script defer src="{PREFIX}/js/login.js"></script></head><body>{demo_banner(lang) if demo else ""}{body}'
         "</body></html>"
+    )
+
+
+def refused_html(lang: str, message: str, home: str | None = None) -> str:
+    """A page the server answers instead of a map page (no page, or not for this role): styled like the sign-in
+    page, in the user's language, with a way back to their own page and a way out (no script: plain links and a
+    form)."""
+    lang = check_lang(lang)
+    back = f'<a class="geogrid-button" href="{html.escape(home)}">{html.escape(refusal("go_home", lang))}</a>' if home else ""
+    return (
+        f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8"/>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"/><link rel="icon" href="data:,"/>'
+        f'<title>{html.escape(refusal("refused_title", lang))}</title>'
+        f'<link rel="stylesheet" href="{PREFIX}/css/geogrid.css"/></head><body>'
+        f'<main class="geogrid-login geogrid-refused"><h1>{html.escape(refusal("refused_title", lang))}</h1>'
+        f'<p id="refusal">{html.escape(message)}</p><p class="geogrid-bar">{back}'
+        f'<a href="/maps/login?lang={lang}">{html.escape(refusal("sign_in_again", lang))}</a></p></main></body></html>'
     )
 
 

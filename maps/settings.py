@@ -17,15 +17,15 @@ class MapSettings(BaseSettings):
     tianditu_key: str | None = None  # 天地图 key (tk)
 
     def basemaps(self) -> dict[str, dict[str, str]]:
-        """The base maps the map pages offer: none always; your tile server and Tianditu when configured."""
-        found = {"none": {"label": "无底图 / none", "url": ""}}
+        """The base maps the map pages offer: none always; your tile server and Tianditu when configured (their
+        names, in each language, are in maps/i18n.py: BASEMAP_NAMES)."""
+        found = {"none": {"url": ""}}
         if self.basemap_url:
-            found["custom"] = {"label": "自有底图 / own tiles", "url": self.basemap_url, "attribution": ""}
-        found["osm"] = {"label": "OpenStreetMap", "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            found["custom"] = {"url": self.basemap_url, "attribution": ""}
+        found["osm"] = {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                         "attribution": "© OpenStreetMap contributors"}
         if self.tianditu_key:
             found["tianditu"] = {
-                "label": "天地图 / Tianditu",
                 "url": "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"
                 "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
                 f"&tk={self.tianditu_key}",
@@ -33,7 +33,6 @@ class MapSettings(BaseSettings):
                 "attribution": "© 天地图",
             }
         found["amap"] = {
-            "label": "高德 / Amap (GCJ-02)",
             "url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
             "subdomains": "1234",
             "attribution": "© 高德地图",

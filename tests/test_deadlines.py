@@ -38,3 +38,16 @@ def test_late_now_is_what_a_move_records() -> None:
     assert not deadlines.late_now("accepted", NOW, NOW)
     assert not deadlines.late_now("closed", NOW - HOUR, NOW)
     assert not deadlines.late_now("reported", None, NOW)
+
+
+def test_overdue_splits_into_open_and_closed_late() -> None:
+    status = np.array([s for s, *_ in CASES], dtype=object)
+    seconds = np.array([np.nan if d is None else d.timestamp() for _, d, *_ in CASES])
+    was = np.array([w for _, _, w, _ in CASES])
+    still_open = [deadlines.open_overdue(w, s, d, NOW) for s, d, w, _ in CASES]
+    done_late = [deadlines.closed_late(w, s) for s, _, w, _ in CASES]
+    assert still_open == [False, False, True, False, False, False, True]
+    assert done_late == [False, False, False, False, True, False, False]
+    assert [a or b for a, b in zip(still_open, done_late, strict=True)] == [late for *_, late in CASES]
+    open_array, late_array = deadlines.overdue_split_arrays(was, status, seconds, NOW)
+    assert open_array.tolist() == still_open and late_array.tolist() == done_late

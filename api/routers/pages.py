@@ -13,7 +13,8 @@ from api.tokens import COOKIE, InvalidToken, claims_of, create_token
 from geogrid import access
 from geogrid.store.areas import outline
 from geogrid.store.users import get_user
-from maps.pages import PageContext, login_html, page_html
+from maps.i18n import refusal
+from maps.pages import PageContext, login_html, page_html, refused_html
 
 router = APIRouter(include_in_schema=False)
 PAGE_ROLES = access.PAGE_ROLES
@@ -24,9 +25,9 @@ NO_AREA_VIEW = (25.83, 114.93, 13)  # an empty store: the sample district's cent
 
 
 @router.get("/")
-def root() -> RedirectResponse:
-    """The service's front door is the map."""
-    return RedirectResponse("/maps/", status_code=303)
+def root(lang: Lang = "zh") -> RedirectResponse:
+    """The service's front door is the map (in the language asked for)."""
+    return RedirectResponse(f"/maps/?lang={lang}", status_code=303)
 
 
 @router.get("/maps/login", response_class=HTMLResponse)
@@ -44,7 +45,7 @@ def home(request: Request, session: SessionDep, settings: SettingsDep, lang: Lan
         return _to_login(request, lang)
     page = HOME.get(user.role)
     if page is None:
-        return HTMLResponse(f"<p>{user.role}: no map page for this role</p>", status_code=403)
+        return HTMLResponse(refused_html(lang, refusal("no_role_page", lang, role=user.role)), status_code=403)
     return RedirectResponse(f"/maps/{page}?lang={lang}", status_code=303)
 
 
@@ -60,12 +61,14 @@ def map_page(
 ) -> Response:
     """A map page, for the roles that may open it."""
     if page not in PAGE_ROLES:
-        return HTMLResponse("<p>no such page</p>", status_code=404)
+        return HTMLResponse(refused_html(lang, refusal("no_page", lang), f"/maps/?lang={lang}"), status_code=404)
     user = _page_user(session, settings, geogrid_token)
     if user is None:
         return _to_login(request, lang)
     if user.role not in PAGE_ROLES[page]:
-        return HTMLResponse(f"<p>the {user.role} role does not open the {page} page</p>", status_code=403)
+        message = refusal("wrong_role", lang, role=user.role, page=page)
+        home = f"/maps/?lang={lang}" if user.role in HOME else None
+        return HTMLResponse(refused_html(lang, message, home), status_code=403)
     basemaps = settings.basemaps()
     chosen = basemap if basemap in basemaps else (settings.basemap if settings.basemap in basemaps else "none")
     lat, lon, zoom = _view_of(session, user)

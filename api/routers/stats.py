@@ -53,7 +53,8 @@ def area_statistics(
     user: Viewer, session: SessionDep, window: WindowDep,
     level: str = Query("street", pattern="^(district|street|community|grid)$"),
 ) -> dict[str, Any]:
-    """Per area at `level` inside the area: count, closed, closure rate, overdue, median hours to close,
+    """Per area at `level` inside the area: count, closed, closure rate, overdue (split into `overdue_open`:
+    open and past a deadline, and `closed_late`: closed but late at some step), median hours to close,
     households and cases per 1,000 households. Areas with no case are listed too."""
     rows = stats.area_stats(session, level, **window.args(user))
     return {"level": level, "area": window.scoped(user), "rows": rows}

@@ -3,6 +3,8 @@
 A case is overdue once it passed a deadline: it was late at some step (``was_overdue``, kept as the case
 moves), or it is open now past its current deadline. At the deadline itself a case is still on time; a
 case with no deadline is never late by it; a closed case is late only if it was late at some step.
+Overdue cases split in two: open and overdue (still to be done, past a deadline) and closed late (done, but
+late at some step); the two add up to overdue.
 tests/test_deadlines.py and tests/store/test_overdue.py check that the three twins agree.
 """
 
@@ -32,6 +34,16 @@ def is_overdue(was_overdue: bool, status: str, deadline_at: datetime | None, now
     return bool(was_overdue) or late_now(status, deadline_at, now)
 
 
+def open_overdue(was_overdue: bool, status: str, deadline_at: datetime | None, now: datetime) -> bool:
+    """An overdue case that is still open."""
+    return status != CLOSED and is_overdue(was_overdue, status, deadline_at, now)
+
+
+def closed_late(was_overdue: bool, status: str) -> bool:
+    """A closed case that was late at some step."""
+    return status == CLOSED and bool(was_overdue)
+
+
 def overdue_clause(
     was_overdue: ColumnElement[bool], status: ColumnElement[str], deadline_at: ColumnElement[datetime], now: datetime
 ) -> ColumnElement[bool]:
@@ -47,3 +59,12 @@ def overdue_array(was_overdue: np.ndarray, status: Any, deadline_seconds: np.nda
     with np.errstate(invalid="ignore"):
         late = np.asarray(deadline_seconds, dtype=float) < now.timestamp()
     return np.asarray(was_overdue, dtype=bool) | (open_cases & late)
+
+
+def overdue_split_arrays(
+    was_overdue: np.ndarray, status: Any, deadline_seconds: np.ndarray, now: datetime
+) -> tuple[np.ndarray, np.ndarray]:
+    """open_overdue and closed_late per case over columns (as overdue_array takes them; their union is it)."""
+    late = overdue_array(was_overdue, status, deadline_seconds, now)
+    closed = np.asarray(status == CLOSED, dtype=bool)
+    return late & ~closed, late & closed

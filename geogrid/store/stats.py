@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from geogrid.db.models import PUBLISHED, Community, District, Grid, PlanVersion, Street, utcnow
 from geogrid.incidents.china_time import monday_of_week, week_index, week_start
-from geogrid.incidents.deadlines import overdue_array
+from geogrid.incidents.deadlines import overdue_split_arrays
 from geogrid.incidents.density import per_1000_households
 from geogrid.store.incident_columns import columns_of, holder_of
 from geogrid.access import covers
@@ -159,13 +159,16 @@ def outlines(session: Session, level: str, codes: list[str]) -> list[tuple[str, 
 
 
 def _aggregates(frame: pd.DataFrame, level: str, narrowing: _Narrowing, now: datetime) -> pd.DataFrame:
-    """Per area of level (indexed by code): count, closed, overdue and median hours to close."""
+    """Per area of level (indexed by code): count, closed, overdue (open and overdue, closed late) and median
+    hours to close."""
     column = frame[f"{level}_code"]
     codes = column.cat.codes.to_numpy()
     keep = narrowing.mask(frame) & (codes >= 0)
     key = codes[keep]
     closed = (frame["status"] == "closed").to_numpy()[keep]
-    late = overdue_array(frame["was_overdue"].to_numpy(), frame["status"], frame["deadline_at"].to_numpy(), now)[keep]
+    still_open, done_late = overdue_split_arrays(frame["was_overdue"].to_numpy(), frame["status"],
+                                                 frame["deadline_at"].to_numpy(), now)
+    still_open, done_late = still_open[keep], done_late[keep]
     size = len(column.cat.categories)
     hours = frame["hours_to_close"].to_numpy()[keep]
     timed = closed & ~np.isnan(hours)
@@ -173,7 +176,8 @@ def _aggregates(frame: pd.DataFrame, level: str, narrowing: _Narrowing, now: dat
     table = pd.DataFrame({
         "count": np.bincount(key, minlength=size),
         "closed": np.bincount(key, weights=closed, minlength=size).astype(int),
-        "overdue": np.bincount(key, weights=late, minlength=size).astype(int),
+        "overdue_open": np.bincount(key, weights=still_open, minlength=size).astype(int),
+        "closed_late": np.bincount(key, weights=done_late, minlength=size).astype(int),
         "median_hours_to_close": medians.reindex(range(size)).to_numpy(),
     }, index=column.cat.categories.astype(str))
     return table[table["count"] > 0]
@@ -190,7 +194,8 @@ def area_stats(
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """One row per area of level inside area (zero-incident areas too), in code order: code, name, count,
-    closed, closure_rate, overdue, median_hours_to_close, households, per_1000_households.
+    closed, closure_rate, overdue, overdue_open, closed_late, median_hours_to_close, households,
+    per_1000_households (overdue = overdue_open + closed_late: geogrid.incidents.deadlines).
 
     Incidents count where reported in [since, until) and of category (one code or several); households
     are those of the published grids inside area. Areas come from the store, the incident aggregates
@@ -212,13 +217,16 @@ def area_stats(
     count = table["count"].fillna(0).astype(int).to_numpy()
     closed = table["closed"].fillna(0).astype(int).to_numpy()
     homes = table["households"].fillna(0).astype(int).to_numpy()
+    still_open = table["overdue_open"].fillna(0).astype(int).to_numpy()
+    done_late = table["closed_late"].fillna(0).astype(int).to_numpy()
     median = table["median_hours_to_close"].to_numpy(dtype=float)
     return [
         {"code": code, "name": name, "count": int(n), "closed": int(c), "closure_rate": c / n if n else None,
-         "overdue": int(o), "median_hours_to_close": None if np.isnan(m) else float(m), "households": int(h),
+         "overdue": int(o + d), "overdue_open": int(o), "closed_late": int(d),
+         "median_hours_to_close": None if np.isnan(m) else float(m), "households": int(h),
          "per_1000_households": per_1000_households(int(n), int(h))}
-        for code, name, n, c, o, m, h in zip(table["code"], table["name"], count, closed,
-                                            table["overdue"].fillna(0).astype(int), median, homes, strict=True)
+        for code, name, n, c, o, d, m, h in zip(table["code"], table["name"], count, closed, still_open, done_late,
+                                               median, homes, strict=True)
     ]
 
 

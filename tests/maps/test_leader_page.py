@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 PAGE = "/maps/leader"
-NUMBERS = ("count", "closure_rate", "overdue", "median_hours_to_close", "per_1000_households")
+NUMBERS = ("count", "closure_rate", "overdue_open", "closed_late", "median_hours_to_close", "per_1000_households")
 
 
 def api(live_service, username: str, path: str, **params) -> dict:
@@ -149,7 +149,7 @@ def test_the_category_and_time_filters_change_the_table(live_service, browser) -
         .reduce((s, td) => s + Number(td.dataset.value), 0) === total""", arg=sum(r["count"] for r in windowed))
     page.wait_for_load_state("networkidle")
     assert_table_equals(page, windowed)
-    page.wait_for_function("since => document.getElementById('window').innerText.startsWith('全时段: ' + since)",
+    page.wait_for_function("since => document.getElementById('window').innerText.startsWith('地图与表格显示: 全时段 ' + since)",
                            arg=since, timeout=10_000)  # the trend answers after the table
     assert log.console_errors == [] and log.page_errors == []
     page.context.close()
@@ -167,7 +167,7 @@ def test_playback_steps_the_heat_map_week_by_week(live_service, browser) -> None
     page.wait_for_timeout(1500)
     assert int(page.get_attribute("#window", "data-step")) == step  # paused
     text = page.inner_text("#window")
-    assert weeks[step]["week_start"] in text and f"{step + 1}/{len(weeks)}" in text
+    assert weeks[step]["week_start"] in text and f"第 {step + 1} 周 / 共 {len(weeks)} 周" in text
     windows = [(q["since"][0], q["until"][0]) for q in api_requests(log, "/api/v1/density/heat") if "since" in q]
     assert [w[0] for w in windows[:3]] == [weeks[i]["week_start"] for i in range(3)]
     assert all(w[0] < w[1] for w in windows)
@@ -224,5 +224,109 @@ def test_the_h3_and_hot_spot_layers_load_when_switched_on(live_service, browser)
     page.check(".leaflet-control-layers-overlays label:nth-child(4) input")
     page.wait_for_load_state("networkidle")
     assert api_requests(log, "/api/v1/density/hotspots")
+    assert log.console_errors == [] and log.page_errors == []
+    page.context.close()
+
+
+def last_request(log, path: str) -> dict[str, list[str]]:
+    asked = api_requests(log, path)
+    assert asked, path
+    return asked[-1]
+
+
+def settled(page) -> None:
+    """Wait until every load the page started has answered and been drawn."""
+    page.evaluate("window.geogridLeader.settled()")
+
+
+def show_step(page, step: int) -> None:
+    """Move the week slider to step, as a user dragging it does."""
+    page.evaluate("""step => { const s = document.getElementById('step'); s.value = String(step);
+        s.dispatchEvent(new Event('input')); }""", step)
+    page.wait_for_function("step => document.getElementById('window').dataset.step === String(step)", arg=step)
+    settled(page)
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}],
+                         ids=["desktop", "phone"])
+def test_every_layer_and_the_table_follow_the_time_window(live_service, browser, artifacts_dir, viewport) -> None:
+    log = opened(live_service, browser, viewport=viewport)
+    page = log.page
+    scope = live_service.users["leader"][1]
+    weeks = api(live_service, "leader", "/api/v1/stats/trend")["weeks"]
+    whole = api(live_service, "leader", "/api/v1/stats/areas", level="street")["rows"]
+    page.evaluate("""() => { const map = window[JSON.parse(document.getElementById('geogrid-config').textContent).mapName];
+        const layers = window.geogridLeader.layers; map.addLayer(layers.h3); map.addLayer(layers.spots); }""")
+    settled(page)
+    page.select_option("#width", "2")
+    page.select_option("#speed", "225")
+    assert page.evaluate("window.geogridLeader.state.stepMs") == 225
+    step = len(weeks) // 2
+    show_step(page, step)
+    since, until = weeks[step]["week_start"], weeks[step + 2]["week_start"]  # two weeks: until is excluded
+    for path in ("/api/v1/density/heat", "/api/v1/density/areas", "/api/v1/density/h3", "/api/v1/density/hotspots"):
+        asked = last_request(log, path)
+        assert (asked["since"], asked["until"], asked["area"]) == ([since], [until], [scope]), path
+    rows = api(live_service, "leader", "/api/v1/stats/areas", level="street", since=since, until=until)["rows"]
+    assert [r["count"] for r in rows] != [r["count"] for r in whole]
+    assert_table_equals(page, rows)
+    cells = api(live_service, "leader", "/api/v1/density/h3", area=scope, since=since, until=until,
+                zoom=last_request(log, "/api/v1/density/h3")["zoom"][0])
+    assert page.evaluate("window.geogridLeader.layers.h3.getLayers().length") == len(cells["features"])
+    label = page.inner_text("#window")
+    total = weeks[step]["count"] + weeks[step + 1]["count"]
+    assert label.startswith(f"地图与表格显示: {since} – ") and f"第 {step + 1}–{step + 2} 周 / 共 {len(weeks)} 周" in label
+    assert f"{total} 件" in label
+    assert page.locator("#trend rect.current").count() == 2
+    # the hot spots of that window: drawn when there are any, else said on the map instead of a blank layer
+    spots = api(live_service, "leader", "/api/v1/density/hotspots", area=scope, since=since, until=until)
+    marked = [f for f in spots["features"] if str(f["properties"].get("label", "")).startswith(("hot", "cold"))]
+    notice = page.locator(".leader-notice")
+    assert notice.is_visible() == (not marked)
+    assert page.evaluate("window.geogridLeader.layers.spots.getLayers().length") == len(marked)
+    if not marked:
+        assert notice.inner_text() == "当前时段没有显著的热点或冷点"
+    # one legend per layer on the map, none for a layer switched off
+    shown = page.eval_on_selector_all(".leader-legends .leader-legend:not(.hidden)", "ls => ls.map(l => l.dataset.layer)")
+    assert shown == ["heat", "areas", "h3", "spots"]
+    assert "每千户案件数" in page.inner_text(".leader-legend[data-layer=areas]")
+    page.screenshot(path=str(artifacts_dir / f"leader_window_{viewport['width']}.png"))
+    page.evaluate("""() => window[JSON.parse(document.getElementById('geogrid-config').textContent).mapName]
+        .removeLayer(window.geogridLeader.layers.h3)""")
+    assert page.locator(".leader-legend[data-layer=h3]").is_hidden()
+    # the whole period again: every layer and the table without a window
+    page.click("#whole")
+    page.wait_for_function("document.getElementById('window').dataset.step === ''")
+    settled(page)
+    for path in ("/api/v1/density/heat", "/api/v1/density/areas", "/api/v1/density/hotspots"):
+        assert "since" not in last_request(log, path), path
+    assert_table_equals(page, whole)
+    assert page.inner_text("#window").startswith("地图与表格显示: 全时段 ")
+    assert log.console_errors == [] and log.page_errors == [] and live_service.remote(log) == []
+    page.context.close()
+
+
+def test_the_hot_spot_notice_replaces_a_blank_layer(live_service, browser, artifacts_dir) -> None:
+    """One week of cases is too few for a significant hot spot anywhere: the map says so."""
+    log = opened(live_service, browser)
+    page = log.page
+    scope = live_service.users["leader"][1]
+    weeks = api(live_service, "leader", "/api/v1/stats/trend")["weeks"]
+    quiet = next(i for i, w in enumerate(weeks)
+                 if not [f for f in api(live_service, "leader", "/api/v1/density/hotspots", area=scope,
+                                        since=w["week_start"], until=weeks[i + 1]["week_start"])["features"]
+                         if str(f["properties"].get("label", "")).startswith(("hot", "cold"))])
+    page.check(".leaflet-control-layers-overlays label:nth-child(4) input")
+    show_step(page, quiet)
+    assert page.locator(".leader-notice").is_visible()
+    assert page.locator(".leader-notice").inner_text() == "当前时段没有显著的热点或冷点"
+    assert "当前时段没有显著的热点或冷点" in page.inner_text(".leader-legend[data-layer=spots]")
+    page.screenshot(path=str(artifacts_dir / "leader_no_hot_spots.png"))
+    page.click("#whole")
+    page.wait_for_function("document.getElementById('window').dataset.step === ''")
+    settled(page)
+    whole = api(live_service, "leader", "/api/v1/density/hotspots", area=scope)
+    any_spot = any(str(f["properties"].get("label", "")).startswith(("hot", "cold")) for f in whole["features"])
+    assert page.locator(".leader-notice").is_visible() == (not any_spot)
     assert log.console_errors == [] and log.page_errors == []
     page.context.close()

@@ -60,10 +60,18 @@ def test_the_three_twins_agree_with_the_rule(cases: Engine) -> None:
         numpy = deadlines.overdue_array(frame["was_overdue"].to_numpy(), frame["status"],
                                         frame["deadline_at"].to_numpy(), NOW)
         by_numpy = {names[int(i)]: bool(v) for i, v in zip(frame.index, numpy, strict=True)}
+        still_open, done_late = deadlines.overdue_split_arrays(frame["was_overdue"].to_numpy(), frame["status"].to_numpy(),
+                                                               frame["deadline_at"].to_numpy(), NOW)
+        split = {names[int(i)]: (bool(o), bool(d)) for i, o, d in zip(frame.index, still_open, done_late, strict=True)}
+        python_split = {i.external_id: (deadlines.open_overdue(i.was_overdue, i.status, i.deadline_at, NOW),
+                                        deadlines.closed_late(i.was_overdue, i.status)) for i in session.scalars(select(Incident))}
     assert python == expected
     assert late_sql == {k for k, late in expected.items() if late}
     assert on_time_sql == {k for k, late in expected.items() if not late}  # NOT overdue is never NULL
     assert by_numpy == expected
+    assert split == python_split
+    assert {k for k, (o, _) in split.items() if o} == {"open-after-deadline", "late-then-escalated"}
+    assert {k for k, (_, d) in split.items() if d} == {"closed-late"}
 
 
 @dataclass(frozen=True)

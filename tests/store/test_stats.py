@@ -187,6 +187,16 @@ def test_overdue_follows_now(store: Engine) -> None:
     with session_scope(store) as session:
         early = _by_code(area_stats(session, "grid", area=C1, now=datetime(2025, 4, 1, tzinfo=UTC)))
     assert early[G11]["overdue"] == 1  # the open case's deadline (May) has not passed yet
+    assert (early[G11]["overdue_open"], early[G11]["closed_late"]) == (0, 1)
+
+
+def test_overdue_splits_into_open_and_overdue_and_closed_late(store: Engine) -> None:
+    grids = _stats(store, "grid", area="360702")
+    assert (grids[G11]["overdue"], grids[G11]["overdue_open"], grids[G11]["closed_late"]) == (2, 1, 1)
+    streets = _stats(store, "street", area="360702")
+    assert (streets["360702001"]["overdue_open"], streets["360702001"]["closed_late"]) == (1, 1)
+    for row in (grids | streets).values():
+        assert row["overdue"] == row["overdue_open"] + row["closed_late"]
 
 
 

@@ -24,7 +24,10 @@
     const body = text ? JSON.parse(text) : null;
     if (!response.ok) {
       const detail = body && body.detail !== undefined ? body.detail : response.statusText;
-      const error = new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
+      const text = typeof detail === "string" ? detail : JSON.stringify(detail);
+      const error = new Error(config.lang === "en" ? text : refusalText(response.status));
+      error.detail = text;  /* the API's own words (English), for scripts that read them */
+      error.body = body;
       error.status = response.status;
       error.headers = response.headers;
       throw error;
@@ -32,10 +35,48 @@
     return { body: body, headers: response.headers, status: response.status };
   }
 
-  /* the label `key` of a page's table {zh: {...}, en: {...}} in the page's language */
+  /* an API refusal in the page's language (Chinese pages: a sentence per status from the catalogue) */
+  function refusalText(status) {
+    const served = config.labels || {};
+    return served["http_" + status] || (status >= 500 ? served.http_5xx : served.http_other) || String(status);
+  }
+
+  /* the label `key` in the page's language: from the catalogue the server serves with the page (maps/i18n.py,
+     config.labels), else from a page's own table {zh: {...}, en: {...}} (pages not yet moved to the catalogue) */
   function t(labels, key) {
+    const served = config.labels || {};
+    if (Object.prototype.hasOwnProperty.call(served, key)) return served[key];
     const lang = config.lang === "en" ? "en" : "zh";
-    return (labels[lang] && labels[lang][key]) || (labels.zh && labels.zh[key]) || key;
+    return (labels && labels[lang] && labels[lang][key]) || (labels && labels.zh && labels.zh[key]) || key;
+  }
+
+  /* a flag's reason in the page's language: its rule's sentence from the catalogue, filled from the flag's fields
+     (the twin of maps/i18n.py flag_reason); a rule without a sentence keeps the engine's reason */
+  function flagReason(flag) {
+    const sentence = (config.labels || {})["flag_reason." + flag.rule];
+    if (sentence === undefined) return flag.reason || flag.rule || "";
+    const ids = flag.building_ids || [];
+    const values = Object.assign({}, flag, {
+      count: ids.length, count_atoms: flag.atoms === undefined ? "?" : flag.atoms,
+      ids: ids.slice(0, 5).join(config.lang === "en" ? ", " : "、") + (ids.length > 5 ? "…" : ""),
+    });
+    return sentence.replace(/\{(\w+)\}/g, function (_, key) {
+      return values[key] === undefined || values[key] === null ? "?" : String(values[key]);
+    });
+  }
+
+  /* an SVG icon (drawn by us: no font needs the glyph) — "play" or "pause" */
+  const ICONS = { play: "M3 1.5v13l11-6.5z", pause: "M3 1.5h3.5v13H3zM9.5 1.5H13v13H9.5z" };
+  function icon(name) {
+    const NS = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 16 16");
+    svg.setAttribute("class", "geogrid-icon geogrid-icon-" + name);
+    svg.setAttribute("aria-hidden", "true");
+    const path = document.createElementNS(NS, "path");
+    path.setAttribute("d", ICONS[name]);
+    svg.appendChild(path);
+    return svg;
   }
 
   /* --- GCJ-02 (Amap) ----------------------------------------------------------------------------- */
@@ -109,7 +150,7 @@
     control.onAdd = function () {
       const box = L.DomUtil.create("div", "geogrid-basemap leaflet-bar");
       const select = L.DomUtil.create("select", "", box);
-      select.setAttribute("aria-label", config.lang === "en" ? "Base map" : "底图");
+      select.setAttribute("aria-label", t(null, "base_map"));
       names.forEach(function (name) {
         const option = L.DomUtil.create("option", "", select);
         option.value = name;
@@ -164,8 +205,32 @@
     out.addEventListener("click", signOut);
     document.getElementById("title").textContent = title || document.title;
     document.querySelectorAll("[data-label]").forEach(function (node) { node.textContent = T(node.dataset.label); });
+    document.querySelectorAll("[data-aria-label]").forEach(function (node) {
+      node.setAttribute("aria-label", T(node.dataset.ariaLabel));
+    });
+    localizeControls();
+    window.setTimeout(localizeControls, 0);  /* controls the page's script adds right after */
   }
 
-  window.geogrid = { config, signOut, api, t, toDisplay, fromDisplay, geoJSON, addBasemap, el, toast, map, labelPage,
+  /* Leaflet's own control texts (zoom buttons, the layers button, the attribution's link) in the page's language */
+  function localizeControls() {
+    const say = function (key) { return t(null, key); };
+    const titled = { ".leaflet-control-zoom-in": "zoom_in", ".leaflet-control-zoom-out": "zoom_out",
+      ".leaflet-control-layers-toggle": "layers" };
+    Object.entries(titled).forEach(function ([selector, key]) {
+      document.querySelectorAll(selector).forEach(function (node) {
+        node.setAttribute("title", say(key));
+        node.setAttribute("aria-label", say(key));
+      });
+    });
+    const m = map();
+    if (m && m.attributionControl && !m._geogridPrefix) {
+      m._geogridPrefix = true;
+      const link = el("a", { href: "https://leafletjs.com", title: say("leaflet_title"), text: "Leaflet" });
+      m.attributionControl.setPrefix(link.outerHTML);
+    }
+  }
+
+  window.geogrid = { config, signOut, api, t, icon, flagReason, toDisplay, fromDisplay, geoJSON, addBasemap, el, toast, map, labelPage,
     wgs84ToGcj02, gcj02ToWgs84 };
 })();

@@ -1,47 +1,26 @@
-/* The leader page: for the leader's area, a heat map of incidents with a time window and a week-by-week
-   playback, a choropleth of cases per 1,000 households (street -> community -> grid, drill down by clicking),
-   an H3 density layer, the hot spots, and a table of closure rate, overdue cases and time to close per area,
-   filtered by category and time. Every layer is aggregated by the server; every request goes to us.
+/* The leader page: for the leader's area, a heat map of incidents, a choropleth of cases per 1,000 households
+   (street -> community -> grid, drill down by clicking), an H3 density layer, the hot spots, and a table of
+   closure rate, open and overdue cases, cases closed late and time to close per area, filtered by category and
+   time. A time window (the whole period, or a window of 1-8 weeks played back week by week at a chosen speed)
+   drives every layer and the table. Every layer is aggregated by the server; every request goes to us; every
+   text comes from the catalogue served with the page (maps/i18n.py).
    window.geogridReady resolves (to performance.now()) once the heat map, the choropleth and the table are drawn. */
 (function () {
   "use strict";
   const g = window.geogrid;
   /* the filter form never navigates (no inline handler: the page's Content-Security-Policy allows none) */
   document.getElementById("filters").addEventListener("submit", function (event) { event.preventDefault(); });
-  const LABELS = {
-    zh: {
-      sign_out: "退出", other: "English", category: "类别", all: "全部类别", since: "从", until: "至",
-      play: "▶ 播放", pause: "⏸ 暂停", whole: "全时段", week: "周", cases: "件", whole_period: "全时段",
-      table_title: "各区域办结情况", hint: "点击地图上的区域或表格行可逐级查看。", area: "区域", count: "案件数",
-      closed: "已办结", closure_rate: "办结率", overdue: "超期", median_hours: "办结用时中位数(小时)",
-      per_1000: "每千户案件数", households: "户数", heat: "案件热力图", choropleth: "每千户案件数",
-      h3: "H3 六边形密度", hotspots: "热点/冷点 (Gi*)", hot: "热点", cold: "冷点", no_data: "无数据",
-      street: "街道/镇", community: "社区/村", grid: "网格", district: "区", failed: "加载失败", no_rows: "无区域",
-      h3_legend: "H3 单元案件数", loading: "加载中…",
-    },
-    en: {
-      sign_out: "Sign out", other: "中文", category: "Category", all: "All categories", since: "From", until: "To",
-      play: "▶ Play", pause: "⏸ Pause", whole: "Whole period", week: "week", cases: "cases", whole_period: "Whole period",
-      table_title: "Cases and closure per area", hint: "Click an area on the map or a table row to drill down.",
-      area: "Area", count: "Cases", closed: "Closed", closure_rate: "Closure rate", overdue: "Overdue",
-      median_hours: "Median hours to close", per_1000: "Cases per 1,000 households", households: "Households",
-      heat: "Incident heat map", choropleth: "Cases per 1,000 households", h3: "H3 hexagon density",
-      hotspots: "Hot and cold spots (Gi*)", hot: "hot spot", cold: "cold spot", no_data: "no data",
-      street: "Street/town", community: "Community/village", grid: "Grid", district: "District", failed: "Failed to load",
-      no_rows: "No areas", h3_legend: "cases per H3 cell", loading: "Loading…",
-    },
-  };
   const API = "/api/v1";
   const CHILD = { district: "street", street: "community", community: "grid" };
   const COLOURS = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"];
-  const STEP_MS = 900;
   const map = g.map();
   const SVG = L.svg({ padding: 0.3 }); // areas and hot spots as SVG paths (the map prefers canvas) for clicks and tests
   const $ = function (id) { return document.getElementById(id); };
-  const T = function (key) { return g.t(LABELS, key); };
+  const T = function (key) { return g.t(null, key); };
   const state = {
     path: [], filters: { category: "", since: "", until: "" }, weeks: [], step: null, playing: false, run: 0,
     rows: [], sort: { key: null, dir: 1 }, seq: {}, stale: { h3: true, spots: true }, categories: {},
+    width: 1, stepMs: 900,
   };
   const layers = {
     heat: L.heatLayer([], { radius: 18, blur: 15, maxZoom: 17, minOpacity: 0.05 }).addTo(map),
@@ -63,6 +42,16 @@
     Object.entries(state.filters).forEach(function ([k, v]) { if (v) params.set(k, v); });
     Object.entries(extra || {}).forEach(function ([k, v]) { if (v !== null && v !== undefined && v !== "") params.set(k, v); });
     return params.toString();
+  }
+
+  /* the time window shown, {since, until} (until excluded), or null for the whole filter period */
+  function shownWindow() {
+    return state.step === null || !state.weeks.length ? null : stepWindow(state.step);
+  }
+
+  /* query() over the window shown: what every layer and the table ask for (the trend asks for the whole period) */
+  function windowed(extra) {
+    return query(Object.assign({}, shownWindow() || {}, extra || {}));
   }
 
   /* fetch path; answers the body, or null when a newer request of the same kind was started meanwhile */
@@ -101,17 +90,65 @@
     overlays[T("hotspots")] = layers.spots;
     L.control.layers(null, overlays, { collapsed: window.innerWidth < 700 }).addTo(map);
     map.on("overlayadd", function (e) {
-      if (e.layer === layers.h3 && state.stale.h3) loadH3().catch(failed);
-      if (e.layer === layers.spots && state.stale.spots) loadSpots().catch(failed);
+      if (e.layer === layers.h3 && state.stale.h3) track(Promise.all([state.loading, loadH3().catch(failed)]));
+      if (e.layer === layers.spots && state.stale.spots) track(Promise.all([state.loading, loadSpots().catch(failed)]));
+      syncLegends();
     });
+    map.on("overlayremove", syncLegends);
   }
 
-  /* the legend of the choropleth: one swatch per class */
+  /* one legend per layer, each shown while its layer is on the map */
   const legend = L.control({ position: "bottomright" });
-  legend.onAdd = function () { return L.DomUtil.create("div", "geogrid-legend leader-legend"); };
+  legend.onAdd = function () {
+    const box = L.DomUtil.create("div", "leader-legends");
+    ["heat", "areas", "h3", "spots"].forEach(function (name) {
+      box.appendChild(g.el("div", { class: "geogrid-legend leader-legend", "data-layer": name }));
+    });
+    return box;
+  };
+  function legendOf(name) {
+    const box = legend.getContainer();
+    return box ? box.querySelector('[data-layer="' + name + '"]') : null;
+  }
+  function syncLegends() {
+    Object.keys(layers).forEach(function (name) {
+      const box = legendOf(name);
+      if (box) box.classList.toggle("hidden", !map.hasLayer(layers[name]));
+    });
+    notice.show(map.hasLayer(layers.spots) && state.noSpots);
+  }
+
+  /* a ramp from few to many, with its top value */
+  function rampLegend(name, title, gradient, top) {
+    const box = legendOf(name);
+    if (!box) return;
+    const ramp = g.el("span", { class: "leader-ramp", style: "background:linear-gradient(to right," + gradient + ")" });
+    box.replaceChildren(g.el("strong", { text: title }), g.el("div", {}, [
+      g.el("span", { text: T("heat_low") }), ramp, g.el("span", { text: T("heat_high") + (top ? " (" + top + ")" : "") }),
+    ]));
+  }
+
+  function drawSpotsLegend(hot, cold) {
+    const box = legendOf("spots");
+    if (!box) return;
+    box.replaceChildren(g.el("strong", { text: T("spots_legend") }),
+      g.el("div", {}, [g.el("i", { style: "background:#e53935" }), T("hot") + " · " + hot]),
+      g.el("div", {}, [g.el("i", { style: "background:#1e88e5" }), T("cold") + " · " + cold]));
+    if (!hot && !cold) box.appendChild(g.el("div", { class: "leader-none", text: T("no_spots") }));
+  }
+
+  /* a message across the map (no significant hot spot), instead of a blank layer */
+  const notice = L.control({ position: "topleft" });
+  notice.onAdd = function () { return L.DomUtil.create("div", "leader-notice hidden"); };
+  notice.show = function (on) {
+    const box = notice.getContainer();
+    if (!box) return;
+    box.textContent = T("no_spots");
+    box.classList.toggle("hidden", !on);
+  };
 
   function drawLegend(breaks) {
-    const box = legend.getContainer();
+    const box = legendOf("areas");
     if (!box) return;
     box.replaceChildren(g.el("strong", { text: T("per_1000") }));
     COLOURS.forEach(function (colour, i) {
@@ -179,7 +216,7 @@
     state.step = null;
     state.stale = { h3: true, spots: true };
     drawCrumbs();
-    const drawn = [loadAreas(options && options.fit).catch(failed), loadHeat(null).catch(failed)];
+    const drawn = [loadAreas(options && options.fit).catch(failed), loadHeat().catch(failed)];
     /* on the first load the trend (playback) waits for the map and table: the server computes one thing less */
     const gen = (state.gen = (state.gen || 0) + 1);  /* a newer reload makes this one's late trend moot */
     const trend = options && options.trendLater
@@ -189,7 +226,7 @@
     state.drawn = Promise.all(drawn);
     if (map.hasLayer(layers.h3)) jobs.push(loadH3().catch(failed));
     if (map.hasLayer(layers.spots)) jobs.push(loadSpots().catch(failed));
-    return Promise.all(jobs);
+    return track(Promise.all(jobs));
   }
 
   /* the table's rows are the choropleth's properties: the same rows as GET /stats/areas at that level */
@@ -213,7 +250,7 @@
     const body = $("area-table").tBodies[0];
     body.replaceChildren();
     rows.forEach(function (row) { body.appendChild(tableRow(row)); });
-    if (!rows.length) body.appendChild(g.el("tr", {}, [g.el("td", { colspan: "6", text: T("no_rows") })]));
+    if (!rows.length) body.appendChild(g.el("tr", {}, [g.el("td", { colspan: "7", text: T("no_rows") })]));
   }
 
   function tableRow(row) {
@@ -223,10 +260,10 @@
     };
     const tr = g.el("tr", { "data-code": row.code }, [
       g.el("td", { "data-key": "name", text: row.name || row.code }),
-      cell("count"), cell("closure_rate", "rate"), cell("overdue"), cell("median_hours_to_close", "dec"),
-      cell("per_1000_households", "dec"),
+      cell("count"), cell("closure_rate", "rate"), cell("overdue_open"), cell("closed_late"),
+      cell("median_hours_to_close", "dec"), cell("per_1000_households", "dec"),
     ]);
-    if (row.overdue > 0) tr.children[3].classList.add("bad");
+    if (row.overdue_open > 0) tr.children[3].classList.add("bad");
     if (childLevel() && CHILD[childLevel()]) {
       tr.classList.add("leader-drill");
       tr.addEventListener("click", function () { drill(row.code, row.name || row.code, boundsOf(row.code)); });
@@ -242,7 +279,7 @@
   /* the choropleth of cases per 1,000 households at the level below the current area */
   async function loadAreas(fit) {
     const level = childLevel() || "grid";
-    const data = await latest("areas", API + "/density/areas?" + query({ level: level }));
+    const data = await latest("areas", API + "/density/areas?" + windowed({ level: level }));
     if (!data) return;
     const values = data.features.map(function (f) { return f.properties.per_1000_households; })
       .filter(function (v) { return v !== null && v !== undefined; });
@@ -285,7 +322,8 @@
     const p = feature.properties;
     layer.bindTooltip(g.el("div", {}, [
       g.el("strong", { text: p.name || p.code || feature.id }), g.el("br"),
-      T("count") + ": " + fmt(p.count) + " · " + T("per_1000") + ": " + fmt(p.per_1000_households, "dec"),
+      T("count") + ": " + fmt(p.count) + " · " + T("per_1000") + ": " + fmt(p.per_1000_households, "dec"), g.el("br"),
+      T("overdue_open") + ": " + fmt(p.overdue_open) + " · " + T("closed_late") + ": " + fmt(p.closed_late),
     ]), { sticky: true });
     layer.on("add", function () { layer.getElement().setAttribute("data-code", p.code || feature.id); });
     if (CHILD[level]) layer.on("click", function () { drill(p.code || feature.id, p.name || p.code, layer.getBounds()); });
@@ -307,15 +345,12 @@
     return found;
   }
 
-  /* the heat map over a window {since, until} (null: the whole filter window) */
-  async function loadHeat(window_) {
-    const extra = { zoom: Math.round(map.getZoom()) };
-    if (window_) { extra.since = window_.since; extra.until = window_.until; }
-    const params = new URLSearchParams(query());
-    Object.entries(extra).forEach(function ([k, v]) { params.set(k, v); });
-    const data = await latest("heat", API + "/density/heat?" + params.toString());
+  /* the heat map over the window shown */
+  async function loadHeat() {
+    const data = await latest("heat", API + "/density/heat?" + windowed({ zoom: Math.round(map.getZoom()) }));
     if (!data) return null;
     const top = data.max || 1;
+    rampLegend("heat", T("heat_legend"), "blue,cyan 40%,lime 60%,yellow 80%,red", data.max);
     layers.heat.setOptions({ max: 1 });
     layers.heat.setLatLngs(data.points.map(function (p) {
       const at = g.toDisplay(p[1], p[0]);
@@ -326,9 +361,10 @@
 
   async function loadH3() {
     state.stale.h3 = false;
-    const data = await latest("h3", API + "/density/h3?" + query({ zoom: Math.round(map.getZoom()) }));
+    const data = await latest("h3", API + "/density/h3?" + windowed({ zoom: Math.round(map.getZoom()) }));
     if (!data) return;
     const top = Math.max.apply(null, data.features.map(function (f) { return f.properties.count; }).concat([1]));
+    rampLegend("h3", T("h3_legend"), "rgba(57,73,171,0.1),rgba(57,73,171,0.7)", top);
     layers.h3.clearLayers();
     g.geoJSON(data, {
       style: function (f) {
@@ -349,10 +385,14 @@
 
   async function loadSpots() {
     state.stale.spots = false;
-    const data = await latest("spots", API + "/density/hotspots?" + query());
+    const data = await latest("spots", API + "/density/hotspots?" + windowed());
     if (!data) return;
     layers.spots.clearLayers();
     const marked = data.features.filter(function (f) { return spotKind(f.properties); });
+    const hot = marked.filter(function (f) { return spotKind(f.properties) === "hot"; }).length;
+    state.noSpots = !marked.length;
+    drawSpotsLegend(hot, marked.length - hot);
+    syncLegends();
     g.geoJSON({ type: "FeatureCollection", features: marked }, {
       renderer: SVG,
       style: function (f) {
@@ -372,7 +412,7 @@
     const body = await latest("trend", API + "/stats/trend?" + query());
     if (!body) return;
     state.weeks = body.weeks;
-    $("step").max = String(Math.max(0, state.weeks.length - 1));
+    setStepRange();
     $("step").value = "0";
     drawTrend();
     showWindow();
@@ -392,7 +432,7 @@
       bar.setAttribute("y", String(40 - h));
       bar.setAttribute("width", "3");
       bar.setAttribute("height", String(h));
-      bar.setAttribute("class", i === state.step ? "leader-bar current" : "leader-bar");
+      bar.setAttribute("class", "leader-bar");
       const title = document.createElementNS(NS, "title");
       title.textContent = w.week_start + ": " + w.count + " " + T("cases");
       bar.appendChild(title);
@@ -402,46 +442,92 @@
     box.replaceChildren(svg);
   }
 
+  /* the last step whose window of state.width weeks still lies within the weeks */
+  function lastStep() { return Math.max(0, state.weeks.length - state.width); }
+  function setStepRange() { $("step").max = String(lastStep()); }
+
+  /* the window of step i: state.width weeks from week i, within the category and date filters */
   function stepWindow(i) {
-    const start = state.weeks[i].week_start;
-    return { since: start, until: addDays(start, 7) };
+    const last = Math.min(state.weeks.length - 1, i + state.width - 1);
+    let since = state.weeks[i].week_start, until = addDays(state.weeks[last].week_start, 7);
+    if (state.filters.since && state.filters.since > since) since = state.filters.since;
+    if (state.filters.until && state.filters.until < until) until = state.filters.until;
+    return { since: since, until: until, first: i, last: last };
   }
 
-  /* the current window's text: one week of the playback, or the whole filter period */
+  /* which window the map and the table show: the weeks of the playback, or the whole filter period */
   function showWindow() {
     const out = $("window");
+    const weeks = state.weeks;
+    let text, from, to, total;
     if (state.step === null) {
-      const weeks = state.weeks;
-      const from = state.filters.since || (weeks.length ? weeks[0].week_start : "");
-      const to = state.filters.until ? addDays(state.filters.until, -1) : (weeks.length ? addDays(weeks[weeks.length - 1].week_start, 6) : "");
-      const total = weeks.reduce(function (s, w) { return s + w.count; }, 0);
-      out.textContent = T("whole_period") + ": " + from + " – " + to + " · " + total + " " + T("cases");
+      from = state.filters.since || (weeks.length ? weeks[0].week_start : "");
+      to = state.filters.until ? addDays(state.filters.until, -1) : (weeks.length ? addDays(weeks[weeks.length - 1].week_start, 6) : "");
+      total = weeks.reduce(function (s, w) { return s + w.count; }, 0);
+      text = T("whole_period") + " " + from + " – " + to;
     } else {
-      const w = state.weeks[state.step];
-      out.textContent = T("week") + " " + (state.step + 1) + "/" + state.weeks.length + ": " + w.week_start + " – " +
-        addDays(w.week_start, 6) + " · " + w.count + " " + T("cases");
+      const w = stepWindow(state.step);
+      from = w.since;
+      to = addDays(w.until, -1);
+      total = weeks.slice(w.first, w.last + 1).reduce(function (s, x) { return s + x.count; }, 0);
+      const which = w.first === w.last
+        ? T("one_week_of").replace("{a}", w.first + 1).replace("{n}", weeks.length)
+        : T("week_of").replace("{a}", w.first + 1).replace("{b}", w.last + 1).replace("{n}", weeks.length);
+      text = from + " – " + to + " · " + which;
     }
+    out.textContent = T("shown") + ": " + text + " · " + total + " " + T("cases");
     out.dataset.step = state.step === null ? "" : String(state.step);
-    $("trend").querySelectorAll("rect").forEach(function (bar, i) { bar.classList.toggle("current", i === state.step); });
+    out.dataset.since = state.step === null ? "" : stepWindow(state.step).since;
+    out.dataset.until = state.step === null ? "" : stepWindow(state.step).until;
+    const w = shownWindow();
+    $("trend").querySelectorAll("rect").forEach(function (bar, i) {
+      bar.classList.toggle("current", w !== null && i >= w.first && i <= w.last);
+    });
+  }
+
+  /* every layer and the table over the window shown (layers switched off load when switched on) */
+  function loadWindowed() {
+    const jobs = [loadHeat(), loadAreas(false)];
+    state.stale = { h3: true, spots: true };
+    if (map.hasLayer(layers.h3)) jobs.push(loadH3());
+    if (map.hasLayer(layers.spots)) jobs.push(loadSpots());
+    return track(Promise.all(jobs));
+  }
+
+  /* the loads last started: settled() waits for them (and for loads they were replaced by) */
+  function track(promise) {
+    state.loading = promise;
+    return promise;
+  }
+  async function settled() {
+    let seen;
+    do { seen = state.loading; await Promise.resolve(seen).catch(function () {}); } while (seen !== state.loading);
   }
 
   async function showStep(i) {
     if (!state.weeks.length) return;
-    state.step = i;
-    $("step").value = String(i);
+    state.step = Math.min(i, lastStep());
+    $("step").value = String(state.step);
     showWindow();
-    await loadHeat(stepWindow(i));
+    await loadWindowed();
+  }
+
+  function setPlayButton(playing) {
+    const button = $("play");
+    const name = playing ? "pause" : "play";
+    button.replaceChildren(g.icon(name), g.el("span", { text: T(name) }));
+    button.dataset.state = playing ? "playing" : "paused";
   }
 
   async function play() {
     if (!state.weeks.length) return;
     const run = (state.run = (state.run || 0) + 1);
     state.playing = true;
-    $("play").textContent = T("pause");
-    let i = state.step === null || state.step >= state.weeks.length - 1 ? 0 : state.step + 1;
-    while (state.playing && state.run === run && i < state.weeks.length) {
+    setPlayButton(true);
+    let i = state.step === null || state.step >= lastStep() ? 0 : state.step + 1;
+    while (state.playing && state.run === run && i <= lastStep()) {
       await showStep(i);
-      await sleep(STEP_MS);
+      await sleep(state.stepMs);
       i += 1;
     }
     if (state.run === run) stopPlayback();
@@ -450,14 +536,21 @@
   function stopPlayback() {
     state.run = (state.run || 0) + 1;
     state.playing = false;
-    $("play").textContent = T("play");
+    setPlayButton(false);
   }
 
   function wholePeriod() {
     stopPlayback();
     state.step = null;
     showWindow();
-    loadHeat(null).catch(failed);
+    loadWindowed().catch(failed);
+  }
+
+  /* a new window width: the same first week, wider or narrower, within the weeks */
+  function setWidth(weeks) {
+    state.width = weeks;
+    setStepRange();
+    if (state.step !== null) showStep(Math.min(state.step, lastStep())).catch(failed); else showWindow();
   }
 
   /* --- wiring ------------------------------------------------------------------------------------------ */
@@ -469,6 +562,8 @@
       if (state.playing) stopPlayback(); else play().catch(failed);
     });
     $("whole").addEventListener("click", wholePeriod);
+    $("width").addEventListener("change", function () { setWidth(Number($("width").value)); });
+    $("speed").addEventListener("change", function () { state.stepMs = Number($("speed").value); });
     $("step").addEventListener("input", function () { stopPlayback(); showStep(Number($("step").value)).catch(failed); });
     document.querySelectorAll("#area-table th[data-sort]").forEach(function (th) {
       th.addEventListener("click", function () { sortBy(th.dataset.sort); });
@@ -477,9 +572,16 @@
     map.on("zoomend", function () {
       window.clearTimeout(timer);
       timer = window.setTimeout(function () {
-        loadHeat(state.step === null ? null : stepWindow(state.step)).catch(failed);
+        loadHeat().catch(failed);
         if (map.hasLayer(layers.h3)) loadH3().catch(failed); else state.stale.h3 = true;
       }, 300);
+    });
+  }
+
+  /* the window widths' options in words ("2 周", "2 weeks") */
+  function labelWidths() {
+    Array.from($("width").options).forEach(function (option) {
+      option.textContent = option.value + " " + T(option.value === "1" ? "week_word" : "weeks");
     });
   }
 
@@ -497,6 +599,10 @@
     g.addBasemap(map);
     addLayerControl();
     legend.addTo(map);
+    notice.addTo(map);
+    syncLegends();
+    setPlayButton(false);
+    labelWidths();
     wire();
     $("window").textContent = T("loading");
     state.path = [guessRoot()];
@@ -514,7 +620,7 @@
     await Promise.all([state.drawn, taxonomy]);
   }
 
-  window.geogridLeader = { state: state, layers: layers };
+  window.geogridLeader = { state: state, layers: layers, settled: settled };
   start().catch(failed).finally(function () {
     window.geogridReadyAt = performance.now();
     markReady(window.geogridReadyAt);

@@ -2,13 +2,7 @@
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("geogrid-config").textContent || "{}");
-  const LABELS = {
-    zh: { title: "登录 geogrid", username: "用户名", password: "密码", sign_in: "登录", other: "English",
-          failed: "用户名或密码错误", wait: "尝试次数过多, 请 {s} 秒后再试" },
-    en: { title: "Sign in to geogrid", username: "Username", password: "Password", sign_in: "Sign in", other: "中文",
-          failed: "Incorrect username or password", wait: "Too many tries: try again in {s} s" },
-  };
-  const labels = LABELS[config.lang] || LABELS.zh;
+  const labels = config.labels || {};  /* the catalogue of maps/i18n.py, served with the page */
   document.querySelectorAll("[data-label]").forEach(function (node) { node.textContent = labels[node.dataset.label]; });
   const other = document.getElementById("switch-lang");
   other.textContent = labels.other;
@@ -27,6 +21,9 @@
       return;
     }
     const next = config.next && config.next.startsWith("/") && !config.next.startsWith("//") ? config.next : "/maps/";
-    window.location.href = next + (next.includes("?") ? "&" : "?") + "lang=" + config.lang;
+    /* back where the user was going, in the language of this page (set once, whatever next already said) */
+    const target = new URL(next, window.location.origin);
+    target.searchParams.set("lang", config.lang);
+    window.location.href = target.pathname + target.search + target.hash;
   });
 })();

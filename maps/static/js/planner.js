@@ -304,7 +304,7 @@
     const flags = p.flags || [];
     if (!p.breaks_a_rule) return g.el("td", { class: "good", text: "✓ " + T("ok") });
     const names = flags.map(function (f) { return T(f.rule + "_rule"); });
-    return g.el("td", { class: "bad", title: flags.map(function (f) { return f.reason || f.rule; }).join("\n"),
+    return g.el("td", { class: "bad", title: flags.map(g.flagReason).join("\n"),
       text: (names.length ? names : ["✗"]).join(g.config.lang === "en" ? ", " : "、") });
   }
 
@@ -350,7 +350,7 @@
     const list = g.el("ul");
     problems.forEach(function (x) {
       const where = x.grid_code ? shortCode(x.grid_code) + " · " : "";
-      const item = g.el("li", { class: "bad", "data-rule": x.rule, text: where + T(x.rule + "_rule") + ": " + (x.reason || "") });
+      const item = g.el("li", { class: "bad", "data-rule": x.rule, text: where + T(x.rule + "_rule") + ": " + g.flagReason(x) });
       if (x.at) item.addEventListener("click", function () { map.setView(g.toDisplay(x.at[0], x.at[1]), 18); });
       list.appendChild(item);
     });

@@ -6,58 +6,6 @@
 (function () {
   "use strict";
   const g = window.geogrid;
-  const LABELS = {
-    zh: {
-      sign_out: "退出", other: "English", title: "我的网格", households: "户", population: "人", buildings: "楼栋",
-      cameras: "摄像头", open_cases: "待办案件", overdue: "超期", overdue_by: "已超期", left: "剩余", deadline: "截止",
-      tap_hint: "在地图上点选网格内的位置即可上报新案件；点选案件可受理、办结或上报上级。",
-      new_case: "上报新案件", category: "类别", description: "问题描述", address: "地址（可选）", address_label: "地址", submit: "上报",
-      cancel: "取消", where: "位置", outside: "请点选您网格内的位置", need_description: "请填写问题描述",
-      reported: "已上报案件", sending: "提交中…", no_cases: "网格内没有待办案件", no_cameras: "网格内及周边没有摄像头",
-      no_buildings: "没有楼栋", accept: "受理", handle: "办结", escalate: "上报上级", note: "备注（可选）",
-      done: "已完成", level: "层级", level_1: "网格", level_2: "社区", level_3: "街道", reported_at: "上报时间",
-      channel: "渠道", trace: "处置过程", near_cameras: "附近摄像头", sees: "可拍到", not_sees: "拍不到",
-      close: "关闭", no_action: "当前无需您处理", in_grid: "网格内", metres: "米", report_here: "在此上报",
-      units: "单元", floors: "层", failed: "加载失败", other_grid: "该位置不在您的网格内，案件已转交", refresh: "刷新",
-      expand: "展开列表", collapse: "收起列表", minutes: "分钟", hours: "小时", days: "天", case_no: "案件",
-      choose_category: "请选择类别", need_category: "请选择案件类别", need_answer: "请回答", photos: "照片（拍照或选择）",
-      uploading: "照片上传中…", photo_added: "已添加照片", my_location: "我的位置", locating: "正在定位…",
-      no_location: "无法获取您的位置", accuracy: "精度约", follow_on: "地图跟随您的位置", follow_off: "已停止跟随",
-      you_are_here: "您的位置", report_at_me: "在我的位置上报", near_building: "附近", nearby_title: "附近 250 米内同类待办案件",
-      same_problem: "是同一问题：附加到此案件", attached: "已附加到案件", choose: "请选择", yes_no_none: "—",
-      step_photo: "处置照片（可选）", photos_label: "照片",
-      act_report: "上报", act_accept: "受理", act_handle: "办结", act_escalate: "上报上级", act_dispatch: "派遣部门",
-      act_check_in: "部门报到", act_close: "结案", act_reject: "退回", act_rate: "评价", act_reopen: "重新办理",
-      act_place: "定位到网格", act_attach: "附加上报", act_mark_duplicate: "标记为重复案件", duplicate_of: "重复于",
-    },
-    en: {
-      sign_out: "Sign out", other: "中文", title: "My grid", households: "households", population: "residents",
-      buildings: "Buildings", cameras: "Cameras", open_cases: "Open cases", overdue: "overdue", overdue_by: "Overdue by",
-      left: "left", deadline: "Deadline",
-      tap_hint: "Tap a spot inside your grid on the map to report a new case; tap a case to accept it, mark it handled or escalate it.",
-      new_case: "Report a new case", category: "Category", description: "Description", address: "Address (optional)", address_label: "Address",
-      submit: "Report", cancel: "Cancel", where: "Location", outside: "Tap a spot inside your grid",
-      need_description: "Describe the problem", reported: "Reported case", sending: "Sending…",
-      no_cases: "No open cases in your grid", no_cameras: "No cameras in or near your grid", no_buildings: "No buildings",
-      accept: "Accept", handle: "Mark handled", escalate: "Escalate", note: "Note (optional)", done: "Done",
-      level: "Level", level_1: "grid", level_2: "community", level_3: "street", reported_at: "Reported",
-      channel: "Channel", trace: "Trace", near_cameras: "Cameras nearby", sees: "sees it", not_sees: "does not see it",
-      close: "Close", no_action: "Nothing for you to do now", in_grid: "in grid", metres: "m", report_here: "Report here",
-      units: "units", floors: "floors", failed: "Failed to load", other_grid: "That spot is outside your grid; the case went elsewhere",
-      refresh: "Refresh", expand: "Show list", collapse: "Show map", minutes: "min", hours: "h", days: "d", case_no: "Case",
-      choose_category: "Choose a category", need_category: "Choose the case's category", need_answer: "Please answer",
-      photos: "Photos (take or choose)", uploading: "Uploading photos…", photo_added: "Photo added", my_location: "My location",
-      locating: "Locating…", no_location: "Your location is not available", accuracy: "accuracy about",
-      follow_on: "The map follows your location", follow_off: "No longer following", you_are_here: "You are here",
-      report_at_me: "Report where I am", near_building: "near", nearby_title: "Open cases of this category within 250 m",
-      same_problem: "Same problem: add to this case", attached: "Added to case", choose: "Choose", yes_no_none: "—",
-      step_photo: "Photo of the step (optional)", photos_label: "Photos",
-      act_report: "reported", act_accept: "accepted", act_handle: "handled", act_escalate: "escalated",
-      act_dispatch: "dispatched", act_check_in: "checked in", act_close: "closed", act_reject: "sent back",
-      act_rate: "rated", act_reopen: "reopened", act_place: "placed in a grid", act_attach: "added a report",
-      act_mark_duplicate: "marked as a duplicate", duplicate_of: "duplicate of",
-    },
-  };
   const API = "/api/v1";
   const WORKER_ACTIONS = ["accept", "handle", "escalate"];
   /* open work for the worker: a handled case waits for the community's verification, so it is no longer listed */
@@ -70,7 +18,7 @@
   const map = g.map();
   const SVG = L.svg({ padding: 0.3 }); // grid and buildings as SVG paths (the map prefers canvas), for taps and tests
   const $ = function (id) { return document.getElementById(id); };
-  const T = function (key) { return g.t(LABELS, key); };
+  const T = function (key) { return g.t(null, key); };  /* the catalogue of maps/i18n.py, served with the page */
   const lang = g.config.lang === "en" ? "en" : "zh";
   const state = { grid: null, taxonomy: null, cases: [], selected: null, draft: null, busy: false, popupClosedAt: 0,
     photos: [], stepPhotos: [], me: null, following: false, watch: null, nearbyAsked: 0 };
