@@ -189,10 +189,11 @@ class IncidentIn(BaseModel):
 class ActionIn(BaseModel):
     """A workflow action on a case."""
 
-    action: str = Field(description="accept, handle, escalate, dispatch, check_in, close, reject, rate or reopen")
+    action: str = Field(description="accept, handle, escalate, dispatch, check_in, close, reject, assess, rate or reopen")
     note: str | None = Field(None, max_length=4000)
     department: str | None = Field(None, description="dispatch: the department (default: the category's)")
-    rating: int | None = Field(None, description="rate: 1 (poor) to 5 (very satisfied)")
+    rating: int | None = Field(None, description="rate (the reporter's) or assess (the street's rating of the "
+                               "department's work): 1 (poor) to 5 (very satisfied)")
 
 
 class PlaceIn(BaseModel):

@@ -188,6 +188,7 @@ def incident_json(incident: Incident, user: Principal, taxonomy: Taxonomy) -> di
         "closed_at": incident.closed_at,
         "hours_to_close": incident.hours_to_close,
         "rating": incident.rating,
+        "department_rating": incident.department_rating,
         "reopen_count": incident.reopen_count,
         "updated_at": incident.updated_at,
         "allowed_actions": workflow.allowed_actions(user, incident),

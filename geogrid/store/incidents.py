@@ -281,14 +281,22 @@ def act(
         incident.department = taxonomy.check_department(department or taxonomy.category(incident.category).department)
         data["department"] = incident.department
     if action == "rate":
-        if rating is None or not 1 <= int(rating) <= 5:
-            raise InputError("rating must be a whole number from 1 to 5")
-        incident.rating = data["rating"] = int(rating)
+        incident.rating = data["rating"] = _one_to_five(rating)
+    if action == "assess":
+        incident.department_rating = data["rating"] = _one_to_five(rating)
+        data["department"] = incident.department
     previous = (incident.status, incident.level)
     workflow.apply(incident, move, lambda level, start: taxonomy.category(incident.category).deadline(level, start),
                    utcnow())
     _event(session, incident, user.username, action, previous, note, data)
     return incident
+
+
+def _one_to_five(rating: int | None) -> int:
+    """A rating from 1 to 5, or InputError."""
+    if rating is None or not 1 <= int(rating) <= 5:
+        raise InputError("rating must be a whole number from 1 to 5")
+    return int(rating)
 
 
 def place(session: Session, incident_id: int, grid_code: str, user: workflow.Actor, note: str | None = None) -> Incident:
