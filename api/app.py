@@ -23,6 +23,7 @@ from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from api.limits import BodyGuard
 from api.security import LoginThrottle, NulGuard, SecurityHeaders
 from api.routers import (
+    assessment,
     cameras,
     editing,
     grids,
@@ -79,7 +80,8 @@ TAGS = [
      "service requests (incidents) in XML or JSON; discovery at /open311/discovery.{xml,json}."},
 ]
 ROUTERS = (
-    auth, hierarchy, grids, jobs, plans, imports, editing, ogc, tiles, incidents, cameras, stats, open311, pages
+    auth, hierarchy, grids, jobs, plans, imports, editing, ogc, tiles, incidents, cameras, stats, assessment, open311,
+    pages,
 )
 
 

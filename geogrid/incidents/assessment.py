@@ -29,6 +29,7 @@ DEFAULT_FILE = Path(__file__).resolve().parent / "assessment.toml"
 LEVELS = ("department", "street", "community", "grid_worker")
 LEVEL_NAMES = {"department": ("部门", "Departments"), "street": ("街道", "Streets"),
                "community": ("社区", "Communities"), "grid_worker": ("网格员", "Grid workers")}
+KEY_NAMES = {"department": "department", "street": "street", "community": "community", "grid_worker": "grid_code"}
 FIGURES = ("checked_in_on_time", "handled_on_time", "closure_rate", "satisfaction", "street_rating", "not_reopened")
 CASE_COLUMNS = ("category", "grid_code", "community_code", "street_code", "status", "reported_at", "deadline_at",
                 "hours_to_close", "was_overdue", "rating", "reopen_count")

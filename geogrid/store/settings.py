@@ -28,6 +28,7 @@ class StoreSettings(BaseSettings):
     database_url: str | None = None
     demo: bool | None = None
     taxonomy_file: Path | None = None  # incident categories, departments, deadlines (default: the shipped one)
+    assessment_file: Path | None = None  # the assessment's deadlines and weights (default: the shipped one)
 
     @model_validator(mode="after")
     def _fill_store_defaults(self) -> StoreSettings:

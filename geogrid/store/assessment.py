@@ -1,0 +1,127 @@
+"""The assessment (考核) read from the store: the period's cases and their trace steps as columns, scored by the
+domain (geogrid.incidents.assessment), with the names of departments, areas and grid workers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, Float, case, cast, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from geogrid.access import GRID_WORKER
+from geogrid.db.models import Community, Incident, IncidentEvent, Street, User, utcnow
+from geogrid.incidents import assessment
+from geogrid.incidents.assessment import Formula
+from geogrid.incidents.deadlines import CLOSED
+from geogrid.incidents.taxonomy import Taxonomy
+from geogrid.store.incident_columns import _epoch
+from geogrid.store.incidents import Filters, filtered
+
+
+def _seconds(session: Session, column: str) -> ColumnElement[float]:
+    """A timestamp column as seconds since 1970, in the store's SQL."""
+    return cast(literal_column(_epoch(session.get_bind().dialect.name, column)), Float)
+
+
+def read_history(
+    session: Session, *, area: str | None, since: datetime | None, until: datetime | None, category: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cases reported in the period inside area (of category) and the trace steps the assessment reads, as
+    the columns geogrid.incidents.assessment.assess takes (times in seconds since 1970)."""
+    filters = Filters(area=area, category=[category] if category else [], since=since, until=until)
+    columns = [Incident.id, Incident.category, Incident.grid_code, Incident.community_code, Incident.street_code,
+               Incident.status, _seconds(session, "incidents.reported_at"),
+               _seconds(session, "incidents.deadline_at"), Incident.hours_to_close, Incident.was_overdue,
+               Incident.rating, Incident.reopen_count]
+    chosen = filtered(select(*columns), filters)
+    cases = pd.DataFrame(session.execute(chosen).all(), columns=["id", *assessment.CASE_COLUMNS])
+    cases = cases.astype({"reported_at": float, "deadline_at": float, "hours_to_close": float, "rating": float,
+                          "was_overdue": bool, "reopen_count": int}).set_index("id")
+    ids = filtered(select(Incident.id), filters).scalar_subquery()
+    steps = select(
+        IncidentEvent.id, IncidentEvent.incident_id, IncidentEvent.action, _seconds(session, "incident_events.at"),
+        IncidentEvent.data["department"].as_string(), IncidentEvent.data["rating"].as_integer(),
+    ).where(IncidentEvent.action.in_(assessment.EVENT_ACTIONS), IncidentEvent.incident_id.in_(ids))
+    events = pd.DataFrame(session.execute(steps).all(), columns=list(assessment.EVENT_COLUMNS))
+    return cases, events.astype({"at": float, "rating": float})
+
+
+def _names(session: Session, level: str, keys: list[str], taxonomy: Taxonomy, lang: str) -> dict[str, str]:
+    """The name of each department or area code."""
+    if level == "department":
+        return {k: taxonomy.departments[k].text(lang) for k in keys if k in taxonomy.departments}
+    if level == "grid_worker":
+        return {k: k for k in keys}
+    model = Street if level == "street" else Community
+    return dict(session.execute(select(model.code, model.name).where(model.code.in_(keys))).tuples().all())
+
+
+def _workers(session: Session, grids: list[str]) -> dict[str, str]:
+    """The grid workers of each grid (their user names, comma-separated)."""
+    rows = session.execute(select(User.scope, User.username).where(User.role == GRID_WORKER, User.active.is_(True),
+                                                                   User.scope.in_(grids)).order_by(User.username))
+    found: dict[str, list[str]] = {}
+    for scope, username in rows:
+        found.setdefault(scope, []).append(username)
+    return {grid: ", ".join(names) for grid, names in found.items()}
+
+
+def assessment_rows(
+    session: Session,
+    level: str,
+    formula: Formula,
+    taxonomy: Taxonomy,
+    *,
+    area: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    category: str | None = None,
+    now: datetime | None = None,
+    lang: str = "zh",
+    history: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> list[dict[str, Any]]:
+    """The assessment at level as rows, best score first, each with its rank, key (department, area or grid code)
+    and name (and, for grid workers, worker). history: read_history's answer, to assess several levels at once."""
+    cases, events = history or read_history(session, area=area, since=since, until=until, category=category)
+    level3 = {code: c.deadline_hours[2] for code, c in taxonomy.categories.items()}
+    figures = assessment.assess(cases, events, level, formula, level3, now or utcnow())
+    rows = assessment.as_rows(figures)
+    keys = [str(r["key"]) for r in rows]
+    names = _names(session, level, keys, taxonomy, lang)
+    workers = _workers(session, keys) if level == "grid_worker" else {}
+    ranked = []
+    for rank, row in enumerate(rows, start=1):
+        key = str(row.pop("key"))
+        named: dict[str, Any] = {"rank": rank if row["score"] is not None else None,
+                                 assessment.KEY_NAMES[level]: key, "name": names.get(key, key)}
+        if level == "grid_worker":
+            named["worker"] = workers.get(key)
+        ranked.append(named | row)
+    return ranked
+
+
+def department_case_figures_sql(
+    session: Session, *, area: str | None = None, since: datetime | None = None, until: datetime | None = None,
+    category: str | None = None,
+) -> dict[str, dict[str, float | int | None]]:
+    """Per department, by SQL over the cases dispatched to it: cases, closure_rate, satisfaction and reopened (the
+    twins of the domain's numpy figures; tests/store/test_assessment_store.py checks they agree)."""
+    filters = Filters(area=area, category=[category] if category else [], since=since, until=until)
+    ids = filtered(select(Incident.id), filters).scalar_subquery()
+    department = IncidentEvent.data["department"].as_string()
+    pairs = (select(IncidentEvent.incident_id, department.label("department"))
+             .where(IncidentEvent.action == "dispatch", IncidentEvent.incident_id.in_(ids)).distinct().subquery())
+    closed = case((Incident.status == CLOSED, 1.0), else_=0.0)
+    reopened = case((Incident.reopen_count > 0, 1.0), else_=0.0)
+    query = (select(pairs.c.department, func.count(), func.avg(closed), func.avg(cast(Incident.rating, Float)),
+                    func.avg(reopened))
+             .join(Incident, Incident.id == pairs.c.incident_id).group_by(pairs.c.department))
+    return {row[0]: {"cases": int(row[1]), "closure_rate": _float(row[2]), "satisfaction": _float(row[3]),
+                     "reopened": _float(row[4])} for row in session.execute(query)}
+
+
+def _float(value: Any) -> float | None:
+    """A SQL number as a float (None stays None)."""
+    return None if value is None else float(value)
