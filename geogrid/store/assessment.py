@@ -55,7 +55,7 @@ def _names(session: Session, level: str, keys: list[str], taxonomy: Taxonomy, la
     if level == "grid_worker":
         return {k: k for k in keys}
     model = Street if level == "street" else Community
-    return dict(session.execute(select(model.code, model.name).where(model.code.in_(keys))).tuples().all())
+    return dict(session.execute(select(model.code, model.name).where(model.code.in_(keys))).all())
 
 
 def _workers(session: Session, grids: list[str]) -> dict[str, str]:
