@@ -143,3 +143,13 @@ def test_an_unknown_level_is_refused() -> None:
 def test_rows_are_json_ready() -> None:
     rows = assessment.as_rows(run("street"))
     assert rows[0]["key"] == "S1" and rows[0]["cases"] == 3 and rows[1]["handled_on_time"] is None
+
+
+@pytest.mark.parametrize("level", assessment.LEVELS)
+def test_codes_as_categories_give_the_same_figures(level: str) -> None:
+    cases, events = history()
+    coded = cases.astype({c: "category" for c in ("category", "grid_code", "community_code", "street_code", "status")})
+    plain = assess(cases, events, level, load_formula(), LEVEL3, NOW)
+    categorical = assess(coded, events, level, load_formula(), LEVEL3, NOW)
+    assert list(categorical.index.astype(str)) == list(plain.index)
+    assert np.allclose(categorical.to_numpy(dtype=float), plain.to_numpy(dtype=float), equal_nan=True)

@@ -96,17 +96,22 @@ def load_formula(path: Path | None = None) -> Formula:
 def dispatches(events: pd.DataFrame) -> pd.DataFrame:
     """One row per dispatch: incident_id, department, dispatched_at, checked_in_at (first check-in), handled_at
     (last handle) and street_rating (the last assess), from the trace steps (times in seconds, NaN for none)."""
-    steps = events.sort_values(["incident_id", "id"])
-    boundary = steps["action"].isin(("dispatch", "reopen"))
-    steps = steps.assign(episode=boundary.astype(int).groupby(steps["incident_id"]).cumsum())
-    starts = steps[boundary]
-    keep = starts.loc[starts["action"] == "dispatch", ["incident_id", "episode", "department", "at"]]
-    out = keep.rename(columns={"at": "dispatched_at"}).set_index(["incident_id", "episode"])
-    within = steps.set_index(["incident_id", "episode"])
-    out["checked_in_at"] = within.loc[within["action"] == "check_in", "at"].groupby(level=[0, 1]).min()
-    out["handled_at"] = within.loc[within["action"] == "handle", "at"].groupby(level=[0, 1]).max()
-    out["street_rating"] = within.loc[within["action"] == "assess", "rating"].groupby(level=[0, 1]).last()
-    return out.reset_index().astype({"checked_in_at": float, "handled_at": float, "street_rating": float})
+    steps = events.iloc[np.lexsort((events["id"].to_numpy(), events["incident_id"].to_numpy()))]
+    incident = steps["incident_id"].to_numpy()
+    action = steps["action"].to_numpy()
+    new_case = np.r_[True, incident[1:] != incident[:-1]] if len(steps) else np.zeros(0, dtype=bool)
+    starts = new_case | (action == "dispatch") | (action == "reopen")
+    episode = np.cumsum(starts)  # an episode runs from a dispatch (or reopening, or a case's first step) to the next
+    is_dispatch = action == "dispatch"
+    out = pd.DataFrame({"incident_id": incident[is_dispatch], "department": steps["department"].to_numpy()[is_dispatch],
+                        "dispatched_at": steps["at"].to_numpy(dtype=float)[is_dispatch]},
+                       index=pd.Index(episode[is_dispatch], name="episode"))
+    at, rating = steps["at"].to_numpy(dtype=float), steps["rating"].to_numpy(dtype=float)
+    for name, kind, values, how in (("checked_in_at", "check_in", at, "min"), ("handled_at", "handle", at, "max"),
+                                    ("street_rating", "assess", rating, "last")):
+        chosen = action == kind
+        out[name] = pd.Series(values[chosen]).groupby(episode[chosen]).agg(how).astype(float)
+    return out.reset_index(drop=True)
 
 
 def _on_time_share(done_at: pd.Series, deadline: pd.Series, now: float, key: pd.Series) -> pd.Series:
@@ -114,7 +119,7 @@ def _on_time_share(done_at: pd.Series, deadline: pd.Series, now: float, key: pd.
     done = done_at.notna().to_numpy()
     decided = done | (now > deadline.to_numpy())
     on_time = done & (done_at.to_numpy() <= deadline.to_numpy())
-    frame = pd.DataFrame({"key": key.to_numpy(), "decided": decided, "on_time": on_time})
+    frame = pd.DataFrame({"key": key.array, "decided": decided, "on_time": on_time})
     sums = frame.groupby("key", observed=True)[["decided", "on_time"]].sum()
     return (sums["on_time"] / sums["decided"].where(sums["decided"] > 0)).astype(float)
 
@@ -125,7 +130,7 @@ def _on_time_share(done_at: pd.Series, deadline: pd.Series, now: float, key: pd.
 def _case_figures(cases: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
     """Per key, over its cases: cases, closure_rate, satisfaction (mean rating), reopened (share)."""
     frame = pd.DataFrame({
-        "key": key.to_numpy(),
+        "key": key.array,
         "closed": (cases["status"] == CLOSED).to_numpy(),
         "rating": cases["rating"].astype(float).to_numpy(),
         "reopened": (cases["reopen_count"].to_numpy() > 0),
@@ -145,7 +150,7 @@ def _dispatch_figures(table: pd.DataFrame, key: pd.Series, handle_hours: pd.Seri
     check_in_deadline = table["dispatched_at"] + 3600.0 * table["check_in_hours"]
     handle_deadline = table["dispatched_at"] + 3600.0 * handle_hours
     hours = (table["handled_at"] - table["dispatched_at"]) / 3600.0
-    grouped = pd.DataFrame({"key": key.to_numpy(), "hours": hours.to_numpy(),
+    grouped = pd.DataFrame({"key": key.array, "hours": hours.to_numpy(),
                             "street_rating": table["street_rating"].to_numpy()}).groupby("key", observed=True)
     return pd.DataFrame({
         "checked_in_on_time": _on_time_share(table["checked_in_at"], check_in_deadline, now, key),
@@ -161,7 +166,7 @@ def _area_handling(cases: pd.DataFrame, key: pd.Series, now: datetime) -> pd.Dat
     closed = (cases["status"] == CLOSED).to_numpy()
     late = overdue_array(cases["was_overdue"].to_numpy(), cases["status"].to_numpy(),
                          cases["deadline_at"].to_numpy(dtype=float), now)
-    frame = pd.DataFrame({"key": key.to_numpy(), "decided": closed | late, "on_time": closed & ~late,
+    frame = pd.DataFrame({"key": key.array, "decided": closed | late, "on_time": closed & ~late,
                           "hours": np.where(closed, cases["hours_to_close"].to_numpy(dtype=float), np.nan)})
     grouped = frame.groupby("key", observed=True)
     sums = grouped[["decided", "on_time"]].sum()
@@ -215,9 +220,9 @@ def assess(
     else:
         column = "grid_code" if level == "grid_worker" else f"{level}_code"
         located = cases[cases[column].notna()]
-        key = located[column].astype(str)
+        key = located[column]
         figures = _case_figures(located, key).join(_area_handling(located, key, now), how="left")
-        area_of = key.reindex(table["incident_id"]).to_numpy()
+        area_of = key.reindex(table["incident_id"]).array
         dispatched = table.assign(area=area_of).dropna(subset=["area"])
         figures = figures.join(
             _dispatch_figures(dispatched, dispatched["area"], handle_hours.loc[dispatched.index], stamp)

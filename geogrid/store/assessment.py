@@ -37,8 +37,9 @@ def read_history(
                Incident.rating, Incident.reopen_count]
     chosen = filtered(select(*columns), filters)
     cases = pd.DataFrame(session.execute(chosen).all(), columns=["id", *assessment.CASE_COLUMNS])
+    codes = {name: "category" for name in ("category", "grid_code", "community_code", "street_code", "status")}
     cases = cases.astype({"reported_at": float, "deadline_at": float, "hours_to_close": float, "rating": float,
-                          "was_overdue": bool, "reopen_count": int}).set_index("id")
+                          "was_overdue": bool, "reopen_count": int} | codes).set_index("id")
     ids = filtered(select(Incident.id), filters).scalar_subquery()
     steps = select(
         IncidentEvent.id, IncidentEvent.incident_id, IncidentEvent.action, _seconds(session, "incident_events.at"),
