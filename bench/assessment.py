@@ -8,12 +8,20 @@ median of several runs of geogrid.incidents.assessment.assess per level. The sto
 
     .venv/bin/python bench/assessment.py                 # 1,000,000 cases, 5 runs
     .venv/bin/python bench/assessment.py --cases 200000 --runs 3
+    .venv/bin/python bench/assessment.py --store postgis --runs 3   # through a PostGIS store (bench/stats.py's city)
+
+With --store, a fresh store gets bench/stats.py's synthetic city and its cases (COPY), 8% of them dispatched with
+their dispatch, check-in and handle steps, and the whole path is timed: read_history (every case of the district
+and its steps) and the assessment at each level from it.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import statistics
+import tempfile
 import sys
 import time
 from datetime import UTC, datetime
@@ -23,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from geogrid.incidents.assessment import LEVELS, assess, load_formula  # noqa: E402
 from geogrid.incidents.taxonomy import load_taxonomy  # noqa: E402
@@ -79,11 +88,77 @@ def history(n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     return cases, events.drop(columns="order").reset_index(drop=True)
 
 
+def store_steps(url: str, cases: int, seed: int = 0) -> int:
+    """COPY trace steps for 8% of the store's cases (ids 1..cases): dispatch, check-in, handle; how many."""
+    import psycopg
+
+    rng = np.random.default_rng(seed)
+    chosen = np.flatnonzero(rng.random(cases) < 0.08) + 1
+    conninfo = url.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        reported = dict(conn.execute("SELECT id, extract(epoch FROM reported_at) FROM incidents "
+                                     "WHERE id = ANY(%s)", [chosen.tolist()]).fetchall())
+        start = np.array([float(reported[i]) for i in chosen]) + rng.uniform(1, 48, len(chosen)) * HOUR
+        times = {"dispatch": start, "check_in": start + rng.lognormal(0, 1, len(chosen)) * HOUR}
+        times["handle"] = times["check_in"] + rng.lognormal(3, 1, len(chosen)) * HOUR
+        departments = np.array(["urban_management", "justice", "housing"])[rng.integers(0, 3, len(chosen))]
+        text = io.StringIO()
+        for action, at in times.items():
+            stamps = pd.to_datetime(at, unit="s", utc=True).strftime("%Y-%m-%d %H:%M:%S+00")
+            data = [f'{{"department": "{d}"}}' if action == "dispatch" else "{}" for d in departments]
+            pd.DataFrame({"incident_id": chosen, "at": stamps, "username": "bench", "action": action,
+                          "from_status": "escalated", "to_status": "handled", "from_level": 3, "to_level": 3,
+                          "data": data}).to_csv(text, sep="\t", header=False, index=False,
+                                                 quoting=csv.QUOTE_NONE, quotechar="\x01")
+        with conn.cursor().copy("COPY incident_events (incident_id, at, username, action, from_status, to_status, "
+                                "from_level, to_level, data) FROM STDIN") as copy:
+            copy.write(text.getvalue())
+        conn.execute("VACUUM ANALYZE incident_events")
+    return 3 * len(chosen)
+
+
+def through_the_store(kind: str, count: int, runs: int) -> None:
+    """Fill a fresh store, then time read_history and each level's assessment from it."""
+    from stats import DISTRICT, fill, store
+
+    from geogrid.db.engine import make_engine
+    from geogrid.db.session import session_scope
+    from geogrid.store.assessment import assessment_rows, read_history
+
+    with tempfile.TemporaryDirectory() as folder, store(kind, Path(folder)) as url:
+        started = time.perf_counter()
+        print(fill(kind, url, count), flush=True)
+        print(f"trace steps: {store_steps(url, count):,}; filled in {time.perf_counter() - started:.0f} s", flush=True)
+        engine = make_engine(url)
+        formula, taxonomy = load_formula(), load_taxonomy()
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        print("| step | best s | median s |\n|---|---:|---:|")
+        with session_scope(engine) as session:
+            for _ in range(2):  # warm the database's cache
+                history = read_history(session, area=DISTRICT, since=None, until=None, category=None)
+            timings = {"read_history": []} | {level: [] for level in LEVELS}
+            for _ in range(runs):
+                start = time.perf_counter()
+                history = read_history(session, area=DISTRICT, since=None, until=None, category=None)
+                timings["read_history"].append(time.perf_counter() - start)
+                for level in LEVELS:
+                    start = time.perf_counter()
+                    assessment_rows(session, level, formula, taxonomy, now=now, history=history)
+                    timings[level].append(time.perf_counter() - start)
+            for name, times in timings.items():
+                print(f"| {name} | {min(times):.3f} | {statistics.median(times):.3f} |", flush=True)
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--store", choices=["postgis", "spatialite"], help="time the whole path through a store")
     args = parser.parse_args()
+    if args.store:
+        through_the_store(args.store, args.cases, args.runs)
+        return
     started = time.perf_counter()
     cases, events = history(args.cases)
     print(f"history: {len(cases):,} cases, {len(events):,} trace steps in {time.perf_counter() - started:.1f} s")

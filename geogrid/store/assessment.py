@@ -25,6 +25,11 @@ def _seconds(session: Session, column: str) -> ColumnElement[float]:
     return cast(literal_column(_epoch(session.get_bind().dialect.name, column)), Float)
 
 
+def _tuples(result: Any) -> list[tuple[Any, ...]]:
+    """A result's rows as plain tuples (pandas probes each Row's attributes, which costs more than the query)."""
+    return list(map(tuple, result.fetchall()))
+
+
 def read_history(
     session: Session, *, area: str | None, since: datetime | None, until: datetime | None, category: str | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -36,7 +41,9 @@ def read_history(
                _seconds(session, "incidents.deadline_at"), Incident.hours_to_close, Incident.was_overdue,
                Incident.rating, Incident.reopen_count]
     chosen = filtered(select(*columns), filters)
-    cases = pd.DataFrame(session.execute(chosen).all(), columns=["id", *assessment.CASE_COLUMNS])
+    connection = session.connection()  # Core rows, not ORM ones: a million of them read several times faster
+    cases = pd.DataFrame.from_records(_tuples(connection.execute(chosen)), columns=["id", *assessment.CASE_COLUMNS],
+                                      coerce_float=True)
     codes = {name: "category" for name in ("category", "grid_code", "community_code", "street_code", "status")}
     cases = cases.astype({"reported_at": float, "deadline_at": float, "hours_to_close": float, "rating": float,
                           "was_overdue": bool, "reopen_count": int} | codes).set_index("id")
@@ -45,7 +52,8 @@ def read_history(
         IncidentEvent.id, IncidentEvent.incident_id, IncidentEvent.action, _seconds(session, "incident_events.at"),
         IncidentEvent.data["department"].as_string(), IncidentEvent.data["rating"].as_integer(),
     ).where(IncidentEvent.action.in_(assessment.EVENT_ACTIONS), IncidentEvent.incident_id.in_(ids))
-    events = pd.DataFrame(session.execute(steps).all(), columns=list(assessment.EVENT_COLUMNS))
+    events = pd.DataFrame.from_records(_tuples(connection.execute(steps)), columns=list(assessment.EVENT_COLUMNS),
+                                       coerce_float=True)
     return cases, events.astype({"at": float, "rating": float})
 
 
