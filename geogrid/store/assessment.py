@@ -1,13 +1,22 @@
 """The assessment (考核) read from the store: the period's cases and their trace steps as columns, scored by the
-domain (geogrid.incidents.assessment), with the names of departments, areas and grid workers."""
+domain (geogrid.incidents.assessment), with the names of departments, areas and grid workers.
+
+The cases come from the in-memory incident columns the statistics use (geogrid.store.incident_columns), the
+trace steps from a snapshot of their own kept the same way (steps are never changed or deleted, so reading
+those after the greatest id seen, less an overlap for commits that arrive out of order, keeps it whole);
+read_history_sql reads both straight from the store, and tests/api/test_assessment.py checks they agree.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Float, case, cast, func, literal_column, select
+from sqlalchemy import ColumnElement, Engine, Float, Select, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from geogrid.access import GRID_WORKER
@@ -16,7 +25,8 @@ from geogrid.incidents import assessment
 from geogrid.incidents.assessment import Formula
 from geogrid.incidents.deadlines import CLOSED
 from geogrid.incidents.taxonomy import Taxonomy
-from geogrid.store.incident_columns import _epoch
+from geogrid.store.incident_columns import _epoch, columns_of
+from geogrid.store.stats import _locate, _Narrowing
 from geogrid.store.incidents import Filters, filtered
 
 
@@ -30,7 +40,7 @@ def _tuples(result: Any) -> list[tuple[Any, ...]]:
     return list(map(tuple, result.fetchall()))
 
 
-def read_history(
+def read_history_sql(
     session: Session, *, area: str | None, since: datetime | None, until: datetime | None, category: str | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The cases reported in the period inside area (of category) and the trace steps the assessment reads, as
@@ -55,6 +65,76 @@ def read_history(
     events = pd.DataFrame.from_records(_tuples(connection.execute(steps)), columns=list(assessment.EVENT_COLUMNS),
                                        coerce_float=True)
     return cases, events.astype({"at": float, "rating": float})
+
+
+OVERLAP_IDS = 10_000  # re-read this many step ids below the greatest seen: commits arrive out of order
+RECOUNT_SECONDS = 60.0  # this often, compare the number of steps too, and read them all again if it differs
+
+
+def _steps_query(session: Session) -> Select:
+    """The trace steps the assessment reads, as its columns."""
+    return select(
+        IncidentEvent.id, IncidentEvent.incident_id, IncidentEvent.action, _seconds(session, "incident_events.at"),
+        IncidentEvent.data["department"].as_string(), IncidentEvent.data["rating"].as_integer(),
+    ).where(IncidentEvent.action.in_(assessment.EVENT_ACTIONS))
+
+
+class TraceSteps:
+    """The snapshot of one store's trace steps (those the assessment reads), safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._frame: pd.DataFrame | None = None
+        self._counted_at = 0.0
+        self._lock = threading.Lock()
+
+    def current(self, session: Session) -> pd.DataFrame:
+        """The steps, brought up to date with the store session reads."""
+        with self._lock:
+            recount = time.monotonic() - self._counted_at > RECOUNT_SECONDS
+            if self._frame is None or recount and len(self._frame) != session.scalar(
+                    select(func.count()).select_from(_steps_query(session).subquery())):
+                self._frame, self._counted_at = self._read(session, None), time.monotonic()
+                return self._frame
+            top = int(self._frame["id"].max()) if len(self._frame) else 0
+            newer = self._read(session, top - OVERLAP_IDS)
+            if len(newer) and (newer["id"].max() > top or len(newer) != (self._frame["id"] > top - OVERLAP_IDS).sum()):
+                merged = pd.concat([self._frame[self._frame["id"] <= top - OVERLAP_IDS], newer], ignore_index=True)
+                self._frame = merged
+            if recount:
+                self._counted_at = time.monotonic()
+            return self._frame
+
+    @staticmethod
+    def _read(session: Session, after: int | None) -> pd.DataFrame:
+        query = _steps_query(session)
+        if after is not None:
+            query = query.where(IncidentEvent.id > after)
+        rows = _tuples(session.connection().execute(query.order_by(IncidentEvent.id)))
+        frame = pd.DataFrame.from_records(rows, columns=list(assessment.EVENT_COLUMNS), coerce_float=True)
+        return frame.astype({"id": "int64", "incident_id": "int64", "at": float, "rating": float})
+
+
+_STEPS: weakref.WeakKeyDictionary[Engine, TraceSteps] = weakref.WeakKeyDictionary()
+_STEPS_LOCK = threading.Lock()
+
+
+def trace_steps(session: Session) -> pd.DataFrame:
+    """The up-to-date trace steps of the store session is bound to (one snapshot per engine)."""
+    bind = session.get_bind()
+    engine: Engine = bind if isinstance(bind, Engine) else bind.engine
+    with _STEPS_LOCK:
+        holder = _STEPS.setdefault(engine, TraceSteps())
+    return holder.current(session)
+
+
+def read_history(
+    session: Session, *, area: str | None, since: datetime | None, until: datetime | None, category: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """read_history_sql's answer from the in-memory snapshots, the area narrowed as the statistics narrow it."""
+    frame = columns_of(session)
+    chosen = frame[_Narrowing(_locate(session, area), since, until, category).mask(frame)]
+    cases = chosen.loc[:, list(assessment.CASE_COLUMNS)].astype({"reopen_count": int})
+    return cases, trace_steps(session)
 
 
 def _names(session: Session, level: str, keys: list[str], taxonomy: Taxonomy, lang: str) -> dict[str, str]:

@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session
 from geogrid.db.models import utcnow
 from geogrid.incidents.assessment import load_formula
 from geogrid.incidents.taxonomy import load_taxonomy
-from geogrid.store.assessment import assessment_rows, department_case_figures_sql
+from geogrid.store.assessment import (
+    assessment_rows,
+    department_case_figures_sql,
+    read_history,
+    read_history_sql,
+)
 from tests.api.test_incidents import act, grid_point, report
 
 TO_THE_DEPARTMENT = [
@@ -158,3 +163,18 @@ def test_sql_and_numpy_give_the_same_department_figures(client, store, auth, use
     for department, figures in sql_rows.items():
         for name, value in figures.items():
             assert numpy_rows[department][name] == pytest.approx(value, abs=1e-4), (department, name)
+
+
+def test_the_snapshots_give_what_the_store_holds(client, store, auth, users, handled) -> None:
+    taxonomy, formula, area = load_taxonomy(), load_formula(), users["leader_s"][1]
+    window = {"area": area, "since": None, "until": None, "category": None}
+    with Session(store) as session:  # the snapshots are read once before the case moves on
+        before = assessment_rows(session, "department", formula, taxonomy, history=read_history(session, **window))
+    _closed_and_rated(client, auth, handled)
+    with Session(store) as session:
+        for level in ("department", "street", "community", "grid_worker"):
+            cached = assessment_rows(session, level, formula, taxonomy, history=read_history(session, **window))
+            fresh = assessment_rows(session, level, formula, taxonomy, history=read_history_sql(session, **window))
+            assert cached == fresh, level
+    after = {r["department"]: r for r in assessment_rows(Session(store), "department", formula, taxonomy, area=area)}
+    assert after["urban_management"]["street_rating"] == 4.0 and after != {r["department"]: r for r in before}
