@@ -15,6 +15,7 @@ import weakref
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Engine, Float, Select, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session
@@ -58,10 +59,7 @@ def read_history_sql(
     cases = cases.astype({"reported_at": float, "deadline_at": float, "hours_to_close": float, "rating": float,
                           "was_overdue": bool, "reopen_count": int} | codes).set_index("id")
     ids = filtered(select(Incident.id), filters).scalar_subquery()
-    steps = select(
-        IncidentEvent.id, IncidentEvent.incident_id, IncidentEvent.action, _seconds(session, "incident_events.at"),
-        IncidentEvent.data["department"].as_string(), IncidentEvent.data["rating"].as_integer(),
-    ).where(IncidentEvent.action.in_(assessment.EVENT_ACTIONS), IncidentEvent.incident_id.in_(ids))
+    steps = _steps_query(session).where(IncidentEvent.incident_id.in_(ids))
     events = pd.DataFrame.from_records(_tuples(connection.execute(steps)), columns=list(assessment.EVENT_COLUMNS),
                                        coerce_float=True)
     return cases, events.astype({"at": float, "rating": float})
@@ -95,11 +93,10 @@ class TraceSteps:
                     select(func.count()).select_from(_steps_query(session).subquery())):
                 self._frame, self._counted_at = self._read(session, None), time.monotonic()
                 return self._frame
-            top = int(self._frame["id"].max()) if len(self._frame) else 0
-            newer = self._read(session, top - OVERLAP_IDS)
-            if len(newer) and (newer["id"].max() > top or len(newer) != (self._frame["id"] > top - OVERLAP_IDS).sum()):
-                merged = pd.concat([self._frame[self._frame["id"] <= top - OVERLAP_IDS], newer], ignore_index=True)
-                self._frame = merged
+            below = (int(self._frame["id"].max()) if len(self._frame) else 0) - OVERLAP_IDS
+            newer, kept = self._read(session, below), self._frame["id"].to_numpy() <= below
+            if not np.array_equal(newer["id"].to_numpy(), self._frame["id"].to_numpy()[~kept]):  # the tail changed
+                self._frame = pd.concat([self._frame[kept], newer], ignore_index=True)
             if recount:
                 self._counted_at = time.monotonic()
             return self._frame
