@@ -17,12 +17,14 @@ from api import auth
 from api.background import JobRunner
 from api.deps import SessionSlots
 from api.docs import add_docs
+from api.notify import Notifier
 from api.openapi import use_gis_conventions
 from api.error_schema import document_errors
 from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from api.limits import BodyGuard
 from api.security import LoginThrottle, NulGuard, SecurityHeaders
 from api.routers import (
+    assessment,
     cameras,
     editing,
     grids,
@@ -80,7 +82,8 @@ TAGS = [
      "service requests (incidents) in XML or JSON; discovery at /open311/discovery.{xml,json}."},
 ]
 ROUTERS = (
-    auth, hierarchy, grids, jobs, plans, imports, editing, ogc, tiles, incidents, media, cameras, stats, open311, pages
+    auth, hierarchy, grids, jobs, plans, imports, editing, ogc, tiles, incidents, media, cameras, stats, assessment,
+    open311, pages,
 )
 
 
@@ -99,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             threading.Thread(target=_warm_statistics, args=(app,), name="warm-statistics", daemon=True).start()
         yield
         runner.shutdown()
+        app.state.notifier.close()
         app.state.versions.close()
         engine.dispose()
 
@@ -106,6 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url=None, redoc_url=None)  # our own /docs and /redoc (api.docs), with no CDN
     app.state.settings = settings
     app.state.engine = engine
+    app.state.notifier = Notifier(settings.webhook_retries, settings.webhook_backoff_seconds,
+                                  settings.webhook_timeout_seconds)
     app.state.sessions = make_sessionmaker(engine)
     app.state.read_sessions = make_sessionmaker(engine.execution_options(**read_options(engine)))
     app.state.write_sessions = make_sessionmaker(engine.execution_options(**{WRITE: True}))

@@ -22,6 +22,7 @@ from api.settings import Settings
 from geogrid.store.incidents import building_addresses, buildings_version
 from geogrid.store.users import get_user
 from geogrid.incidents.taxonomy import Taxonomy, load_taxonomy
+from geogrid.incidents.assessment import Formula, load_formula
 
 TOKEN_URL = "/api/v1/auth/token"
 KNOWN_TOKENS = 10_000  # signed-in users remembered per process, by token
@@ -240,6 +241,14 @@ async def get_taxonomy(settings: SettingsDep) -> Taxonomy:
 
 
 TaxonomyDep = Annotated[Taxonomy, Depends(get_taxonomy)]
+
+
+async def get_formula(settings: SettingsDep) -> Formula:
+    """The assessment's deadlines and weights (the shipped file unless GEOGRID_ASSESSMENT_FILE is set)."""
+    return load_formula(settings.assessment_file)
+
+
+FormulaDep = Annotated[Formula, Depends(get_formula)]
 
 
 class StoreGeocoder:

@@ -8,12 +8,13 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query
 from sqlalchemy.orm import Session
 
-from api.deps import Principal
+from api.deps import Principal, check_area
+from geogrid import access
 from api.errors import BadRequestError, ForbiddenError
 from api.ids import MAX_OFFSET
 from geogrid.db.models import Incident
@@ -109,3 +110,30 @@ def visible_incident(session: Session, incident_id: int, user: Principal) -> Inc
     if not incident_store.is_visible(session, incident_id, user):
         raise ForbiddenError(f"incident {incident_id} is outside what your role and scope ({user.scope}) may see")
     return incident
+
+
+class Window:
+    """The filters every statistic takes: an area, a time window (China time unless a zone is given), a category."""
+
+    def __init__(
+        self,
+        time: TimeWindowDep,
+        area: str | None = Query(None, description="District, street, community or grid code (default: your scope)"),
+        category: str | None = Query(None, description="A category code of GET /api/v1/taxonomy"),
+    ) -> None:
+        self.area, self.since, self.until, self.category = area, time.since, time.until, category
+
+    def scoped(self, user: Principal) -> str | None:
+        """The area asked for, checked against the user's scope (their scope when none is asked for)."""
+        if self.area:
+            check_area(user, self.area, "area")
+            return self.area
+        return access.default_area(user)
+
+    def args(self, user: Principal) -> dict[str, Any]:
+        """Keyword arguments for the store's statistics: the area inside the user's scope is what they may see
+        (the viewers are admins, leaders and planners, who see their whole area)."""
+        return {"area": self.scoped(user), "since": self.since, "until": self.until, "category": self.category}
+
+
+WindowDep = Annotated[Window, Depends()]

@@ -193,11 +193,12 @@ class IncidentIn(BaseModel):
 class ActionIn(BaseModel):
     """A workflow action on a case."""
 
-    action: str = Field(description="accept, handle, escalate, dispatch, check_in, close, reject, rate, reopen or "
-                        "mark_duplicate")
+    action: str = Field(description="accept, handle, escalate, dispatch, check_in, close, reject, assess, rate, "
+                        "reopen or mark_duplicate")
     note: str | None = Field(None, max_length=4000)
     department: str | None = Field(None, description="dispatch: the department (default: the category's)")
-    rating: int | None = Field(None, description="rate: 1 (poor) to 5 (very satisfied)")
+    rating: int | None = Field(None, description="rate (the reporter's) or assess (the street's rating of the "
+                               "department's work): 1 (poor) to 5 (very satisfied)")
     media_urls: list[str] = Field(default_factory=list, max_length=MAX_MEDIA,
                                   description="photos of the step (/media/ paths from POST /api/v1/media)")
     duplicate_of: int | None = Field(None, ge=1, description="mark_duplicate: the case this one repeats")

@@ -41,6 +41,12 @@ class Settings(StoreSettings, MapSettings):
     warm_statistics: bool = True  # read the incident columns for statistics when the service starts
     open311_api_keys: str = ""  # comma-separated keys that may POST Open311 requests
     open311_jurisdiction: str = "geogrid"
+    # workflow notices: department or area code -> webhook URL (WeCom/DingTalk group robots), as JSON in
+    # GEOGRID_WEBHOOKS, e.g. {"urban_management": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=..."}
+    webhooks: dict[str, str] = {}
+    webhook_retries: int = 5  # attempts after the first, waiting webhook_backoff_seconds, then twice that, ...
+    webhook_backoff_seconds: float = 1.0
+    webhook_timeout_seconds: float = 5.0
 
     @property
     def api_keys(self) -> set[str]:

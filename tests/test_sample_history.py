@@ -35,3 +35,14 @@ def test_histories_walk_the_workflow_and_are_deterministic() -> None:
     newest = max(c["reported_at"] for c in cases)
     assert pd.Timedelta(0) < NOW - newest <= pd.Timedelta(days=7)
     assert any(c["department"] for c in cases) and any(c["was_overdue"] for c in cases)
+
+
+def test_the_street_assesses_every_department_it_closes_after() -> None:
+    incidents = build(households=3000, seed=1, incidents=600, cameras=5)["incidents"]
+    cases, events = simulate(incidents, load_taxonomy(), NOW, seed=3)
+    dispatched = [e for e in events if e["action"] == "dispatch"]
+    assert dispatched and all(e["data"]["department"] for e in dispatched)
+    assessed = {e["position"]: e for e in events if e["action"] == "assess"}
+    closed_by_street = [i for i, c in enumerate(cases) if c["status"] == "closed" and c["level"] == 3]
+    assert closed_by_street and sorted(assessed) == closed_by_street
+    assert all(cases[i]["department_rating"] == assessed[i]["data"]["rating"] in (3, 5) for i in closed_by_street)

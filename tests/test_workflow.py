@@ -25,6 +25,7 @@ class Case:
     department: str | None = None
     reported_by: str | None = "citizen"
     rating: int | None = None
+    department_rating: int | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ class Moving:
     rating: int | None = None
     reopen_count: int = 0
     department: str | None = None
+    department_rating: int | None = None
     updated_at: datetime | None = None
 
 
@@ -185,3 +187,47 @@ def test_a_move_on_time_is_not_late_and_the_dispatch_and_rating_rules() -> None:
     for bad in (None, 0, 6):
         with pytest.raises(InputError, match="1 to 5"):
             workflow.checked_rating(bad)
+
+
+def _handled_by_the_department() -> Case:
+    return Case(status="handled", level=3, department="urban_management")
+
+
+def test_the_street_assesses_the_department_once_it_has_handled_the_case() -> None:
+    case = _handled_by_the_department()
+    assert "assess" in workflow.allowed_actions(STREET_LEADER, case)
+    move = workflow.plan_move(STREET_LEADER, case, "assess")
+    assert (move.to_state, move.to_level) == ("handled", 3)
+    case.status = "closed"
+    assert workflow.plan_move(STREET_LEADER, case, "assess").to_state == "closed"
+    case.department_rating = 4
+    with pytest.raises(workflow.NotAllowedNow, match="already been assessed"):
+        workflow.plan_move(STREET_LEADER, case, "assess")
+    assert "assess" not in workflow.allowed_actions(STREET_LEADER, case)
+
+
+@pytest.mark.parametrize("user", [STAFF, COMMUNITY_LEADER, WORKER, OTHER_STREET])
+def test_only_the_street_assesses(user: User) -> None:
+    with pytest.raises(workflow.NotYourStep, match="belongs to the street"):
+        workflow.plan_move(user, _handled_by_the_department(), "assess")
+    assert "assess" not in workflow.allowed_actions(user, _handled_by_the_department())
+
+
+@pytest.mark.parametrize("status", ["dispatched", "checked_in"])
+def test_the_department_is_not_assessed_before_it_has_handled_the_case(status: str) -> None:
+    case = Case(status=status, level=3, department="urban_management")
+    with pytest.raises(workflow.NotAllowedNow, match="once the department has handled"):
+        workflow.plan_move(STREET_LEADER, case, "assess")
+
+
+def test_a_case_closed_below_the_street_is_not_assessed() -> None:
+    with pytest.raises(workflow.NotAllowedNow, match="at level 1"):
+        workflow.plan_move(STREET_LEADER, Case(status="closed", level=1), "assess")
+
+
+def test_a_reopened_case_may_be_assessed_again() -> None:
+    case = Case(status="closed", level=3, department="urban_management", rating=3, department_rating=2)
+    case.reopen_count, case.deadline_at, case.reported_at = 0, None, datetime(2026, 1, 1, tzinfo=UTC)
+    move = workflow.plan_move(COMMUNITY_LEADER, case, "reopen")
+    workflow.apply(case, move, lambda level, start: start, datetime(2026, 1, 2, tzinfo=UTC))
+    assert case.department_rating is None and case.department is None and case.reopen_count == 1

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, Request, Response, UploadFile, status
 
 from api.ids import Id, Offset
+from api.notify import announce
 from api.deps import CurrentUser, GeocoderDep, Principal, SessionDep, SettingsDep, TaxonomyDep, require_role
 from api.params import TimeWindowDep, parse_bbox, visible_incident
 from api.schemas import ActionIn, AttachIn, IncidentIn, PlaceIn
@@ -121,16 +122,18 @@ def get_incident(incident_id: Id, user: CurrentUser, session: SessionDep, taxono
 
 @router.post("/incidents/{incident_id}/actions", summary="Act on an incident (accept, escalate, close, …)")
 def act(
-    incident_id: Id, body: ActionIn, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep
+    incident_id: Id, body: ActionIn, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep,
+    request: Request, background: BackgroundTasks,
 ) -> dict[str, Any]:
     """Move the case along the workflow. 409 says why the action is impossible in the case's state;
-    403 says whose step it is."""
+    403 says whose step it is. The webhooks of the case's department and areas hear of it after the answer."""
     visible_incident(session, incident_id, user)
     for url in body.media_urls:
         check_media_url(url)
     incident = store.act(session, incident_id, user, body.action, taxonomy, note=body.note,
                          department=body.department, rating=body.rating, media_urls=body.media_urls,
                          duplicate_of=body.duplicate_of)
+    announce(request, background, incident, body.action, user.username, body.note, taxonomy)
     return incident_json(incident, user, taxonomy)
 
 
@@ -225,6 +228,7 @@ def incident_json(incident: Incident, user: Principal, taxonomy: Taxonomy) -> di
         "closed_at": incident.closed_at,
         "hours_to_close": incident.hours_to_close,
         "rating": incident.rating,
+        "department_rating": incident.department_rating,
         "reopen_count": incident.reopen_count,
         "updated_at": incident.updated_at,
         "allowed_actions": workflow.allowed_actions(user, incident),

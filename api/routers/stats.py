@@ -8,8 +8,8 @@ import numpy as np
 import shapely
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import Principal, SessionDep, check_area, require_role
-from api.params import TimeWindowDep
+from api.deps import Principal, SessionDep, require_role
+from api.params import WindowDep
 from geogrid import access
 from geogrid.incidents import density
 from geogrid.store import stats
@@ -21,31 +21,6 @@ LEVELS = ("district", "street", "community", "grid")
 MAX_HEAT_POINTS = 8_000  # a heat layer looks the same with fewer, coarser cells, and weighs less
 
 
-class Window:
-    """The filters every statistic takes: an area, a time window (China time unless a zone is given), a category."""
-
-    def __init__(
-        self,
-        time: TimeWindowDep,
-        area: str | None = Query(None, description="District, street, community or grid code (default: your scope)"),
-        category: str | None = Query(None, description="A category code of GET /api/v1/taxonomy"),
-    ) -> None:
-        self.area, self.since, self.until, self.category = area, time.since, time.until, category
-
-    def scoped(self, user: Principal) -> str | None:
-        """The area asked for, checked against the user's scope (their scope when none is asked for)."""
-        if self.area:
-            check_area(user, self.area, "area")
-            return self.area
-        return access.default_area(user)
-
-    def args(self, user: Principal) -> dict[str, Any]:
-        """Keyword arguments for the store's statistics: the area inside the user's scope is what they may see
-        (the viewers are admins, leaders and planners, who see their whole area)."""
-        return {"area": self.scoped(user), "since": self.since, "until": self.until, "category": self.category}
-
-
-WindowDep = Annotated[Window, Depends()]
 
 
 @router.get("/stats/areas", summary="Closure statistics per area")

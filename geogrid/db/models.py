@@ -286,6 +286,7 @@ class Incident(Base):
     closed_at: Mapped[datetime | None] = mapped_column()
     hours_to_close: Mapped[float | None] = mapped_column(Float)
     rating: Mapped[int | None] = mapped_column(Integer)
+    department_rating: Mapped[int | None] = mapped_column(Integer)  # the street's rating of the department (assess)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # statistics read changes by it
     geom: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=True)

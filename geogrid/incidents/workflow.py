@@ -4,7 +4,8 @@ Level 1 is the grid, level 2 the community, level 3 the street with the district
 dispatches to. A case is reported, accepted and handled in its grid; what the grid cannot solve is
 escalated to the community, then to the street, which dispatches it to a department; the department
 checks in (报到) and handles it; the community (levels 1-2) or the street (level 3) verifies and closes
-it; the reporter rates it; a closed case can be reopened. Every step is kept as an event.
+it; the street rates the department's work on a case it dispatched (assess, 1-5: 一哨一考核); the reporter
+rates it; a closed case can be reopened. Every step is kept as an event.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Case(Protocol):
     department: str | None
     reported_by: str | None
     rating: int | None
+    department_rating: int | None  # the street's rating of the department's work (assess)
 
 
 class Actor(Protocol):
@@ -123,6 +125,8 @@ STEPS: tuple[Step, ...] = (
     Step("close", ("handled",), (3,), "closed", street_owner, "the street"),
     Step("reject", ("handled",), (1, 2), "accepted", community_owner, "the community"),
     Step("reject", ("handled",), (3,), "checked_in", street_owner, "the street"),
+    Step("assess", ("handled",), (3,), "handled", street_owner, "the street"),
+    Step("assess", (CLOSED,), (3,), CLOSED, street_owner, "the street"),
     Step("rate", ("closed",), (1, 2, 3), "closed", reporter_or_area_staff, "the reporter or the area's staff"),
     Step("reopen", ("closed",), (1, 2, 3), "reported", community_owner, "the community"),
     Step(DUPLICATE, OPEN_STATES, (1, 2), "closed", community_owner, "the community"),
@@ -151,6 +155,8 @@ def plan_move(user: Actor, case: Case, action: str) -> Move:
         raise NotAllowedNow(_why_not(case, action))
     if action == "rate" and case.rating is not None:
         raise NotAllowedNow("the case has already been rated")
+    if action == "assess" and case.department_rating is not None:
+        raise NotAllowedNow("the department's work on this case has already been assessed")
     if user.role == ADMIN:
         step = steps[0]
     else:
@@ -188,7 +194,7 @@ def apply(case: Any, move: Move, deadline: Callable[[int, datetime], datetime], 
         case.closed_at = now
         case.hours_to_close = round((now - case.reported_at).total_seconds() / 3600.0, 3)
     if move.action == "reopen":
-        case.closed_at = case.hours_to_close = case.rating = None
+        case.closed_at = case.hours_to_close = case.rating = case.department_rating = None
         case.reopen_count += 1
         case.department = None
     case.status, case.level = move.to_state, move.to_level
@@ -219,6 +225,7 @@ def _why_not(case: Case, action: str) -> str:
         "dispatch": "; only a case escalated to the street is dispatched",
         "escalate": "; level 3 is the top, and a handled or closed case is not escalated",
         "rate": "; only a closed case is rated",
+        "assess": "; the street assesses a department's work once the department has handled the case",
         "reopen": "; only a closed case is reopened",
         DUPLICATE: "; a closed case is not marked as a duplicate",
     }.get(action, "")

@@ -74,7 +74,7 @@ def _walk(
     level_since, deadline = start, category.deadline(1, start)
     late = False
     trace = [_event(position, start, "sample-reporter", "report", None, None, "reported", 1)]
-    department = None
+    department, department_rating = None, None
     for actor, action, to_level in steps:
         hours = float(rng.lognormal(np.log(category.deadline_hours[level - 1] * 0.3), 0.8)) / max(len(steps) - 1, 1)
         at = min(at + timedelta(hours=hours), now - timedelta(minutes=1))
@@ -83,7 +83,12 @@ def _walk(
             level_since, deadline = at, category.deadline(to_level, at)
         if action == "dispatch":
             department = category.department
-        trace.append(_event(position, at, ACTORS[actor], action, status, level, TO_STATE[action], to_level))
+        if action == "close" and level == 3:  # the street rates the department's work first (一哨一考核)
+            department_rating = 3 if late else 5
+            trace.append(_event(position, at, ACTORS[actor], "assess", status, level, status, level,
+                                {"rating": department_rating, "department": department}))
+        data = {"department": department} if action == "dispatch" else {}
+        trace.append(_event(position, at, ACTORS[actor], action, status, level, TO_STATE[action], to_level, data))
         status, level = TO_STATE[action], to_level
     closed = status == "closed"
     rating = rng.choice(RATINGS[0], p=RATINGS[1]) if closed else None
@@ -97,6 +102,7 @@ def _walk(
         "closed_at": at if closed else None,
         "hours_to_close": round((at - start).total_seconds() / 3600.0, 3) if closed else None,
         "rating": None if rating is None else int(rating),
+        "department_rating": department_rating,
         "reported_at": start,
         "updated_at": at,
     }
@@ -105,8 +111,8 @@ def _walk(
 
 def _event(
     position: int, at: datetime, username: str, action: str, from_status: str | None, from_level: int | None,
-    to_status: str, to_level: int,
+    to_status: str, to_level: int, data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One trace row."""
     return {"position": position, "at": at, "username": username, "action": action, "from_status": from_status,
-            "from_level": from_level, "to_status": to_status, "to_level": to_level, "note": None, "data": {}}
+            "from_level": from_level, "to_status": to_status, "to_level": to_level, "note": None, "data": data or {}}

@@ -27,7 +27,7 @@ from geogrid.db.models import Incident, UTCDateTime
 
 CODES = ("grid_code", "community_code", "street_code", "district_code", "category", "status")
 TIMES = ("reported_at", "deadline_at", "updated_at")
-NUMBERS = ("hours_to_close", "lon", "lat")
+NUMBERS = ("hours_to_close", "lon", "lat", "rating", "reopen_count")  # the last two for the assessment
 OVERLAP_SECONDS = 60.0  # re-read rows this much older than the newest seen: commits arrive out of order
 RECOUNT_SECONDS = 60.0  # this often, compare the row count too (counting a million rows is not free)
 
@@ -41,8 +41,7 @@ def _epoch(dialect: str, column: str) -> str:
 
 def _select_sql(dialect: str, since: datetime | None) -> TextClause:
     """The query reading every statistics column (of rows updated after since, through its index)."""
-    columns = ["id", *CODES, *(_epoch(dialect, t) for t in TIMES), "hours_to_close", "lon", "lat",
-               "CASE WHEN was_overdue THEN 1 ELSE 0 END"]
+    columns = ["id", *CODES, *(_epoch(dialect, t) for t in TIMES), *NUMBERS, "CASE WHEN was_overdue THEN 1 ELSE 0 END"]
     query = f"SELECT {', '.join(columns)} FROM incidents"
     if since is None:
         return text(query)

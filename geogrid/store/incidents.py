@@ -295,6 +295,9 @@ def act(
         incident.department = data["department"] = workflow.department_for(taxonomy, incident.category, department)
     if action == "rate":
         incident.rating = data["rating"] = workflow.checked_rating(rating)
+    if action == "assess":
+        incident.department_rating = data["rating"] = workflow.checked_rating(rating)
+        data["department"] = incident.department
     previous = (incident.status, incident.level)
     workflow.apply(incident, move, lambda level, start: taxonomy.category(incident.category).deadline(level, start),
                    utcnow())

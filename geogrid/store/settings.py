@@ -29,6 +29,7 @@ class StoreSettings(BaseSettings):
     demo: bool | None = None
     taxonomy_file: Path | None = None  # incident categories, departments, deadlines (default: the shipped one)
     media_dir: Path | None = None  # where case photos are kept (default: <data dir>/media)
+    assessment_file: Path | None = None  # the assessment's deadlines and weights (default: the shipped one)
 
     @model_validator(mode="after")
     def _fill_store_defaults(self) -> StoreSettings:
