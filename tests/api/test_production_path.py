@@ -22,17 +22,14 @@ import mapbox_vector_tile
 import psycopg
 import pyogrio
 import pytest
-from alembic.script import ScriptDirectory
 from owslib.ogcapi.features import Features
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from cli.main import app
-from geogrid.db.migrate import alembic_config
 from tests.store.conftest import PG_ADMIN_URL, _admin_conninfo
 from tests.store.test_cli_messages import head
 
-HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()  # the newest migration
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"
