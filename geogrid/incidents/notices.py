@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from geogrid.access import covers
-from geogrid.incidents.workflow import LEVEL_NAMES, STATE_LABELS
+from geogrid.incidents.workflow import LEVEL_NAMES, LEVEL_NAMES_ZH, STATE_LABELS
 
 ACTION_NAMES = {
     "accept": ("受理", "accepted"), "handle": ("处置", "handled"), "escalate": ("上报上级", "escalated"),
@@ -19,7 +19,6 @@ ACTION_NAMES = {
     "reject": ("核查不通过, 退回", "rejected"), "assess": ("街道评价部门办理", "assessed"),
     "rate": ("群众评价", "rated"), "reopen": ("重新办理", "reopened"),
 }
-LEVEL_LABELS = {1: "网格", 2: "社区", 3: "街道"}
 
 
 class NoticeCase(Protocol):
@@ -56,7 +55,7 @@ def message(case: NoticeCase, action: str, username: str, category_name: str, no
                 f"{LEVEL_NAMES[case.level]} level")
     else:
         text = (f"【网格化管理】案件 {case.id}({category_name}, {where}){zh_action}, 操作人 {username}; "
-                f"当前: {LEVEL_LABELS[case.level]}级, {state_zh}")
+                f"当前: {LEVEL_NAMES_ZH[case.level]}级, {state_zh}")
     if case.address:
         text += f"\n{'Address' if lang == 'en' else '地址'}: {case.address}"
     if note:

@@ -17,7 +17,6 @@ from geogrid.incidents.deadlines import CLOSED
 from geogrid.incidents.taxonomy import Taxonomy
 
 STATUSES = ("open", "closed")
-LEVEL_ZH = {1: "网格", 2: "社区", 3: "街道"}
 
 
 class Case(Protocol):
@@ -67,7 +66,7 @@ def status_notes(case: Case, taxonomy: Taxonomy, names: Names) -> str:
     """Our state, level, department and last note behind Open311's open/closed."""
     zh, en = workflow.STATE_LABELS.get(case.status, (case.status, case.status))
     level = case.level
-    parts = [f"{zh} ({en})", f"第{level}级 {LEVEL_ZH.get(level, '')} (level {level}, {workflow.LEVEL_NAMES.get(level, '')})"]
+    parts = [f"{zh} ({en})", f"第{level}级 {workflow.LEVEL_NAMES_ZH.get(level, '')} (level {level}, {workflow.LEVEL_NAMES.get(level, '')})"]
     if case.department:
         parts.append(_department_name(taxonomy, case.department))
     if case.grid_code is None:
@@ -99,7 +98,7 @@ def service_notice(case: Case, taxonomy: Taxonomy) -> str | None:
         return "位置核实后分派到网格处置 (the location will be checked and the case placed in a grid)"
     level = case.level
     hours = f"{category.deadline_hours[level - 1]:g}"
-    return f"由{LEVEL_ZH[level]}在{hours}小时内处置 (to be handled by the {workflow.LEVEL_NAMES[level]} within {hours} h)"
+    return f"由{workflow.LEVEL_NAMES_ZH[level]}在{hours}小时内处置 (to be handled by the {workflow.LEVEL_NAMES[level]} within {hours} h)"
 
 
 METRES_PER_DEGREE = 111_320.0  # along a meridian; along a parallel times cos(latitude)

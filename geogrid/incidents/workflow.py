@@ -32,6 +32,7 @@ STATE_LABELS = {
     "closed": ("已结案", "closed"),
 }
 LEVEL_NAMES = {1: "grid", 2: "community", 3: "street"}
+LEVEL_NAMES_ZH = {1: "网格", 2: "社区", 3: "街道"}
 DUPLICATE = "mark_duplicate"  # staff close a case as a duplicate of another (named in the step's data)
 ATTACH = "attach"  # "me too": a report added to an open case's trace instead of a second case; no state change
 ATTACHABLE_STATES = OPEN_STATES
