@@ -13,17 +13,17 @@ either way. Areas are judged on their cases: handled on time is the share closed
 from __future__ import annotations
 
 import math
-import tomllib
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from geogrid.errors import InputError
 from geogrid.incidents.deadlines import CLOSED, overdue_array
+from geogrid.incidents.taxonomy import read_toml_model
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "assessment.toml"
 LEVELS = ("department", "street", "community", "grid_worker")
@@ -70,15 +70,7 @@ class Formula(BaseModel):
 
 def read_formula(path: Path) -> Formula:
     """The formula in a TOML file, or InputError naming what is wrong with it."""
-    try:
-        formula = Formula.model_validate(tomllib.loads(Path(path).read_text(encoding="utf-8")))
-    except OSError as exc:
-        raise InputError(f"cannot read the assessment file {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"the assessment file {path} is not valid TOML: {exc}") from None
-    except ValidationError as exc:
-        details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InputError(f"the assessment file {path} is wrong: {details}") from None
+    formula = read_toml_model(Formula, path, "assessment")
     if sum(formula.weights.model_dump().values()) <= 0:
         raise InputError(f"the assessment file {path} is wrong: weights: at least one must be above 0")
     return formula

@@ -7,7 +7,7 @@ import tomllib
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -175,17 +175,25 @@ def as_sent(answers: dict[str, Any]) -> dict[str, list[str]]:
             for code, value in answers.items()}
 
 
-def read_taxonomy(path: Path) -> Taxonomy:
-    """The taxonomy in a TOML file, or InputError naming what is wrong with it."""
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def read_toml_model(model: type[Model], path: Path, what: str) -> Model:
+    """A district's own settings file (TOML) read into model, or InputError naming the file and what is wrong."""
     try:
-        return Taxonomy.model_validate(tomllib.loads(Path(path).read_text(encoding="utf-8")))
+        return model.model_validate(tomllib.loads(Path(path).read_text(encoding="utf-8")))
     except OSError as exc:
-        raise InputError(f"cannot read the taxonomy file {path}: {exc.strerror}") from None
+        raise InputError(f"cannot read the {what} file {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"the taxonomy file {path} is not valid TOML: {exc}") from None
+        raise InputError(f"the {what} file {path} is not valid TOML: {exc}") from None
     except ValidationError as exc:
         details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InputError(f"the taxonomy file {path} is wrong: {details}") from None
+        raise InputError(f"the {what} file {path} is wrong: {details}") from None
+
+
+def read_taxonomy(path: Path) -> Taxonomy:
+    """The taxonomy in a TOML file, or InputError naming what is wrong with it."""
+    return read_toml_model(Taxonomy, path, "taxonomy")
 
 
 @lru_cache
