@@ -49,8 +49,8 @@ def undecided_pieces(households: int, workers: int) -> list[dict]:
     layers = build(households=households, seed=0, incidents=0, cameras=0)
     settle, numbers = exact.settle, itertools.count()
     with tempfile.TemporaryDirectory() as folder:
-        def recording(graph, nodes, limits, hint):
-            verdict = settle(graph, nodes, limits, hint)
+        def recording(graph, nodes, limits, hints):
+            verdict = settle(graph, nodes, limits, hints)
             if verdict.status == "unknown":
                 with open(Path(folder) / f"{os.getpid()}-{next(numbers)}.pkl", "wb") as out:
                     pickle.dump(_piece(graph, nodes, limits), out)

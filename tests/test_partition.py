@@ -311,3 +311,14 @@ def test_a_kept_plan_claims_no_impossibility_that_a_fresh_division_disproves():
 
     fresh_moved = _moved_share(_moved(before.assignments, fresh.assignments))
     assert kept.report["total"]["households_moved_share"] < fresh_moved
+
+
+def test_features_outside_every_community_have_no_home():
+    """A villager group (or building) in no community gets -1; it crashed with an IndexError when none fell inside."""
+    from geogrid.partition.engine import _community_of
+
+    square = shapely.box(0, 0, 10, 10)
+    far = np.array([shapely.box(100, 100, 101, 101)])
+    assert _community_of(far, np.array([square])).tolist() == [-1]
+    both = np.array([shapely.box(100, 100, 101, 101), shapely.box(1, 1, 2, 2)])
+    assert _community_of(both, np.array([square])).tolist() == [-1, 0]

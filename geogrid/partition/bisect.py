@@ -262,9 +262,37 @@ def refine(graph: CellGraph, parts: list[np.ndarray], limits: Limits) -> list[np
             break
         if any(_improve(graph, label, h, p, g, limits, ei, ej, ew) for g in bad):
             continue
-        if not any(_chain(graph, label, h, p, g, limits) for g in bad):
+        if not any(_chain(graph, label, h, p, g, limits) or _swap(graph, label, h, p, g, limits) for g in bad):
             break
     return [np.flatnonzero(label == g) for g in range(len(parts))]
+
+
+def _swap(graph, label, h, p, g, limits) -> bool:
+    """Exchange a boundary cell of part ``g`` for one of a neighbouring part, where that lowers the
+    two parts' violation: with large buildings no single cell fits the gap (a grid of two towers
+    four households short), but the difference between two often does."""
+    a, b = graph.i, graph.j
+    la, lb = label[a], label[b]
+    touching = np.unique(np.concatenate([lb[(la == g) & (lb >= 0)], la[(lb == g) & (la >= 0)]]))
+    candidates = []  # (gain, cell of g, cell of the neighbour, neighbour)
+    for r in touching[touching != g].tolist():
+        mine = np.unique(np.concatenate([a[(la == g) & (lb == r)], b[(lb == g) & (la == r)]]))
+        theirs = np.unique(np.concatenate([a[(la == r) & (lb == g)], b[(lb == r) & (la == g)]]))
+        dh = graph.households[theirs][None, :] - graph.households[mine][:, None]  # what g gains
+        dp = graph.population[theirs][None, :] - graph.population[mine][:, None]
+        before = violation(h[g], p[g], limits) + violation(h[r], p[r], limits)
+        after = _violation(h[g] + dh, p[g] + dp, 1, limits) + _violation(h[r] - dh, p[r] - dp, 1, limits)
+        x, y = np.nonzero(after < before - 1e-12)
+        candidates.extend(zip(np.round(after[x, y] - before, 9).tolist(), mine[x].tolist(), theirs[y].tolist(),
+                              [r] * len(x)))
+    for _, c, d, r in sorted(candidates)[: CONNECTIVITY_TRIES * 4]:
+        label[c], label[d] = r, g
+        if graph.is_connected(np.flatnonzero(label == g)) and graph.is_connected(np.flatnonzero(label == r)):
+            dh, dp = graph.households[d] - graph.households[c], graph.population[d] - graph.population[c]
+            h[g] += dh; p[g] += dp; h[r] -= dh; p[r] -= dp
+            return True
+        label[c], label[d] = g, r
+    return False
 
 
 def _chain(graph, label, h, p, g, limits, depth: int = 6) -> bool:

@@ -393,14 +393,16 @@ def _best_division(graph: CellGraph, piece: np.ndarray, k: int, limits: Limits,
         more = divide(graph, piece, k + 1, limits)
         return (more if _defects(graph, more, limits) < best_defects else best), None
     lo, hi = limits.grid_range(graph.households[piece].sum(), graph.population[piece].sum())
+    tried = [(best_defects, 0, best)]
     for count in (c for c in (k + 1, k - 1) if lo <= c <= hi):
         division = divide(graph, piece, count, limits)
         defects = _defects(graph, division, limits)
-        if defects < best_defects:
-            best, best_defects = division, defects
         if defects == (0, 0, 0.0):
-            return best, None
-    verdict = exact.settle(graph, piece, limits, best)
+            return division, None
+        tried.append((defects, len(tried), division))
+    tried.sort(key=lambda t: t[:2])
+    best, best_defects = tried[0][2], tried[0][0]
+    verdict = exact.settle(graph, piece, limits, [division for _, _, division in tried])
     if verdict.parts is not None:
         return verdict.parts, None
     if verdict.closest is not None and _defects(graph, verdict.closest, limits) < best_defects:

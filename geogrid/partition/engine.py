@@ -173,7 +173,7 @@ def _community_of(buildings: np.ndarray, communities: np.ndarray) -> np.ndarray:
     b, c = tree.query(shapely.point_on_surface(buildings), predicate="within")
     order = np.lexsort((c, b))  # lowest community code wins on shared boundaries
     b, c = b[order], c[order]
-    first = np.r_[True, b[1:] != b[:-1]]
+    first = np.r_[len(b) > 0, b[1:] != b[:-1]][: len(b)]
     home[b[first]] = c[first]
     return home
 

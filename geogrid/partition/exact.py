@@ -96,8 +96,12 @@ class _Model:
     slack: list = field(default_factory=list)
 
 
-def settle(graph: CellGraph, nodes: np.ndarray, limits: Limits, hint: list[np.ndarray]) -> Verdict:
-    """Decide whether ``nodes`` can be divided into connected grids within ``limits``, and find such grids."""
+def settle(graph: CellGraph, nodes: np.ndarray, limits: Limits, hints: list[list[np.ndarray]]) -> Verdict:
+    """Decide whether ``nodes`` can be divided into connected grids within ``limits``, and find such grids.
+
+    ``hints`` are the heuristic's divisions, best first (at most one per grid count): each count's
+    search starts from the division of that count, since where the solver starts decides much of
+    what it finds within its work limit."""
     h, p = graph.households[nodes], graph.population[nodes]
     lo, hi = limits.grid_range(h.sum(), p.sum())
     window = _window(limits)
@@ -106,7 +110,7 @@ def settle(graph: CellGraph, nodes: np.ndarray, limits: Limits, hint: list[np.nd
     windows = grid_windows(h, p, limits)
     found = _quick_search(graph, nodes, window)
     if found is None:
-        found = _search(graph, nodes, window, windows, hint)
+        found = _search(graph, nodes, window, windows, hints)
     if isinstance(found, Verdict):
         return found
     k = len(found)
@@ -180,14 +184,14 @@ def _answer(status: int) -> bool | None:
 
 
 def _search(graph: CellGraph, nodes: np.ndarray, window: _Window, windows: dict[int, _Window],
-            hint: list[np.ndarray]) -> list[np.ndarray] | Verdict:
+            hints: list[list[np.ndarray]]) -> list[np.ndarray] | Verdict:
     """A partition within the limits, or the verdict where none was found.
 
     In turn, until one decides: a short search over all counts with the limits as hard
-    constraints; the same with the limits as penalties, started from ``hint`` (an optimum above
-    zero is a proof); a short search per count k with its narrowed window; the heuristic's count
-    (or else the first open one) with its narrowed window as penalties; the counts still open
-    searched longer."""
+    constraints; the same with the limits as penalties, started from the best hint (an optimum
+    above zero is a proof); a short search per count k with its narrowed window; each open count
+    that has a hint of its count, with its narrowed window as penalties started from that hint
+    (else the first open count from the best hint); the counts still open searched longer."""
     if not windows:  # more grids than cells
         return Verdict("infeasible", proof=CONTIGUITY)
     fewest, most = min(windows), max(windows)
@@ -199,7 +203,7 @@ def _search(graph: CellGraph, nodes: np.ndarray, window: _Window, windows: dict[
         return _groups(built, solver)
     if status == cp_model.INFEASIBLE:
         return Verdict("infeasible", proof=CONTIGUITY)
-    status, closest, misfit = _repair(graph, nodes, window, fewest, most, hint)
+    status, closest, misfit = _repair(graph, nodes, window, fewest, most, hints[0])
     if closest is not None and misfit < 0.5:
         return closest
     if status == cp_model.OPTIMAL:
@@ -214,12 +218,13 @@ def _search(graph: CellGraph, nodes: np.ndarray, window: _Window, windows: dict[
             open_counts.append(k)
     if not open_counts:
         return Verdict("infeasible", proof=CONTIGUITY, closest=closest)
-    k = len(hint) if len(hint) in open_counts else open_counts[0]
-    status, parts, misfit = _repair(graph, nodes, windows[k], k, k, hint)
-    if parts is not None and misfit < 0.5:
-        return parts
-    if status == cp_model.OPTIMAL:
-        open_counts.remove(k)
+    by_count = {len(hint): hint for hint in reversed(hints) if len(hint) in open_counts}
+    for k, hint in (sorted(by_count.items(), key=lambda kh: hints.index(kh[1])) or [(open_counts[0], hints[0])]):
+        status, parts, misfit = _repair(graph, nodes, windows[k], k, k, hint)
+        if parts is not None and misfit < 0.5:
+            return parts
+        if status == cp_model.OPTIMAL:
+            open_counts.remove(k)
     if open_counts and (decided := settle_at_cut(graph, nodes, window)) is not None:
         found = decided[1]
         return found if found is not None else Verdict("infeasible", proof=CONTIGUITY, closest=closest)
