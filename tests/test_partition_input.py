@@ -421,3 +421,42 @@ def test_a_tower_drawn_inside_its_podium_is_still_split_by_its_units():
     assert result.assignments["households"].sum() == sum(households)
     [repair] = result.report["input_repairs"]["buildings"]
     assert (repair["building_id"], repair["container"]) == (podium_id, tower_id)
+
+
+def _two_part_building():
+    """A building drawn as two squares 3 m apart (12 m, and a 0.8 m one pressed against the next
+    building's wall: too small to seed the tessellation, it lies in that building's ground), in the
+    lattice of ``_square_community``."""
+    outline, footprints = _square_community()
+    main = shapely.box(X0 + 60, Y0 + 60, X0 + 72, Y0 + 72)
+    small = shapely.box(X0 + 75, Y0 + 66, X0 + 75.8, Y0 + 66.8)
+    neighbour = shapely.box(X0 + 75.8, Y0 + 55, X0 + 90, Y0 + 80)
+    two = shapely.MultiPolygon([main, small])
+    footprints = [f for f in footprints if not f.intersects(shapely.buffer(two.union(neighbour), 3))]
+    households = [90] * len(footprints) + [400, 60]
+    return _frames([outline], footprints + [neighbour, two], households)
+
+
+def test_a_building_in_two_parts_is_bridged_into_one_cell(monkeypatch):
+    """Its cell was in two pieces, one inside the neighbour's cell, so its grid was in two parts;
+    the pieces are joined through the ground between them: every grid one polygon, the building
+    whole in one grid, no footprint cut, households conserved."""
+    from geogrid.partition import contiguity
+
+    communities, buildings, _ = _two_part_building()
+    two_id = buildings["building_id"].iat[-1]
+    with monkeypatch.context() as m:  # without the bridge (the engine before): a grid in two parts
+        m.setattr(contiguity, "_bridge", lambda *args: False)
+        before = partition(communities, buildings)
+    assert before.report["total"]["grids_in_several_parts"] == 1
+    assert "a cell of the grid is itself in separate pieces" in "".join(before.grids["flags"])
+
+    result = partition(communities, buildings)
+    _assert_tiles(communities, buildings, result)
+    assert result.report["total"]["grids_in_several_parts"] == 0
+    rows = result.assignments[result.assignments["building_id"] == two_id]
+    assert len(rows) == 1 and rows["households"].iat[0] == 60
+    grid = result.grids.to_crs(METRIC).set_index("grid_code").geometry[rows["grid_code"].iat[0]]
+    assert shapely.get_type_id(grid) == 3
+    assert grid.covers(buildings.to_crs(METRIC).geometry.iat[-1].buffer(-1e-6))  # both squares, whole
+    assert result.grids["households"].sum() == buildings["households"].sum()
