@@ -45,6 +45,13 @@ def test_one_oversized_building_no_longer_hides_the_other_failures():
 def test_a_proof_flag_proves_only_the_grid_it_describes():
     assert grid_proof(TOWER, 1) == "oversized_building"
     assert grid_proof(TOWER, 3) is None  # an oversized building's flag on a grid of three buildings
+    # ... unless the other two hold no households and no residents (sheds cut off by the tower)
+    counted = OVER + [{"rule": "oversized_building", "building_id": "T1", "households": 700, "population": 1820,
+                       "reason": "one tower"}]
+    assert grid_proof(counted, 3, (700, 1820)) == "oversized_building"
+    assert grid_proof(counted, 3, (760, 1820)) is None  # a building with households joined it
+    assert grid_proof(counted, 3, (700, 1900)) is None
+    assert grid_proof(counted, 3) is None and grid_proof(TOWER, 3, (700, 1820)) is None  # counts on both sides
     assert grid_proof(PACKED, 4) == "no_feasible_partition:atom_packing"
     assert grid_proof(UNDER, 4) is None
 
