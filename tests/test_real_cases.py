@@ -86,7 +86,7 @@ def test_the_same_case_every_time():
     assert first.communities.geometry.geom_equals_exact(second.communities.geometry, 1e-9).all()
 
 
-@pytest.mark.parametrize("name", ["bubenec", "karhula"])
+@pytest.mark.parametrize("name", ["bubenec", "helsinki", "karhula"])
 def test_engine_on_real_footprints_proves_every_grid_outside_a_limit(name):
     """No grid outside a limit without its own proof, no footprint cut, every household in one grid."""
     case = real_case(name)
