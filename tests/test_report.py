@@ -118,7 +118,8 @@ def test_a_tower_with_an_empty_shed_it_cuts_off_is_still_proven():
     from tests.test_partition_input import _frames, _square_community, X0, Y0
 
     outline, footprints = _square_community()
-    ring = shapely.box(X0 + 55, Y0 + 55, X0 + 125, Y0 + 125).difference(shapely.box(X0 + 70, Y0 + 70, X0 + 110, Y0 + 110))
+    courtyard = shapely.box(X0 + 70, Y0 + 70, X0 + 110, Y0 + 110)
+    ring = shapely.box(X0 + 55, Y0 + 55, X0 + 125, Y0 + 125).difference(courtyard)
     shed = shapely.box(X0 + 85, Y0 + 85, X0 + 95, Y0 + 95)
     footprints = [f for f in footprints if not f.intersects(ring.envelope)] + [ring, shed]
     communities, buildings, _ = _frames([outline], footprints, [90] * (len(footprints) - 2) + [600, 0])

@@ -48,7 +48,9 @@ def bridge_cells(cells: np.ndarray, block_of: np.ndarray, footprints: np.ndarray
     if len(split) == 0:
         return cells
     cells = cells.copy()
-    tree = shapely.STRtree(cells)  # cells only shrink, but for the one bridged: its own growth is never queried
+    # the tree holds the cells as they were: a cell bridged before may be missed as a neighbour where it grew,
+    # so its ground is not offered, and what is offered is always the neighbours' ground as it is now
+    tree = shapely.STRtree(cells)
     for c in split:
         _bridge(cells, tree, block_of, footprints, int(c))
     return cells
