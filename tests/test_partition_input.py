@@ -460,3 +460,23 @@ def test_a_building_in_two_parts_is_bridged_into_one_cell(monkeypatch):
     assert shapely.get_type_id(grid) == 3
     assert grid.covers(buildings.to_crs(METRIC).geometry.iat[-1].buffer(-1e-6))  # both squares, whole
     assert result.grids["households"].sum() == buildings["households"].sum()
+
+
+def test_a_bridge_never_cuts_a_footprint_nor_splits_a_neighbour():
+    """Bridging on hand-made cells of one block: a building in two parts left and right of a
+    neighbour whose footprint runs across the whole block cannot be joined (all cells unchanged); with
+    the neighbour's footprint short of the block's edge, the ground beyond it joins the two parts and
+    the neighbour's cell stays one polygon holding its footprint."""
+    from geogrid.partition.contiguity import bridge_cells
+
+    left, right = shapely.box(0, 0, 10, 20), shapely.box(14, 0, 24, 20)
+    building = shapely.MultiPolygon([shapely.box(2, 2, 8, 18), shapely.box(16, 2, 22, 18)])
+    middle = shapely.box(10, 0, 14, 20)
+    block = np.array([0, 0])
+    for across, bridged in ((shapely.box(11, 0, 13, 20), False), (shapely.box(11, 0, 13, 17), True)):
+        cells = np.array([left.union(right), middle], dtype=object)
+        out = bridge_cells(cells, block, np.array([building, across], dtype=object))
+        assert bool(shapely.get_num_geometries(out[0]) == 1) == bridged
+        assert shapely.get_type_id(out[1]) == 3 and out[1].covers(across)  # neighbour whole, footprint uncut
+        assert out[0].covers(building) and not out[0].overlaps(out[1])
+        assert shapely.area(out).sum() == pytest.approx(24 * 20)  # the block still tiled
