@@ -421,3 +421,62 @@ def test_a_tower_drawn_inside_its_podium_is_still_split_by_its_units():
     assert result.assignments["households"].sum() == sum(households)
     [repair] = result.report["input_repairs"]["buildings"]
     assert (repair["building_id"], repair["container"]) == (podium_id, tower_id)
+
+
+def _two_part_building():
+    """A building drawn as two squares 3 m apart (12 m, and a 0.8 m one pressed against the next
+    building's wall: too small to seed the tessellation, it lies in that building's ground), in the
+    lattice of ``_square_community``."""
+    outline, footprints = _square_community()
+    main = shapely.box(X0 + 60, Y0 + 60, X0 + 72, Y0 + 72)
+    small = shapely.box(X0 + 75, Y0 + 66, X0 + 75.8, Y0 + 66.8)
+    neighbour = shapely.box(X0 + 75.8, Y0 + 55, X0 + 90, Y0 + 80)
+    two = shapely.MultiPolygon([main, small])
+    footprints = [f for f in footprints if not f.intersects(shapely.buffer(two.union(neighbour), 3))]
+    households = [90] * len(footprints) + [400, 60]
+    return _frames([outline], footprints + [neighbour, two], households)
+
+
+def test_a_building_in_two_parts_is_bridged_into_one_cell(monkeypatch):
+    """Its cell was in two pieces, one inside the neighbour's cell, so its grid was in two parts;
+    the pieces are joined through the ground between them: every grid one polygon, the building
+    whole in one grid, no footprint cut, households conserved."""
+    from geogrid.partition import contiguity
+
+    communities, buildings, _ = _two_part_building()
+    two_id = buildings["building_id"].iat[-1]
+    with monkeypatch.context() as m:  # without the bridge (the engine before): a grid in two parts
+        m.setattr(contiguity, "_bridge", lambda *args: False)
+        before = partition(communities, buildings)
+    assert before.report["total"]["grids_in_several_parts"] == 1
+    assert "a cell of the grid is itself in separate pieces" in "".join(before.grids["flags"])
+
+    result = partition(communities, buildings)
+    _assert_tiles(communities, buildings, result)
+    assert result.report["total"]["grids_in_several_parts"] == 0
+    rows = result.assignments[result.assignments["building_id"] == two_id]
+    assert len(rows) == 1 and rows["households"].iat[0] == 60
+    grid = result.grids.to_crs(METRIC).set_index("grid_code").geometry[rows["grid_code"].iat[0]]
+    assert shapely.get_type_id(grid) == 3
+    assert grid.covers(buildings.to_crs(METRIC).geometry.iat[-1].buffer(-1e-6))  # both squares, whole
+    assert result.grids["households"].sum() == buildings["households"].sum()
+
+
+def test_a_bridge_never_cuts_a_footprint_nor_splits_a_neighbour():
+    """Bridging on hand-made cells of one block: a building in two parts left and right of a
+    neighbour whose footprint runs across the whole block cannot be joined (all cells unchanged); with
+    the neighbour's footprint short of the block's edge, the ground beyond it joins the two parts and
+    the neighbour's cell stays one polygon holding its footprint."""
+    from geogrid.partition.contiguity import bridge_cells
+
+    left, right = shapely.box(0, 0, 10, 20), shapely.box(14, 0, 24, 20)
+    building = shapely.MultiPolygon([shapely.box(2, 2, 8, 18), shapely.box(16, 2, 22, 18)])
+    middle = shapely.box(10, 0, 14, 20)
+    block = np.array([0, 0])
+    for across, bridged in ((shapely.box(11, 0, 13, 20), False), (shapely.box(11, 0, 13, 17), True)):
+        cells = np.array([left.union(right), middle], dtype=object)
+        out = bridge_cells(cells, block, np.array([building, across], dtype=object))
+        assert bool(shapely.get_num_geometries(out[0]) == 1) == bridged
+        assert shapely.get_type_id(out[1]) == 3 and out[1].covers(across)  # neighbour whole, footprint uncut
+        assert out[0].covers(building) and not out[0].overlaps(out[1])
+        assert shapely.area(out).sum() == pytest.approx(24 * 20)  # the block still tiled

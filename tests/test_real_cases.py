@@ -86,13 +86,16 @@ def test_the_same_case_every_time():
     assert first.communities.geometry.geom_equals_exact(second.communities.geometry, 1e-9).all()
 
 
-@pytest.mark.parametrize("name", ["bubenec", "karhula"])
+@pytest.mark.parametrize("name", ["bubenec", "helsinki", "karhula"])
 def test_engine_on_real_footprints_proves_every_grid_outside_a_limit(name):
-    """No grid outside a limit without its own proof, no footprint cut, every household in one grid."""
+    """No grid outside a limit without its own proof, every grid one polygon (Helsinki has buildings
+    drawn in several parts), no footprint cut, every household in one grid."""
     case = real_case(name)
     result = partition(case.communities, case.buildings, roads=case.roads)
     total = result.report["total"]
     assert total["grids_outside_limits_unproven"] == 0
+    assert total["grids_in_several_parts"] == 0
+    assert (shapely.get_type_id(result.grids.geometry.to_numpy()) == 3).all()
     assert total["households"]["total"] == case.buildings["households"].sum()
     whole = result.assignments[result.assignments["units"] == ""]
     assert whole["building_id"].is_unique and whole["grid_code"].notna().all()

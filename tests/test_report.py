@@ -45,6 +45,13 @@ def test_one_oversized_building_no_longer_hides_the_other_failures():
 def test_a_proof_flag_proves_only_the_grid_it_describes():
     assert grid_proof(TOWER, 1) == "oversized_building"
     assert grid_proof(TOWER, 3) is None  # an oversized building's flag on a grid of three buildings
+    # ... unless the other two hold no households and no residents (sheds cut off by the tower)
+    counted = OVER + [{"rule": "oversized_building", "building_id": "T1", "households": 700, "population": 1820,
+                       "reason": "one tower"}]
+    assert grid_proof(counted, 3, (700, 1820)) == "oversized_building"
+    assert grid_proof(counted, 3, (760, 1820)) is None  # a building with households joined it
+    assert grid_proof(counted, 3, (700, 1900)) is None
+    assert grid_proof(counted, 3) is None and grid_proof(TOWER, 3, (700, 1820)) is None  # counts on both sides
     assert grid_proof(PACKED, 4) == "no_feasible_partition:atom_packing"
     assert grid_proof(UNDER, 4) is None
 
@@ -102,3 +109,27 @@ def test_what_a_tower_leaves_too_small_for_a_grid_is_proven():
     total = result.report["total"]
     assert total["grids_outside_limits_unproven"] == 0
     assert total["grids_outside_limits_by_proof"]["area_too_small"] == len(rest)
+
+
+def test_a_tower_with_an_empty_shed_it_cuts_off_is_still_proven():
+    """A 600-household ring building without units around a courtyard holding a shed with no households
+    (Helsinki's 900002-001-004-02): the shed's cell can only join the tower's grid, which then holds two
+    buildings and still nothing but the tower's households and residents: proven, not a failure."""
+    from tests.test_partition_input import _frames, _square_community, X0, Y0
+
+    outline, footprints = _square_community()
+    courtyard = shapely.box(X0 + 70, Y0 + 70, X0 + 110, Y0 + 110)
+    ring = shapely.box(X0 + 55, Y0 + 55, X0 + 125, Y0 + 125).difference(courtyard)
+    shed = shapely.box(X0 + 85, Y0 + 85, X0 + 95, Y0 + 95)
+    footprints = [f for f in footprints if not f.intersects(ring.envelope)] + [ring, shed]
+    communities, buildings, _ = _frames([outline], footprints, [90] * (len(footprints) - 2) + [600, 0])
+    result = partition(communities, buildings)
+    grid_of = result.assignments.set_index("building_id")["grid_code"]
+    ring_id, shed_id = buildings["building_id"].iat[-2], buildings["building_id"].iat[-1]
+    assert grid_of[shed_id] == grid_of[ring_id]
+    tower = result.grids[result.grids["grid_code"] == grid_of[ring_id]].iloc[0]
+    assert (tower["building_count"], tower["households"]) == (2, 600)
+    total = result.report["total"]
+    assert total["grids_outside_limits_unproven"] == 0
+    assert total["grids_outside_limits_by_proof"] == {"oversized_building": 1}
+    assert grid_proof(json.loads(tower["flags"]), 2) is None  # without the grid's counts: no proof

@@ -108,7 +108,9 @@ def no_feasible_window(households: int, population: int, limits: Limits) -> Flag
 
 
 def oversized_building(building_id: str, households: int, population: int) -> Flag:
-    return {"rule": "oversized_building", "building_id": building_id,
+    # its counts: the report proves its grid while the grid holds nothing more (see report.grid_proof)
+    return {"rule": "oversized_building", "building_id": building_id, "households": households,
+            "population": population,
             "reason": f"building {building_id} alone holds {households} households and {population} residents "
                       f"and has no unit count to split it by, so it is a grid of its own"}
 

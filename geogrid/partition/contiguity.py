@@ -1,4 +1,5 @@
-"""Grids in one piece: detached pieces of cells join a neighbouring cell, detached parts of grids a neighbouring grid."""
+"""Grids in one piece: detached pieces of cells join a neighbouring cell, the pieces of a multi-part
+footprint's cell are bridged, detached parts of grids join a neighbouring grid."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ from geogrid.partition.limits import Limits
 
 SHARED_M = 0.01  # pieces sharing less boundary than this do not touch
 DUST_M2 = 0.01
+# How far around a footprint in several parts its cell may reach to join its pieces (m), nearest first;
+# past the last, the footprint's convex hull.
+BRIDGE_REACH_M = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 def whole_cells(cells: np.ndarray, block_of: np.ndarray, footprints: np.ndarray) -> np.ndarray:
     """Cells with every detached piece (one holding no part of the cell's footprint, or for a cell
     without a footprint every piece but the largest) given to the neighbouring cell it shares most
-    boundary with, in the same block first. A piece touching no other cell stays where it is."""
+    boundary with, in the same block first. A piece touching no other cell stays where it is.
+    A cell still in pieces (each holding a part of its footprint: a building drawn as several
+    polygons) is then bridged (``bridge_cells``)."""
     multi = np.flatnonzero(shapely.get_num_geometries(cells) > 1)
     if len(multi) == 0:
         return cells
@@ -27,7 +33,67 @@ def whole_cells(cells: np.ndarray, block_of: np.ndarray, footprints: np.ndarray)
             cells[c] = core
             owner.extend([c] * len(detached))
             pieces.extend(detached)
-    return _give_pieces(cells, block_of, np.array(owner, dtype=np.int64), np.array(pieces, dtype=object))
+    cells = _give_pieces(cells, block_of, np.array(owner, dtype=np.int64), np.array(pieces, dtype=object))
+    return bridge_cells(cells, block_of, footprints)
+
+
+def bridge_cells(cells: np.ndarray, block_of: np.ndarray, footprints: np.ndarray) -> np.ndarray:
+    """Cells of a footprint in several parts whose pieces lie apart (a part too thin to seed the
+    tessellation sits in a neighbour's ground, or another cell runs between the parts): the pieces
+    joined through the ground between them, taken from the neighbouring cells of the same block.
+    The ground is sought ever further around the footprint (``BRIDGE_REACH_M``, then its convex
+    hull) and only where it cuts no other footprint and leaves every neighbour it is taken from as
+    whole as it was; a cell that cannot be bridged so (its parts across a street) stays in pieces."""
+    split = np.flatnonzero(shapely.get_num_geometries(cells[: len(footprints)]) > 1)
+    if len(split) == 0:
+        return cells
+    cells = cells.copy()
+    # the tree holds the cells as they were: a cell bridged before may be missed as a neighbour where it grew,
+    # so its ground is not offered, and what is offered is always the neighbours' ground as it is now
+    tree = shapely.STRtree(cells)
+    for c in split:
+        _bridge(cells, tree, block_of, footprints, int(c))
+    return cells
+
+
+def _bridge(cells: np.ndarray, tree: shapely.STRtree, block_of: np.ndarray, footprints: np.ndarray, c: int) -> bool:
+    """Join the pieces of cell ``c`` in place (see ``bridge_cells``); whether it was done."""
+    own, footprint = cells[c], footprints[c]
+    pieces = shapely.get_parts(own)
+    zones = [shapely.buffer(footprint, reach, quad_segs=2) for reach in BRIDGE_REACH_M]
+    for zone in zones + [shapely.convex_hull(footprint)]:
+        near = tree.query(zone, predicate="intersects")
+        near = near[(near != c) & (block_of[near] == block_of[c])]
+        if len(near) == 0:
+            continue
+        room = shapely.difference(shapely.intersection(zone, shapely.union_all(cells[near])), own)
+        walls = near[near < len(footprints)]
+        if len(walls):
+            room = shapely.difference(room, shapely.union_all(footprints[walls]))
+        links = [part for part in _polygon_parts(room)
+                 if (shapely.distance(part, pieces) < SHARED_M).sum() >= 2]  # each joins two pieces or more
+        if not links:
+            continue
+        bridge = shapely.union_all(links)
+        joined = _polygon_parts(shapely.union(own, bridge))
+        if len(joined) != 1:
+            continue
+        carved = np.array([shapely.union_all(_polygon_parts(g)) if len(_polygon_parts(g)) else shapely.Polygon()
+                           for g in shapely.difference(cells[near], bridge)], dtype=object)
+        kept_whole = ~shapely.is_empty(carved) & (shapely.get_num_geometries(carved)
+                                                  <= shapely.get_num_geometries(cells[near]))
+        if not kept_whole.all():
+            continue
+        cells[near] = carved
+        cells[c] = joined[0]
+        return True
+    return False
+
+
+def _polygon_parts(geom: shapely.Geometry) -> np.ndarray:
+    """The polygons of a geometry, without dust."""
+    parts = shapely.get_parts(geom)
+    return parts[(shapely.get_type_id(parts) == 3) & (shapely.area(parts) >= DUST_M2)]
 
 
 def _split_cell(cell: shapely.Geometry, footprint: shapely.Geometry | None) -> tuple[shapely.Geometry, list]:

@@ -106,21 +106,30 @@ def _feasibility_totals(communities: list[dict]) -> dict:
     }
 
 
-def grid_proof(flags: list[dict], building_count: int) -> str | None:
+def grid_proof(flags: list[dict], building_count: int, counts: tuple[int, int] | None = None) -> str | None:
     """The proof, for this grid, that it cannot meet the count limits it breaks, or None.
 
-    'oversized_building': the grid is one building over a limit with no unit count to split it by;
+    'oversized_building': the grid is one building over a limit with no unit count to split it by
+    (with, where the grid's ``counts`` (households, residents) are given, only buildings beside it
+    that hold neither: sheds and shops cut off by it add nothing to what it breaks);
     an area proof ('no_feasible_partition:atom_packing', ...): no partition of the piece the grid
     was divided from (the community, less the indivisible units set apart) meets every limit.
     A proof flag on a grid it does not describe (an oversized building's flag on a grid of several
     buildings) proves nothing."""
     rules = {f["rule"]: f for f in flags}
-    if "oversized_building" in rules and building_count == 1:
+    if "oversized_building" in rules and (building_count == 1 or _only_its_own(rules["oversized_building"], counts)):
         return "oversized_building"
     for rule in AREA_PROOFS:
         if rule in rules:
             return rule + (f":{rules[rule]['proof']}" if "proof" in rules[rule] else "")
     return None
+
+
+def _only_its_own(flag: dict, counts: tuple[int, int] | None) -> bool:
+    """The grid holds the oversized building's households and residents and nothing more."""
+    if counts is None or "households" not in flag or "population" not in flag:
+        return False
+    return (int(flag["households"]), int(flag["population"])) == tuple(int(c) for c in counts)
 
 
 def honest_counts(grids: pd.DataFrame) -> dict:
@@ -132,7 +141,9 @@ def honest_counts(grids: pd.DataFrame) -> dict:
                 "grids_in_several_parts": 0, "within_limits_share_where_feasible": None}
     flags = [json.loads(text) for text in grids["flags"]]
     outside = np.array([any(f["rule"] in COUNT_RULES for f in fs) for fs in flags])
-    proof = [grid_proof(fs, int(n)) for fs, n in zip(flags, grids["building_count"])]
+    counts = (list(zip(grids["households"], grids["population"])) if {"households", "population"} <= set(grids)
+              else [None] * len(grids))
+    proof = [grid_proof(fs, int(n), c) for fs, n, c in zip(flags, grids["building_count"], counts)]
     other_fault = np.array([any(f["rule"] not in COUNT_RULES + PROOF_RULES for f in fs) for fs in flags])
     proven = np.array([p is not None for p in proof])
     judged = ~(proven & ~other_fault)
