@@ -288,15 +288,31 @@ def assess(
     return frame.sort_values(["score", "cases"], ascending=[False, False], na_position="last")
 
 
+def _rounded(values: np.ndarray, digits: int) -> list[float | None]:
+    """Python's round(v, digits) of each value (NaN as None), computed by numpy: rint(v x 10^digits) / 10^digits is
+    the same double whenever v x 10^digits is not within a few ulps of a half (there, Python's round decides)."""
+    scale = 10.0 ** digits
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * scale
+        fraction = np.abs(scaled - np.trunc(scaled))
+        unsure = ~(np.abs(fraction - 0.5) > np.maximum(8 * np.spacing(np.abs(scaled)), 1e-9))
+        out: list[float | None] = (np.rint(scaled) / scale).tolist()
+    missing = np.isnan(values)
+    for i in np.flatnonzero(unsure | missing).tolist():
+        out[i] = None if missing[i] else round(float(values[i]), digits)
+    return out
+
+
 def as_rows(figures: pd.DataFrame, digits: int = 4) -> list[dict[str, float | int | str | None]]:
     """The assessment as JSON-ready rows (key first; NaN as None, shares and means rounded), a column at a time."""
     columns: dict[str, list[float | int | None]] = {}
     for name in figures.columns:
-        values = figures[name].to_numpy(dtype=float).tolist()
+        values = figures[name].to_numpy(dtype=float)
         if name == "cases":
-            columns[name] = [None if v != v else int(v) for v in values]
+            columns[name] = [None if v != v else int(v) for v in values.tolist()]  # v != v: NaN
         else:
-            columns[name] = [None if v != v else round(v, digits) for v in values]  # v != v: NaN
+            columns[name] = _rounded(values, digits)
     names = list(columns)
-    return [{"key": str(key), **dict(zip(names, values, strict=True))}
-            for key, *values in zip(figures.index, *columns.values(), strict=True)]
+    keys = [str(key) for key in figures.index.astype(object).tolist()]
+    return [{"key": key, **dict(zip(names, values, strict=True))}
+            for key, *values in zip(keys, *columns.values(), strict=True)]
