@@ -157,7 +157,7 @@ def _median(codes: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
     group, kept = codes[chosen], values[chosen]
     by_value = np.argsort(kept)
     small = group[by_value].astype(np.int16 if size < 2**15 else np.int64)  # 16-bit codes sort by radix
-    ordered = kept[by_value][np.argsort(small, kind="stable")]
+    ordered = kept[by_value[np.argsort(small, kind="stable")]]
     counts = np.bincount(group, minlength=size)
     starts = np.cumsum(counts) - counts
     out = np.full(size, np.nan)
