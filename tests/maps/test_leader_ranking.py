@@ -80,6 +80,13 @@ def test_the_ranking_equals_the_assessment_api_at_every_level(live_service, brow
         assert asked["area"] == [scope] and asked["level"] == [level] and "since" not in asked
         if level == "street":
             page.screenshot(path=str(artifacts_dir / "leader_ranking.png"))
+            # the wide table scrolls inside the panel; rank and name stay in view
+            page.locator("#ranking .leader-table-wrap").evaluate("w => { w.scrollLeft = w.scrollWidth; }")
+            panel, name = page.locator("#panel").bounding_box(), page.locator("#ranking-table td[data-key=name]").first
+            assert page.locator("#ranking .leader-table-wrap").evaluate("w => w.scrollLeft") > 0
+            assert name.bounding_box()["x"] >= panel["x"] and page.locator("#ranking-table td[data-key=score]").first.is_visible()
+            page.screenshot(path=str(artifacts_dir / "leader_ranking_scrolled.png"))
+            page.locator("#ranking .leader-table-wrap").evaluate("w => { w.scrollLeft = 0; }")
     weights = page.eval_on_selector_all("#ranking-weights [data-weight]",
                                         "ws => Object.fromEntries(ws.map(w => [w.dataset.weight, w.dataset.value]))")
     assert {k: float(v) for k, v in weights.items()} == answer["weights"]
