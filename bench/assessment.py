@@ -9,16 +9,20 @@ median of several runs of geogrid.incidents.assessment.assess per level. The sto
     .venv/bin/python bench/assessment.py                 # 1,000,000 cases, 5 runs
     .venv/bin/python bench/assessment.py --cases 200000 --runs 3
     .venv/bin/python bench/assessment.py --store postgis --runs 3   # through a PostGIS store (bench/stats.py's city)
+    .venv/bin/python bench/assessment.py --store postgis --database geogrid_bench_kept   # filled once, then kept
 
 With --store, a fresh store gets bench/stats.py's synthetic city and its cases (COPY), 8% of them dispatched with
 their dispatch, check-in and handle steps, and the whole path is timed: the first read_history (which fills the
 in-memory snapshots), read_history_sql once, then warm read_history (every case of the district and its steps)
-and the assessment at each level from it.
+and the assessment at each level from it. With --database NAME the PostGIS database of that name is filled on
+the first run and kept (drop it by hand afterwards), so that two versions of the code can be timed back to back
+on the same data without filling it again.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import statistics
@@ -26,6 +30,7 @@ import tempfile
 import sys
 import time
 from datetime import UTC, datetime
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -118,18 +123,42 @@ def store_steps(url: str, cases: int, seed: int = 0) -> int:
     return 3 * len(chosen)
 
 
-def through_the_store(kind: str, count: int, runs: int) -> None:
-    """Fill a fresh store, then time read_history and each level's assessment from it."""
+@contextlib.contextmanager
+def kept_store(name: str, count: int) -> Iterator[str]:
+    """The PostGIS database name, filled with the city, count cases and their steps when it does not exist yet."""
+    import psycopg
+    from city import PG_ADMIN
+    from stats import fill
+
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    if not exists:
+        print(fill("postgis", url, count), flush=True)
+        print(f"trace steps: {store_steps(url, count):,}", flush=True)
+    yield url
+
+
+def through_the_store(kind: str, count: int, runs: int, database: str | None = None) -> None:
+    """Fill a fresh store (or use the kept database), then time read_history and each level's assessment from
+    it."""
     from stats import DISTRICT, fill, store
 
     from geogrid.db.engine import make_engine
     from geogrid.db.session import session_scope
     from geogrid.store.assessment import assessment_rows, read_history, read_history_sql
 
-    with tempfile.TemporaryDirectory() as folder, store(kind, Path(folder)) as url:
-        started = time.perf_counter()
-        print(fill(kind, url, count), flush=True)
-        print(f"trace steps: {store_steps(url, count):,}; filled in {time.perf_counter() - started:.0f} s", flush=True)
+    with contextlib.ExitStack() as stack:
+        if database:
+            url = stack.enter_context(kept_store(database, count))
+        else:
+            url = stack.enter_context(store(kind, Path(stack.enter_context(tempfile.TemporaryDirectory()))))
+            started = time.perf_counter()
+            print(fill(kind, url, count), flush=True)
+            print(f"trace steps: {store_steps(url, count):,}; filled in {time.perf_counter() - started:.0f} s",
+                  flush=True)
         engine = make_engine(url)
         formula, taxonomy = load_formula(), load_taxonomy()
         now = datetime(2026, 1, 1, tzinfo=UTC)
@@ -160,9 +189,12 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--store", choices=["postgis", "spatialite"], help="time the whole path through a store")
+    parser.add_argument("--database", help="with --store postgis: fill this database once and keep it")
     args = parser.parse_args()
+    if args.database and args.store != "postgis":
+        parser.error("--database needs --store postgis")
     if args.store:
-        through_the_store(args.store, args.cases, args.runs)
+        through_the_store(args.store, args.cases, args.runs, args.database)
         return
     started = time.perf_counter()
     cases, events = history(args.cases)

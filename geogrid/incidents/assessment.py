@@ -106,64 +106,119 @@ def dispatches(events: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _on_time_share(done_at: pd.Series, deadline: pd.Series, now: float, key: pd.Series) -> pd.Series:
-    """Per key, the share done by the deadline among those done or past it (NaN where none is)."""
-    done = done_at.notna().to_numpy()
-    decided = done | (now > deadline.to_numpy())
-    on_time = done & (done_at.to_numpy() <= deadline.to_numpy())
-    frame = pd.DataFrame({"key": key.array, "decided": decided, "on_time": on_time})
-    sums = frame.groupby("key", observed=True)[["decided", "on_time"]].sum()
-    return (sums["on_time"] / sums["decided"].where(sums["decided"] > 0)).astype(float)
+def _positions(index: pd.Index, ids: np.ndarray) -> np.ndarray:
+    """Each id's position in index (-1 where it is not there): a binary search when the index is sorted (the
+    store's cases are, as a rule), else pandas' hash lookup."""
+    values = index.to_numpy()
+    ids = np.asarray(ids)
+    if len(values) and values.dtype.kind in "iu" and ids.dtype.kind in "iu" and bool(np.all(values[1:] > values[:-1])):
+        found = np.minimum(np.searchsorted(values, ids), len(values) - 1)
+        return np.where(values[found] == ids, found, -1)
+    return index.get_indexer(ids)
+
+
+def _groups(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Group codes (-1 for none) and their labels, in the order pandas' groupby gives them: a categorical's
+    categories in their order, other values sorted."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return np.asarray(values.array.codes, dtype=np.intp), pd.Index(values.array.categories)
+    codes, labels = pd.factorize(values, sort=True)
+    return np.asarray(codes, dtype=np.intp), pd.Index(labels)
+
+
+def _sums(codes: np.ndarray, size: int, values: np.ndarray | None = None) -> np.ndarray:
+    """Per group 0..size-1, the sum of values (or the count of members) over the rows with a group."""
+    if len(codes) and codes.min() >= 0:  # every row has a group: no copy of the codes
+        return np.bincount(codes, weights=None if values is None else np.asarray(values, dtype=float), minlength=size)
+    chosen = codes >= 0
+    weights = None if values is None else np.asarray(values, dtype=float)[chosen]
+    return np.bincount(codes[chosen], weights=weights, minlength=size)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator per group, NaN where the denominator is 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan)
+
+
+def _mean(codes: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
+    """Per group, the mean of the values that are not NaN (NaN where none is), as pandas' groupby mean."""
+    values = np.asarray(values, dtype=float)
+    present = ~np.isnan(values)
+    kept = np.where(present, codes, -1)
+    return _ratio(_sums(kept, size, np.where(present, values, 0.0)), _sums(kept, size))
+
+
+def _median(codes: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
+    """Per group, the median of the values that are not NaN (NaN where none is), as pandas' groupby median: one
+    sort of the values, then a stable sort by group, and the middle one (or the mean of the middle two)."""
+    values = np.asarray(values, dtype=float)
+    chosen = (codes >= 0) & ~np.isnan(values)
+    group, kept = codes[chosen], values[chosen]
+    by_value = np.argsort(kept)
+    small = group[by_value].astype(np.int16 if size < 2**15 else np.int64)  # 16-bit codes sort by radix
+    ordered = kept[by_value[np.argsort(small, kind="stable")]]
+    counts = np.bincount(group, minlength=size)
+    starts = np.cumsum(counts) - counts
+    out = np.full(size, np.nan)
+    has = counts > 0
+    low, high = (starts + (counts - 1) // 2)[has], (starts + counts // 2)[has]
+    out[has] = (ordered[low] + ordered[high]) / 2
+    return out
+
+
+def _on_time(codes: np.ndarray, size: int, done_at: np.ndarray, deadline: np.ndarray, now: float) -> np.ndarray:
+    """Per group, the share done by the deadline among those done or past it (NaN where none is)."""
+    done = ~np.isnan(done_at)
+    with np.errstate(invalid="ignore"):
+        decided = done | (now > deadline)
+        on_time = done & (done_at <= deadline)
+    return _ratio(_sums(codes, size, on_time), _sums(codes, size, decided))
 
 
 # --- figures ----------------------------------------------------------------------------------------------------
 
 
-def _case_figures(cases: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
-    """Per key, over its cases: cases, closure_rate, satisfaction (mean rating), reopened (share)."""
-    frame = pd.DataFrame({
-        "key": key.array,
-        "closed": (cases["status"] == CLOSED).to_numpy(),
-        "rating": cases["rating"].astype(float).to_numpy(),
-        "reopened": (cases["reopen_count"].to_numpy() > 0),
-    })
-    grouped = frame.groupby("key", observed=True)
-    return pd.DataFrame({
-        "cases": grouped.size(),
-        "closure_rate": grouped["closed"].mean(),
-        "satisfaction": grouped["rating"].mean(),
-        "reopened": grouped["reopened"].mean(),
-    })
+def _case_figures(cases: pd.DataFrame, rows: np.ndarray, codes: np.ndarray, size: int) -> dict[str, np.ndarray]:
+    """Per group, over the cases at positions rows (codes their groups): cases, closure_rate, satisfaction (mean
+    rating), reopened (share)."""
+    count = _sums(codes, size)
+    closed = np.asarray(cases["status"] == CLOSED, dtype=bool)[rows]
+    reopened = cases["reopen_count"].to_numpy()[rows] > 0
+    return {
+        "cases": count.astype(np.int64),
+        "closure_rate": _ratio(_sums(codes, size, closed), count),
+        "satisfaction": _mean(codes, size, cases["rating"].to_numpy(dtype=float)[rows]),
+        "reopened": _ratio(_sums(codes, size, reopened), count),
+    }
 
 
-def _dispatch_figures(table: pd.DataFrame, key: pd.Series, handle_hours: pd.Series, now: float) -> pd.DataFrame:
-    """Per key, over its dispatches: checked_in_on_time, handled_on_time (the department's), median hours to
-    handle and the street's mean rating."""
-    check_in_deadline = table["dispatched_at"] + 3600.0 * table["check_in_hours"]
-    handle_deadline = table["dispatched_at"] + 3600.0 * handle_hours
-    hours = (table["handled_at"] - table["dispatched_at"]) / 3600.0
-    grouped = pd.DataFrame({"key": key.array, "hours": hours.to_numpy(),
-                            "street_rating": table["street_rating"].to_numpy()}).groupby("key", observed=True)
-    return pd.DataFrame({
-        "checked_in_on_time": _on_time_share(table["checked_in_at"], check_in_deadline, now, key),
-        "handled_on_time": _on_time_share(table["handled_at"], handle_deadline, now, key),
-        "median_hours_to_handle": grouped["hours"].median(),
-        "street_rating": grouped["street_rating"].mean(),
-    })
+def _dispatch_figures(table: pd.DataFrame, codes: np.ndarray, size: int, handle_hours: np.ndarray | None,
+                      check_in_hours: float, now: float) -> dict[str, np.ndarray]:
+    """Per group, over its dispatches: checked_in_on_time, the street's mean rating and, with handle_hours (the
+    departments'), handled_on_time and the median hours to handle."""
+    dispatched = table["dispatched_at"].to_numpy(dtype=float)
+    figures = {
+        "checked_in_on_time": _on_time(codes, size, table["checked_in_at"].to_numpy(dtype=float),
+                                       dispatched + 3600.0 * check_in_hours, now),
+        "street_rating": _mean(codes, size, table["street_rating"].to_numpy(dtype=float)),
+    }
+    if handle_hours is not None:
+        handled = table["handled_at"].to_numpy(dtype=float)
+        figures["handled_on_time"] = _on_time(codes, size, handled, dispatched + 3600.0 * handle_hours, now)
+        figures["median_hours_to_handle"] = _median(codes, size, (handled - dispatched) / 3600.0)
+    return figures
 
 
-def _area_handling(cases: pd.DataFrame, key: pd.Series, now: datetime) -> pd.DataFrame:
+def _area_handling(cases: pd.DataFrame, codes: np.ndarray, size: int, now: datetime) -> dict[str, np.ndarray]:
     """Per area: handled_on_time (closed without running late, among the closed or late) and the median hours to
     close."""
-    closed = (cases["status"] == CLOSED).to_numpy()
-    late = overdue_array(cases["was_overdue"].to_numpy(), cases["status"].to_numpy(),
-                         cases["deadline_at"].to_numpy(dtype=float), now)
-    frame = pd.DataFrame({"key": key.array, "decided": closed | late, "on_time": closed & ~late,
-                          "hours": np.where(closed, cases["hours_to_close"].to_numpy(dtype=float), np.nan)})
-    grouped = frame.groupby("key", observed=True)
-    sums = grouped[["decided", "on_time"]].sum()
-    return pd.DataFrame({"handled_on_time": (sums["on_time"] / sums["decided"].where(sums["decided"] > 0)).astype(float),
-                         "median_hours_to_handle": grouped["hours"].median()})
+    closed = np.asarray(cases["status"] == CLOSED, dtype=bool)
+    late = overdue_array(cases["was_overdue"].to_numpy(), cases["status"], cases["deadline_at"].to_numpy(dtype=float),
+                         now)
+    hours = np.where(closed, cases["hours_to_close"].to_numpy(dtype=float), np.nan)
+    return {"handled_on_time": _ratio(_sums(codes, size, closed & ~late), _sums(codes, size, closed | late)),
+            "median_hours_to_handle": _median(codes, size, hours)}
 
 
 def score(figures: pd.DataFrame, weights: Weights) -> pd.Series:
@@ -193,52 +248,71 @@ def assess(
     formula: Formula,
     level3_hours: dict[str, float],
     now: datetime,
+    table: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The assessment at level over the cases (indexed by incident id, CASE_COLUMNS, times in seconds) and their
     trace steps (EVENT_COLUMNS, the EVENT_ACTIONS only): one row per department or area code (index `key`) with
     cases, checked_in_on_time, handled_on_time, median_hours_to_handle, closure_rate, satisfaction, reopened,
-    street_rating and score, best score first. level3_hours: each category's level-3 deadline in hours."""
+    street_rating and score, best score first. level3_hours: each category's level-3 deadline in hours. table:
+    dispatches(events), when the caller keeps it (it depends on the steps alone).
+
+    Whole arrays throughout: groups as integer codes, sums and counts by np.bincount, medians by one sort."""
     if level not in LEVELS:
         raise InputError(f"unknown assessment level {level!r}; levels: {', '.join(LEVELS)}")
-    table = dispatches(events[events["incident_id"].isin(cases.index)])
-    table["check_in_hours"] = formula.deadlines.check_in_hours
-    category = cases["category"].astype(str).reindex(table["incident_id"]).to_numpy()
-    handle_hours = formula.handle_hours(pd.Series(category, index=table.index).map(level3_hours))
-    stamp = now.timestamp()
+    table = dispatches(events) if table is None else table
+    rows = _positions(cases.index, table["incident_id"].to_numpy())
+    table, rows = table[rows >= 0], rows[rows >= 0]  # the dispatches of these cases
+    stamp, check_in = now.timestamp(), formula.deadlines.check_in_hours
     if level == "department":
-        pairs = table[["incident_id", "department"]].drop_duplicates()
-        figures = _case_figures(cases.loc[pairs["incident_id"]], pairs["department"])
-        figures = figures.join(_dispatch_figures(table, table["department"], handle_hours, stamp), how="left")
+        category, categories = _groups(cases["category"].iloc[rows])  # each dispatch's category
+        level3 = np.array([level3_hours.get(str(c), np.nan) for c in categories] + [np.nan], dtype=float)
+        handle_hours = formula.handle_hours(pd.Series(level3[category])).to_numpy(dtype=float)
+        codes, labels = _groups(table["department"])
+        size = len(labels)
+        pairs = np.unique(rows.astype(np.int64) * (size + 1) + (codes + 1))  # each case once per department
+        pair_rows, pair_codes = pairs // (size + 1), pairs % (size + 1) - 1
+        figures = _case_figures(cases, pair_rows, pair_codes, size)
+        figures |= _dispatch_figures(table, codes, size, handle_hours, check_in, stamp)
     else:
         column = "grid_code" if level == "grid_worker" else f"{level}_code"
-        located = cases[cases[column].notna()]
-        key = located[column]
-        figures = _case_figures(located, key).join(_area_handling(located, key, now), how="left")
-        area_of = key.reindex(table["incident_id"]).array
-        dispatched = table.assign(area=area_of).dropna(subset=["area"])
-        figures = figures.join(
-            _dispatch_figures(dispatched, dispatched["area"], handle_hours.loc[dispatched.index], stamp)
-            .drop(columns=["handled_on_time", "median_hours_to_handle"]), how="left")
+        codes, labels = _groups(cases[column])
+        size = len(labels)
+        figures = _case_figures(cases, slice(None), codes, size) | _area_handling(cases, codes, size, now)
+        figures |= _dispatch_figures(table, codes[rows], size, None, check_in, stamp)
+    present = figures["cases"] > 0
     columns = ["cases", "checked_in_on_time", "handled_on_time", "median_hours_to_handle", "closure_rate",
                "satisfaction", "reopened", "street_rating"]
-    figures = figures.reindex(columns=columns)
-    figures["score"] = score(figures, formula.weights)
-    figures.index.name = "key"
-    return figures.sort_values(["score", "cases"], ascending=[False, False], na_position="last")
+    frame = pd.DataFrame({name: figures[name][present] for name in columns},
+                         index=pd.Index(labels[present], name="key"))
+    frame["score"] = score(frame, formula.weights)
+    return frame.sort_values(["score", "cases"], ascending=[False, False], na_position="last")
+
+
+def _rounded(values: np.ndarray, digits: int) -> list[float | None]:
+    """Python's round(v, digits) of each value (NaN as None), computed by numpy: rint(v x 10^digits) / 10^digits is
+    the same double whenever v x 10^digits is not within a few ulps of a half (there, Python's round decides)."""
+    scale = 10.0 ** digits
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * scale
+        fraction = np.abs(scaled - np.trunc(scaled))
+        unsure = ~(np.abs(fraction - 0.5) > np.maximum(8 * np.spacing(np.abs(scaled)), 1e-9))
+        out: list[float | None] = (np.rint(scaled) / scale).tolist()
+    missing = np.isnan(values)
+    for i in np.flatnonzero(unsure | missing).tolist():
+        out[i] = None if missing[i] else round(float(values[i]), digits)
+    return out
 
 
 def as_rows(figures: pd.DataFrame, digits: int = 4) -> list[dict[str, float | int | str | None]]:
-    """The assessment as JSON-ready rows (key first; NaN as None, shares and means rounded)."""
-    rows = []
-    for key, values in zip(figures.index, figures.to_dict("records"), strict=True):
-        row: dict[str, float | int | str | None] = {"key": str(key)}
-        for name, value in values.items():
-            if value is None or (isinstance(value, float) and math.isnan(value)):
-                row[name] = None
-            elif name == "cases":
-                row[name] = int(value)
-            else:
-                row[name] = round(float(value), digits)
-        rows.append(row)
-    return rows
-
+    """The assessment as JSON-ready rows (key first; NaN as None, shares and means rounded), a column at a time."""
+    columns: dict[str, list[float | int | None]] = {}
+    for name in figures.columns:
+        values = figures[name].to_numpy(dtype=float)
+        if name == "cases":
+            columns[name] = [None if v != v else int(v) for v in values.tolist()]  # v != v: NaN
+        else:
+            columns[name] = _rounded(values, digits)
+    names = list(columns)
+    keys = [str(key) for key in figures.index.astype(object).tolist()]
+    return [{"key": key, **dict(zip(names, values, strict=True))}
+            for key, *values in zip(keys, *columns.values(), strict=True)]

@@ -3,8 +3,11 @@ domain (geogrid.incidents.assessment), with the names of departments, areas and 
 
 The cases come from the in-memory incident columns the statistics use (geogrid.store.incident_columns), the
 trace steps from a snapshot of their own kept the same way (steps are never changed or deleted, so reading
-those after the greatest id seen, less an overlap for commits that arrive out of order, keeps it whole);
-read_history_sql reads both straight from the store, and tests/api/test_assessment.py checks they agree.
+those after the greatest id seen, less an overlap for commits that arrive out of order, keeps it whole; the
+overlap's count and greatest id, read from the index, tell whether anything arrived, so an unchanged store
+costs one small query). The dispatch episodes (geogrid.incidents.assessment.dispatches) depend on the steps
+alone and are kept with their snapshot. read_history_sql reads both straight from the store, and
+tests/api/test_assessment.py checks they agree.
 """
 
 from __future__ import annotations
@@ -78,12 +81,25 @@ def _steps_query(session: Session) -> Select:
 
 
 class TraceSteps:
-    """The snapshot of one store's trace steps (those the assessment reads), safe to share between threads."""
+    """The snapshot of one store's trace steps (those the assessment reads) and their dispatch episodes, safe to
+    share between threads."""
 
     def __init__(self) -> None:
         self._frame: pd.DataFrame | None = None
         self._counted_at = 0.0
         self._lock = threading.Lock()
+        self._dispatches: tuple[pd.DataFrame, pd.DataFrame] | None = None  # (steps frame, its dispatches)
+
+    def dispatches(self, events: pd.DataFrame) -> pd.DataFrame:
+        """assessment.dispatches(events), kept while events is this snapshot's frame (computed once per change)."""
+        kept = self._dispatches
+        if kept is not None and kept[0] is events:
+            return kept[1]
+        table = assessment.dispatches(events)
+        with self._lock:
+            if events is self._frame:
+                self._dispatches = (events, table)
+        return table
 
     def current(self, session: Session) -> pd.DataFrame:
         """The steps, brought up to date with the store session reads."""
@@ -93,10 +109,17 @@ class TraceSteps:
                     select(func.count()).select_from(_steps_query(session).subquery())):
                 self._frame, self._counted_at = self._read(session, None), time.monotonic()
                 return self._frame
-            below = (int(self._frame["id"].max()) if len(self._frame) else 0) - OVERLAP_IDS
-            newer, kept = self._read(session, below), self._frame["id"].to_numpy() <= below
-            if not np.array_equal(newer["id"].to_numpy(), self._frame["id"].to_numpy()[~kept]):  # the tail changed
-                self._frame = pd.concat([self._frame[kept], newer], ignore_index=True)
+            ids = self._frame["id"].to_numpy()
+            top = int(ids.max()) if len(ids) else 0
+            below = top - OVERLAP_IDS
+            kept = ids <= below
+            tail = session.execute(select(func.count(), func.coalesce(func.max(IncidentEvent.id), 0))
+                                   .where(IncidentEvent.id > below, IncidentEvent.action.in_(assessment.EVENT_ACTIONS))
+                                   ).one()
+            if tuple(tail) != (int(len(ids) - np.count_nonzero(kept)), top):  # something arrived: read the tail
+                newer = self._read(session, below)
+                if not np.array_equal(newer["id"].to_numpy(), ids[~kept]):
+                    self._frame = pd.concat([self._frame[kept], newer], ignore_index=True)
             if recount:
                 self._counted_at = time.monotonic()
             return self._frame
@@ -115,13 +138,17 @@ _STEPS: weakref.WeakKeyDictionary[Engine, TraceSteps] = weakref.WeakKeyDictionar
 _STEPS_LOCK = threading.Lock()
 
 
-def trace_steps(session: Session) -> pd.DataFrame:
-    """The up-to-date trace steps of the store session is bound to (one snapshot per engine)."""
+def _holder(session: Session) -> TraceSteps:
+    """The trace-step snapshot of the store session is bound to (one per engine)."""
     bind = session.get_bind()
     engine: Engine = bind if isinstance(bind, Engine) else bind.engine
     with _STEPS_LOCK:
-        holder = _STEPS.setdefault(engine, TraceSteps())
-    return holder.current(session)
+        return _STEPS.setdefault(engine, TraceSteps())
+
+
+def trace_steps(session: Session) -> pd.DataFrame:
+    """The up-to-date trace steps of the store session is bound to."""
+    return _holder(session).current(session)
 
 
 def read_history(
@@ -129,9 +156,10 @@ def read_history(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """read_history_sql's answer from the in-memory snapshots, the area narrowed as the statistics narrow it."""
     frame = columns_of(session)
-    chosen = frame[_Narrowing(_locate(session, area), since, until, category).mask(frame)]
-    cases = chosen.loc[:, list(assessment.CASE_COLUMNS)].astype({"reopen_count": int})
-    return cases, trace_steps(session)
+    keep = _Narrowing(_locate(session, area), since, until, category).mask(frame)
+    columns = list(assessment.CASE_COLUMNS)  # only these are copied, and all rows without a mask when all are kept
+    cases = frame.loc[:, columns] if keep.all() else frame.loc[keep, columns]
+    return cases.astype({"reopen_count": int}), trace_steps(session)
 
 
 def _names(session: Session, level: str, keys: list[str], taxonomy: Taxonomy, lang: str) -> dict[str, str]:
@@ -146,11 +174,14 @@ def _names(session: Session, level: str, keys: list[str], taxonomy: Taxonomy, la
 
 def _workers(session: Session, grids: list[str]) -> dict[str, str]:
     """The grid workers of each grid (their user names, comma-separated)."""
-    rows = session.execute(select(User.scope, User.username).where(User.role == GRID_WORKER, User.active.is_(True),
-                                                                   User.scope.in_(grids)).order_by(User.username))
+    query = select(User.scope, User.username).where(User.role == GRID_WORKER, User.active.is_(True))
+    if len(grids) <= 500:  # a long IN list costs more to send than reading every grid worker
+        query = query.where(User.scope.in_(grids))
+    wanted = set(grids)
     found: dict[str, list[str]] = {}
-    for scope, username in rows:
-        found.setdefault(scope, []).append(username)
+    for scope, username in session.execute(query.order_by(User.username)):
+        if scope in wanted:
+            found.setdefault(scope, []).append(username)
     return {grid: ", ".join(names) for grid, names in found.items()}
 
 
@@ -172,19 +203,22 @@ def assessment_rows(
     and name (and, for grid workers, worker). history: read_history's answer, to assess several levels at once."""
     cases, events = history or read_history(session, area=area, since=since, until=until, category=category)
     level3 = {code: c.deadline_hours[2] for code, c in taxonomy.categories.items()}
-    figures = assessment.assess(cases, events, level, formula, level3, now or utcnow())
+    table = _holder(session).dispatches(events)
+    figures = assessment.assess(cases, events, level, formula, level3, now or utcnow(), table=table)
     rows = assessment.as_rows(figures)
     keys = [str(r["key"]) for r in rows]
     names = _names(session, level, keys, taxonomy, lang)
     workers = _workers(session, keys) if level == "grid_worker" else {}
+    key_name = assessment.KEY_NAMES[level]
     ranked = []
-    for rank, row in enumerate(rows, start=1):
-        key = str(row.pop("key"))
-        named: dict[str, Any] = {"rank": rank if row["score"] is not None else None,
-                                 assessment.KEY_NAMES[level]: key, "name": names.get(key, key)}
+    for rank, (key, row) in enumerate(zip(keys, rows, strict=True), start=1):
+        del row["key"]
+        named: dict[str, Any] = {"rank": rank if row["score"] is not None else None, key_name: key,
+                                 "name": names.get(key, key)}
         if level == "grid_worker":
             named["worker"] = workers.get(key)
-        ranked.append(named | row)
+        named.update(row)
+        ranked.append(named)
     return ranked
 
 

@@ -2,7 +2,8 @@
    (street -> community -> grid, drill down by clicking), an H3 density layer, the hot spots, and a table of
    closure rate, open and overdue cases, cases closed late and time to close per area, filtered by category and
    time. A time window (the whole period, or a window of 1-8 weeks played back week by week at a chosen speed)
-   drives every layer and the table. Every layer is aggregated by the server; every request goes to us; every
+   drives every layer and the table. A collapsible panel ranks departments, areas and grid workers by the
+   assessment (考核) over the same area and window, and exports it as a workbook. Every layer is aggregated by the server; every request goes to us; every
    text comes from the catalogue served with the page (maps/i18n.py).
    window.geogridReady resolves (to performance.now()) once the heat map, the choropleth and the table are drawn. */
 (function () {
@@ -65,6 +66,7 @@
     if (value === null || value === undefined) return "—";
     if (kind === "rate") return (value * 100).toFixed(1) + "%";
     if (kind === "dec") return value.toFixed(1);
+    if (kind === "dec2") return value.toFixed(2);
     return String(value);
   }
 
@@ -226,6 +228,7 @@
     state.drawn = Promise.all(drawn);
     if (map.hasLayer(layers.h3)) jobs.push(loadH3().catch(failed));
     if (map.hasLayer(layers.spots)) jobs.push(loadSpots().catch(failed));
+    jobs.push(loadRanking().catch(failed));
     return track(Promise.all(jobs));
   }
 
@@ -491,6 +494,7 @@
     state.stale = { h3: true, spots: true };
     if (map.hasLayer(layers.h3)) jobs.push(loadH3());
     if (map.hasLayer(layers.spots)) jobs.push(loadSpots());
+    jobs.push(loadRanking());
     return track(Promise.all(jobs));
   }
 
@@ -553,6 +557,92 @@
     if (state.step !== null) showStep(Math.min(state.step, lastStep())).catch(failed); else showWindow();
   }
 
+  /* --- the assessment ranking (考核排名) ------------------------------------------------------------------- */
+  /* the levels ranked inside an area of each level: departments and grid workers everywhere, and the areas below */
+  const RANKABLE = {
+    district: ["department", "street", "community", "grid_worker"], street: ["department", "community", "grid_worker"],
+    community: ["department", "grid_worker"], grid: ["department", "grid_worker"],
+  };
+  const RANK_KEY = { department: "department", street: "street", community: "community", grid_worker: "grid_code" };
+  const RANKED = [["cases", null], ["checked_in_on_time", "rate"], ["handled_on_time", "rate"],
+    ["median_hours_to_handle", "dec"], ["closure_rate", "rate"], ["satisfaction", "dec2"], ["reopened", "rate"],
+    ["street_rating", "dec2"], ["score", "dec"]];
+  const WEIGHTS = ["checked_in_on_time", "handled_on_time", "closure_rate", "satisfaction", "street_rating", "not_reopened"];
+
+  /* the level selector's options: the levels the current area allows, keeping the one chosen when it still is */
+  function fillRankingLevels() {
+    const select = $("ranking-level");
+    const allowed = RANKABLE[current().level] || RANKABLE.grid;
+    const chosen = allowed.indexOf(select.value) >= 0 ? select.value : allowed[0];
+    if (select.dataset.levels !== allowed.join()) {
+      select.replaceChildren.apply(select, allowed.map(function (level) {
+        return g.el("option", { value: level, text: T("level_" + level) });
+      }));
+      select.dataset.levels = allowed.join();
+    }
+    select.value = chosen;
+    return chosen;
+  }
+
+  /* the ranking's period: the window shown (the playback's weeks, or the whole filter period) */
+  function rankingPeriod() {
+    const w = shownWindow();
+    const since = w ? w.since : state.filters.since, until = w ? w.until : state.filters.until;
+    const from = since || T("from_start"), to = until ? addDays(until, -1) : T("to_now");
+    $("ranking-period").textContent = T("period") + ": " + from + " – " + to;
+  }
+
+  /* the ranking at the chosen level over the area and window shown; loaded only while its panel is open */
+  async function loadRanking() {
+    const level = fillRankingLevels();
+    rankingPeriod();
+    $("ranking-export").href = API + "/assessment?" + windowed({ format: "xlsx", lang: g.config.lang });
+    if (!$("ranking").open) { state.rankingStale = true; return; }
+    state.rankingStale = false;
+    const data = await latest("ranking", API + "/assessment?" + windowed({ level: level, lang: g.config.lang }));
+    if (data) drawRanking(data);
+  }
+
+  function drawRanking(data) {
+    const table = $("ranking-table");
+    const workers = data.level === "grid_worker";
+    table.classList.toggle("with-worker", workers);
+    const body = table.tBodies[0];
+    body.replaceChildren();
+    data.rows.forEach(function (row) {
+      const cells = [
+        g.el("td", { class: "num", "data-key": "rank", "data-value": row.rank === null ? "" : String(row.rank),
+          text: fmt(row.rank) }),
+        g.el("td", { "data-key": "name", text: row.name || row[RANK_KEY[data.level]] }),
+      ];
+      if (workers) cells.push(g.el("td", { "data-key": "worker", text: row.worker || "—" }));
+      RANKED.forEach(function ([key, kind]) {
+        const value = row[key] === null || row[key] === undefined ? "" : String(row[key]);
+        cells.push(g.el("td", { class: "num", "data-key": key, "data-value": value, text: fmt(row[key], kind) }));
+      });
+      body.appendChild(g.el("tr", { "data-code": row[RANK_KEY[data.level]] }, cells));
+    });
+    if (!data.rows.length) body.appendChild(g.el("tr", {}, [g.el("td", { colspan: "12", text: T("no_ranked") })]));
+    drawWeights(data.weights, data.deadlines);
+    table.dataset.level = data.level;
+    table.dataset.query = windowed({ level: data.level, lang: g.config.lang });
+  }
+
+  /* the weights of the score, each as its share of their sum, and the deadlines checked */
+  function drawWeights(weights, deadlines) {
+    const total = WEIGHTS.reduce(function (s, k) { return s + (weights[k] || 0); }, 0) || 1;
+    const box = $("ranking-weights");
+    box.replaceChildren(g.el("strong", { text: T("weights") + ": " }));
+    WEIGHTS.forEach(function (key, i) {
+      if (i) box.appendChild(document.createTextNode(" · "));
+      box.appendChild(g.el("span", { "data-weight": key, "data-value": String(weights[key]),
+        text: T(key) + " " + (100 * weights[key] / total).toFixed(0) + "%" }));
+    });
+    const handle = deadlines.handle_hours > 0
+      ? T("handle_deadline").replace("{h}", deadlines.handle_hours) : T("handle_deadline_category");
+    box.appendChild(g.el("div", { text: T("check_in_deadline").replace("{h}", deadlines.check_in_hours) + " · " + handle }));
+  }
+
   /* --- wiring ------------------------------------------------------------------------------------------ */
   function wire() {
     ["category", "since", "until"].forEach(function (id) {
@@ -565,6 +655,12 @@
     $("width").addEventListener("change", function () { setWidth(Number($("width").value)); });
     $("speed").addEventListener("change", function () { state.stepMs = Number($("speed").value); });
     $("step").addEventListener("input", function () { stopPlayback(); showStep(Number($("step").value)).catch(failed); });
+    $("ranking").addEventListener("toggle", function () {
+      if ($("ranking").open && state.rankingStale) track(Promise.all([state.loading, loadRanking().catch(failed)]));
+    });
+    $("ranking-level").addEventListener("change", function () {
+      track(Promise.all([state.loading, loadRanking().catch(failed)]));
+    });
     document.querySelectorAll("#area-table th[data-sort]").forEach(function (th) {
       th.addEventListener("click", function () { sortBy(th.dataset.sort); });
     });
@@ -620,7 +716,7 @@
     await Promise.all([state.drawn, taxonomy]);
   }
 
-  window.geogridLeader = { state: state, layers: layers, settled: settled };
+  window.geogridLeader = { state: state, layers: layers, settled: settled, loadRanking: loadRanking };
   start().catch(failed).finally(function () {
     window.geogridReadyAt = performance.now();
     markReady(window.geogridReadyAt);
