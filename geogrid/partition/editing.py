@@ -73,7 +73,7 @@ class Plan:
     @property
     def limits(self) -> Limits:
         """The count windows of this community's grids."""
-        return Limits.rural(self.rules) if self.kind == "rural" else Limits.urban(self.rules)
+        return Limits.of_kind(self.kind, self.rules)
 
     @property
     def crs(self) -> CRS:
