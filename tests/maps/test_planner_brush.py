@@ -16,9 +16,9 @@ def _idle(page) -> None:
     page.wait_for_function("!document.body.classList.contains('planner-busy') && !document.getElementById('brush').disabled")
 
 
-def new_draft(page) -> int:
+def new_draft(page, word: str = "草稿") -> int:
     page.click("#new-draft")
-    page.wait_for_selector("#plan-status:has-text('草稿')")
+    page.wait_for_selector(f"#plan-status:has-text('{word}')")
     _idle(page)
     return int(page.input_value("#version"))
 
@@ -153,6 +153,9 @@ def test_a_stroke_paints_buildings_with_live_counts_is_one_edit_and_one_undo(
     assert {code: v[:2] for code, v in bars(page).items()} == expected
     live = page.inner_text("#brush-live")
     assert f"刷选中 {len(shown)}栋" in live and f"{before[target][0]}→{expected[target][0]}户" in live
+    labels = page.eval_on_selector_all(".planner-label", "ls => ls.map(l => l.textContent)")
+    assert f"{target.split('-')[-1]} · {expected[target][0]}户" in labels
+    assert f"{source.split('-')[-1]} · {expected[source][0]}户" in labels
     assert api.get(f"/plans/{plan_id}").json()["revision"] == 1
     page.screenshot(path=str(artifacts_dir / "planner_brush_stroke.png"))
 
@@ -237,5 +240,31 @@ def test_painting_with_a_finger_on_a_phone(live_service, browser, api, artifacts
     page.screenshot(path=str(artifacts_dir / "planner_brush_phone.png"))
     page.locator("#bars-box").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / "planner_brush_phone_bars.png"))
+    clean(live_service, log)
+    page.context.close()
+
+
+def test_the_brush_and_the_bars_speak_english_with_lang_en(live_service, browser, api) -> None:
+    log, community = open_community(live_service, browser, "/maps/planner?lang=en")
+    page = log.page
+    plan_id = new_draft(page, "draft")
+    assert page.inner_text("#brush") == "Paint buildings" and "Paint into grid" in page.inner_text("#brush-box")
+    page.click("#brush")
+    page.wait_for_selector("#brush[aria-pressed=true]")
+    assert page.inner_text("#brush") == "Stop painting" and page.inner_text("#brush-live").startswith("Press and drag")
+    assert page.inner_text("#bars-windows") == "window: Households 300–500 · Residents ≤1000"
+    grids = grids_of(api, community, plan_id)
+    code, grid = next(iter(grids.items()))
+    p = grid["properties"]
+    text = page.inner_text(f"#grid-bars [data-grid='{code}'] [data-kind=households]")
+    if p["households"] < 300:
+        assert text == f"{p['households']} · {300 - p['households']} below"
+    elif p["households"] > 500:
+        assert text == f"{p['households']} · {p['households'] - 500} over"
+    else:
+        assert text == f"{p['households']} · {min(p['households'] - 300, 500 - p['households'])} to the edge"
+    page.click("#brush")
+    page.wait_for_selector("#brush[aria-pressed=false]")
+    assert page.inner_text("#brush-live") == ""
     clean(live_service, log)
     page.context.close()

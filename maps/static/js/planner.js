@@ -729,7 +729,15 @@
       marker.setStyle({ fillColor: state.colours[stroke.target], color: "#000", weight: 2 });
       changed = true;
     });
-    if (changed) { renderTable(); renderBrushLive(); }
+    if (changed) { renderTable(); renderBrushLive(); relabelGrids(Object.keys(stroke.delta)); }
+  }
+
+  /* the grids' labels on the map with their counts as they stand (live while painting) */
+  function relabelGrids(codes) {
+    codes.forEach(function (code) {
+      const layer = gridLayer(code), f = gridByCode(code);
+      if (layer && f && layer.getTooltip()) layer.setTooltipContent(shortCode(code) + " · " + liveCount(f.properties, "households") + T("hh"));
+    });
   }
 
   /* the stroke undone on the map: the buildings' own colours and the grids' counts as the server has them */
@@ -738,6 +746,7 @@
       b.marker.setStyle(Object.assign({ fillColor: state.colours[b.from] }, markerStyle(b.marker.buildingId)));
     });
     state.brush.stroke = null;
+    relabelGrids(Object.keys(stroke.delta));
     renderTable();
     renderBrush();
   }
@@ -863,7 +872,7 @@
     box.replaceChildren();
     const limits = state.plan && state.plan.limits;
     if (!limits) { $("bars-windows").textContent = ""; return; }
-    $("bars-windows").textContent = T("planner.bars.window") + ": " + T("planner.bars.households") + " "
+    $("bars-windows").textContent = T("planner.bars.window") + (g.config.lang === "en" ? ": " : "：") + T("planner.bars.households") + " "
       + windowText(limits.households) + " · " + T("planner.bars.population") + " " + windowText(limits.population);
     box.appendChild(g.el("div", { class: "planner-gridbar planner-gridbar-head" }, [g.el("span", { text: T("grid") }),
       g.el("span", { text: T("planner.bars.households") }), g.el("span", { text: T("planner.bars.population") }),
