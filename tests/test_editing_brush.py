@@ -88,3 +88,15 @@ def test_a_stroke_is_refused_whole_naming_what_is_wrong(plan: editing.Plan) -> N
     far = next(code for code in plan.grids["grid_code"] if code not in near)
     with pytest.raises(EditError, match="does not border"):
         editing.move_buildings(plan, [mine], far)
+
+
+def test_strokes_one_after_another_over_the_same_grids(plan: editing.Plan) -> None:
+    """Each stroke tessellates what the last one left (momepy's simplification once failed on such a grid)."""
+    a, b, _ = edit_data.neighbours(plan)[0]
+    stroke = nearest_buildings(plan, a, b, 8)
+    now = plan
+    for part in (stroke[:1], stroke[1:2], stroke[2:3], stroke[3:5], stroke[5:]):
+        now = editing.keep_whole(now, editing.move_buildings(now, part, b)).plan
+    assert all(grid_of(now, building) == {b} for building in stroke)
+    assert_exact_tiling(plan, now)
+    assert_counts_match_assignments(now)
