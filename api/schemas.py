@@ -78,6 +78,10 @@ class PlanDetail(PlanSummary):
     households: int
     population: int
     grids_breaking_rules: int
+    limits: dict[str, Any] = Field(
+        description="the grids' count windows by the plan's rules and its community's kind: households and "
+        "population as [low, high] (high null: none), and near_share: a count inside its window within this share "
+        "of a bound is near the edge")
 
 
 class Change(BaseModel):

@@ -300,6 +300,43 @@ PAGE_NAMES = {
     "leader": {"zh": "领导驾驶舱", "en": "leader"},
 }
 
+PLANNER_PAINT_LABELS = {  # the planner's brush (planner.brush.*) and per-grid bars (planner.bars.*): issue 20
+    "zh": {
+        "planner.brush.start": "刷选楼栋", "planner.brush.stop": "结束刷选", "planner.brush.target": "刷入网格",
+        "planner.brush.size": "笔刷大小",
+        "planner.brush.hint": "在地图上按住并拖动，笔刷经过的楼栋即归入目标网格；松开后一次保存，可一步撤销。",
+        "planner.brush.painting": "刷选中", "planner.brush.buildings": "栋",
+        "planner.brush.painted": "已刷入", "planner.brush.refused": "刷选未保存，已恢复原状：",
+        "planner.brush.not_neighbour": "楼栋所在网格与目标网格不相邻",
+        "planner.brush.not_whole": "会留下空隙或重叠",
+        "planner.brush.split_tower": "按单元拆分的楼栋请单独移动",
+        "planner.brush.towers_skipped": "按单元拆分的楼栋不能刷选，请点击后单独移动",
+        "planner.bars.title": "各网格与规则区间", "planner.bars.households": "户数", "planner.bars.population": "人口",
+        "planner.bars.compactness": "紧凑度", "planner.bars.window": "规则区间",
+        "planner.bars.below": "低于下限 {n}", "planner.bars.above": "超出上限 {n}", "planner.bars.room": "距边界 {n}",
+        "planner.bars.inside": "区间内", "planner.bars.near": "接近边界", "planner.bars.outside": "超出区间",
+        "planner.bars.compactness_hint": "紧凑度：4π×面积÷周长²，圆为1，越狭长越接近0",
+    },
+    "en": {
+        "planner.brush.start": "Paint buildings", "planner.brush.stop": "Stop painting", "planner.brush.target": "Paint into grid",
+        "planner.brush.size": "Brush size",
+        "planner.brush.hint": "Press and drag on the map: each building the brush passes joins the target grid; on "
+                              "release the stroke is saved as one edit, undone in one step.",
+        "planner.brush.painting": "Painting", "planner.brush.buildings": "bldgs",
+        "planner.brush.painted": "Painted", "planner.brush.refused": "The stroke was not saved and is rolled back:",
+        "planner.brush.not_neighbour": "a building's grid does not border the target grid",
+        "planner.brush.not_whole": "it would leave a gap or an overlap",
+        "planner.brush.split_tower": "move a tower split by units on its own",
+        "planner.brush.towers_skipped": "towers split by units are not painted: click one to move its units",
+        "planner.bars.title": "Grids against the rule windows", "planner.bars.households": "Households",
+        "planner.bars.population": "Residents", "planner.bars.compactness": "Compactness", "planner.bars.window": "window",
+        "planner.bars.below": "{n} below", "planner.bars.above": "{n} over", "planner.bars.room": "{n} to the edge",
+        "planner.bars.inside": "inside", "planner.bars.near": "near the edge", "planner.bars.outside": "outside",
+        "planner.bars.compactness_hint": "Compactness (Polsby-Popper): 4π·area/perimeter², 1 for a circle, near 0 for a sliver",
+    },
+}
+
+
 BASEMAP_NAMES = {
     "none": {"zh": "无底图", "en": "No base map"}, "custom": {"zh": "自有底图", "en": "Own tiles"},
     "osm": {"zh": "OpenStreetMap", "en": "OpenStreetMap"}, "tianditu": {"zh": "天地图", "en": "Tianditu"},
@@ -317,7 +354,8 @@ def script_labels(page: str, lang: str = DEFAULT_LANG) -> dict[str, str]:
     lang = check_lang(lang)
     common = COMMON_SCRIPT_LABELS[lang] if page != "login" else {}
     reasons = {f"flag_reason.{rule}": texts[lang] for rule, texts in FLAG_REASONS.items()} if page != "login" else {}
-    return common | reasons | SCRIPT_LABELS.get(page, {}).get(lang, {})
+    own = SCRIPT_LABELS.get(page, {}).get(lang, {}) | (PLANNER_PAINT_LABELS[lang] if page == "planner" else {})
+    return common | reasons | own
 
 
 def refusal(key: str, lang: str = DEFAULT_LANG, **values: str) -> str:

@@ -40,6 +40,16 @@ class MoveBuilding(BaseModel):
     from_grid: str | None = Field(default=None, description="move the building's units that lie in this grid")
 
 
+class MoveBuildings(BaseModel):
+    """Move several whole buildings, each with the ground around it, to one grid in one edit (the planner's
+    brush stroke: one audit entry, one undo step). Each grid they leave must border to_grid, or come to border it
+    as the others give their ground; buildings already in to_grid stay; a tower split by units is refused."""
+
+    op: Literal["move_buildings"]
+    building_ids: list[str] = Field(min_length=1, max_length=editing.MAX_BRUSH_BUILDINGS)
+    to_grid: str
+
+
 class ReplaceBoundary(BaseModel):
     """Make a drawn polygon the grid's shape; neighbours lose what it covers."""
 
@@ -63,7 +73,7 @@ class Split(BaseModel):
     geometry: dict[str, Any] = Field(description="a GeoJSON LineString crossing the grid, longitude/latitude (WGS 84)")
 
 
-EditBody = Annotated[MoveBuilding | ReplaceBoundary | Merge | Split, Field(discriminator="op")]
+EditBody = Annotated[MoveBuilding | MoveBuildings | ReplaceBoundary | Merge | Split, Field(discriminator="op")]
 
 
 @router.post("/{plan_id}/edits")
@@ -127,11 +137,13 @@ def _guard(session: SessionDep, user: Principal, plan_id: int, if_match: str | N
 # --- the edit ----------------------------------------------------------------------------------
 
 
-def _change(body: MoveBuilding | ReplaceBoundary | Merge | Split):
+def _change(body: MoveBuilding | MoveBuildings | ReplaceBoundary | Merge | Split):
     """The pure edit the body asks for, with its geometry parsed (422 naming what is wrong)."""
     if isinstance(body, MoveBuilding):
         return lambda plan: editing.move_building(plan, body.building_id, body.to_grid, units=body.units,
                                                   from_grid=body.from_grid)
+    if isinstance(body, MoveBuildings):
+        return lambda plan: editing.move_buildings(plan, body.building_ids, body.to_grid)
     if isinstance(body, Merge):
         return lambda plan: editing.merge(plan, *body.grids)
     geom = geojson_geometry(body.geometry)

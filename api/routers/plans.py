@@ -23,7 +23,7 @@ from api.schemas import Comparison, PlanDetail, PlanSummary
 from geogrid.db.models import PUBLISHED, PlanVersion
 from geogrid.errors import InputError
 from geogrid.store import edits, exports
-from geogrid.store.grids import check_community, plan_totals
+from geogrid.store.grids import check_community, plan_limits, plan_totals
 from geogrid.store.plans import compare, get_plan, list_versions
 from geogrid.store.plans import copy_to_draft as copy_plan_to_draft
 
@@ -149,7 +149,8 @@ def export(
 
 def _detail(session: SessionDep, plan: PlanVersion) -> PlanDetail:
     totals = plan_totals(session, plan.id)
-    return PlanDetail(**PlanSummary.model_validate(plan).model_dump(), **vars(totals))
+    return PlanDetail(**PlanSummary.model_validate(plan).model_dump(), **vars(totals),
+                      limits=plan_limits(session, plan).to_json())
 
 
 # --- a draft to edit, copied from a version (added for the planner page) ---------------------------

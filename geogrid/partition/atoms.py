@@ -190,6 +190,10 @@ def tessellate(atoms: gpd.GeoDataFrame, blocks: gpd.GeoSeries) -> tuple[gpd.GeoS
             )
         except ValueError:  # momepy needs one block with two buildings; each has one at most
             tess = _one_per_block(footprints, frame)
+        except TypeError:  # a Voronoi cell that is not a polygon makes momepy's coverage_simplify fail: unsimplified
+            tess = momepy.enclosed_tessellation(
+                footprints, frame, shrink=SHRINK_M, segment=SEGMENT_M, threshold=0.0, simplify=False, n_jobs=1
+            )
     empty = tess[tess.index < 0]
     atom_cells = tess[tess.index >= 0]
     if not atom_cells.index.is_unique:  # a footprint across a street owns a cell on each side

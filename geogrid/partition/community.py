@@ -68,7 +68,7 @@ def partition_community(task: CommunityTask, rules: Rules) -> CommunityResult:
 
 
 def _urban(task: CommunityTask, rules: Rules) -> CommunityResult:
-    limits = Limits.rural(rules) if task.kind == "rural" else Limits.urban(rules)
+    limits = Limits.of_kind(task.kind, rules)
     crs = task.buildings.crs
     footprints = resolve_footprints(task.buildings)
     atoms = split_towers(footprints.atoms, limits)

@@ -73,7 +73,7 @@ class Plan:
     @property
     def limits(self) -> Limits:
         """The count windows of this community's grids."""
-        return Limits.rural(self.rules) if self.kind == "rural" else Limits.urban(self.rules)
+        return Limits.of_kind(self.kind, self.rules)
 
     @property
     def crs(self) -> CRS:
@@ -128,15 +128,72 @@ def move_building(plan: Plan, building_id: str, to_grid: str, *, units: str | No
     for source in sources:
         if not _neighbours(plan, source, to_grid):
             raise EditError(f"grid {source!r} does not border grid {to_grid!r}: a building moves only to a neighbouring grid")
-    shapes = {code: plan.geometry_of(code) for code in [*sources, to_grid]}
-    for source in sources:
-        cell = _cell(plan, source, building_id)
-        shapes[source] = _polygonal(shapely.difference(shapes[source], cell))
-        shapes[to_grid] = _polygonal(shapely.union(shapes[to_grid], cell))
+    shapes = _with_cells(plan, {source: [building_id] for source in sources}, to_grid)
     whole = pd.DataFrame([{"building_id": building_id, "units": "", "grid_code": to_grid,
                            "households": int(rows["households"].sum()), "population": int(rows["population"].sum())}])
     assignments = pd.concat([plan.assignments[plan.assignments["building_id"] != building_id], whole], ignore_index=True)
     return _finish(plan, shapes, assignments)
+
+
+MAX_BRUSH_BUILDINGS = 500  # one brush stroke moves at most this many buildings
+
+
+def move_buildings(plan: Plan, building_ids: Iterable[str], to_grid: str) -> Edit:
+    """Move several whole buildings to to_grid in one edit (a brush stroke), each with its tessellation cell as
+    ``move_building`` moves one.
+
+    The buildings may come from several grids; each such grid must border to_grid, or border it once the cells
+    of the other grids have joined it (a stroke reaching across a grid into the next one). A building already
+    in to_grid is left as it is; a tower split by units is refused (its units move with ``move_building``).
+    EditError names the first building or grid that cannot move.
+    """
+    ids = list(dict.fromkeys(str(b) for b in building_ids))
+    if not ids:
+        raise EditError("the brush stroke names no building")
+    if len(ids) > MAX_BRUSH_BUILDINGS:
+        raise EditError(f"a brush stroke moves at most {MAX_BRUSH_BUILDINGS} buildings, not {len(ids)}")
+    plan.geometry_of(to_grid)
+    rows = plan.assignments[plan.assignments["building_id"].isin(ids)]
+    missing = [b for b in ids if b not in set(rows["building_id"])]
+    if missing:
+        raise EditError(f"building {missing[0]!r} is not in this plan")
+    nowhere = rows.groupby("building_id")["grid_code"].count()
+    if (nowhere == 0).any():
+        raise EditError(f"building {nowhere.index[nowhere == 0][0]!r} is in no grid: draw a grid around it "
+                        "(replace_boundary)")
+    split_towers = sorted(set(rows.loc[rows["units"] != "", "building_id"]))
+    if split_towers:
+        raise EditError(f"building {split_towers[0]!r} is a tower split by units: move its units with move_building "
+                        "(units or from_grid), not with the brush")
+    moving = rows[rows["grid_code"] != to_grid]
+    if moving.empty:
+        raise EditError(f"every building of the stroke is already in grid {to_grid!r}")
+    by_source = {str(code): list(group["building_id"]) for code, group in moving.groupby("grid_code")}
+    shapes = _with_cells(plan, by_source, to_grid)
+    assignments = plan.assignments.copy()
+    assignments.loc[assignments["building_id"].isin(moving["building_id"]), "grid_code"] = to_grid
+    return _finish(plan, shapes, assignments)
+
+
+def _with_cells(plan: Plan, by_source: dict[str, list[str]], to_grid: str) -> dict[str, BaseGeometry]:
+    """The new shapes of the source grids and to_grid once each source grid has given to_grid the cells of its
+    buildings (cut by one tessellation of that grid). A source grid gives only while it borders to_grid, which
+    may be after another source has given; EditError for grids that never do."""
+    shapes = {code: plan.geometry_of(code) for code in [*by_source, to_grid]}
+    pending = sorted(by_source)
+    while pending:
+        target = _to_metric(plan, [shapes[to_grid]])
+        ready = [code for code in pending
+                 if _share_an_edge(target, _to_metric(plan, [shapes[code]]))[0]]
+        if not ready:
+            raise EditError(f"grid {pending[0]!r} does not border grid {to_grid!r}: a building moves only to a "
+                            "neighbouring grid")
+        for source in ready:
+            cells = _cells(plan, source, by_source[source])
+            shapes[source] = _polygonal(shapely.difference(shapes[source], cells))
+            shapes[to_grid] = _polygonal(shapely.union(shapes[to_grid], cells))
+        pending = [code for code in pending if code not in ready]
+    return shapes
 
 
 def _chosen_units(building_id: str, rows: pd.DataFrame, units: str | None, from_grid: str | None) -> pd.DataFrame:
@@ -408,11 +465,11 @@ def neighbours(codes: Iterable[str], geoms: Iterable[BaseGeometry]) -> dict[str,
     return {code: sorted(near) for code, near in found.items()}
 
 
-def _cell(plan: Plan, grid_code: str, building_id: str) -> BaseGeometry:
-    """The part of the grid that goes with the building: its cell of a tessellation of the grid."""
+def _cells(plan: Plan, grid_code: str, building_ids: list[str]) -> BaseGeometry:
+    """The part of the grid that goes with these buildings of it: their cells of one tessellation of the grid."""
     grid = plan.geometry_of(grid_code)
     ids = pd.unique(plan.assignments.loc[plan.assignments["grid_code"] == grid_code, "building_id"])
-    if len(ids) == 1:
+    if set(ids) <= set(building_ids):
         return grid
     crs = plan.crs
     footprints = plan.buildings.set_index("building_id").geometry.reindex(ids)
@@ -420,11 +477,12 @@ def _cell(plan: Plan, grid_code: str, building_id: str) -> BaseGeometry:
     # only the polygonal part: a footprint that just touches the grid leaves a line or a point, which no cell can hold
     clipped = polygonal(shapely.intersection(_to_metric(plan, footprints.to_numpy()), area))
     keep = ~shapely.is_empty(clipped) & ~shapely.is_missing(clipped)
-    if building_id not in set(ids[keep]):
+    chosen = np.isin(ids[keep], building_ids)
+    if not chosen.any():
         return shapely.Polygon()
     atoms = gpd.GeoDataFrame({"building_id": ids[keep]}, geometry=clipped[keep], crs=crs)
     cells, _ = tessellate(atoms, gpd.GeoSeries(shapely.get_parts(area), crs=crs))
-    cell = cells.iloc[int(np.flatnonzero(ids[keep] == building_id)[0])]
+    cell = shapely.union_all(cells.iloc[np.flatnonzero(chosen)].to_numpy())
     back = gpd.GeoSeries([cell], crs=crs).to_crs(WGS84).iloc[0]
     return _polygonal(shapely.intersection(shapely.snap(back, grid, 1e-9), grid))
 

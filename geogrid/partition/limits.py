@@ -9,6 +9,8 @@ import numpy as np
 
 from geogrid.partition.rules import Rules
 
+NEAR_SHARE = 0.1  # a count inside its window but within this share of a bound of it is near the edge (pages: amber)
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -26,6 +28,20 @@ class Limits:
     @classmethod
     def rural(cls, rules: Rules) -> "Limits":
         return cls(0, math.inf, rules.rural_min_population, rules.rural_max_population)
+
+    @classmethod
+    def of_kind(cls, kind: str, rules: Rules) -> "Limits":
+        """The windows of a community of this kind ("rural": villages; any other: towns)."""
+        return cls.rural(rules) if kind == "rural" else cls.urban(rules)
+
+    def to_json(self) -> dict[str, object]:
+        """The windows as pages draw them: [low, high] per count (high None: no upper limit), and the share of a
+        bound within which a count inside its window is near its edge."""
+        def bound(value: float) -> float | None:
+            return None if math.isinf(value) else value
+
+        return {"households": [self.min_households, bound(self.max_households)],
+                "population": [self.min_population, bound(self.max_population)], "near_share": NEAR_SHARE}
 
     def caps_only(self) -> "Limits":
         """The same upper limits with no floors."""

@@ -11,6 +11,8 @@ from sqlalchemy import ColumnElement, Row, case, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from geogrid.db.models import PUBLISHED, Assignment, Building, Community, Grid, PlanVersion
+from geogrid.partition.limits import Limits
+from geogrid.partition.rules import Rules
 from geogrid.store.plans import NotFound, get_plan, published_plan
 
 GEOJSON_DIGITS = 9  # decimal places of longitude/latitude (0.1 mm): fewer can make thin grids self-intersect
@@ -102,6 +104,12 @@ def grid_buildings(session: Session, plan_id: int, grid_code: str) -> list[dict[
         .order_by(Assignment.building_id, Assignment.units)
     )
     return [dict(row._mapping) for row in session.execute(query)]
+
+
+def plan_limits(session: Session, plan: PlanVersion) -> Limits:
+    """The count windows of the plan version's grids: its rules, for its community's kind."""
+    kind = session.scalar(select(Community.kind).where(Community.code == plan.community_code))
+    return Limits.of_kind(kind or "urban", Rules.model_validate(plan.rules or {}))
 
 
 def plan_totals(session: Session, plan_id: int) -> PlanTotals:

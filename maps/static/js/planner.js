@@ -76,6 +76,7 @@
   const state = {
     streets: [], community: null, plans: [], plan: null, revision: null, grids: [], buildings: {},
     colours: {}, neighbours: {}, selected: null, moving: null, tool: null, toolLayer: null, compareIds: new Set(),
+    brush: { on: false, target: null, stroke: null, sending: false },
   };
   const layers = {
     grids: L.featureGroup().addTo(map),
@@ -202,6 +203,7 @@
     renderPlanInfo();
     renderTable();
     renderTools();
+    renderBrush();
   }
 
   function gridByCode(code) { return state.grids.find(function (f) { return f.properties.grid_code === code; }); }
@@ -280,7 +282,9 @@
       radius: radius(f.properties.households), fillColor: state.colours[code], fillOpacity: 0.9,
     }, markerStyle(id)));
     marker.buildingId = id;
-    marker.on("click", function (e) { L.DomEvent.stop(e); selectBuilding(code, f, marker); });
+    marker.gridCode = code;
+    marker.building = f.properties;
+    marker.on("click", function (e) { L.DomEvent.stop(e); if (!state.brush.on) selectBuilding(code, f, marker); });
     layers.buildings.addLayer(marker);
   }
 
@@ -317,14 +321,15 @@
       const row = g.el("tr", { "data-grid": p.grid_code, class: p.grid_code === state.selected ? "planner-selected" : "" }, [
         g.el("td", {}, [g.el("i", { class: "planner-swatch", style: "background:" + state.colours[p.grid_code] })]),
         g.el("td", { text: shortCode(p.grid_code), title: p.grid_code }),
-        g.el("td", { class: "num households" + (bad("households") ? " bad" : ""), text: String(p.households) }),
-        g.el("td", { class: "num population" + (bad("population") ? " bad" : ""), text: String(p.population) }),
+        g.el("td", { class: "num households" + (bad("households") ? " bad" : ""), text: String(liveCount(p, "households")) }),
+        g.el("td", { class: "num population" + (bad("population") ? " bad" : ""), text: String(liveCount(p, "population")) }),
         g.el("td", { class: "num", text: String(p.building_count) }),
         ruleCell(p),
       ]);
       row.addEventListener("click", function () { selectGrid(p.grid_code, true); });
       body.appendChild(row);
     });
+    renderBars();
   }
 
   /* plan-wide problems listed, and the gaps, overlaps and area outside the community drawn in red */
@@ -360,6 +365,7 @@
   /* --- selecting --------------------------------------------------------------------------------- */
   function selectGrid(code, zoom) {
     state.selected = code;
+    if (state.brush.on && !state.brush.stroke) { state.brush.target = code; renderBrush(); }
     renderGrids();
     renderTable();
     renderTools();
@@ -376,7 +382,7 @@
   }
 
   function onGridClick(code, e) {
-    if (state.tool) return;
+    if (state.tool || state.brush.on) return;
     if (state.moving && state.moving.grid !== code) {
       L.DomEvent.stop(e);
       moveBuilding(state.moving.id, code, state.moving.units ? state.moving.grid : null);
@@ -539,6 +545,7 @@
 
   function startTool(kind) {
     stopTool();
+    stopBrush();
     state.tool = kind;
     state.moving = null;
     map.closePopup();
@@ -597,6 +604,296 @@
     if (!other) return null;
     return guarded(async function () {
       await applyAnswer(await edit("/edits", { op: "merge", grids: [state.selected, other] }), "saved");
+    });
+  }
+
+  /* --- the brush (issue 20): press and drag over the map; each building the brush passes joins the target grid at
+     once, with the grids' counts live (from the buildings' own counts); on release one edit moves them all --------- */
+  function liveCount(p, key) {
+    const stroke = state.brush.stroke;
+    const delta = stroke && stroke.delta[p.grid_code];
+    return (p[key] || 0) + (delta ? delta[key] : 0);
+  }
+
+  function brushRadius() { return parseInt($("brush-size").value, 10) || 18; }
+
+  function renderBrush() {
+    const show = isDraft() && state.grids.length > 0;
+    $("brush-box").classList.toggle("hidden", !show);
+    if (!show) { stopBrush(); return; }
+    const codes = state.grids.map(function (f) { return f.properties.grid_code; });
+    if (!codes.includes(state.brush.target)) {
+      state.brush.target = state.selected && codes.includes(state.selected) ? state.selected : codes[0];
+    }
+    const select = $("brush-target");
+    select.replaceChildren();
+    state.grids.forEach(function (f) {
+      const p = f.properties;
+      select.appendChild(g.el("option", { value: p.grid_code, text: shortCode(p.grid_code) + " · " + liveCount(p, "households") + T("hh") }));
+    });
+    select.value = state.brush.target;
+    select.style.borderLeft = "10px solid " + (state.colours[state.brush.target] || "#888");
+    select.disabled = Boolean(state.brush.stroke);
+    const button = $("brush");
+    button.textContent = T(state.brush.on ? "planner.brush.stop" : "planner.brush.start");
+    button.setAttribute("aria-pressed", String(state.brush.on));
+    button.classList.toggle("planner-on", state.brush.on);
+    button.disabled = state.brush.sending;
+    renderBrushLive();
+  }
+
+  /* while painting: how many buildings, and each grid the stroke changes, from → to */
+  function renderBrushLive() {
+    const box = $("brush-live");
+    const stroke = state.brush.stroke;
+    if (!state.brush.on) { box.textContent = ""; return; }
+    if (!stroke || !stroke.painted.size) { box.textContent = T("planner.brush.hint"); return; }
+    const parts = Object.keys(stroke.delta).sort().map(function (code) {
+      const f = gridByCode(code);
+      if (!f) return "";
+      return shortCode(code) + ": " + f.properties.households + "→" + liveCount(f.properties, "households") + T("hh");
+    }).filter(Boolean);
+    box.textContent = T("planner.brush.painting") + " " + stroke.painted.size + T("planner.brush.buildings") + " · "
+      + parts.join(g.config.lang === "en" ? ", " : "，");
+  }
+
+  function startBrush() {
+    if (!isDraft()) { g.toast(T("need_draft"), "error"); return; }
+    stopTool();
+    state.moving = null;
+    map.closePopup();
+    state.brush.on = true;
+    ["dragging", "touchZoom", "doubleClickZoom", "boxZoom"].forEach(function (h) { if (map[h]) map[h].disable(); });
+    map.getContainer().classList.add("planner-brushing");
+    renderBrush();
+    renderTools();
+  }
+
+  function stopBrush() {
+    if (!state.brush.on) return;
+    if (state.brush.stroke && !state.brush.sending) rollback(state.brush.stroke);
+    state.brush.on = false;
+    ["dragging", "touchZoom", "doubleClickZoom", "boxZoom"].forEach(function (h) { if (map[h]) map[h].enable(); });
+    map.getContainer().classList.remove("planner-brushing");
+    hideCursor();
+  }
+
+  function brushCursor() {
+    let cursor = map.getContainer().querySelector(".planner-brush-cursor");
+    if (!cursor) {
+      cursor = g.el("div", { class: "planner-brush-cursor" });
+      map.getContainer().appendChild(cursor);
+    }
+    return cursor;
+  }
+
+  function showCursor(at) {
+    if (!state.brush.on || !at) return;
+    const r = brushRadius();
+    const cursor = brushCursor();
+    Object.assign(cursor.style, { display: "block", width: 2 * r + "px", height: 2 * r + "px",
+      left: at.x - r + "px", top: at.y - r + "px", borderColor: state.colours[state.brush.target] || "#000" });
+  }
+
+  function hideCursor() {
+    const cursor = map.getContainer().querySelector(".planner-brush-cursor");
+    if (cursor) cursor.style.display = "none";
+  }
+
+  /* the distance in pixels from point p to the segment a-b */
+  function toSegment(p, a, b) {
+    const dx = b.x - a.x, dy = b.y - a.y;
+    const length2 = dx * dx + dy * dy;
+    const t = length2 ? Math.max(0, Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / length2)) : 0;
+    return Math.hypot(p.x - (a.x + t * dx), p.y - (a.y + t * dy));
+  }
+
+  /* paint every building whose marker the brush (a circle of brushRadius pixels) touches between a and b */
+  function paintAlong(a, b) {
+    const stroke = state.brush.stroke;
+    const r = brushRadius();
+    let changed = false;
+    layers.buildings.eachLayer(function (marker) {
+      const id = marker.buildingId;
+      if (marker.gridCode === stroke.target || stroke.painted.has(id)) return;
+      if (toSegment(map.latLngToContainerPoint(marker.getLatLng()), a, b) > r + marker.getRadius()) return;
+      if (marker.building.units) { stroke.skipped.add(id); return; }  /* a tower split by units moves on its own */
+      const b0 = marker.building;
+      const painted = { from: marker.gridCode, households: b0.households || 0, population: b0.population || 0, marker: marker };
+      stroke.painted.set(id, painted);
+      [[painted.from, -1], [stroke.target, 1]].forEach(function ([code, sign]) {
+        const d = stroke.delta[code] || (stroke.delta[code] = { households: 0, population: 0 });
+        d.households += sign * painted.households;
+        d.population += sign * painted.population;
+      });
+      marker.setStyle({ fillColor: state.colours[stroke.target], color: "#000", weight: 2 });
+      changed = true;
+    });
+    if (changed) { renderTable(); renderBrushLive(); relabelGrids(Object.keys(stroke.delta)); }
+  }
+
+  /* the grids' labels on the map with their counts as they stand (live while painting) */
+  function relabelGrids(codes) {
+    codes.forEach(function (code) {
+      const layer = gridLayer(code), f = gridByCode(code);
+      if (layer && f && layer.getTooltip()) layer.setTooltipContent(shortCode(code) + " · " + liveCount(f.properties, "households") + T("hh"));
+    });
+  }
+
+  /* the stroke undone on the map: the buildings' own colours and the grids' counts as the server has them */
+  function rollback(stroke) {
+    stroke.painted.forEach(function (b) {
+      b.marker.setStyle(Object.assign({ fillColor: state.colours[b.from] }, markerStyle(b.marker.buildingId)));
+    });
+    state.brush.stroke = null;
+    relabelGrids(Object.keys(stroke.delta));
+    renderTable();
+    renderBrush();
+  }
+
+  /* why the server refused a stroke, in the page's language */
+  function refusalReason(error) {
+    if (g.config.lang === "en") return error.detail || error.message;
+    const detail = error.detail || "";
+    if (detail.includes("does not border")) return T("planner.brush.not_neighbour");
+    if (detail.includes("would leave")) return T("planner.brush.not_whole");
+    if (detail.includes("split by units")) return T("planner.brush.split_tower");
+    return error.message;
+  }
+
+  function finishStroke() {
+    const stroke = state.brush.stroke;
+    if (stroke.skipped.size) g.toast(T("planner.brush.towers_skipped"), "error");
+    if (!stroke.painted.size) { state.brush.stroke = null; renderBrush(); return null; }
+    state.brush.sending = true;
+    renderBrush();
+    const body = { op: "move_buildings", building_ids: Array.from(stroke.painted.keys()), to_grid: stroke.target };
+    return guarded(async function () {
+      let answer;
+      try {
+        answer = await edit("/edits", body);
+      } catch (error) {
+        state.brush.sending = false;
+        rollback(stroke);
+        g.toast(T("planner.brush.refused") + " " + refusalReason(error), "error");
+        return;
+      }
+      state.brush.sending = false;
+      state.brush.stroke = null;
+      if (!answer) { renderAll(); return; }  /* the plan had changed: reloaded */
+      await applyAnswer(answer, "planner.brush.painted");
+    });
+  }
+
+  function onBrushDown(e) {
+    if (!state.brush.on || state.brush.sending || state.brush.stroke || e.button > 0) return;
+    if (e.target.closest && e.target.closest(".leaflet-control")) return;
+    e.preventDefault();
+    e.stopPropagation();
+    try { map.getContainer().setPointerCapture(e.pointerId); } catch (err) { /* already released */ }
+    const at = map.mouseEventToContainerPoint(e);
+    state.brush.stroke = { target: state.brush.target, painted: new Map(), delta: {}, skipped: new Set(), last: at,
+      pointer: e.pointerId };
+    showCursor(at);
+    renderBrush();
+    paintAlong(at, at);
+  }
+
+  function onBrushMove(e) {
+    if (!state.brush.on) return;
+    const at = map.mouseEventToContainerPoint(e);
+    showCursor(at);
+    const stroke = state.brush.stroke;
+    if (!stroke || state.brush.sending || e.pointerId !== stroke.pointer) return;
+    e.preventDefault();
+    e.stopPropagation();
+    paintAlong(stroke.last, at);
+    stroke.last = at;
+  }
+
+  function onBrushUp(e) {
+    const stroke = state.brush.stroke;
+    if (!state.brush.on || !stroke || state.brush.sending || e.pointerId !== stroke.pointer) return;
+    e.preventDefault();
+    e.stopPropagation();
+    finishStroke();
+  }
+
+  function wireBrush() {
+    $("brush").addEventListener("click", function () {
+      if (state.brush.on) { stopBrush(); renderBrush(); renderTools(); } else startBrush();
+    });
+    $("brush-target").addEventListener("change", function (e) { state.brush.target = e.target.value; renderBrush(); });
+    const box = map.getContainer();
+    box.addEventListener("pointerdown", onBrushDown, true);
+    box.addEventListener("pointermove", onBrushMove, true);
+    box.addEventListener("pointerup", onBrushUp, true);
+    box.addEventListener("pointercancel", onBrushUp, true);
+    box.addEventListener("pointerleave", function () { if (!state.brush.stroke) hideCursor(); });
+  }
+
+  /* --- per grid: households and residents against the rule windows, and compactness (all sent by the server) --- */
+  function windowText(w) {
+    if (!w) return "";
+    const [low, high] = w;
+    if (high === null) return "≥" + low;
+    return low > 0 ? low + "–" + high : "≤" + high;
+  }
+
+  /* where a count stands against its window [low, high] (high null: none): inside, near an edge (within near_share of
+     a bound) or outside, and how far from the window (outside) or from its nearer edge (inside) */
+  function standing(value, w, near) {
+    const [low, high] = w;
+    if (low > 0 && value < low) return { status: "bad", text: T("planner.bars.below").replace("{n}", low - value) };
+    if (high !== null && value > high) return { status: "bad", text: T("planner.bars.above").replace("{n}", value - high) };
+    const room = Math.min(low > 0 ? value - low : Infinity, high !== null ? high - value : Infinity);
+    const close = (low > 0 && value < low * (1 + near)) || (high !== null && value > high * (1 - near));
+    return { status: close ? "near" : "good", text: room === Infinity ? "" : T("planner.bars.room").replace("{n}", room) };
+  }
+
+  function countBar(kind, value, w, near) {
+    if (!w || (w[0] <= 0 && w[1] === null)) return g.el("div", { class: "planner-bar planner-bar-none", text: "—" });
+    const [low, high] = w;
+    const top = Math.max(high === null ? low * 1.5 : high * 1.2, value * 1.05, 1);
+    const where = standing(value, w, near);
+    const pct = function (x) { return Math.max(0, Math.min(100, (100 * x) / top)).toFixed(1) + "%"; };
+    const track = g.el("div", { class: "planner-bar-track" }, [
+      g.el("i", { class: "planner-bar-window", style: "left:" + pct(low) + ";width:" + (high === null ? "100%" : pct(high - low)) }),
+      g.el("i", { class: "planner-bar-fill " + where.status, style: "width:" + pct(value) }),
+    ]);
+    return g.el("div", { class: "planner-bar " + where.status, "data-kind": kind, "data-value": String(value),
+      "data-status": where.status, title: T("planner.bars." + kind) + " " + value + " · " + T("planner.bars.window") + " "
+        + windowText(w) + " · " + T("planner.bars." + (where.status === "bad" ? "outside" : where.status === "near" ? "near" : "inside")) }, [
+      g.el("span", { class: "planner-bar-text", text: value + (where.text ? " · " + where.text : "") }), track]);
+  }
+
+  function renderBars() {
+    const box = $("grid-bars");
+    box.replaceChildren();
+    const limits = state.plan && state.plan.limits;
+    if (!limits) { $("bars-windows").textContent = ""; return; }
+    $("bars-windows").textContent = T("planner.bars.window") + (g.config.lang === "en" ? ": " : "：") + T("planner.bars.households") + " "
+      + windowText(limits.households) + " · " + T("planner.bars.population") + " " + windowText(limits.population);
+    box.appendChild(g.el("div", { class: "planner-gridbar planner-gridbar-head" }, [g.el("span", { text: T("grid") }),
+      g.el("span", { text: T("planner.bars.households") }), g.el("span", { text: T("planner.bars.population") }),
+      g.el("span", { text: T("planner.bars.compactness"), title: T("planner.bars.compactness_hint") })]));
+    state.grids.forEach(function (f) {
+      const p = f.properties;
+      const c = p.compactness === null || p.compactness === undefined ? null : Number(p.compactness);
+      const row = g.el("div", { class: "planner-gridbar" + (p.grid_code === state.selected ? " planner-selected" : ""),
+        "data-grid": p.grid_code }, [
+        g.el("span", {}, [g.el("i", { class: "planner-swatch", style: "background:" + state.colours[p.grid_code] }),
+          " " + shortCode(p.grid_code)]),
+        countBar("households", liveCount(p, "households"), limits.households, limits.near_share),
+        countBar("population", liveCount(p, "population"), limits.population, limits.near_share),
+        g.el("div", { class: "planner-compact", "data-value": c === null ? "" : c.toFixed(4),
+          title: T("planner.bars.compactness_hint") }, [
+          g.el("span", { text: c === null ? "—" : c.toFixed(2) }),
+          g.el("div", { class: "planner-bar-track" }, [g.el("i", { class: "planner-bar-fill compact",
+            style: "width:" + (c === null ? 0 : Math.round(c * 100)) + "%" })])]),
+      ]);
+      row.addEventListener("click", function () { selectGrid(p.grid_code, true); });
+      box.appendChild(row);
     });
   }
 
@@ -766,6 +1063,7 @@
     $("cancel-tool").addEventListener("click", cancelTool);
     $("merge").addEventListener("click", mergeGrids);
     $("auto-form").addEventListener("submit", runJob);
+    wireBrush();
     map.on("pm:create", onDrawn);
     map.on("click", function () { if (state.moving && !state.tool) { state.moving = null; restyleBuildings(); } });
   }
