@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +29,18 @@ class StoreSettings(BaseSettings):
     demo: bool | None = None
     taxonomy_file: Path | None = None  # incident categories, departments, deadlines (default: the shipped one)
     media_dir: Path | None = None  # where case photos are kept (default: <data dir>/media)
+    # case photos in an S3-compatible bucket (AWS S3, MinIO, Ceph, OSS) instead of media_dir, when a bucket is named;
+    # credentials from the explicit pair below, else the standard AWS chain (AWS_ACCESS_KEY_ID and
+    # AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws, an instance role)
+    media_s3_bucket: str | None = None
+    media_s3_endpoint_url: str | None = None  # e.g. http://minio.intranet:9000 (default: AWS S3 itself)
+    media_s3_region: str | None = None
+    media_s3_prefix: str = ""  # keys under this folder of the bucket, e.g. geogrid/media
+    media_s3_path_style: bool = False  # http://host/bucket/key addressing (MinIO and Ceph without bucket DNS names)
+    media_s3_access_key_id: str | None = None
+    media_s3_secret_access_key: SecretStr | None = None
+    media_s3_timeout_seconds: float = Field(5.0, gt=0)  # to connect, and for each answer (a store down: 503 soon)
+    media_s3_attempts: int = Field(2, ge=1, le=10)  # tries of each request to the bucket, the first included
     assessment_file: Path | None = None  # the assessment's deadlines and weights (default: the shipped one)
 
     @model_validator(mode="after")
