@@ -8,6 +8,7 @@ same photos. A store that cannot be reached, refuses us or fails to write raises
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -80,7 +81,8 @@ class LocalFolder:
             part.write_bytes(data)
             os.replace(part, path)
         except OSError as exc:
-            part.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # the folder itself may be what failed
+                part.unlink(missing_ok=True)
             raise self._unavailable("cannot write", exc) from None
 
     def get(self, key: str) -> Blob | None:
