@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+from pydantic import SecretStr
 
 KEY_ID, SECRET = "geogrid-test", "geogrid-test-secret"
 REGION = "us-east-1"
@@ -63,5 +64,6 @@ def down_endpoint() -> str:
 def s3_settings(endpoint_url: str, bucket: str, **extra: Any) -> dict[str, Any]:
     """The GEOGRID_MEDIA_S3_* settings of a bucket on endpoint_url (path-style, explicit keys, one quick try)."""
     return {"media_s3_bucket": bucket, "media_s3_endpoint_url": endpoint_url, "media_s3_region": REGION,
-            "media_s3_path_style": True, "media_s3_access_key_id": KEY_ID, "media_s3_secret_access_key": SECRET,
+            "media_s3_path_style": True, "media_s3_access_key_id": KEY_ID,
+            "media_s3_secret_access_key": SecretStr(SECRET),
             "media_s3_timeout_seconds": 2.0, "media_s3_attempts": 1} | extra
