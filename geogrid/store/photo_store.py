@@ -125,7 +125,7 @@ class S3Options:
     endpoint_url: str | None = None  # None: AWS S3 itself
     region: str | None = None
     prefix: str = ""  # keys are prefix + key, e.g. "geogrid/media/"
-    path_style: bool = False  # http://host/bucket/key rather than http://bucket.host/key (MinIO, Ceph without DNS)
+    addressing_style: str = "auto"  # "path" (http://host/bucket/key), "virtual" (http://bucket.host/key) or "auto"
     access_key_id: str | None = None  # None: the standard AWS chain (environment, ~/.aws, instance role)
     secret_access_key: str | None = None
     timeout_seconds: float = 5.0  # to connect, and to wait for each answer
@@ -143,7 +143,7 @@ class S3Bucket:
         self.prefix = options.prefix.strip("/") + "/" if options.prefix.strip("/") else ""
         self.label = f"S3 bucket {options.bucket!r}"
         config = Config(
-            s3={"addressing_style": "path" if options.path_style else "auto"},
+            s3={"addressing_style": options.addressing_style},
             signature_version="s3v4",
             connect_timeout=options.timeout_seconds,
             read_timeout=options.timeout_seconds,
@@ -222,7 +222,7 @@ def photo_store(settings: StoreSettings) -> PhotoStore:
     secret = settings.media_s3_secret_access_key
     return S3Bucket(S3Options(
         bucket=settings.media_s3_bucket, endpoint_url=settings.media_s3_endpoint_url, region=settings.media_s3_region,
-        prefix=settings.media_s3_prefix, path_style=settings.media_s3_path_style,
+        prefix=settings.media_s3_prefix, addressing_style=settings.media_s3_addressing_style,
         access_key_id=settings.media_s3_access_key_id,
         secret_access_key=secret.get_secret_value() if secret is not None else None,
         timeout_seconds=settings.media_s3_timeout_seconds, attempts=settings.media_s3_attempts))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, model_validator
@@ -36,7 +37,9 @@ class StoreSettings(BaseSettings):
     media_s3_endpoint_url: str | None = None  # e.g. http://minio.intranet:9000 (default: AWS S3 itself)
     media_s3_region: str | None = None
     media_s3_prefix: str = ""  # keys under this folder of the bucket, e.g. geogrid/media
-    media_s3_path_style: bool = False  # http://host/bucket/key addressing (MinIO and Ceph without bucket DNS names)
+    # "path": http://host/bucket/key, "virtual": http://bucket.host/key (Aliyun OSS needs it), "auto": path for an
+    # endpoint_url, virtual for AWS S3 itself (botocore's choice)
+    media_s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
     media_s3_access_key_id: str | None = None
     media_s3_secret_access_key: SecretStr | None = None
     media_s3_timeout_seconds: float = Field(5.0, gt=0)  # to connect, and for each answer (a store down: 503 soon)

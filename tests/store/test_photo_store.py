@@ -20,7 +20,7 @@ MB = 1024 * 1024
 
 
 def bucket_store(server: S3Server, bucket: str, prefix: str = "geogrid/media") -> S3Bucket:
-    return S3Bucket(S3Options(bucket, server.endpoint_url, REGION, prefix, path_style=True, access_key_id=KEY_ID,
+    return S3Bucket(S3Options(bucket, server.endpoint_url, REGION, prefix, addressing_style="path", access_key_id=KEY_ID,
                               secret_access_key=SECRET, timeout_seconds=2.0, attempts=1))
 
 
@@ -75,6 +75,7 @@ def test_the_settings_choose_the_store(s3_server: S3Server, tmp_path: Path) -> N
     bucket = s3_server.new_bucket()
     chosen = photo_store(StoreSettings(data_dir=tmp_path, **s3_settings(s3_server.endpoint_url, bucket)))
     assert isinstance(chosen, S3Bucket) and chosen.label == f"S3 bucket {bucket!r}"
+    assert chosen.client.meta.config.s3 == {"addressing_style": "path"}
     chosen.put("x.json", b"{}", "application/json")
     assert s3_server.keys(bucket) == ["x.json"]
 
@@ -91,7 +92,7 @@ def test_credentials_come_from_the_standard_chain_when_not_set(s3_server: S3Serv
 
 
 def test_a_store_that_is_down_is_named(down_endpoint: str) -> None:
-    store = S3Bucket(S3Options("photos", down_endpoint, REGION, path_style=True, access_key_id=KEY_ID,
+    store = S3Bucket(S3Options("photos", down_endpoint, REGION, addressing_style="path", access_key_id=KEY_ID,
                                secret_access_key=SECRET, timeout_seconds=1.0, attempts=1))
     for call in (lambda: store.put("a.jpg", b"x", "image/jpeg"), lambda: store.get("a.jpg"),
                  lambda: store.exists("a.jpg")):
@@ -128,7 +129,7 @@ class FailsOnThePhoto(S3Bucket):
 
 def test_a_save_that_fails_midway_keeps_nothing(s3_server: S3Server) -> None:
     bucket = s3_server.new_bucket()
-    store = FailsOnThePhoto(S3Options(bucket, s3_server.endpoint_url, REGION, path_style=True,
+    store = FailsOnThePhoto(S3Options(bucket, s3_server.endpoint_url, REGION, addressing_style="path",
                                       access_key_id=KEY_ID, secret_access_key=SECRET))
     with pytest.raises(StoreUnavailable):
         media.save(store, photos.prepare(jpeg_with_gps(), 10 * MB), "worker")
