@@ -62,7 +62,7 @@ def down_endpoint() -> str:
 
 
 def s3_settings(endpoint_url: str, bucket: str, **extra: Any) -> dict[str, Any]:
-    """The GEOGRID_MEDIA_S3_* settings of a bucket on endpoint_url (path-style addresses, explicit keys, one quick try)."""
+    """The GEOGRID_MEDIA_S3_* settings of a bucket on endpoint_url (path-style, explicit keys, one quick try)."""
     return {"media_s3_bucket": bucket, "media_s3_endpoint_url": endpoint_url, "media_s3_region": REGION,
             "media_s3_addressing_style": "path", "media_s3_access_key_id": KEY_ID,
             "media_s3_secret_access_key": SecretStr(SECRET),

@@ -20,8 +20,8 @@ MB = 1024 * 1024
 
 
 def bucket_store(server: S3Server, bucket: str, prefix: str = "geogrid/media") -> S3Bucket:
-    return S3Bucket(S3Options(bucket, server.endpoint_url, REGION, prefix, addressing_style="path", access_key_id=KEY_ID,
-                              secret_access_key=SECRET, timeout_seconds=2.0, attempts=1))
+    return S3Bucket(S3Options(bucket, server.endpoint_url, REGION, prefix, addressing_style="path",
+                              access_key_id=KEY_ID, secret_access_key=SECRET, timeout_seconds=2.0, attempts=1))
 
 
 @pytest.fixture(params=["local", "s3"])
