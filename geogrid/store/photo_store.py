@@ -64,6 +64,10 @@ class PhotoStore(Protocol):
     def delete(self, key: str) -> None:
         """Remove the object under key if it is there; StoreUnavailable if the store cannot."""
 
+    def check(self) -> None:
+        """StoreUnavailable unless the store answers and its folder or bucket is there (said when the service
+        starts)."""
+
 
 class LocalFolder:
     """Objects as files in a folder (keys are relative paths); each written to a temporary name, then renamed."""
@@ -105,6 +109,12 @@ class LocalFolder:
             (self.folder / key).unlink(missing_ok=True)
         except OSError as exc:
             raise self._unavailable("cannot delete", exc) from None
+
+    def check(self) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise self._unavailable("cannot create the folder", exc) from None
 
     def _unavailable(self, what: str, exc: OSError) -> StoreUnavailable:
         logger.warning("photo folder %s: %s %s", self.folder, what, exc)
@@ -174,6 +184,10 @@ class S3Bucket:
 
     def delete(self, key: str) -> None:
         self._call("cannot delete", self.client.delete_object, Bucket=self.options.bucket, Key=self.prefix + key)
+
+    def check(self) -> None:
+        if self._call("cannot reach the bucket", self.client.head_bucket, Bucket=self.options.bucket) is None:
+            raise StoreUnavailable(self.label, "no such bucket")
 
     def _call(self, what: str, method: Any, **kwargs: Any) -> Any:
         """method(**kwargs); None when the object is not there; StoreUnavailable for any other failure."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,6 +45,13 @@ class StoreSettings(BaseSettings):
     media_s3_timeout_seconds: float = Field(5.0, gt=0)  # to connect, and for each answer (a store down: 503 soon)
     media_s3_attempts: int = Field(2, ge=1, le=10)  # tries of each request to the bucket, the first included
     assessment_file: Path | None = None  # the assessment's deadlines and weights (default: the shipped one)
+
+    @field_validator("media_s3_endpoint_url")
+    @classmethod
+    def _endpoint_is_a_url(cls, value: str | None) -> str | None:
+        if value and not value.lower().startswith(("http://", "https://")):
+            raise ValueError(f"GEOGRID_MEDIA_S3_ENDPOINT_URL must be an http:// or https:// URL, not {value!r}")
+        return value or None
 
     @model_validator(mode="after")
     def _fill_store_defaults(self) -> StoreSettings:

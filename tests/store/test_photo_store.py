@@ -134,3 +134,30 @@ def test_a_save_that_fails_midway_keeps_nothing(s3_server: S3Server) -> None:
     with pytest.raises(StoreUnavailable):
         media.save(store, photos.prepare(jpeg_with_gps(), 10 * MB), "worker")
     assert s3_server.keys(bucket) == []
+
+
+def test_serve_says_where_photos_are_kept_or_that_the_store_does_not_answer(
+        s3_server: S3Server, down_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:  # noqa: F811
+    from api.settings import Settings
+    from cli.serve import say_photo_store
+
+    def said(**extra) -> str:
+        say_photo_store(Settings(data_dir=tmp_path, secret_key="k" * 40, **extra))
+        return " ".join(capsys.readouterr().err.split())
+
+    assert said() == f"photos are kept in the local folder {tmp_path / 'media'}"
+    assert (tmp_path / "media").is_dir()
+    bucket = s3_server.new_bucket()
+    assert said(**s3_settings(s3_server.endpoint_url, bucket)) == \
+        f"photos are kept in the S3 bucket {bucket!r} at {s3_server.endpoint_url}"
+    assert said(**s3_settings(s3_server.endpoint_url, "no-such-bucket")) == (
+        "warning: the photo store (S3 bucket 'no-such-bucket') is unavailable: no such bucket; try again later "
+        f"(photos: S3 bucket 'no-such-bucket' at {s3_server.endpoint_url})")
+    assert said(**s3_settings(down_endpoint, bucket)).startswith(
+        f"warning: the photo store (S3 bucket {bucket!r}) is unavailable: cannot reach the bucket (no connection)")
+
+
+@pytest.mark.parametrize("url", ["minio.intranet:9000", "ftp://minio.intranet"])
+def test_an_endpoint_that_is_not_an_http_url_is_refused_by_name(url: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="GEOGRID_MEDIA_S3_ENDPOINT_URL must be an http"):
+        StoreSettings(data_dir=tmp_path, media_s3_bucket="photos", media_s3_endpoint_url=url)
