@@ -158,6 +158,7 @@ class S3Bucket:
             connect_timeout=options.timeout_seconds,
             read_timeout=options.timeout_seconds,
             retries={"total_max_attempts": max(1, options.attempts), "mode": "standard"},
+            max_pool_connections=32,  # the request threads, and photos still streaming to slow phones
             # only when the operation requires one: MinIO, Ceph and OSS releases older than the default
             # checksums of boto3 1.36 refuse uploads that carry them
             request_checksum_calculation="when_required",

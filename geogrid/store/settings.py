@@ -54,6 +54,13 @@ class StoreSettings(BaseSettings):
         return value or None
 
     @model_validator(mode="after")
+    def _s3_keys_come_in_pairs(self) -> StoreSettings:
+        if (self.media_s3_access_key_id is None) != (self.media_s3_secret_access_key is None):
+            raise ValueError("GEOGRID_MEDIA_S3_ACCESS_KEY_ID and GEOGRID_MEDIA_S3_SECRET_ACCESS_KEY are set together "
+                             "(or neither, for the standard AWS credential chain)")
+        return self
+
+    @model_validator(mode="after")
     def _fill_store_defaults(self) -> StoreSettings:
         if self.data_dir == Path():
             self.data_dir = default_data_dir()

@@ -161,3 +161,8 @@ def test_serve_says_where_photos_are_kept_or_that_the_store_does_not_answer(
 def test_an_endpoint_that_is_not_an_http_url_is_refused_by_name(url: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="GEOGRID_MEDIA_S3_ENDPOINT_URL must be an http"):
         StoreSettings(data_dir=tmp_path, media_s3_bucket="photos", media_s3_endpoint_url=url)
+
+
+def test_explicit_keys_come_in_pairs(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="GEOGRID_MEDIA_S3_ACCESS_KEY_ID and GEOGRID_MEDIA_S3_SECRET_ACCESS_KEY"):
+        StoreSettings(data_dir=tmp_path, media_s3_bucket="photos", media_s3_access_key_id="geogrid")
