@@ -47,6 +47,7 @@ from geogrid.db.version import VersionReader
 from api.settings import Settings, get_settings
 from geogrid.store.answers import AnswerCache
 from geogrid.store.incident_columns import columns_of
+from geogrid.store.photo_store import photo_store
 from maps.assets import static_dir
 
 REQUEST_THREADS = 8  # threads running synchronous endpoints; more only contend for the GIL
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url=None, redoc_url=None)  # our own /docs and /redoc (api.docs), with no CDN
     app.state.settings = settings
     app.state.engine = engine
+    app.state.photos = photo_store(settings)  # the photo folder or S3 bucket (no connection until a photo)
     app.state.notifier = Notifier(settings.webhook_retries, settings.webhook_backoff_seconds,
                                   settings.webhook_timeout_seconds)
     app.state.sessions = make_sessionmaker(engine)

@@ -20,6 +20,7 @@ from geogrid.access import PLANNERS, READERS
 from geogrid.db.models import PUBLISHED, PlanVersion
 from api.settings import Settings
 from geogrid.store.incidents import building_addresses, buildings_version
+from geogrid.store.photo_store import PhotoStore
 from geogrid.store.users import get_user
 from geogrid.incidents.taxonomy import Taxonomy, load_taxonomy
 from geogrid.incidents.assessment import Formula, load_formula
@@ -233,6 +234,14 @@ def revision_from(if_match: str, plan: PlanVersion) -> int | None:
         if value.isdigit():
             return int(value)
     return None
+
+
+async def get_photo_store(request: Request) -> PhotoStore:
+    """Where case photos are kept: the local folder or the S3 bucket the settings name (made once per app)."""
+    return request.app.state.photos
+
+
+PhotoStoreDep = Annotated[PhotoStore, Depends(get_photo_store)]
 
 
 async def get_taxonomy(settings: SettingsDep) -> Taxonomy:

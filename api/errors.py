@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from geogrid.incidents import workflow
 from geogrid.errors import InputError
 from geogrid.store import plans
+from geogrid.store.photo_store import StoreUnavailable
 
 logger = logging.getLogger("geogrid.api")
 
@@ -64,6 +65,7 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     InputError: status.HTTP_422_UNPROCESSABLE_CONTENT,
     DataError: status.HTTP_422_UNPROCESSABLE_CONTENT,
     OperationalError: status.HTTP_503_SERVICE_UNAVAILABLE,
+    StoreUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 MESSAGES: dict[type[Exception], str] = {  # errors whose own text is not for users

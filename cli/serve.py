@@ -41,6 +41,7 @@ def serve(
             "[bold red]error:[/]", escape(" ".join(str(getattr(exc, "orig", None) or exc).split())), highlight=False
         )
         raise typer.Exit(2) from None
+    say_photo_store(settings)
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port)
         return
@@ -84,3 +85,20 @@ def prepare(settings: Settings) -> None:
             soft_wrap=True,
         )
     err.print(f"[bold white on red] {escape(demo.DEMO_WARNING)} [/]", highlight=False)
+
+
+def say_photo_store(settings: Settings) -> None:
+    """Say where case photos are kept, or that the store does not answer now (the service starts all the same: its
+    uploads answer 503 until the store answers)."""
+    from geogrid.store.photo_store import LocalFolder, StoreUnavailable, photo_store
+
+    store = photo_store(settings)
+    where = f"{store.label} {settings.photo_dir}" if isinstance(store, LocalFolder) else \
+        f"{store.label} at {settings.media_s3_endpoint_url or 'AWS S3'}"
+    try:
+        store.check()
+    except StoreUnavailable as exc:
+        err.print(f"[bold yellow]warning:[/] {escape(str(exc))} (photos: {escape(where)})", highlight=False,
+                  soft_wrap=True)
+        return
+    err.print(f"photos are kept in the {escape(where)}", highlight=False, soft_wrap=True)

@@ -100,7 +100,7 @@ COMMON_SCRIPT_LABELS = {  # what geogrid.js shows on every map page (Leaflet's c
            "http_400": "输入有误，请检查后重试", "http_401": "登录已失效，请重新登录", "http_403": "您没有执行此操作的权限",
            "http_404": "找不到所请求的内容", "http_409": "当前状态不允许此操作", "http_412": "数据已被他人修改，请刷新后重试",
            "http_413": "上传的内容太大", "http_422": "输入有误，请检查后重试", "http_429": "操作过于频繁，请稍后再试",
-           "http_5xx": "服务器出错，请稍后再试", "http_other": "请求失败"},
+           "http_503": "服务暂时不可用，请稍后再试", "http_5xx": "服务器出错，请稍后再试", "http_other": "请求失败"},
     "en": {"zoom_in": "Zoom in", "zoom_out": "Zoom out", "layers": "Layers", "base_map": "Base map",
            "leaflet_title": "Leaflet: a JavaScript library for interactive maps"},
 }

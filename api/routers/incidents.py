@@ -8,7 +8,8 @@ from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, Request, R
 
 from api.ids import Id, Offset
 from api.notify import announce
-from api.deps import CurrentUser, GeocoderDep, Principal, SessionDep, SettingsDep, TaxonomyDep, require_role
+from api.deps import (CurrentUser, GeocoderDep, PhotoStoreDep, Principal, SessionDep, SettingsDep, TaxonomyDep,
+                      require_role)
 from api.params import TimeWindowDep, parse_bbox, visible_incident
 from api.schemas import ActionIn, AttachIn, IncidentIn, PlaceIn
 from api.uploads import saved_upload
@@ -19,6 +20,7 @@ from geogrid.errors import InputError
 from geogrid.incidents.hotline import read_export
 from geogrid.incidents.reports import check_media_url
 from geogrid.store import incidents as store
+from geogrid.store import media
 from geogrid.incidents.taxonomy import Taxonomy
 
 router = APIRouter(prefix="/api/v1", tags=["Incidents"])
@@ -43,12 +45,14 @@ def report_incident(
     session: SessionDep,
     taxonomy: TaxonomyDep,
     geocoder: GeocoderDep,
+    photos: PhotoStoreDep,
     response: Response,
 ) -> dict[str, Any]:
     """Store a report and place it in its grid: by its point (converted from its CRS), else by its address.
     A point in no grid is kept as unlocated, with the grids within 100 m suggested. A report whose
     external_id is already stored answers 200 with the stored case and creates nothing, or 409 when that
-    case is outside what the caller may see."""
+    case is outside what the caller may see. Photos of ours (/media/...) must be kept in the photo store."""
+    media.require_kept(photos, body.media_urls)
     incident, created = store.report_as(session, _report(body), user, taxonomy, geocoder)
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -101,12 +105,13 @@ def nearby_incidents(
 
 @router.post("/incidents/{incident_id}/attach", summary="Me too: add a report to an open case")
 def attach(
-    incident_id: Id, body: AttachIn, user: Reporter, session: SessionDep, taxonomy: TaxonomyDep
+    incident_id: Id, body: AttachIn, user: Reporter, session: SessionDep, taxonomy: TaxonomyDep, photos: PhotoStoreDep
 ) -> dict[str, Any]:
     """Instead of reporting the same problem twice: the note, photos and place go into the open case's trace as an
     'attach' step by the caller. 409 for a closed case."""
     for url in body.media_urls:
         check_media_url(url)
+    media.require_kept(photos, body.media_urls)
     point = body.location
     incident = store.attach(session, incident_id, user, note=body.note, media_urls=body.media_urls,
                             lon=point.lon if point else None, lat=point.lat if point else None)
@@ -123,13 +128,14 @@ def get_incident(incident_id: Id, user: CurrentUser, session: SessionDep, taxono
 @router.post("/incidents/{incident_id}/actions", summary="Act on an incident (accept, escalate, close, …)")
 def act(
     incident_id: Id, body: ActionIn, user: CurrentUser, session: SessionDep, taxonomy: TaxonomyDep,
-    request: Request, background: BackgroundTasks,
+    request: Request, background: BackgroundTasks, photos: PhotoStoreDep,
 ) -> dict[str, Any]:
     """Move the case along the workflow. 409 says why the action is impossible in the case's state;
     403 says whose step it is. The webhooks of the case's department and areas hear of it after the answer."""
     visible_incident(session, incident_id, user)
     for url in body.media_urls:
         check_media_url(url)
+    media.require_kept(photos, body.media_urls)
     incident = store.act(session, incident_id, user, body.action, taxonomy, note=body.note,
                          department=body.department, rating=body.rating, media_urls=body.media_urls,
                          duplicate_of=body.duplicate_of)

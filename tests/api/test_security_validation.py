@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from geogrid.db.models import Incident, Road
 from geogrid.db.session import session_scope
+from tests.api.test_field_reports import jpeg_with_gps, upload
 from tests.api.test_incidents import grid_point
 
 FORMULA = "=cmd|' /C calc'!A0"
@@ -47,10 +48,23 @@ def test_media_urls_must_be_http(client, auth, url) -> None:
 
 def test_http_media_and_our_own_stored_paths_are_kept(client, store, auth, users) -> None:
     lon, lat = grid_point(store, users["worker"][1])
-    media = ["https://example.org/1.jpg", "http://intranet.local/p.png", "/media/2026/11/01/a.jpg"]
+    kept = upload(client, auth("admin"), jpeg_with_gps()).json()["url"]
+    media = ["https://example.org/1.jpg", "http://intranet.local/p.png", kept]
     body = {"category": "city_management", "location": {"lon": lon, "lat": lat}, "media_urls": media}
     answer = client.post("/api/v1/incidents", json=body, headers=auth("admin"))
     assert answer.status_code == 201 and answer.json()["media_urls"] == media
+
+
+@pytest.mark.parametrize("path", ["/media/2026/11/01/a.jpg", "/media/" + "0" * 32 + ".jpg"])
+def test_a_stored_media_path_must_name_a_photo_kept_here(client, store, auth, users, path) -> None:
+    lon, lat = grid_point(store, users["worker"][1])
+    with session_scope(store) as session:
+        before = session.scalar(select(func.count(Incident.id)))
+    body = {"category": "city_management", "location": {"lon": lon, "lat": lat}, "media_urls": [path]}
+    answer = client.post("/api/v1/incidents", json=body, headers=auth("admin"))
+    assert answer.status_code == 422 and "no photo kept here" in answer.json()["detail"], answer.text
+    with session_scope(store) as session:
+        assert session.scalar(select(func.count(Incident.id))) == before
 
 
 @pytest.mark.parametrize(("x", "y"), [(1e30, 1e30), (1e8, 1e7), (-1e30, 5.0)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,14 +106,7 @@ class LiveService:
 @pytest.fixture(scope="session")
 def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
     """The app with every router, over a SpatiaLite copy of a seeded sample district, served on a free port."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
     from api import demo
-    from api.app import create_app
     from geogrid.sample.district import build
     from tests.api.conftest import PASSWORD, extra_users, make_settings, migrate_or_fail
     from geogrid.db.engine import make_engine
@@ -135,6 +129,21 @@ def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServi
             users[username] = (role, scope)
     engine.dispose()
     settings = make_settings(url, folder).model_copy(update={"max_upload_mb": 20})
+    with serving(settings) as base_url:
+        yield LiveService(base_url, settings, users, url)
+
+
+@contextmanager
+def serving(settings: object) -> Iterator[str]:
+    """The app with these settings served by uvicorn on a free port of 127.0.0.1: its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from api.app import create_app
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -146,6 +155,8 @@ def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServi
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the service did not start")
         time.sleep(0.05)
-    yield LiveService(f"http://127.0.0.1:{port}", settings, users, url)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
