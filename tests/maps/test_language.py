@@ -169,3 +169,50 @@ def test_a_chinese_plan_shows_rule_names_and_reasons_in_chinese(live_service, br
     assert english_words(shown) == [], " ".join(english_words(shown))
     assert log.page_errors == []
     page.context.close()
+
+
+def _literal_keys(script: str) -> set[str]:
+    """The label keys a script names: every quoted word inside a T(...) call, and the verbs given to applyAnswer."""
+    keys = {key for call in re.findall(r"\bT\(([^()]*)\)", script) for key in re.findall(r'"([a-z_]+)"', call)}
+    return keys | set(re.findall(r'applyAnswer\(.*?, "([a-z_]+)"\)', script))
+
+
+def test_the_planner_script_takes_every_text_from_the_catalogue() -> None:
+    from pathlib import Path
+
+    from maps.i18n import FLAG_REASONS, RULE_NAMES, script_labels
+
+    maps_dir = Path(__file__).resolve().parents[2] / "maps"
+    script = (maps_dir / "static" / "js" / "planner.js").read_text(encoding="utf-8")
+    template = (maps_dir / "templates" / "planner.html").read_text(encoding="utf-8")
+    assert not re.search(r"[\u4e00-\u9fff]", script), "planner.js keeps no Chinese text of its own"
+    assert "LABELS" not in script and "g.t(null, key)" in script
+    keys = _literal_keys(script) | set(re.findall(r'data-(?:aria-)?label="([a-z_]+)"', template))
+    keys |= {"draft", "published", "archived", "queued", "running", "succeeded", "failed"}  # T(p.status), T(job.status)
+    keys |= {f"rule.{rule}" for rule in FLAG_REASONS} | {"sign_out", "other"}  # T("rule." + f.rule); labelPage's
+    assert {"moved", "saved", "undone", "redone", "draw_hint", "split_hint", "new_draft"} <= keys  # the scan finds them
+    assert set(FLAG_REASONS) <= set(RULE_NAMES)
+    for lang in ("zh", "en"):
+        labels = script_labels("planner", lang)
+        assert keys - set(labels) == set(), lang
+        assert all(labels[key] for key in keys)
+    assert script_labels("planner", "zh")["rule.gap"] == "有空隙" and script_labels("planner", "en")["undo"] == "Undo"
+
+
+def test_the_english_planner_page_shows_no_chinese_and_no_label_key(live_service, browser) -> None:
+    from tests.maps.test_planner_page import open_community
+
+    log, _ = open_community(live_service, browser, path="/maps/planner?lang=en")
+    page = log.page
+    served = page.evaluate("window.geogrid.config.labels")
+    from maps.i18n import script_labels
+
+    assert served == script_labels("planner", "en")
+    shown = page.evaluate(ALL_TEXT).replace("中文", "")  # the link to the Chinese page
+    for name in page.eval_on_selector_all("#street option, #community option", "os => os.map(o => o.textContent)"):
+        shown = shown.replace(name, "")  # the streets' and communities' own names are data
+    assert not re.search(r"[\u4e00-\u9fff]", shown), shown
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", shown.replace("planner", "")), "a label key shown as text"
+    assert "Compare with published" in shown and "Undo" in shown
+    assert log.page_errors == []
+    page.context.close()

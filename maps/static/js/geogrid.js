@@ -41,13 +41,11 @@
     return served["http_" + status] || (status >= 500 ? served.http_5xx : served.http_other) || String(status);
   }
 
-  /* the label `key` in the page's language: from the catalogue the server serves with the page (maps/i18n.py,
-     config.labels), else from a page's own table {zh: {...}, en: {...}} (pages not yet moved to the catalogue) */
-  function t(labels, key) {
+  /* the label `key` in the page's language, from the catalogue the server serves with the page (maps/i18n.py,
+     config.labels); no script keeps a table of its own (the first argument is kept for the pages' calls) */
+  function t(_, key) {
     const served = config.labels || {};
-    if (Object.prototype.hasOwnProperty.call(served, key)) return served[key];
-    const lang = config.lang === "en" ? "en" : "zh";
-    return (labels && labels[lang] && labels[lang][key]) || (labels && labels.zh && labels.zh[key]) || key;
+    return Object.prototype.hasOwnProperty.call(served, key) ? served[key] : key;
   }
 
   /* a flag's reason in the page's language: its rule's sentence from the catalogue, filled from the flag's fields
