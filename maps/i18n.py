@@ -9,6 +9,7 @@ serve Python and the scripts, which gettext catalogues would not.
 from __future__ import annotations
 
 from geogrid.errors import InputError
+from geogrid.incidents.workflow import LEVEL_NAMES, LEVEL_NAMES_ZH, STATE_LABELS
 
 DEFAULT_LANG = "zh"
 LANGS = ("zh", "en")
@@ -338,6 +339,145 @@ SCRIPT_LABELS: dict[str, dict[str, dict[str, str]]] = {
         },
     },
 }
+REFUSAL_CODES = {  # the API's refusals by their code (an error body's "code"), filled from its "params" by the pages
+    "workflow.unknown_action": {"zh": "没有“{action}”这个操作", "en": "There is no action {action}"},
+    "workflow.not_placed": {"zh": "案件尚未定位到网格：须由规划员或领导先为它选定网格",
+                            "en": "The case is in no grid yet: a planner or leader must place it first"},
+    "workflow.not_allowed_now": {"zh": "案件当前为“{status}”（{level}层级），此时不能{action}",
+                                 "en": "You cannot {action} a case that is {status} at the {level} level"},
+    "workflow.already_rated": {"zh": "该案件已评价过", "en": "The case has already been rated"},
+    "workflow.already_assessed": {"zh": "该案件的部门处置已考核过",
+                                  "en": "The department's work on this case has already been assessed"},
+    "workflow.not_your_level": {"zh": "{level}层级的案件不由您的角色{action}",
+                                "en": "At the {level} level your role does not {action} cases"},
+    "workflow.not_your_area": {"zh": "该案件不在您负责的区域（或部门）内，您不能{action}",
+                               "en": "The case is outside your area (or department): you cannot {action} it"},
+    "workflow.case_not_yours": {"zh": "案件 {case} 不在您可查看的范围内", "en": "Case {case} is outside what you may see"},
+    "workflow.grid_not_yours": {"zh": "网格 {grid} 不在您负责的区域内", "en": "Grid {grid} is outside your area"},
+    "workflow.already_placed": {"zh": "案件已在网格 {grid} 中", "en": "The case is already in grid {grid}"},
+    "workflow.attach_closed": {"zh": "案件 {case} 已是“{status}”：请上报新案件",
+                               "en": "Case {case} is {status}: report a new case instead"},
+    "workflow.original_is_duplicate": {"zh": "案件 {case} 本身是重复案件：请选择它所重复的原案件",
+                                       "en": "Case {case} is itself a duplicate: name the case it repeats"},
+    "workflow.duplicate_needs_original": {"zh": "请指明此案件所重复的原案件", "en": "Name the case this one repeats"},
+    "workflow.duplicate_of_itself": {"zh": "案件不能与自身重复", "en": "A case cannot be a duplicate of itself"},
+    "access.role_may_not": {"zh": "“{role}”角色不能执行此操作", "en": "The {role} role may not do this"},
+    "access.outside_area": {"zh": "{area} 不在您负责的区域内", "en": "{area} is outside your area"},
+    "plan.changed": {"zh": "方案已被他人修改：请刷新后重试", "en": "The plan was changed meanwhile: reload it and try again"},
+    "edit.not_draft": {"zh": "该方案为“{status}”，只有草稿可以修改：请先新建草稿",
+                       "en": "This plan is {status}: only a draft can be edited; start a new draft first"},
+    "edit.nothing_to_undo": {"zh": "没有可撤销的修改", "en": "Nothing to undo"},
+    "edit.nothing_to_redo": {"zh": "没有可重做的修改", "en": "Nothing to redo"},
+    "edit.not_whole": {"zh": "此修改被拒绝，因为会造成：{flags}", "en": "The edit is refused: after it, {flags}"},
+    "edit.not_neighbours": {"zh": "网格 {grid} 与网格 {other} 不相邻：楼栋只能移到相邻网格，网格只能与相邻网格合并",
+                            "en": "Grids {grid} and {other} do not share a boundary: a building moves only to a "
+                                  "neighbouring grid, and only neighbouring grids merge"},
+    "edit.already_there": {"zh": "楼栋 {building} 已在网格 {grid} 中", "en": "Building {building} is already in grid {grid}"},
+    "edit.ground_left_over": {"zh": "网格 {grid} 会让出 {area_m2} 平方米，但没有相邻网格能接收：请重画边界，保留这块范围",
+                              "en": "Grid {grid} would give up {area_m2} m² that no neighbouring grid can take: draw "
+                                    "the boundary so that it keeps that ground"},
+    "edit.merge_itself": {"zh": "网格不能与自身合并", "en": "A grid cannot merge with itself"},
+    "edit.bad_line": {"zh": "切分线须至少有两个不同的点", "en": "The split line needs at least two distinct points"},
+    "edit.line_misses": {"zh": "切分线没有切开网格 {grid}：须从网格的一边画到另一边",
+                         "en": "The line does not cut grid {grid}: draw it across the grid from edge to edge"},
+    "edit.line_cuts_many": {"zh": "切分线把网格 {grid} 切成了 {count} 块：请画一条只穿过网格一次的线",
+                            "en": "The line cuts grid {grid} into {count} pieces: draw a line that crosses it once"},
+    "edit.bad_polygon": {"zh": "所画的多边形无效（例如边线自相交）",
+                         "en": "The drawn polygon is not valid (for example, its edges cross)"},
+    "edit.drawn_outside": {"zh": "所画的多边形有 {area_m2} 平方米在社区之外（共 {total_m2} 平方米）：请画在社区内",
+                           "en": "The drawn polygon reaches {area_m2} m² outside the community (of {total_m2} m²): "
+                                 "draw it inside the community"},
+    "edit.drawn_elsewhere": {"zh": "所画的多边形与社区不重叠", "en": "The drawn polygon does not overlap the community"},
+    "publish.hard_rules": {"zh": "方案有 {count} 处问题须先修正才能发布：{rules}",
+                           "en": "The plan cannot be published: fix its {count} problems first ({rules})"},
+    "publish.needs_reason": {"zh": "方案有 {count} 处超出限值（{rules}）：发布须填写理由",
+                             "en": "The plan breaks {count} limits ({rules}): publishing needs a reason"},
+    "input.too_long": {"zh": "“{field}”有 {length} 个字符，最多 {limit} 个",
+                       "en": "{field} is {length} characters long: at most {limit}"},
+    "input.too_many": {"zh": "“{field}”最多 {limit} 项", "en": "{field}: at most {limit} items"},
+    "input.missing": {"zh": "请填写“{field}”", "en": "{field} is required"},
+    "input.invalid": {"zh": "“{field}”填写有误", "en": "{field} is not valid"},
+    "input.nul_character": {"zh": "“{field}”含有不允许的控制字符",
+                            "en": "{field} holds a NUL character, which no text may contain"},
+    "report.too_many_photos": {"zh": "最多 {limit} 张照片，不能 {count} 张", "en": "At most {limit} photos, not {count}"},
+    "report.bad_photo_address": {"zh": "照片的地址无效", "en": "A photo's address is not an http or https URL"},
+    "report.one_coordinate": {"zh": "位置须同时有经度和纬度", "en": "A location needs both coordinates"},
+    "report.no_location": {"zh": "请在地图上点选位置或填写地址",
+                           "en": "A report needs a location: a point on the map or an address"},
+    "report.unknown_category": {"zh": "没有“{category}”这个类别", "en": "There is no category {category}"},
+    "report.unknown_channel": {"zh": "没有“{channel}”这个渠道", "en": "There is no channel {channel}"},
+    "report.answer_required": {"zh": "请回答：{question}", "en": "Please answer: {question}"},
+    "report.answer_not_offered": {"zh": "“{question}”的回答不在可选项中",
+                                  "en": "The answer to “{question}” is not one of its choices"},
+    "report.answer_one_value": {"zh": "“{question}”只能选一项", "en": "“{question}” takes one answer"},
+    "report.answer_date": {"zh": "“{question}”须填日期或时间", "en": "“{question}” must be a date or a time"},
+    "report.not_a_number": {"zh": "“{value}”不是数字", "en": "“{value}” is not a number"},
+    "report.rating_range": {"zh": "评价须为 {low} 到 {high} 的整数",
+                            "en": "The rating must be a whole number from {low} to {high}"},
+    "report.photo_too_large": {"zh": "照片有 {size_mb} MB，最大 {limit_mb} MB",
+                               "en": "The photo is {size_mb} MB: at most {limit_mb} MB"},
+    "report.photo_too_many_pixels": {"zh": "照片像素过多：最多 {limit} 像素",
+                                     "en": "The photo has too many pixels: at most {limit}"},
+    "report.not_a_photo": {"zh": "文件不是可识别的照片：请重新拍照或选择图片",
+                           "en": "The file is not a photo: send a JPEG, PNG or WebP image"},
+    "report.photo_damaged": {"zh": "照片已损坏，无法读取", "en": "The photo is damaged and cannot be read"},
+}
+ACTION_NAMES = {  # a workflow step as a verb (refusals: "you cannot accept ...")
+    "accept": {"zh": "受理", "en": "accept"}, "handle": {"zh": "办结", "en": "mark handled"},
+    "escalate": {"zh": "上报上级", "en": "escalate"}, "dispatch": {"zh": "派遣部门", "en": "dispatch"},
+    "check_in": {"zh": "报到", "en": "check in"}, "close": {"zh": "结案", "en": "close"},
+    "reject": {"zh": "退回", "en": "send back"}, "assess": {"zh": "考核", "en": "assess"},
+    "rate": {"zh": "评价", "en": "rate"}, "reopen": {"zh": "重新办理", "en": "reopen"},
+    "mark_duplicate": {"zh": "标记为重复案件", "en": "mark as a duplicate"}, "attach": {"zh": "附加上报", "en": "add to"},
+}
+FIELD_NAMES = {  # the fields of a request the pages send (input.too_long, input.missing, ...)
+    "description": {"zh": "问题描述", "en": "Description"}, "address": {"zh": "地址", "en": "Address"},
+    "reporter_name": {"zh": "上报人姓名", "en": "Reporter's name"},
+    "reporter_contact": {"zh": "上报人联系方式", "en": "Reporter's contact"},
+    "external_id": {"zh": "外部编号", "en": "External id"}, "media_urls": {"zh": "照片", "en": "Photos"},
+    "note": {"zh": "备注", "en": "Note"}, "reason": {"zh": "理由", "en": "Reason"}, "rating": {"zh": "评价", "en": "Rating"},
+    "category": {"zh": "类别", "en": "Category"}, "lon": {"zh": "经度", "en": "Longitude"},
+    "lat": {"zh": "纬度", "en": "Latitude"}, "duplicate_of": {"zh": "原案件编号", "en": "Original case"},
+}
+PLAN_STATUS_NAMES = {"draft": {"zh": "草稿", "en": "draft"}, "published": {"zh": "已发布", "en": "published"},
+                     "archived": {"zh": "已归档", "en": "archived"}}
+
+
+def refusal_terms() -> dict[str, dict[str, str]]:
+    """The words a refusal's parameters are said in, keyed "<parameter>.<value>" (a list parameter's items by its
+    name less the plural s: rules -> rule.<rule>): actions, states (cases' from workflow.STATE_LABELS and plans'),
+    levels (workflow's names), rules, fields and roles."""
+    states = {state: {"zh": zh, "en": en} for state, (zh, en) in STATE_LABELS.items()} | PLAN_STATUS_NAMES
+    levels = {str(n): {"zh": LEVEL_NAMES_ZH[n], "en": LEVEL_NAMES[n]} for n in LEVEL_NAMES}
+    families = {"action": ACTION_NAMES, "status": states, "level": levels, "rule": RULE_NAMES, "field": FIELD_NAMES,
+                "role": ROLE_NAMES}
+    return {f"{family}.{key}": texts for family, table in families.items() for key, texts in table.items()}
+
+
+def refusal_text(code: str | None, params: dict | None, lang: str = DEFAULT_LANG) -> str | None:
+    """An API refusal in lang: its code's sentence filled from its params (geogrid.js refusalSentence is the pages'
+    twin): a word the catalogue knows in its language, a list joined, a flag (a dict) by its reason; None for a code
+    the catalogue does not know."""
+    lang = check_lang(lang)
+    sentence = REFUSAL_CODES.get(str(code), {}).get(lang)
+    if sentence is None:
+        return None
+    terms = refusal_terms()
+
+    def said(name: str, value: object) -> str:
+        if isinstance(value, dict):
+            return flag_reason(value, lang)
+        if isinstance(value, list):
+            joiner = ("；" if lang == "zh" else "; ") if any(isinstance(v, dict) for v in value) else \
+                ("、" if lang == "zh" else ", ")
+            return joiner.join(said(name[:-1] if name.endswith("s") else name, item) for item in value)
+        term = terms.get(f"{name}.{value}")
+        return term[lang] if term else str(_number(value))
+
+    values = {key: said(key, value) for key, value in (params or {}).items() if value is not None}
+    return sentence.format_map(_Missing(values))
+
+
 REFUSALS = {  # the pages the server answers instead of a map page
     "no_page": {"zh": "没有这个页面。", "en": "There is no such page."},
     "no_role_page": {"zh": "“{role}”角色没有地图页面。", "en": "The {role} role has no map page."},
@@ -374,7 +514,9 @@ def script_labels(page: str, lang: str = DEFAULT_LANG) -> dict[str, str]:
     common = COMMON_SCRIPT_LABELS[lang] if page != "login" else {}
     reasons = {f"flag_reason.{rule}": texts[lang] for rule, texts in FLAG_REASONS.items()} if page != "login" else {}
     rules = {f"rule.{rule}": texts[lang] for rule, texts in RULE_NAMES.items()} if page != "login" else {}
-    return common | reasons | rules | SCRIPT_LABELS.get(page, {}).get(lang, {})
+    refusals = {f"refusal.{code}": texts[lang] for code, texts in REFUSAL_CODES.items()} | {
+        f"term.{key}": texts[lang] for key, texts in refusal_terms().items()} if page != "login" else {}
+    return common | reasons | rules | refusals | SCRIPT_LABELS.get(page, {}).get(lang, {})
 
 
 def refusal(key: str, lang: str = DEFAULT_LANG, **values: str) -> str:

@@ -216,3 +216,80 @@ def test_the_english_planner_page_shows_no_chinese_and_no_label_key(live_service
     assert "Compare with published" in shown and "Undo" in shown
     assert log.page_errors == []
     page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_refused_action_on_the_worker_page_says_the_catalogues_sentence(live_service, browser, artifacts_dir,
+                                                                          lang) -> None:
+    """The worker opens a case and presses 受理 after it was accepted meanwhile (from another device): the API
+    refuses with workflow.not_allowed_now, and the page says why in its own language, with no English on a
+    Chinese page."""
+    from maps.i18n import refusal_text
+    from tests.maps.test_worker_page import PAGE, PHONE, api, new_case, opened
+
+    created = new_case(live_service, "路灯不亮")
+    log = opened(live_service, browser, path=f"{PAGE}?lang={lang}", viewport=PHONE)
+    page = log.page
+    page.click(f"#case-list li[data-id='{created['id']}'] button")
+    page.wait_for_selector(f"#case-detail[data-id='{created['id']}']:not([aria-busy]) button[data-action='accept']")
+    elsewhere = api(live_service, f"/api/v1/incidents/{created['id']}/actions", method="POST",
+                    json={"action": "accept"})
+    assert elsewhere.status_code == 200, elsewhere.text
+    page.click("#case-detail button[data-action='accept']")
+    page.wait_for_selector("#geogrid-toast.error")
+    said = page.inner_text("#geogrid-toast")
+    page.screenshot(path=str(artifacts_dir / f"language_{lang}_refused_action_390.png"))
+    params = {"action": "accept", "status": "accepted", "level": 1}
+    assert said == refusal_text("workflow.not_allowed_now", params, lang)
+    if lang == "zh":
+        assert said == "案件当前为“处置中”（网格层级），此时不能受理" and english_words(said) == []
+    else:
+        assert said == "You cannot accept a case that is accepted at the grid level"
+    assert log.page_errors == []
+    page.context.close()
+
+
+def test_a_refused_edit_on_the_planner_page_says_the_catalogues_sentence(live_service, browser) -> None:
+    """An edit the API refuses (a grid merged with itself: edit.merge_itself on a draft, edit.not_draft on a
+    published plan) reaches the Chinese planner page as the catalogue's sentence; the API's words stay at hand."""
+    from maps.i18n import refusal_text
+    from tests.maps.test_planner_page import open_community
+
+    log, _ = open_community(live_service, browser)
+    page = log.page
+    error = page.evaluate("""() => { const g = window.geogrid, s = document.querySelector('#version').value;
+        const code = document.querySelector('#grid-table tbody tr').dataset.grid;
+        return g.api('/api/v1/plans/' + s).then(d => g.api('/api/v1/plans/' + s + '/edits', {method: 'POST',
+            json: {op: 'merge', grids: [code, code]}, headers: {'If-Match': d.headers.get('ETag')}}))
+          .then(() => null, e => ({message: e.message, detail: e.detail, body: e.body, status: e.status})); }""")
+    assert error is not None and error["body"]["code"] in {"edit.merge_itself", "edit.not_draft"}, error
+    assert error["message"] == refusal_text(error["body"]["code"], error["body"]["params"], "zh")
+    assert english_words(error["message"]) == [] and english_words(error["detail"])
+    page.context.close()
+
+
+REFUSALS = [
+    {"code": "workflow.not_allowed_now", "params": {"action": "close", "status": "accepted", "level": 2}},
+    {"code": "workflow.not_your_area", "params": {"action": "dispatch", "level": 3}},
+    {"code": "publish.hard_rules", "params": {"count": 3, "rules": ["gap", "several_parts"]}},
+    {"code": "edit.not_whole", "params": {"flags": [{"rule": "gap", "area_m2": 12.0, "at": [114.9, 25.8]},
+                                                    {"rule": "outside_community", "area_m2": 3.5, "at": [1, 2]}]}},
+    {"code": "input.too_long", "params": {"field": "description", "length": 4001, "limit": 4000}},
+    {"code": "report.unknown_category", "params": {}},
+    {"code": "no.such_code", "params": {"x": 1}},
+]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_refusals_on_pages_match_the_server_catalogue(live_service, browser, lang) -> None:
+    from maps.i18n import refusal_text
+
+    log = live_service.open(browser, "leader", f"/maps/leader?lang={lang}")
+    page = log.page
+    page.wait_for_function("window.geogrid !== undefined")
+    shown = page.evaluate("bodies => bodies.map(b => window.geogrid.refusalSentence(b))", REFUSALS)
+    assert shown == [refusal_text(b["code"], b["params"], lang) for b in REFUSALS]
+    assert shown[-1] is None and all(shown[:-1])
+    if lang == "zh":
+        assert english_words("\n".join(shown[:-1])) == []
+    page.context.close()
