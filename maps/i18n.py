@@ -315,7 +315,7 @@ SCRIPT_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "no_rows": "无区域", "h3_legend": "每个 H3 单元的案件数", "loading": "加载中…", "heat_low": "少",
             "heat_high": "多", "heat_legend": "案件密度", "no_spots": "当前时段没有显著的热点或冷点",
             "spots_legend": "热点/冷点 (显著性经 FDR 校正)", "week_word": "周", "area_path": "所在区域",
-            "week_slider": "时间窗口的起始周",
+            "week_slider": "时间窗口的起始周", "legends": "图例", "show_legends": "展开图例", "hide_legends": "收起图例",
         },
         "en": {
             "sign_out": "Sign out", "other": "中文", "category": "Category", "all": "All categories", "since": "From",
@@ -335,7 +335,8 @@ SCRIPT_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "heat_high": "many", "heat_legend": "Case density",
             "no_spots": "No significant hot or cold spot in this window",
             "spots_legend": "Hot and cold spots (FDR-corrected)", "week_word": "week", "area_path": "Area",
-            "week_slider": "First week of the window",
+            "week_slider": "First week of the window", "legends": "Legend", "show_legends": "Show the legend",
+            "hide_legends": "Hide the legend",
         },
     },
 }
