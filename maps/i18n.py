@@ -439,6 +439,7 @@ FIELD_NAMES = {  # the fields of a request the pages send (input.too_long, input
     "note": {"zh": "备注", "en": "Note"}, "reason": {"zh": "理由", "en": "Reason"}, "rating": {"zh": "评价", "en": "Rating"},
     "category": {"zh": "类别", "en": "Category"}, "lon": {"zh": "经度", "en": "Longitude"},
     "lat": {"zh": "纬度", "en": "Latitude"}, "duplicate_of": {"zh": "原案件编号", "en": "Original case"},
+    "format": {"zh": "导出格式", "en": "Export format"},
 }
 PLAN_STATUS_NAMES = {"draft": {"zh": "草稿", "en": "draft"}, "published": {"zh": "已发布", "en": "published"},
                      "archived": {"zh": "已归档", "en": "archived"}}

@@ -617,7 +617,11 @@
     return guarded(async function () {
       const response = await fetch(API + "/plans/" + state.plan.id + "/export?format=" + format,
         { credentials: "same-origin" });
-      if (!response.ok) throw new Error(response.status + " " + (await response.text()));
+      if (!response.ok) {  /* the refusal in the page's language (its code's sentence), else "failed" */
+        let body = null;
+        try { body = JSON.parse(await response.text()); } catch (e) { /* not JSON */ }
+        throw new Error(g.refusalSentence(body) || T("failed") + " (" + response.status + ")");
+      }
       const disposition = response.headers.get("Content-Disposition") || "";
       const name = (disposition.match(/filename="([^"]+)"/) || [])[1] || "plan." + format;
       const url = URL.createObjectURL(await response.blob());
