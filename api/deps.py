@@ -197,7 +197,8 @@ def require_role(*roles: str) -> Callable[[Principal], Principal]:
 
     async def dependency(user: CurrentUser) -> Principal:  # async: no I/O, so no worker thread
         if user.role not in roles:
-            raise ForbiddenError(f"the {user.role} role may not do this; it needs one of: {', '.join(roles)}")
+            raise ForbiddenError(f"the {user.role} role may not do this; it needs one of: {', '.join(roles)}",
+                                 code="access.role_may_not", params={"role": user.role})
         return user
 
     return dependency
@@ -210,7 +211,8 @@ Planner = Annotated[Principal, Depends(require_role(*PLANNERS))]
 def check_area(user: Principal, code: str, what: str = "community") -> None:
     """403 unless the area code lies inside the user's scope."""
     if not user.covers(code):
-        raise ForbiddenError(f"{what} {code} is outside your scope ({user.scope})")
+        raise ForbiddenError(f"{what} {code} is outside your scope ({user.scope})", code="access.outside_area",
+                             params={"area": code})
 
 
 def check_plan(user: Principal, plan: PlanVersion) -> None:

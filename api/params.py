@@ -108,7 +108,8 @@ def visible_incident(session: Session, incident_id: int, user: Principal) -> Inc
     """The incident if user may see it; 404 if there is none, 403 if it is outside their view."""
     incident = incident_store.get_incident(session, incident_id)
     if not incident_store.is_visible(session, incident_id, user):
-        raise ForbiddenError(f"incident {incident_id} is outside what your role and scope ({user.scope}) may see")
+        raise ForbiddenError(f"incident {incident_id} is outside what your role and scope ({user.scope}) may see",
+                             code="workflow.case_not_yours", params={"case": incident_id})
     return incident
 
 

@@ -9,6 +9,7 @@ serve Python and the scripts, which gettext catalogues would not.
 from __future__ import annotations
 
 from geogrid.errors import InputError
+from geogrid.incidents.workflow import LEVEL_NAMES, LEVEL_NAMES_ZH, STATE_LABELS
 
 DEFAULT_LANG = "zh"
 LANGS = ("zh", "en")
@@ -93,6 +94,25 @@ class _Missing(dict):
         return "?"
 
 
+RULE_NAMES = {  # a broken rule's short name (the planner's grid table and problem lists), served as rule.<rule>
+    "min_households": {"zh": "户数过少", "en": "too few households"},
+    "max_households": {"zh": "户数过多", "en": "too many households"},
+    "max_population": {"zh": "人口过多", "en": "too many residents"},
+    "min_population": {"zh": "人口过少", "en": "too few residents"},
+    "community_too_small": {"zh": "社区过小", "en": "community too small"},
+    "area_too_small": {"zh": "被隔开的片区过小", "en": "cut-off area too small"},
+    "no_feasible_window": {"zh": "户均人口无可行区间", "en": "no feasible household window"},
+    "no_feasible_partition": {"zh": "无满足全部限值的划分", "en": "no partition meets every limit"},
+    "oversized_building": {"zh": "超大楼栋", "en": "oversized building"},
+    "contiguity": {"zh": "不连片", "en": "not contiguous"},
+    "several_parts": {"zh": "不连片", "en": "in several parts"},
+    "building_cut": {"zh": "楼栋被切开", "en": "building cut"},
+    "gap": {"zh": "有空隙", "en": "gap"},
+    "overlap": {"zh": "有重叠", "en": "overlap"},
+    "outside_community": {"zh": "超出社区", "en": "outside community"},
+    "unassigned_buildings": {"zh": "楼栋未入网格", "en": "buildings in no grid"},
+}
+
 COMMON_SCRIPT_LABELS = {  # what geogrid.js shows on every map page (Leaflet's controls, the base map chooser)
     "zh": {"zoom_in": "放大", "zoom_out": "缩小", "layers": "图层", "base_map": "底图",
            "leaflet_title": "Leaflet：交互式地图的 JavaScript 库",
@@ -105,9 +125,65 @@ COMMON_SCRIPT_LABELS = {  # what geogrid.js shows on every map page (Leaflet's c
            "leaflet_title": "Leaflet: a JavaScript library for interactive maps"},
 }
 SCRIPT_LABELS: dict[str, dict[str, dict[str, str]]] = {
-    "planner": {  # the planning page's script keeps its own table for now; these are its template's
-        "zh": {"export_format": "导出格式", "merge_with": "与之合并的网格"},
-        "en": {"export_format": "Export format", "merge_with": "Grid to merge with"},
+    "planner": {
+        "zh": {
+            "sign_out": "退出", "other": "English", "street": "街道/镇", "community": "社区/村", "pick": "— 请选择 —",
+            "version": "方案版本", "draft": "草稿", "published": "已发布", "archived": "已归档", "revision": "修订",
+            "new_draft": "新建草稿", "undo": "撤销", "redo": "重做", "nothing_redo": "没有可重做的修改", "redone": "已重做",
+            "compare": "与已发布对比", "publish": "发布", "export": "导出", "grids": "网格", "grid": "网格", "households": "户数",
+            "population": "人口", "buildings": "楼栋", "rules": "规则", "hint": "点击楼栋可将其移到相邻网格；点击表格行选择网格后可重画、修改、合并或切分。",
+            "draw": "重画边界", "edit_shape": "修改边界", "save_shape": "保存边界", "split": "切分", "merge": "合并", "cancel": "取消",
+            "auto": "自动划分", "min_households": "最少户数", "max_households": "最多户数", "max_population": "最多人口",
+            "rural_target_population": "村网格目标人口", "rural_tolerance": "村容差", "keep_previous": "保留已发布方案中合规的网格",
+            "run": "运行", "queued": "排队中", "running": "划分中", "succeeded": "完成", "failed": "失败", "ok": "合规",
+            "move_to": "移到网格", "move": "移动", "address": "地址", "floors": "层数", "in_grid": "所在网格",
+            "click_target": "或点击地图上的目标网格", "need_draft": "已发布的方案不能直接修改：请先新建草稿。", "moved": "已移动", "saved": "已保存",
+            "undone": "已撤销", "nothing": "没有可撤销的修改", "published_ok": "已发布", "stale": "方案已被他人修改，已重新载入",
+            "draw_hint": "在地图上画出新边界，双击结束", "split_hint": "画一条穿过网格的线，双击结束", "edit_hint": "拖动顶点后点击“保存边界”",
+            "changed": "变动楼栋", "moved_households": "变动户数", "no_published": "没有已发布的方案", "same_plan": "当前即为已发布方案",
+            "new_version": "新方案版本", "totals": "合计", "grids_breaking": "不合规网格", "plan_problems": "方案问题", "hh": "户",
+            "people": "人", "selected": "已选", "legend": "楼栋大小 = 户数", "publish_check": "发布前检查",
+            "hard_problems": "以下问题须先修正，方案不能发布：", "limit_problems": "以下网格超出限值，发布须填写理由：", "publish_reason": "发布理由",
+            "all_rules_met": "方案符合全部规则。", "reason_needed": "请填写发布理由", "identical": "新草稿与已发布方案完全相同",
+            "differs": "与已发布方案相比变动楼栋", "deleted_grid": "已删除网格", "units": "单元", "old_boundary": "已发布方案的边界",
+            "problem_area": "空隙、重叠、不连片", "export_format": "导出格式", "merge_with": "与之合并的网格",
+        },
+        "en": {
+            "sign_out": "Sign out", "other": "中文", "street": "Street/town", "community": "Community/village",
+            "pick": "— choose —", "version": "Plan version", "draft": "draft", "published": "published",
+            "archived": "archived", "revision": "rev.", "new_draft": "New draft", "undo": "Undo", "redo": "Redo",
+            "nothing_redo": "Nothing to redo", "redone": "Redone", "compare": "Compare with published",
+            "publish": "Publish", "export": "Export", "grids": "Grids", "grid": "Grid", "households": "Households",
+            "population": "Population", "buildings": "Bldgs", "rules": "Rules",
+            "hint": "Click a building to move it to a neighbouring grid; click a table row to select a grid to redraw, "
+                    "edit, merge or split.",
+            "draw": "Redraw boundary", "edit_shape": "Edit boundary", "save_shape": "Save boundary", "split": "Split",
+            "merge": "Merge", "cancel": "Cancel", "auto": "Auto-partition", "min_households": "Min households",
+            "max_households": "Max households", "max_population": "Max population",
+            "rural_target_population": "Village target population", "rural_tolerance": "Village tolerance",
+            "keep_previous": "Keep the published grids that obey the rules", "run": "Run", "queued": "queued",
+            "running": "partitioning", "succeeded": "done", "failed": "failed", "ok": "OK", "move_to": "Move to grid",
+            "move": "Move", "address": "Address", "floors": "Floors", "in_grid": "Grid",
+            "click_target": "or click the target grid on the map",
+            "need_draft": "A published plan cannot be edited: start a new draft first.", "moved": "Moved",
+            "saved": "Saved", "undone": "Undone", "nothing": "Nothing to undo", "published_ok": "Published",
+            "stale": "The plan was changed by someone else and has been reloaded",
+            "draw_hint": "Draw the new boundary; double-click to finish",
+            "split_hint": "Draw a line across the grid; double-click to finish",
+            "edit_hint": "Drag the vertices, then click Save boundary", "changed": "Buildings changed",
+            "moved_households": "Households moved", "no_published": "No published plan",
+            "same_plan": "This is the published plan", "new_version": "New plan version", "totals": "Total",
+            "grids_breaking": "grids breaking rules", "plan_problems": "Plan problems", "hh": "hh", "people": "people",
+            "selected": "Selected", "legend": "building size = households", "publish_check": "Before publishing",
+            "hard_problems": "Fix these first; the plan cannot be published:",
+            "limit_problems": "These grids are outside a limit; publishing needs a reason:",
+            "publish_reason": "Reason for publishing", "all_rules_met": "The plan obeys every rule.",
+            "reason_needed": "Give a reason for publishing", "deleted_grid": "Grid deleted:", "units": "Units",
+            "identical": "The new draft is identical to the published plan",
+            "differs": "Buildings changed from the published plan:",
+            "old_boundary": "boundaries of the published plan", "problem_area": "gaps, overlaps, grids in parts",
+            "export_format": "Export format", "merge_with": "Grid to merge with",
+        },
     },
     "worker": {
         "zh": {
@@ -239,7 +315,7 @@ SCRIPT_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "no_rows": "无区域", "h3_legend": "每个 H3 单元的案件数", "loading": "加载中…", "heat_low": "少",
             "heat_high": "多", "heat_legend": "案件密度", "no_spots": "当前时段没有显著的热点或冷点",
             "spots_legend": "热点/冷点 (显著性经 FDR 校正)", "week_word": "周", "area_path": "所在区域",
-            "week_slider": "时间窗口的起始周",
+            "week_slider": "时间窗口的起始周", "legends": "图例", "show_legends": "展开图例", "hide_legends": "收起图例",
             "ranking_title": "考核排名", "ranking_level": "考核对象", "ranking_export": "导出考核表",
             "level_department": "部门", "level_street": "街道", "level_community": "社区", "level_grid_worker": "网格员",
             "rank": "排名", "ranked_name": "名称", "worker": "网格员", "checked_in_on_time": "按时报到率",
@@ -267,7 +343,8 @@ SCRIPT_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "heat_high": "many", "heat_legend": "Case density",
             "no_spots": "No significant hot or cold spot in this window",
             "spots_legend": "Hot and cold spots (FDR-corrected)", "week_word": "week", "area_path": "Area",
-            "week_slider": "First week of the window",
+            "week_slider": "First week of the window", "legends": "Legend", "show_legends": "Show the legend",
+            "hide_legends": "Hide the legend",
             "ranking_title": "Assessment ranking", "ranking_level": "Ranked", "ranking_export": "Export workbook (.xlsx)",
             "level_department": "Departments", "level_street": "Streets", "level_community": "Communities",
             "level_grid_worker": "Grid workers", "rank": "Rank", "ranked_name": "Name", "worker": "Grid worker",
@@ -282,6 +359,146 @@ SCRIPT_LABELS: dict[str, dict[str, dict[str, str]]] = {
         },
     },
 }
+REFUSAL_CODES = {  # the API's refusals by their code (an error body's "code"), filled from its "params" by the pages
+    "workflow.unknown_action": {"zh": "没有“{action}”这个操作", "en": "There is no action {action}"},
+    "workflow.not_placed": {"zh": "案件尚未定位到网格：须由规划员或领导先为它选定网格",
+                            "en": "The case is in no grid yet: a planner or leader must place it first"},
+    "workflow.not_allowed_now": {"zh": "案件当前为“{status}”（{level}层级），此时不能{action}",
+                                 "en": "You cannot {action} a case that is {status} at the {level} level"},
+    "workflow.already_rated": {"zh": "该案件已评价过", "en": "The case has already been rated"},
+    "workflow.already_assessed": {"zh": "该案件的部门处置已考核过",
+                                  "en": "The department's work on this case has already been assessed"},
+    "workflow.not_your_level": {"zh": "{level}层级的案件不由您的角色{action}",
+                                "en": "At the {level} level your role does not {action} cases"},
+    "workflow.not_your_area": {"zh": "该案件不在您负责的区域（或部门）内，您不能{action}",
+                               "en": "The case is outside your area (or department): you cannot {action} it"},
+    "workflow.case_not_yours": {"zh": "案件 {case} 不在您可查看的范围内", "en": "Case {case} is outside what you may see"},
+    "workflow.grid_not_yours": {"zh": "网格 {grid} 不在您负责的区域内", "en": "Grid {grid} is outside your area"},
+    "workflow.already_placed": {"zh": "案件已在网格 {grid} 中", "en": "The case is already in grid {grid}"},
+    "workflow.attach_closed": {"zh": "案件 {case} 已是“{status}”：请上报新案件",
+                               "en": "Case {case} is {status}: report a new case instead"},
+    "workflow.original_is_duplicate": {"zh": "案件 {case} 本身是重复案件：请选择它所重复的原案件",
+                                       "en": "Case {case} is itself a duplicate: name the case it repeats"},
+    "workflow.duplicate_needs_original": {"zh": "请指明此案件所重复的原案件", "en": "Name the case this one repeats"},
+    "workflow.duplicate_of_itself": {"zh": "案件不能与自身重复", "en": "A case cannot be a duplicate of itself"},
+    "access.role_may_not": {"zh": "“{role}”角色不能执行此操作", "en": "The {role} role may not do this"},
+    "access.outside_area": {"zh": "{area} 不在您负责的区域内", "en": "{area} is outside your area"},
+    "plan.changed": {"zh": "方案已被他人修改：请刷新后重试", "en": "The plan was changed meanwhile: reload it and try again"},
+    "edit.not_draft": {"zh": "该方案为“{status}”，只有草稿可以修改：请先新建草稿",
+                       "en": "This plan is {status}: only a draft can be edited; start a new draft first"},
+    "edit.nothing_to_undo": {"zh": "没有可撤销的修改", "en": "Nothing to undo"},
+    "edit.nothing_to_redo": {"zh": "没有可重做的修改", "en": "Nothing to redo"},
+    "edit.not_whole": {"zh": "此修改被拒绝，因为会造成：{flags}", "en": "The edit is refused: after it, {flags}"},
+    "edit.not_neighbours": {"zh": "网格 {grid} 与网格 {other} 不相邻：楼栋只能移到相邻网格，网格只能与相邻网格合并",
+                            "en": "Grids {grid} and {other} do not share a boundary: a building moves only to a "
+                                  "neighbouring grid, and only neighbouring grids merge"},
+    "edit.already_there": {"zh": "楼栋 {building} 已在网格 {grid} 中", "en": "Building {building} is already in grid {grid}"},
+    "edit.ground_left_over": {"zh": "网格 {grid} 会让出 {area_m2} 平方米，但没有相邻网格能接收：请重画边界，保留这块范围",
+                              "en": "Grid {grid} would give up {area_m2} m² that no neighbouring grid can take: draw "
+                                    "the boundary so that it keeps that ground"},
+    "edit.merge_itself": {"zh": "网格不能与自身合并", "en": "A grid cannot merge with itself"},
+    "edit.bad_line": {"zh": "切分线须至少有两个不同的点", "en": "The split line needs at least two distinct points"},
+    "edit.line_misses": {"zh": "切分线没有切开网格 {grid}：须从网格的一边画到另一边",
+                         "en": "The line does not cut grid {grid}: draw it across the grid from edge to edge"},
+    "edit.line_cuts_many": {"zh": "切分线把网格 {grid} 切成了 {count} 块：请画一条只穿过网格一次的线",
+                            "en": "The line cuts grid {grid} into {count} pieces: draw a line that crosses it once"},
+    "edit.bad_polygon": {"zh": "所画的多边形无效（例如边线自相交）",
+                         "en": "The drawn polygon is not valid (for example, its edges cross)"},
+    "edit.drawn_outside": {"zh": "所画的多边形有 {area_m2} 平方米在社区之外（共 {total_m2} 平方米）：请画在社区内",
+                           "en": "The drawn polygon reaches {area_m2} m² outside the community (of {total_m2} m²): "
+                                 "draw it inside the community"},
+    "edit.drawn_elsewhere": {"zh": "所画的多边形与社区不重叠", "en": "The drawn polygon does not overlap the community"},
+    "publish.hard_rules": {"zh": "方案有 {count} 处问题须先修正才能发布：{rules}",
+                           "en": "The plan cannot be published: fix its {count} problems first ({rules})"},
+    "publish.needs_reason": {"zh": "方案有 {count} 处超出限值（{rules}）：发布须填写理由",
+                             "en": "The plan breaks {count} limits ({rules}): publishing needs a reason"},
+    "input.too_long": {"zh": "“{field}”有 {length} 个字符，最多 {limit} 个",
+                       "en": "{field} is {length} characters long: at most {limit}"},
+    "input.too_many": {"zh": "“{field}”最多 {limit} 项", "en": "{field}: at most {limit} items"},
+    "input.missing": {"zh": "请填写“{field}”", "en": "{field} is required"},
+    "input.invalid": {"zh": "“{field}”填写有误", "en": "{field} is not valid"},
+    "input.nul_character": {"zh": "“{field}”含有不允许的控制字符",
+                            "en": "{field} holds a NUL character, which no text may contain"},
+    "report.too_many_photos": {"zh": "最多 {limit} 张照片，不能 {count} 张", "en": "At most {limit} photos, not {count}"},
+    "report.bad_photo_address": {"zh": "照片的地址无效", "en": "A photo's address is not an http or https URL"},
+    "report.one_coordinate": {"zh": "位置须同时有经度和纬度", "en": "A location needs both coordinates"},
+    "report.no_location": {"zh": "请在地图上点选位置或填写地址",
+                           "en": "A report needs a location: a point on the map or an address"},
+    "report.unknown_category": {"zh": "没有“{category}”这个类别", "en": "There is no category {category}"},
+    "report.unknown_channel": {"zh": "没有“{channel}”这个渠道", "en": "There is no channel {channel}"},
+    "report.answer_required": {"zh": "请回答：{question}", "en": "Please answer: {question}"},
+    "report.answer_not_offered": {"zh": "“{question}”的回答不在可选项中",
+                                  "en": "The answer to “{question}” is not one of its choices"},
+    "report.answer_one_value": {"zh": "“{question}”只能选一项", "en": "“{question}” takes one answer"},
+    "report.answer_date": {"zh": "“{question}”须填日期或时间", "en": "“{question}” must be a date or a time"},
+    "report.not_a_number": {"zh": "“{value}”不是数字", "en": "“{value}” is not a number"},
+    "report.rating_range": {"zh": "评价须为 {low} 到 {high} 的整数",
+                            "en": "The rating must be a whole number from {low} to {high}"},
+    "report.photo_too_large": {"zh": "照片有 {size_mb} MB，最大 {limit_mb} MB",
+                               "en": "The photo is {size_mb} MB: at most {limit_mb} MB"},
+    "report.photo_too_many_pixels": {"zh": "照片像素过多：最多 {limit} 像素",
+                                     "en": "The photo has too many pixels: at most {limit}"},
+    "report.not_a_photo": {"zh": "文件不是可识别的照片：请重新拍照或选择图片",
+                           "en": "The file is not a photo: send a JPEG, PNG or WebP image"},
+    "report.photo_damaged": {"zh": "照片已损坏，无法读取", "en": "The photo is damaged and cannot be read"},
+}
+ACTION_NAMES = {  # a workflow step as a verb (refusals: "you cannot accept ...")
+    "accept": {"zh": "受理", "en": "accept"}, "handle": {"zh": "办结", "en": "mark handled"},
+    "escalate": {"zh": "上报上级", "en": "escalate"}, "dispatch": {"zh": "派遣部门", "en": "dispatch"},
+    "check_in": {"zh": "报到", "en": "check in"}, "close": {"zh": "结案", "en": "close"},
+    "reject": {"zh": "退回", "en": "send back"}, "assess": {"zh": "考核", "en": "assess"},
+    "rate": {"zh": "评价", "en": "rate"}, "reopen": {"zh": "重新办理", "en": "reopen"},
+    "mark_duplicate": {"zh": "标记为重复案件", "en": "mark as a duplicate"}, "attach": {"zh": "附加上报", "en": "add to"},
+}
+FIELD_NAMES = {  # the fields of a request the pages send (input.too_long, input.missing, ...)
+    "description": {"zh": "问题描述", "en": "Description"}, "address": {"zh": "地址", "en": "Address"},
+    "reporter_name": {"zh": "上报人姓名", "en": "Reporter's name"},
+    "reporter_contact": {"zh": "上报人联系方式", "en": "Reporter's contact"},
+    "external_id": {"zh": "外部编号", "en": "External id"}, "media_urls": {"zh": "照片", "en": "Photos"},
+    "note": {"zh": "备注", "en": "Note"}, "reason": {"zh": "理由", "en": "Reason"}, "rating": {"zh": "评价", "en": "Rating"},
+    "category": {"zh": "类别", "en": "Category"}, "lon": {"zh": "经度", "en": "Longitude"},
+    "lat": {"zh": "纬度", "en": "Latitude"}, "duplicate_of": {"zh": "原案件编号", "en": "Original case"},
+    "format": {"zh": "导出格式", "en": "Export format"},
+}
+PLAN_STATUS_NAMES = {"draft": {"zh": "草稿", "en": "draft"}, "published": {"zh": "已发布", "en": "published"},
+                     "archived": {"zh": "已归档", "en": "archived"}}
+
+
+def refusal_terms() -> dict[str, dict[str, str]]:
+    """The words a refusal's parameters are said in, keyed "<parameter>.<value>" (a list parameter's items by its
+    name less the plural s: rules -> rule.<rule>): actions, states (cases' from workflow.STATE_LABELS and plans'),
+    levels (workflow's names), rules, fields and roles."""
+    states = {state: {"zh": zh, "en": en} for state, (zh, en) in STATE_LABELS.items()} | PLAN_STATUS_NAMES
+    levels = {str(n): {"zh": LEVEL_NAMES_ZH[n], "en": LEVEL_NAMES[n]} for n in LEVEL_NAMES}
+    families = {"action": ACTION_NAMES, "status": states, "level": levels, "rule": RULE_NAMES, "field": FIELD_NAMES,
+                "role": ROLE_NAMES}
+    return {f"{family}.{key}": texts for family, table in families.items() for key, texts in table.items()}
+
+
+def refusal_text(code: str | None, params: dict | None, lang: str = DEFAULT_LANG) -> str | None:
+    """An API refusal in lang: its code's sentence filled from its params (geogrid.js refusalSentence is the pages'
+    twin): a word the catalogue knows in its language, a list joined, a flag (a dict) by its reason; None for a code
+    the catalogue does not know."""
+    lang = check_lang(lang)
+    sentence = REFUSAL_CODES.get(str(code), {}).get(lang)
+    if sentence is None:
+        return None
+    terms = refusal_terms()
+
+    def said(name: str, value: object) -> str:
+        if isinstance(value, dict):
+            return flag_reason(value, lang)
+        if isinstance(value, list):
+            joiner = ("；" if lang == "zh" else "; ") if any(isinstance(v, dict) for v in value) else \
+                ("、" if lang == "zh" else ", ")
+            return joiner.join(said(name[:-1] if name.endswith("s") else name, item) for item in value)
+        term = terms.get(f"{name}.{value}")
+        return term[lang] if term else str(_number(value))
+
+    values = {key: said(key, value) for key, value in (params or {}).items() if value is not None}
+    return sentence.format_map(_Missing(values))
+
+
 REFUSALS = {  # the pages the server answers instead of a map page
     "no_page": {"zh": "没有这个页面。", "en": "There is no such page."},
     "no_role_page": {"zh": "“{role}”角色没有地图页面。", "en": "The {role} role has no map page."},
@@ -355,7 +572,10 @@ def script_labels(page: str, lang: str = DEFAULT_LANG) -> dict[str, str]:
     common = COMMON_SCRIPT_LABELS[lang] if page != "login" else {}
     reasons = {f"flag_reason.{rule}": texts[lang] for rule, texts in FLAG_REASONS.items()} if page != "login" else {}
     own = SCRIPT_LABELS.get(page, {}).get(lang, {}) | (PLANNER_PAINT_LABELS[lang] if page == "planner" else {})
-    return common | reasons | own
+    rules = {f"rule.{rule}": texts[lang] for rule, texts in RULE_NAMES.items()} if page != "login" else {}
+    refusals = {f"refusal.{code}": texts[lang] for code, texts in REFUSAL_CODES.items()} | {
+        f"term.{key}": texts[lang] for key, texts in refusal_terms().items()} if page != "login" else {}
+    return common | reasons | rules | refusals | own
 
 
 def refusal(key: str, lang: str = DEFAULT_LANG, **values: str) -> str:

@@ -234,8 +234,12 @@ def test_an_edit_that_would_leave_a_gap_is_refused(plan: editing.Plan) -> None:
     holed = plan.grids.copy()
     holed.loc[holed["grid_code"] == code, "geometry"] = shapely.buffer(plan.geometry_of(code), -0.0001)
     made = editing.Edit(replace(plan, grids=holed), (code,), ())
-    with pytest.raises(EditError, match=r"refused: it would leave .* m² of the community lie in no grid"):
+    with pytest.raises(EditError, match=r"refused: it would leave .* m² of the community lie in no grid") as refused:
         editing.keep_whole(plan, made)
+    assert refused.value.code == "edit.not_whole"
+    [gap] = refused.value.params["flags"]
+    assert gap["rule"] == "gap" and gap["area_m2"] > 1 and len(gap["at"]) == 2
+    assert str(gap["area_m2"]) in str(refused.value)  # the same figure as the English detail (rounded alike)
     unchanged = editing.Edit(plan, (), ())
     assert editing.keep_whole(plan, unchanged) is unchanged
 

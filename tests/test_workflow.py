@@ -77,20 +77,21 @@ def test_a_case_climbs_every_level_and_each_step_has_its_owner() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "level", "user", "action"),
+    ("status", "level", "user", "action", "code"),
     [
-        ("reported", 1, OTHER_WORKER, "accept"),
-        ("reported", 1, COMMUNITY_LEADER, "accept"),  # level 1 belongs to the grid
-        ("escalated", 2, WORKER, "accept"),
-        ("escalated", 2, OTHER_STREET, "accept"),
-        ("escalated", 3, COMMUNITY_LEADER, "dispatch"),  # a community leader does not cover the street
-        ("dispatched", 3, OTHER_STAFF, "check_in"),
-        ("handled", 1, WORKER, "close"),  # the grid does not verify its own work
+        ("reported", 1, OTHER_WORKER, "accept", "workflow.not_your_area"),
+        ("reported", 1, COMMUNITY_LEADER, "accept", "workflow.not_your_level"),  # level 1 belongs to the grid
+        ("escalated", 2, WORKER, "accept", "workflow.not_your_level"),
+        ("escalated", 2, OTHER_STREET, "accept", "workflow.not_your_area"),
+        ("escalated", 3, COMMUNITY_LEADER, "dispatch", "workflow.not_your_level"),  # the street's step, not his area's
+        ("dispatched", 3, OTHER_STAFF, "check_in", "workflow.not_your_area"),  # another department's case
+        ("handled", 1, WORKER, "close", "workflow.not_your_level"),  # the grid does not verify its own work
     ],
 )
-def test_a_step_is_refused_to_anyone_but_its_owner(status, level, user, action) -> None:
-    with pytest.raises(workflow.NotYourStep):
+def test_a_step_is_refused_to_anyone_but_its_owner(status, level, user, action, code) -> None:
+    with pytest.raises(workflow.NotYourStep) as refused:
         workflow.plan_move(user, Case(status=status, level=level, department="urban_management"), action)
+    assert (refused.value.code, refused.value.params) == (code, {"action": action, "level": level})
 
 
 @pytest.mark.parametrize(
@@ -104,8 +105,10 @@ def test_a_step_is_refused_to_anyone_but_its_owner(status, level, user, action) 
     ],
 )
 def test_an_action_impossible_in_the_state_says_why(status, level, action, words) -> None:
-    with pytest.raises(workflow.NotAllowedNow, match=words):
+    with pytest.raises(workflow.NotAllowedNow, match=words) as refused:
         workflow.plan_move(ADMIN, Case(status=status, level=level), action)
+    assert refused.value.code == "workflow.not_allowed_now"
+    assert refused.value.params == {"action": action, "status": status, "level": level}
 
 
 def test_an_unlocated_case_waits_to_be_placed_and_a_case_is_rated_once() -> None:

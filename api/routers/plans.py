@@ -119,7 +119,8 @@ def publish_plan(
         expected = revision_from(if_match, plan)
         if expected != plan.revision:
             raise PreconditionFailedError(
-                f"plan version {plan_id} changed since you read it (now {plan_etag(plan)}): reload it"
+                f"plan version {plan_id} changed since you read it (now {plan_etag(plan)}): reload it",
+                code="plan.changed", params={"plan": plan_id},
             )
     reason = body.reason if body is not None else None
     plan = edits.publish_checked(session, plan_id, user.username, reason=reason, expected_revision=expected)

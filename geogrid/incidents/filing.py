@@ -61,12 +61,14 @@ def needs_geocoding(report: Report) -> bool:
 def locate(report: Report, geocoder: Geocoder | None = None) -> Location:
     """Where the report is: its point converted to WGS-84 if it has one, else its address geocoded."""
     if (report.x is None) != (report.y is None):
-        raise InputError("a location needs both coordinates (lon and lat, or x and y)")
+        raise InputError("a location needs both coordinates (lon and lat, or x and y)",
+                         code="report.one_coordinate")
     if report.x is not None:
         lon, lat = points_to_wgs84(report.x, report.y, report.crs)
         return Location(float(lon[0]), float(lat[0]), "point", 1.0)
     if not report.address or not report.address.strip():
-        raise InputError("a report needs a location: a point (lon, lat with its crs) or address text")
+        raise InputError("a report needs a location: a point (lon, lat with its crs) or address text",
+                         code="report.no_location")
     if geocoder is None:
         return Location(None, None, None, None, note="no buildings with addresses to geocode against")
     found = geocoder.geocode_one(report.address)

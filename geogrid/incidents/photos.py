@@ -35,7 +35,9 @@ def prepare(data: bytes, max_bytes: int) -> Photo:
     """The upload as a Photo, or InputError when it is larger than max_bytes, not a JPEG, PNG or WebP by its content
     (whatever its name or declared type says), damaged, or has more than MAX_PIXELS pixels."""
     if len(data) > max_bytes:
-        raise InputError(f"the photo is {len(data) / 1024**2:.1f} MB: at most {max_bytes / 1024**2:.0f} MB")
+        raise InputError(f"the photo is {len(data) / 1024**2:.1f} MB: at most {max_bytes / 1024**2:.0f} MB",
+                         code="report.photo_too_large",
+                         params={"size_mb": round(len(data) / 1024**2, 1), "limit_mb": round(max_bytes / 1024**2)})
     image = _open(data)
     had_location = bool(image.getexif().get_ifd(0x8825))  # the GPS IFD
     upright = ImageOps.exif_transpose(image)
@@ -52,14 +54,15 @@ def _open(data: bytes) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=list(FORMATS))
             if image.width * image.height > MAX_PIXELS:
-                raise InputError(f"the photo has {image.width}×{image.height} pixels: at most {MAX_PIXELS:,}")
+                raise InputError(f"the photo has {image.width}×{image.height} pixels: at most {MAX_PIXELS:,}",
+                                 code="report.photo_too_many_pixels", params={"limit": MAX_PIXELS})
             image.load()
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InputError("the file is not a photo: send a JPEG, PNG or WebP image") from None
+        raise InputError("the file is not a photo: send a JPEG, PNG or WebP image", code="report.not_a_photo") from None
     except (OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, InputError):
             raise
-        raise InputError(f"the photo is damaged and cannot be read ({exc})") from None
+        raise InputError(f"the photo is damaged and cannot be read ({exc})", code="report.photo_damaged") from None
     return image
 
 

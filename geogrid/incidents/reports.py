@@ -70,7 +70,8 @@ def check_report(report: Report) -> None:
     for name, limit in MAX_LENGTHS.items():
         _check_text(name, getattr(report, name), limit)
     if len(report.media_urls) > MAX_MEDIA:
-        raise InputError(f"media_urls: at most {MAX_MEDIA} photos, not {len(report.media_urls)}")
+        raise InputError(f"media_urls: at most {MAX_MEDIA} photos, not {len(report.media_urls)}",
+                         code="report.too_many_photos", params={"count": len(report.media_urls), "limit": MAX_MEDIA})
     for url in report.media_urls:
         check_media_url(url)
 
@@ -82,7 +83,8 @@ def check_media_url(url: str) -> None:
         return
     parts = urlsplit(url)
     if parts.scheme.lower() not in MEDIA_SCHEMES or not parts.netloc or any(c.isspace() for c in url):
-        raise InputError(f"media_urls: {url[:80]!r} is not an http or https URL (nor a {STORED_MEDIA_PREFIX} path)")
+        raise InputError(f"media_urls: {url[:80]!r} is not an http or https URL (nor a {STORED_MEDIA_PREFIX} path)",
+                         code="report.bad_photo_address")
 
 
 def _check_text(name: str, value: str | None, limit: int) -> None:
@@ -90,6 +92,8 @@ def _check_text(name: str, value: str | None, limit: int) -> None:
     if value is None:
         return
     if len(value) > limit:
-        raise InputError(f"{name} is {len(value)} characters long: at most {limit}")
+        raise InputError(f"{name} is {len(value)} characters long: at most {limit}", code="input.too_long",
+                         params={"field": name, "length": len(value), "limit": limit})
     if "\x00" in value:
-        raise InputError(f"{name} holds a NUL character, which no text may contain")
+        raise InputError(f"{name} holds a NUL character, which no text may contain", code="input.nul_character",
+                         params={"field": name})

@@ -106,13 +106,15 @@ class Taxonomy(BaseModel):
     def category(self, code: str) -> Category:
         """The category called code, or InputError listing the known ones."""
         if code not in self.categories:
-            raise InputError(f"unknown category {code!r}; known: {', '.join(self.categories)}")
+            raise InputError(f"unknown category {code!r}; known: {', '.join(self.categories)}",
+                             code="report.unknown_category", params={"category": code})
         return self.categories[code]
 
     def check_channel(self, code: str) -> str:
         """code if it is a known channel, else InputError."""
         if code not in self.channels:
-            raise InputError(f"unknown channel {code!r}; known: {', '.join(self.channels)}")
+            raise InputError(f"unknown channel {code!r}; known: {', '.join(self.channels)}",
+                             code="report.unknown_channel", params={"channel": code})
         return code
 
     def check_department(self, code: str) -> str:
@@ -132,7 +134,8 @@ def check_answers(category: Category, sent: dict[str, list[str]], label: str = "
         if values:
             answers[attribute.code] = checked_answer(attribute, values, label.format(attribute.code))
         elif attribute.required:
-            raise InputError(f"{label.format(attribute.code)} is required: {attribute.description}")
+            raise InputError(f"{label.format(attribute.code)} is required: {attribute.description}",
+                             code="report.answer_required", params={"question": attribute.description})
     return answers
 
 
@@ -141,20 +144,24 @@ def checked_answer(attribute: Attribute, values: list[str], field: str) -> Any:
     keys = {str(v.key) for v in attribute.values}
     if attribute.datatype == "multivaluelist":
         if unknown := [v for v in values if v not in keys]:
-            raise InputError(f"{field}: {', '.join(unknown)} not among {', '.join(sorted(keys))}")
+            raise InputError(f"{field}: {', '.join(unknown)} not among {', '.join(sorted(keys))}",
+                             code="report.answer_not_offered", params={"question": attribute.description})
         return list(dict.fromkeys(values))
     if len(values) > 1:
-        raise InputError(f"{field} takes one value, not {len(values)}")
+        raise InputError(f"{field} takes one value, not {len(values)}", code="report.answer_one_value",
+                         params={"question": attribute.description})
     value = values[0]
     if attribute.datatype == "singlevaluelist" and value not in keys:
-        raise InputError(f"{field}: {value!r} is not among {', '.join(sorted(keys))}")
+        raise InputError(f"{field}: {value!r} is not among {', '.join(sorted(keys))}",
+                         code="report.answer_not_offered", params={"question": attribute.description})
     if attribute.datatype == "number":
         return checked_number(field, value)
     if attribute.datatype == "datetime":
         try:
             return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
         except ValueError:
-            raise InputError(f"{field} must be an ISO 8601 date or datetime, not {value!r}") from None
+            raise InputError(f"{field} must be an ISO 8601 date or datetime, not {value!r}", code="report.answer_date",
+                             params={"question": attribute.description}) from None
     return value
 
 
@@ -165,7 +172,7 @@ def checked_number(field: str, value: str) -> float:
     except ValueError:
         number = math.nan
     if not math.isfinite(number):
-        raise InputError(f"{field} must be a number, not {value!r}")
+        raise InputError(f"{field} must be a number, not {value!r}", code="report.not_a_number", params={"value": value})
     return number
 
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from geogrid.access import ADMIN, DEPARTMENT_STAFF, GRID_WORKER, LEADER
-from geogrid.errors import InputError
+from geogrid.errors import Coded, InputError
 from geogrid.incidents.deadlines import CLOSED, late_now
 from geogrid.incidents.taxonomy import Taxonomy
 
@@ -63,12 +63,14 @@ class Actor(Protocol):
     def covers(self, code: str) -> bool: ...
 
 
-class NotAllowedNow(Exception):
+class NotAllowedNow(Coded, Exception):
     """The action is not possible in the case's current state (HTTP 409)."""
 
 
-class NotYourStep(Exception):
-    """The user's role or scope does not own this step (HTTP 403)."""
+class NotYourStep(Coded, Exception):
+    """The user's role or scope does not own this step (HTTP 403): code workflow.not_your_area when a step of
+    the action at the case's level belongs to the user's role but the case lies outside the user's area (or went to
+    another department), else workflow.not_your_level (another role's step, or a higher or lower level's)."""
 
 
 Owner = Callable[[Actor, Case], bool]
@@ -97,6 +99,12 @@ def department_owner(user: Actor, case: Case) -> bool:
 def reporter_or_area_staff(user: Actor, case: Case) -> bool:
     """Whoever reported the case, or a grid worker or leader of its area recording the reporter's rating."""
     return user.username == case.reported_by or grid_owner(user, case) or community_owner(user, case)
+
+
+OWNER_ROLES: dict[Owner, tuple[str, ...]] = {  # the roles an owner can be (then only its area decides)
+    grid_owner: (GRID_WORKER,), community_owner: (LEADER,), street_owner: (LEADER,),
+    department_owner: (DEPARTMENT_STAFF,), reporter_or_area_staff: (GRID_WORKER, LEADER),
+}
 
 
 @dataclass(frozen=True)
@@ -148,23 +156,30 @@ class Move:
 def plan_move(user: Actor, case: Case, action: str) -> Move:
     """The move action makes, or NotAllowedNow / NotYourStep saying why it cannot happen."""
     if action not in ACTIONS:
-        raise NotAllowedNow(f"unknown action {action!r}; actions: {', '.join(ACTIONS)}")
+        raise NotAllowedNow(f"unknown action {action!r}; actions: {', '.join(ACTIONS)}",
+                            code="workflow.unknown_action", params={"action": action})
     if case.grid_code is None and action != "rate":
-        raise NotAllowedNow("the case is not located in any grid yet: a planner or leader must place it first")
+        raise NotAllowedNow("the case is not located in any grid yet: a planner or leader must place it first",
+                            code="workflow.not_placed", params={"action": action})
     steps = [s for s in STEPS if s.action == action and case.status in s.from_states and case.level in s.levels]
     if not steps:
-        raise NotAllowedNow(_why_not(case, action))
+        raise NotAllowedNow(_why_not(case, action), code="workflow.not_allowed_now",
+                            params={"action": action, "status": case.status, "level": case.level})
     if action == "rate" and case.rating is not None:
-        raise NotAllowedNow("the case has already been rated")
+        raise NotAllowedNow("the case has already been rated", code="workflow.already_rated")
     if action == "assess" and case.department_rating is not None:
-        raise NotAllowedNow("the department's work on this case has already been assessed")
+        raise NotAllowedNow("the department's work on this case has already been assessed",
+                            code="workflow.already_assessed")
     if user.role == ADMIN:
         step = steps[0]
     else:
         step = next((s for s in steps if s.owner(user, case)), None)
         if step is None:
             owners = " or ".join(s.owner_text for s in steps)
-            raise NotYourStep(f"'{action}' at level {case.level} ({LEVEL_NAMES[case.level]}) belongs to {owners}")
+            area = any(user.role in OWNER_ROLES[s.owner] for s in steps) and _outside(user, case)
+            raise NotYourStep(f"'{action}' at level {case.level} ({LEVEL_NAMES[case.level]}) belongs to {owners}",
+                              code="workflow.not_your_area" if area else "workflow.not_your_level",
+                              params={"action": action, "level": case.level})
     if action == "reopen":
         return Move(action, step.to_state, 1)
     return Move(action, step.to_state, min(case.level + step.level_change, 3))
@@ -178,7 +193,8 @@ def department_for(taxonomy: Taxonomy, category: str, named: str | None) -> str:
 def checked_rating(rating: int | None) -> int:
     """The reporter's rating as a whole number from 1 to 5, or InputError."""
     if rating is None or not 1 <= int(rating) <= 5:
-        raise InputError("rating must be a whole number from 1 to 5")
+        raise InputError("rating must be a whole number from 1 to 5", code="report.rating_range",
+                         params={"low": 1, "high": 5})
     return int(rating)
 
 
@@ -212,6 +228,14 @@ def allowed_actions(user: Actor, case: Case) -> list[str]:
             continue
         allowed.append(action)
     return allowed
+
+
+def _outside(user: Actor, case: Case) -> bool:
+    """The case lies outside the user's area (for department staff: it went to another department)."""
+    if user.role == DEPARTMENT_STAFF:
+        return case.department != user.department
+    code = case.grid_code or case.community_code or case.street_code
+    return code is None or not user.covers(code)
 
 
 def _why_not(case: Case, action: str) -> str:

@@ -124,10 +124,12 @@ def move_building(plan: Plan, building_id: str, to_grid: str, *, units: str | No
         raise EditError(f"building {building_id!r} is not in grid {from_grid!r}")
     sources = sorted(set(rows["grid_code"].dropna()) - {to_grid})
     if not sources:
-        raise EditError(f"building {building_id!r} is already in grid {to_grid!r}")
+        raise EditError(f"building {building_id!r} is already in grid {to_grid!r}", code="edit.already_there",
+                        params={"building": building_id, "grid": to_grid})
     for source in sources:
         if not _neighbours(plan, source, to_grid):
-            raise EditError(f"grid {source!r} does not border grid {to_grid!r}: a building moves only to a neighbouring grid")
+            raise EditError(f"grid {source!r} does not border grid {to_grid!r}: a building moves only to a "
+                            "neighbouring grid", code="edit.not_neighbours", params={"grid": source, "other": to_grid})
     shapes = _with_cells(plan, {source: [building_id] for source in sources}, to_grid)
     whole = pd.DataFrame([{"building_id": building_id, "units": "", "grid_code": to_grid,
                            "households": int(rows["households"].sum()), "population": int(rows["population"].sum())}])
@@ -221,7 +223,8 @@ def _move_units(plan: Plan, building_id: str, chosen: pd.DataFrame, to_grid: str
                         f"{to_grid!r}")
     for source in sources:
         if not _neighbours(plan, source, to_grid):
-            raise EditError(f"grid {source!r} does not border grid {to_grid!r}: units move only to a neighbouring grid")
+            raise EditError(f"grid {source!r} does not border grid {to_grid!r}: units move only to a neighbouring grid",
+                            code="edit.not_neighbours", params={"grid": source, "other": to_grid})
     assignments = plan.assignments.copy()
     assignments.loc[chosen.index, "grid_code"] = to_grid
     return _finish(plan, {}, _collapse_whole(assignments))
@@ -287,8 +290,10 @@ def _share_out(plan: Plan, grid_code: str, given: BaseGeometry,
         codes += [code] * len(found)
         points += list(found)
     if not points:
-        raise EditError(f"grid {grid_code!r} would give up {_area_m2(plan, given):.0f} m² that no neighbouring grid "
-                        "can take: draw the boundary so that the grid keeps that ground")
+        area = round(_area_m2(plan, given))
+        raise EditError(f"grid {grid_code!r} would give up {area:.0f} m² that no neighbouring grid "
+                        "can take: draw the boundary so that the grid keeps that ground", code="edit.ground_left_over",
+                        params={"grid": grid_code, "area_m2": area})
     if len(set(codes)) == 1:
         return {codes[0]: given}
     diagram = shapely.voronoi_polygons(shapely.multipoints(points), extend_to=shapely.buffer(given, 0.01))
@@ -308,10 +313,11 @@ def _area_m2(plan: Plan, geom: BaseGeometry) -> float:
 def merge(plan: Plan, a: str, b: str) -> Edit:
     """Join grid b to neighbouring grid a; the merged grid keeps a's code."""
     if a == b:
-        raise EditError(f"cannot merge grid {a!r} with itself")
+        raise EditError(f"cannot merge grid {a!r} with itself", code="edit.merge_itself", params={"grid": a})
     shape_a, shape_b = plan.geometry_of(a), plan.geometry_of(b)
     if not _neighbours(plan, a, b):
-        raise EditError(f"grids {a!r} and {b!r} do not share a boundary: only neighbouring grids merge")
+        raise EditError(f"grids {a!r} and {b!r} do not share a boundary: only neighbouring grids merge",
+                        code="edit.not_neighbours", params={"grid": a, "other": b})
     assignments = plan.assignments.copy()
     assignments.loc[assignments["grid_code"] == b, "grid_code"] = a
     assignments = _collapse_whole(assignments)
@@ -326,7 +332,8 @@ def split(plan: Plan, grid_code: str, line: BaseGeometry) -> Edit:
     each building of the grid goes to the side holding its point.
     """
     if line.geom_type != "LineString" or line.is_empty or not line.is_valid:
-        raise EditError("the split line must be a GeoJSON LineString with at least two distinct points")
+        raise EditError("the split line must be a GeoJSON LineString with at least two distinct points",
+                        code="edit.bad_line")
     pieces, rest = _cut(plan.geometry_of(grid_code), line, grid_code)
     metric = _to_metric(plan, pieces)
     big, small = (0, 1) if shapely.area(metric[0]) >= shapely.area(metric[1]) else (1, 0)
@@ -395,7 +402,9 @@ def keep_whole(before: Plan, edit: Edit) -> Edit:
              if flag["area_m2"] > was.get(flag["rule"], 0.0) + TILING_TOLERANCE_M2]
     if worse:
         what = "; ".join(f"{flag['reason']} (near {flag['at'][0]:.6f}, {flag['at'][1]:.6f})" for flag in worse)
-        raise EditError(f"the edit is refused: it would leave {what}")
+        flags = [{"rule": flag["rule"], "area_m2": round(float(flag["area_m2"]), 1),
+                  "at": [float(flag["at"][0]), float(flag["at"][1])]} for flag in worse]
+        raise EditError(f"the edit is refused: it would leave {what}", code="edit.not_whole", params={"flags": flags})
     return edit
 
 
@@ -493,10 +502,12 @@ def _cut(grid: BaseGeometry, line: BaseGeometry, code: str) -> tuple[list[BaseGe
     cut = [list(shapely.get_parts(shapely.ops.split(part, line))) for part in parts]
     hit = [k for k, pieces in enumerate(cut) if len(pieces) > 1]
     if not hit:
-        raise EditError(f"the line does not cut grid {code!r}: it must cross the grid from edge to edge")
+        raise EditError(f"the line does not cut grid {code!r}: it must cross the grid from edge to edge",
+                        code="edit.line_misses", params={"grid": code})
     if len(hit) > 1 or len(cut[hit[0]]) > 2:
         count = sum(len(cut[k]) for k in hit)
-        raise EditError(f"the line cuts grid {code!r} into {count} pieces: draw a line that crosses it once")
+        raise EditError(f"the line cuts grid {code!r} into {count} pieces: draw a line that crosses it once",
+                        code="edit.line_cuts_many", params={"grid": code, "count": count})
     return cut[hit[0]], [p for k, p in enumerate(parts) if k != hit[0]]
 
 
@@ -504,7 +515,7 @@ def _valid_area(geom: BaseGeometry, name: str) -> BaseGeometry:
     if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
         raise EditError(f"{name} must be a GeoJSON Polygon or MultiPolygon, not {geom.geom_type}")
     if not geom.is_valid:
-        raise EditError(f"{name} is not a valid polygon: {shapely.is_valid_reason(geom)}")
+        raise EditError(f"{name} is not a valid polygon: {shapely.is_valid_reason(geom)}", code="edit.bad_polygon")
     return geom
 
 
@@ -527,11 +538,13 @@ def _inside_community(plan: Plan, polygon: BaseGeometry) -> BaseGeometry:
     total = float(shapely.area(_to_metric(plan, [polygon])[0]))
     if outside > max(TILING_TOLERANCE_M2, OUTSIDE_SHARE * total):
         raise EditError(f"the drawn polygon reaches {outside:.0f} m² outside community {plan.community_code} "
-                        f"(of {total:.0f} m²): draw it inside the community")
+                        f"(of {total:.0f} m²): draw it inside the community", code="edit.drawn_outside",
+                        params={"area_m2": round(outside), "total_m2": round(total)})
     extent = shapely.union_all([plan.community, *plan.grids.geometry.to_numpy()])
     inside = _polygonal(shapely.intersection(polygon, extent))
     if inside.is_empty:
-        raise EditError(f"the drawn polygon does not overlap community {plan.community_code}")
+        raise EditError(f"the drawn polygon does not overlap community {plan.community_code}",
+                        code="edit.drawn_elsewhere")
     return inside
 
 

@@ -62,8 +62,9 @@ class NothingToRedo(Conflict):
 class NotReady(Conflict):
     """The plan breaks a hard rule, or a limit without a reason given (409); ``problems`` lists them."""
 
-    def __init__(self, message: str, problems: list[dict[str, Any]]) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, problems: list[dict[str, Any]], code: str | None = None,
+                 params: dict[str, Any] | None = None) -> None:
+        super().__init__(message, code=code, params=params)
         self.problems = problems
 
 
@@ -145,7 +146,7 @@ def undo(session: Session, plan_id: int, expected_revision: int, username: str) 
     version = _bump(session, plan_id, expected_revision)
     entry = last_edit(session, plan_id)
     if entry is None:
-        raise NothingToUndo(f"plan version {plan_id} has no edit to undo")
+        raise NothingToUndo(f"plan version {plan_id} has no edit to undo", code="edit.nothing_to_undo")
     was, now = entry.before, entry.after
     _check_undoable(session, plan_id, now)
     restored = [g["code"] for g in was["grids"]]
@@ -173,7 +174,7 @@ def redo(session: Session, plan_id: int, expected_revision: int, username: str) 
     version = _bump(session, plan_id, expected_revision)
     entry = last_undo(session, plan_id)
     if entry is None:
-        raise NothingToRedo(f"plan version {plan_id} has no undone edit to redo")
+        raise NothingToRedo(f"plan version {plan_id} has no undone edit to redo", code="edit.nothing_to_redo")
     edit_row = session.get(AuditLog, entry.after["undoes"])
     was, now = edit_row.before, edit_row.after
     _check_undoable(session, plan_id, {"touched": entry.after["touched"], "removed": entry.after["removed"]})
@@ -250,11 +251,13 @@ def publish_checked(session: Session, plan_id: int, username: str, *, reason: st
         if found.hard:
             rules = ", ".join(sorted({p["rule"] for p in found.hard}))
             raise NotReady(f"plan version {plan_id} breaks {len(found.hard)} hard rules ({rules}): "
-                           "fix them before publishing", found.hard)
+                           "fix them before publishing", found.hard, code="publish.hard_rules",
+                           params={"count": len(found.hard), "rules": sorted({p["rule"] for p in found.hard})})
         if found.limits and reason is None:
             rules = ", ".join(sorted({p["rule"] for p in found.limits}))
             raise NotReady(f"plan version {plan_id} breaks {len(found.limits)} limits ({rules}): "
-                           'publish it with a reason ({"reason": "..."})', found.limits)
+                           'publish it with a reason ({"reason": "..."})', found.limits, code="publish.needs_reason",
+                           params={"count": len(found.limits), "rules": sorted({p["rule"] for p in found.limits})})
     return publish(session, plan_id, username, expected_revision=expected_revision, reason=reason)
 
 
@@ -265,14 +268,17 @@ def _bump(session: Session, plan_id: int, expected_revision: int) -> PlanVersion
     """The draft at expected_revision, moved to the next revision now (its row stays locked until commit)."""
     version = get_plan(session, plan_id)
     if version.revision != expected_revision:
-        raise Stale(f"plan version {plan_id} is at revision {version.revision}, not {expected_revision}: reload it")
+        raise Stale(f"plan version {plan_id} is at revision {version.revision}, not {expected_revision}: reload it",
+                    code="plan.changed", params={"plan": plan_id})
     if version.status != DRAFT:
-        raise NotDraft(f"plan version {plan_id} is {version.status}: only a draft can be edited")
+        raise NotDraft(f"plan version {plan_id} is {version.status}: only a draft can be edited", code="edit.not_draft",
+                       params={"plan": plan_id, "status": version.status})
     flag_modified(version, "rules")  # an UPDATE ... WHERE revision = expected: the ORM's optimistic lock
     try:
         session.flush()
     except StaleDataError:
-        raise Stale(f"plan version {plan_id} was changed by someone else meanwhile: reload it") from None
+        raise Stale(f"plan version {plan_id} was changed by someone else meanwhile: reload it", code="plan.changed",
+                    params={"plan": plan_id}) from None
     return version
 
 

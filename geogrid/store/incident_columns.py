@@ -113,11 +113,13 @@ class IncidentColumns:
                 return cached["cell"]
             if cached is None:
                 cached = pd.DataFrame({"lon": [], "lat": [], "cell": pd.Series([], dtype=np.uint64)})
-            known = cached.reindex(frame.index)
+            known = cached[["lon", "lat"]].reindex(frame.index)
             lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
             stale = ~((known["lon"].to_numpy() == lon) & (known["lat"].to_numpy() == lat))
             located = ~(np.isnan(lon) | np.isnan(lat))
-            cell = known["cell"].fillna(0).to_numpy(dtype=np.uint64, copy=True)
+            # the cells reindexed on their own with 0 for new cases: a NaN would turn the column into float64,
+            # which cannot hold a 64-bit H3 cell (its low bits lost: an invalid cell)
+            cell = cached["cell"].reindex(frame.index, fill_value=0).to_numpy(dtype=np.uint64, copy=True)
             todo = stale & located
             if todo.any():
                 cell[todo] = h3_cells(lon[todo], lat[todo], resolution)

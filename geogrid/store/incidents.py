@@ -308,14 +308,16 @@ def act(
 def _original_of(session: Session, incident: Incident, user: access.User, duplicate_of: int | None) -> Incident:
     """The case a duplicate repeats: one the user may see, other than the duplicate, not itself a duplicate."""
     if duplicate_of is None:
-        raise InputError("mark_duplicate needs duplicate_of: the id of the case this one repeats")
+        raise InputError("mark_duplicate needs duplicate_of: the id of the case this one repeats",
+                         code="workflow.duplicate_needs_original")
     if duplicate_of == incident.id:
-        raise InputError("a case cannot be a duplicate of itself")
+        raise InputError("a case cannot be a duplicate of itself", code="workflow.duplicate_of_itself")
     if not is_visible(session, duplicate_of, user):
         raise NotFound(f"no incident {duplicate_of}")
     if session.scalar(select(IncidentEvent.id).where(IncidentEvent.incident_id == duplicate_of,
                                                      IncidentEvent.action == workflow.DUPLICATE)) is not None:
-        raise workflow.NotAllowedNow(f"case {duplicate_of} is itself a duplicate: name the case it repeats")
+        raise workflow.NotAllowedNow(f"case {duplicate_of} is itself a duplicate: name the case it repeats",
+                                     code="workflow.original_is_duplicate", params={"case": duplicate_of})
     return get_incident(session, duplicate_of)
 
 
@@ -327,7 +329,9 @@ def attach(session: Session, incident_id: int, user: access.User, *, note: str |
         raise NotFound(f"no incident {incident_id}")
     incident = get_incident(session, incident_id, for_update=True)
     if incident.status not in workflow.ATTACHABLE_STATES:
-        raise workflow.NotAllowedNow(f"case {incident_id} is {incident.status}: report a new case instead")
+        raise workflow.NotAllowedNow(f"case {incident_id} is {incident.status}: report a new case instead",
+                                     code="workflow.attach_closed",
+                                     params={"case": incident_id, "status": incident.status})
     data: dict[str, Any] = {"media_urls": list(media_urls)} if media_urls else {}
     if lon is not None and lat is not None:
         data |= {"lon": lon, "lat": lat}
@@ -356,12 +360,14 @@ def place(session: Session, incident_id: int, grid_code: str, user: workflow.Act
     """Put an unlocated incident into a published grid by hand (a planner's or leader's decision)."""
     incident = get_incident(session, incident_id, for_update=True)
     if incident.grid_code is not None:
-        raise workflow.NotAllowedNow(f"the case is already in grid {incident.grid_code}")
+        raise workflow.NotAllowedNow(f"the case is already in grid {incident.grid_code}", code="workflow.already_placed",
+                                     params={"grid": incident.grid_code})
     row = session.execute(_published_grids().where(Grid.code == grid_code)).first()
     if row is None:
         raise InputError(f"no published grid {grid_code!r}")
     if not access.acts_on(user, grid_code):
-        raise workflow.NotYourStep(f"grid {grid_code} is outside your scope ({user.scope})")
+        raise workflow.NotYourStep(f"grid {grid_code} is outside your scope ({user.scope})",
+                                   code="workflow.grid_not_yours", params={"grid": grid_code})
     before = {"grid_code": None, "lon": incident.lon, "lat": incident.lat}
     incident.grid_code, incident.community_code = row.code, row.community_code
     incident.street_code, incident.district_code = row.street_code, row.district_code

@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from geogrid.db.models import ARCHIVED, DRAFT, PUBLISHED, SRID, Assignment, Community, Grid, PlanVersion, utcnow
-from geogrid.errors import InputError
+from geogrid.errors import Coded, InputError
 from geogrid.partition import comparing
 from geogrid.store import audit
 from geogrid.store.following import follow_plan
@@ -36,7 +36,7 @@ class NotFound(LookupError):
     """No such plan version (the API answers 404)."""
 
 
-class Conflict(RuntimeError):
+class Conflict(Coded, RuntimeError):
     """The plan version changed since the caller read it, or is in the wrong state (409)."""
 
 
@@ -224,7 +224,8 @@ def publish(session: Session, plan_id: int, username: str, *, expected_revision:
     """
     plan = get_plan(session, plan_id)
     if expected_revision is not None and plan.revision != expected_revision:
-        raise Conflict(f"plan version {plan_id} is at revision {plan.revision}, not {expected_revision}")
+        raise Conflict(f"plan version {plan_id} is at revision {plan.revision}, not {expected_revision}",
+                       code="plan.changed", params={"plan": plan_id})
     if plan.status == PUBLISHED:
         return plan
     previous = published_plan(session, plan.community_code)

@@ -84,12 +84,14 @@ def test_missing_if_match_is_428_and_a_stale_one_412(gis_client, engine, plans, 
 def test_published_plans_are_not_edited(gis_client, plans, planner) -> None:
     answer = move(plans["published"], planner, gis_client, '"2"')
     assert answer.status_code == 409 and "published" in answer.json()["detail"]
+    assert answer.json()["code"] == "edit.not_draft" and answer.json()["params"]["status"] == "published"
 
 
 def test_who_may_edit(gis_client, plans, sign_in) -> None:
     assert move(plans["draft"], {}, gis_client).status_code == 401
     elsewhere = sign_in("planner2", "planner", "360799")
-    assert move(plans["draft"], elsewhere, gis_client).status_code == 403
+    outside = move(plans["draft"], elsewhere, gis_client)
+    assert outside.status_code == 403 and outside.json()["code"] == "access.outside_area"
     leader = sign_in("leader1", "leader", edit_data.STREET)
     assert move(plans["draft"], leader, gis_client).status_code == 403
     admin = sign_in("admin1", "admin", edit_data.DISTRICT)

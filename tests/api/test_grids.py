@@ -120,7 +120,8 @@ def test_readers_are_held_to_their_scope_and_staff_see_no_grids(
     assert reader.get(f"/api/v1/communities/{mine}/grids", headers=auth("planner")).status_code == 200
     answer = reader.get(f"/api/v1/communities/{other}/grids", headers=auth("planner"))
     assert answer.status_code == 403
-    assert answer.json() == {"detail": f"community {other} is outside your scope ({users['planner'][1]})"}
+    assert answer.json() == {"detail": f"community {other} is outside your scope ({users['planner'][1]})",
+                             "code": "access.outside_area", "params": {"area": other}}
     assert reader.get(f"/api/v1/communities/{other}/grids", headers=auth("leader_c")).status_code == 403
     grid = geojson(reader.get(f"/api/v1/communities/{other}/grids", headers=auth("admin")))["features"][0]["id"]
     assert reader.get(f"/api/v1/grids/{grid}", headers=auth("planner")).status_code == 403

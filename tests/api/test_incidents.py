@@ -106,20 +106,26 @@ def test_an_action_not_allowed_now_is_409_with_the_reason(client, store, auth, w
     early = act(client, auth("leader_c"), cid, "close")
     assert early.status_code == 409
     assert "cannot close" in early.json()["detail"] and "handled first" in early.json()["detail"]
+    assert early.json()["code"] == "workflow.not_allowed_now"  # a code and its values for the pages' own sentence
+    assert early.json()["params"] == {"action": "close", "status": "reported", "level": 1}
     assert act(client, auth("worker"), cid, "rate", rating=4).status_code == 409
-    assert act(client, auth("worker"), cid, "fly").status_code == 409
+    fly = act(client, auth("worker"), cid, "fly")
+    assert fly.status_code == 409 and fly.json()["code"] == "workflow.unknown_action"
 
 
 def test_a_step_belongs_to_its_owner_only(client, store, auth, worker_grid) -> None:
     lon, lat = grid_point(store, worker_grid)
     cid = report(client, auth("worker"), lon, lat)["id"]
     wrong = act(client, auth("leader_s2"), cid, "accept")
-    assert wrong.status_code == 403
-    assert act(client, auth("staff"), cid, "accept").status_code == 403
+    assert wrong.status_code == 403 and wrong.json()["code"] in {"workflow.case_not_yours", "workflow.not_your_area"}
+    staff = act(client, auth("staff"), cid, "accept")
+    assert staff.status_code == 403 and staff.json()["code"].startswith("workflow.")
     assert act(client, auth("worker"), cid, "accept").status_code == 200
     assert act(client, auth("worker"), cid, "escalate").status_code == 200
     not_worker = act(client, auth("worker"), cid, "accept")  # level 2 belongs to the community
     assert not_worker.status_code == 403 and "community" in not_worker.json()["detail"]
+    assert not_worker.json()["code"] == "workflow.not_your_level"
+    assert not_worker.json()["params"] == {"action": "accept", "level": 2}
 
 
 def test_a_point_in_no_grid_is_kept_unlocated_with_nearby_grids_then_placed(client, store, auth, worker_grid) -> None:

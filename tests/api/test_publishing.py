@@ -70,6 +70,8 @@ def test_a_plan_with_a_gap_is_refused_listing_it_and_nothing_changes(gis_client,
     assert answer.status_code == 409
     body = answer.json()
     assert "hard rules" in body["detail"] and "gap" in body["detail"]
+    assert body["code"] == "publish.hard_rules" and "gap" in body["params"]["rules"]
+    assert body["params"]["count"] == len(body["problems"])
     gap = next(p for p in body["problems"] if p["rule"] == "gap")
     assert gap["area_m2"] > 1000 and len(gap["at"]) == 2
     assert statuses(engine, draft, published) == ["draft", "published"]
@@ -90,6 +92,7 @@ def test_a_plan_outside_a_limit_needs_a_reason_kept_with_the_version(gis_client,
         refused = gis_client.post(f"/api/v1/plans/{draft}/publish", headers=planner, json=body)
         assert refused.status_code == 409, body
         assert "with a reason" in refused.json()["detail"]
+        assert refused.json()["code"] == "publish.needs_reason" and "max_households" in refused.json()["params"]["rules"]
         assert refused.json()["problems"] == ready["limits"]
     assert statuses(engine, draft, published) == ["draft", "published"]
     too_long = gis_client.post(f"/api/v1/plans/{draft}/publish", headers=planner, json={"reason": "x" * 2001})

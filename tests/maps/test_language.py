@@ -169,3 +169,127 @@ def test_a_chinese_plan_shows_rule_names_and_reasons_in_chinese(live_service, br
     assert english_words(shown) == [], " ".join(english_words(shown))
     assert log.page_errors == []
     page.context.close()
+
+
+def _literal_keys(script: str) -> set[str]:
+    """The label keys a script names: every quoted word inside a T(...) call, and the verbs given to applyAnswer."""
+    keys = {key for call in re.findall(r"\bT\(([^()]*)\)", script) for key in re.findall(r'"([a-z_]+)"', call)}
+    return keys | set(re.findall(r'applyAnswer\(.*?, "([a-z_]+)"\)', script))
+
+
+def test_the_planner_script_takes_every_text_from_the_catalogue() -> None:
+    from pathlib import Path
+
+    from maps.i18n import FLAG_REASONS, RULE_NAMES, script_labels
+
+    maps_dir = Path(__file__).resolve().parents[2] / "maps"
+    script = (maps_dir / "static" / "js" / "planner.js").read_text(encoding="utf-8")
+    template = (maps_dir / "templates" / "planner.html").read_text(encoding="utf-8")
+    assert not re.search(r"[\u4e00-\u9fff]", script), "planner.js keeps no Chinese text of its own"
+    assert "LABELS" not in script and "g.t(null, key)" in script
+    keys = _literal_keys(script) | set(re.findall(r'data-(?:aria-)?label="([a-z_]+)"', template))
+    keys |= {"draft", "published", "archived", "queued", "running", "succeeded", "failed"}  # T(p.status), T(job.status)
+    keys |= {f"rule.{rule}" for rule in FLAG_REASONS} | {"sign_out", "other"}  # T("rule." + f.rule); labelPage's
+    assert {"moved", "saved", "undone", "redone", "draw_hint", "split_hint", "new_draft"} <= keys  # the scan finds them
+    assert set(FLAG_REASONS) <= set(RULE_NAMES)
+    for lang in ("zh", "en"):
+        labels = script_labels("planner", lang)
+        assert keys - set(labels) == set(), lang
+        assert all(labels[key] for key in keys)
+    assert script_labels("planner", "zh")["rule.gap"] == "有空隙" and script_labels("planner", "en")["undo"] == "Undo"
+
+
+def test_the_english_planner_page_shows_no_chinese_and_no_label_key(live_service, browser) -> None:
+    from tests.maps.test_planner_page import open_community
+
+    log, _ = open_community(live_service, browser, path="/maps/planner?lang=en")
+    page = log.page
+    served = page.evaluate("window.geogrid.config.labels")
+    from maps.i18n import script_labels
+
+    assert served == script_labels("planner", "en")
+    shown = page.evaluate(ALL_TEXT).replace("中文", "")  # the link to the Chinese page
+    for name in page.eval_on_selector_all("#street option, #community option", "os => os.map(o => o.textContent)"):
+        shown = shown.replace(name, "")  # the streets' and communities' own names are data
+    assert not re.search(r"[\u4e00-\u9fff]", shown), shown
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", shown.replace("planner", "")), "a label key shown as text"
+    assert "Compare with published" in shown and "Undo" in shown
+    assert log.page_errors == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_refused_action_on_the_worker_page_says_the_catalogues_sentence(live_service, browser, artifacts_dir,
+                                                                          lang) -> None:
+    """The worker opens a case and presses 受理 after it was accepted meanwhile (from another device): the API
+    refuses with workflow.not_allowed_now, and the page says why in its own language, with no English on a
+    Chinese page."""
+    from maps.i18n import refusal_text
+    from tests.maps.test_worker_page import PAGE, PHONE, api, new_case, opened
+
+    created = new_case(live_service, "路灯不亮")
+    log = opened(live_service, browser, path=f"{PAGE}?lang={lang}", viewport=PHONE)
+    page = log.page
+    page.click(f"#case-list li[data-id='{created['id']}'] button")
+    page.wait_for_selector(f"#case-detail[data-id='{created['id']}']:not([aria-busy]) button[data-action='accept']")
+    elsewhere = api(live_service, f"/api/v1/incidents/{created['id']}/actions", method="POST",
+                    json={"action": "accept"})
+    assert elsewhere.status_code == 200, elsewhere.text
+    page.click("#case-detail button[data-action='accept']")
+    page.wait_for_selector("#geogrid-toast.error")
+    said = page.inner_text("#geogrid-toast")
+    page.screenshot(path=str(artifacts_dir / f"language_{lang}_refused_action_390.png"))
+    params = {"action": "accept", "status": "accepted", "level": 1}
+    assert said == refusal_text("workflow.not_allowed_now", params, lang)
+    if lang == "zh":
+        assert said == "案件当前为“处置中”（网格层级），此时不能受理" and english_words(said) == []
+    else:
+        assert said == "You cannot accept a case that is accepted at the grid level"
+    assert log.page_errors == []
+    page.context.close()
+
+
+def test_a_refused_edit_on_the_planner_page_says_the_catalogues_sentence(live_service, browser) -> None:
+    """An edit the API refuses (a grid merged with itself: edit.merge_itself on a draft, edit.not_draft on a
+    published plan) reaches the Chinese planner page as the catalogue's sentence; the API's words stay at hand."""
+    from maps.i18n import refusal_text
+    from tests.maps.test_planner_page import open_community
+
+    log, _ = open_community(live_service, browser)
+    page = log.page
+    error = page.evaluate("""() => { const g = window.geogrid, s = document.querySelector('#version').value;
+        const code = document.querySelector('#grid-table tbody tr').dataset.grid;
+        return g.api('/api/v1/plans/' + s).then(d => g.api('/api/v1/plans/' + s + '/edits', {method: 'POST',
+            json: {op: 'merge', grids: [code, code]}, headers: {'If-Match': d.headers.get('ETag')}}))
+          .then(() => null, e => ({message: e.message, detail: e.detail, body: e.body, status: e.status})); }""")
+    assert error is not None and error["body"]["code"] in {"edit.merge_itself", "edit.not_draft"}, error
+    assert error["message"] == refusal_text(error["body"]["code"], error["body"]["params"], "zh")
+    assert english_words(error["message"]) == [] and english_words(error["detail"])
+    page.context.close()
+
+
+REFUSALS = [
+    {"code": "workflow.not_allowed_now", "params": {"action": "close", "status": "accepted", "level": 2}},
+    {"code": "workflow.not_your_area", "params": {"action": "dispatch", "level": 3}},
+    {"code": "publish.hard_rules", "params": {"count": 3, "rules": ["gap", "several_parts"]}},
+    {"code": "edit.not_whole", "params": {"flags": [{"rule": "gap", "area_m2": 12.0, "at": [114.9, 25.8]},
+                                                    {"rule": "outside_community", "area_m2": 3.5, "at": [1, 2]}]}},
+    {"code": "input.too_long", "params": {"field": "description", "length": 4001, "limit": 4000}},
+    {"code": "report.unknown_category", "params": {}},
+    {"code": "no.such_code", "params": {"x": 1}},
+]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_refusals_on_pages_match_the_server_catalogue(live_service, browser, lang) -> None:
+    from maps.i18n import refusal_text
+
+    log = live_service.open(browser, "leader", f"/maps/leader?lang={lang}")
+    page = log.page
+    page.wait_for_function("window.geogrid !== undefined")
+    shown = page.evaluate("bodies => bodies.map(b => window.geogrid.refusalSentence(b))", REFUSALS)
+    assert shown == [refusal_text(b["code"], b["params"], lang) for b in REFUSALS]
+    assert shown[-1] is None and all(shown[:-1])
+    if lang == "zh":
+        assert english_words("\n".join(shown[:-1])) == []
+    page.context.close()

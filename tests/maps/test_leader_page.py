@@ -330,3 +330,51 @@ def test_the_hot_spot_notice_replaces_a_blank_layer(live_service, browser, artif
     assert page.locator(".leader-notice").is_visible() == (not any_spot)
     assert log.console_errors == [] and log.page_errors == []
     page.context.close()
+
+
+ADD_H3 = """() => window[JSON.parse(document.getElementById('geogrid-config').textContent).mapName]
+    .addLayer(window.geogridLeader.layers.h3)"""
+
+
+def test_the_legends_are_one_control_closed_on_a_phone(live_service, browser, artifacts_dir) -> None:
+    """On a 390x844 phone the legends are one button at the map's corner (closed at first); opened, they show only
+    the legends of the layers on the map. On a desktop they are open at first."""
+    log = opened(live_service, browser, viewport={"width": 390, "height": 844})
+    page = log.page
+    settled(page)
+    toggle = page.locator(".leader-legend-toggle")
+    assert toggle.get_attribute("aria-expanded") == "false" and toggle.get_attribute("title") == "展开图例"
+    assert page.locator(".leader-legend-body").is_hidden()
+    on = page.evaluate("""() => { const map = window[JSON.parse(document.getElementById('geogrid-config')
+        .textContent).mapName]; const layers = window.geogridLeader.layers;
+        return Object.keys(layers).filter(name => map.hasLayer(layers[name])); }""")
+    assert on == ["heat", "areas"] and toggle.inner_text() == "图例 · 2"
+    closed = page.locator(".leader-legends").bounding_box()
+    map_box = page.locator(".folium-map").bounding_box()
+    assert closed["width"] * closed["height"] < 0.02 * map_box["width"] * map_box["height"]  # a button, not a panel
+    page.screenshot(path=str(artifacts_dir / "leader_legends_phone_closed.png"))
+
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true" and toggle.get_attribute("title") == "收起图例"
+    visible = page.eval_on_selector_all(".leader-legend", "ls => ls.filter(l => l.offsetParent).map(l => l.dataset.layer)")
+    assert visible == on
+    assert "每千户案件数" in page.inner_text(".leader-legend[data-layer=areas]")
+    opened_box = page.locator(".leader-legends").bounding_box()
+    assert opened_box["height"] > closed["height"]
+    assert abs((opened_box["y"] + opened_box["height"]) - (closed["y"] + closed["height"])) < 2  # the button stays
+    page.screenshot(path=str(artifacts_dir / "leader_legends_phone_open.png"))
+    page.evaluate(ADD_H3)
+    settled(page)
+    visible = page.eval_on_selector_all(".leader-legend", "ls => ls.filter(l => l.offsetParent).map(l => l.dataset.layer)")
+    assert visible == ["heat", "areas", "h3"] and toggle.inner_text() == "图例 · 3"
+    toggle.click()
+    assert page.locator(".leader-legend-body").is_hidden() and toggle.get_attribute("aria-expanded") == "false"
+    assert log.console_errors == [] and log.page_errors == []
+    page.context.close()
+
+    log = opened(live_service, browser, path=PAGE + "?lang=en")
+    page = log.page
+    toggle = page.locator(".leader-legend-toggle")
+    assert toggle.get_attribute("aria-expanded") == "true" and toggle.inner_text() == "Legend · 2"
+    assert page.locator(".leader-legend[data-layer=areas]").is_visible()
+    page.context.close()

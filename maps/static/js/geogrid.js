@@ -25,7 +25,8 @@
     if (!response.ok) {
       const detail = body && body.detail !== undefined ? body.detail : response.statusText;
       const text = typeof detail === "string" ? detail : JSON.stringify(detail);
-      const error = new Error(config.lang === "en" ? text : refusalText(response.status));
+      const said = refusalSentence(body);
+      const error = new Error(said !== null ? said : config.lang === "en" ? text : refusalText(response.status));
       error.detail = text;  /* the API's own words (English), for scripts that read them */
       error.body = body;
       error.status = response.status;
@@ -35,19 +36,42 @@
     return { body: body, headers: response.headers, status: response.status };
   }
 
-  /* an API refusal in the page's language (Chinese pages: a sentence per status from the catalogue) */
+  /* an API refusal that carries a code (body.code, body.params) in the page's language: the code's sentence from
+     the catalogue filled from its params (the twin of maps/i18n.py refusal_text): a word the catalogue knows
+     ("term.<param>.<value>"; a list's items by the param's name less its plural s), a list joined, a flag (an
+     object) by its reason; null for no code, or one the catalogue does not know */
+  function refusalSentence(body) {
+    const served = config.labels || {};
+    const sentence = body && typeof body.code === "string" ? served["refusal." + body.code] : undefined;
+    if (sentence === undefined) return null;
+    const en = config.lang === "en";
+    function said(name, value) {
+      if (value !== null && typeof value === "object" && !Array.isArray(value)) return flagReason(value);
+      if (Array.isArray(value)) {
+        const flags = value.some(function (v) { return v !== null && typeof v === "object"; });
+        const item = name.endsWith("s") ? name.slice(0, -1) : name;
+        return value.map(function (v) { return said(item, v); }).join(flags ? (en ? "; " : "；") : (en ? ", " : "、"));
+      }
+      const term = served["term." + name + "." + value];
+      return term !== undefined ? term : String(value);
+    }
+    const params = body.params || {};
+    return sentence.replace(/\{(\w+)\}/g, function (_, key) {
+      return params[key] === undefined || params[key] === null ? "?" : said(key, params[key]);
+    });
+  }
+
+  /* an API refusal without a code in the page's language (Chinese pages: a sentence per status from the catalogue) */
   function refusalText(status) {
     const served = config.labels || {};
     return served["http_" + status] || (status >= 500 ? served.http_5xx : served.http_other) || String(status);
   }
 
-  /* the label `key` in the page's language: from the catalogue the server serves with the page (maps/i18n.py,
-     config.labels), else from a page's own table {zh: {...}, en: {...}} (pages not yet moved to the catalogue) */
-  function t(labels, key) {
+  /* the label `key` in the page's language, from the catalogue the server serves with the page (maps/i18n.py,
+     config.labels); no script keeps a table of its own (the first argument is kept for the pages' calls) */
+  function t(_, key) {
     const served = config.labels || {};
-    if (Object.prototype.hasOwnProperty.call(served, key)) return served[key];
-    const lang = config.lang === "en" ? "en" : "zh";
-    return (labels && labels[lang] && labels[lang][key]) || (labels && labels.zh && labels.zh[key]) || key;
+    return Object.prototype.hasOwnProperty.call(served, key) ? served[key] : key;
   }
 
   /* a flag's reason in the page's language: its rule's sentence from the catalogue, filled from the flag's fields
@@ -231,6 +255,6 @@
     }
   }
 
-  window.geogrid = { config, signOut, api, t, icon, flagReason, toDisplay, fromDisplay, geoJSON, addBasemap, el, toast, map, labelPage,
-    wgs84ToGcj02, gcj02ToWgs84 };
+  window.geogrid = { config, signOut, api, t, icon, flagReason, refusalSentence, toDisplay, fromDisplay, geoJSON,
+    addBasemap, el, toast, map, labelPage, wgs84ToGcj02, gcj02ToWgs84 };
 })();

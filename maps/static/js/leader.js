@@ -21,7 +21,7 @@
   const state = {
     path: [], filters: { category: "", since: "", until: "" }, weeks: [], step: null, playing: false, run: 0,
     rows: [], sort: { key: null, dir: 1 }, seq: {}, stale: { h3: true, spots: true }, categories: {},
-    width: 1, stepMs: 900,
+    width: 1, stepMs: 900, legendsOpen: true,
   };
   const layers = {
     heat: L.heatLayer([], { radius: 18, blur: 15, maxZoom: 17, minOpacity: 0.05 }).addTo(map),
@@ -99,24 +99,48 @@
     map.on("overlayremove", syncLegends);
   }
 
-  /* one legend per layer, each shown while its layer is on the map */
+  /* the legends: one control, a button that opens and closes it (closed at first on a phone, where four legends
+     would cover much of the map), holding one legend per layer, each shown while its layer is on the map */
   const legend = L.control({ position: "bottomright" });
   legend.onAdd = function () {
     const box = L.DomUtil.create("div", "leader-legends");
+    const toggle = g.el("button", { type: "button", class: "leader-legend-toggle",
+      "aria-controls": "leader-legend-body", onclick: function () { openLegends(!state.legendsOpen); } },
+    [g.el("span", { class: "leader-legend-title" }), g.el("i", { class: "leader-caret", "aria-hidden": "true" })]);
+    const body = g.el("div", { id: "leader-legend-body", class: "leader-legend-body" });
     ["heat", "areas", "h3", "spots"].forEach(function (name) {
-      box.appendChild(g.el("div", { class: "geogrid-legend leader-legend", "data-layer": name }));
+      body.appendChild(g.el("div", { class: "geogrid-legend leader-legend", "data-layer": name }));
     });
+    box.append(body, toggle);  /* the button stays put at the corner; the legends open above it */
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
     return box;
   };
   function legendOf(name) {
     const box = legend.getContainer();
     return box ? box.querySelector('[data-layer="' + name + '"]') : null;
   }
+  function openLegends(open) {
+    state.legendsOpen = open;
+    const box = legend.getContainer();
+    if (!box) return;
+    box.classList.toggle("collapsed", !open);
+    const toggle = box.querySelector(".leader-legend-toggle");
+    toggle.setAttribute("aria-expanded", String(open));
+    toggle.setAttribute("title", T(open ? "hide_legends" : "show_legends"));
+    syncLegends();
+  }
   function syncLegends() {
+    const on = Object.keys(layers).filter(function (name) { return map.hasLayer(layers[name]); });
     Object.keys(layers).forEach(function (name) {
       const box = legendOf(name);
-      if (box) box.classList.toggle("hidden", !map.hasLayer(layers[name]));
+      if (box) box.classList.toggle("hidden", !on.includes(name));
     });
+    const box = legend.getContainer();
+    if (box) {
+      box.classList.toggle("hidden", !on.length);  /* no layer on the map: no legend to show */
+      box.querySelector(".leader-legend-title").textContent = T("legends") + " · " + on.length;
+    }
     notice.show(map.hasLayer(layers.spots) && state.noSpots);
   }
 
@@ -696,7 +720,7 @@
     addLayerControl();
     legend.addTo(map);
     notice.addTo(map);
-    syncLegends();
+    openLegends(window.innerWidth >= 700);
     setPlayButton(false);
     labelWidths();
     wire();

@@ -4,75 +4,12 @@
 (function () {
   "use strict";
   const g = window.geogrid;
-  const LABELS = {
-    zh: {
-      sign_out: "退出", other: "English", street: "街道/镇", community: "社区/村", pick: "— 请选择 —",
-      version: "方案版本", draft: "草稿", published: "已发布", archived: "已归档", revision: "修订",
-      new_draft: "新建草稿", undo: "撤销", redo: "重做", nothing_redo: "没有可重做的修改", redone: "已重做", compare: "与已发布对比", publish: "发布", export: "导出",
-      grids: "网格", grid: "网格", households: "户数", population: "人口", buildings: "楼栋", rules: "规则",
-      hint: "点击楼栋可将其移到相邻网格；点击表格行选择网格后可重画、修改、合并或切分。",
-      draw: "重画边界", edit_shape: "修改边界", save_shape: "保存边界", split: "切分", merge: "合并", cancel: "取消",
-      auto: "自动划分", min_households: "最少户数", max_households: "最多户数", max_population: "最多人口",
-      rural_target_population: "村网格目标人口", rural_tolerance: "村容差", keep_previous: "保留已发布方案中合规的网格",
-      run: "运行", queued: "排队中", running: "划分中", succeeded: "完成", failed: "失败",
-      ok: "合规", move_to: "移到网格", move: "移动", address: "地址", floors: "层数", in_grid: "所在网格",
-      click_target: "或点击地图上的目标网格", need_draft: "已发布的方案不能直接修改：请先新建草稿。",
-      moved: "已移动", saved: "已保存", undone: "已撤销", nothing: "没有可撤销的修改", published_ok: "已发布",
-      stale: "方案已被他人修改，已重新载入", draw_hint: "在地图上画出新边界，双击结束", split_hint: "画一条穿过网格的线，双击结束",
-      edit_hint: "拖动顶点后点击“保存边界”", changed: "变动楼栋", moved_households: "变动户数", no_published: "没有已发布的方案",
-      same_plan: "当前即为已发布方案", new_version: "新方案版本", totals: "合计", grids_breaking: "不合规网格",
-      min_households_rule: "户数过少", max_households_rule: "户数过多", max_population_rule: "人口过多",
-      min_population_rule: "人口过少", community_too_small_rule: "社区过小", area_too_small_rule: "被隔开的片区过小", no_feasible_window_rule: "户均人口无可行区间",
-      no_feasible_partition_rule: "无满足全部限值的划分",
-      oversized_building_rule: "超大楼栋", contiguity_rule: "不连片", several_parts_rule: "不连片", building_cut_rule: "楼栋被切开",
-      gap_rule: "有空隙", overlap_rule: "有重叠", outside_community_rule: "超出社区", unassigned_buildings_rule: "楼栋未入网格",
-      plan_problems: "方案问题", hh: "户", people: "人", selected: "已选", legend: "楼栋大小 = 户数",
-      publish_check: "发布前检查", hard_problems: "以下问题须先修正，方案不能发布：",
-      limit_problems: "以下网格超出限值，发布须填写理由：", publish_reason: "发布理由", all_rules_met: "方案符合全部规则。",
-      reason_needed: "请填写发布理由", identical: "新草稿与已发布方案完全相同", differs: "与已发布方案相比变动楼栋", deleted_grid: "已删除网格", units: "单元", old_boundary: "已发布方案的边界", problem_area: "空隙、重叠、不连片",
-    },
-    en: {
-      sign_out: "Sign out", other: "中文", street: "Street/town", community: "Community/village", pick: "— choose —",
-      version: "Plan version", draft: "draft", published: "published", archived: "archived", revision: "rev.",
-      new_draft: "New draft", undo: "Undo", redo: "Redo", nothing_redo: "Nothing to redo", redone: "Redone", compare: "Compare with published", publish: "Publish", export: "Export",
-      grids: "Grids", grid: "Grid", households: "Households", population: "Population", buildings: "Bldgs", rules: "Rules",
-      hint: "Click a building to move it to a neighbouring grid; click a table row to select a grid to redraw, edit, merge or split.",
-      draw: "Redraw boundary", edit_shape: "Edit boundary", save_shape: "Save boundary", split: "Split", merge: "Merge",
-      cancel: "Cancel", auto: "Auto-partition", min_households: "Min households", max_households: "Max households",
-      max_population: "Max population", rural_target_population: "Village target population",
-      rural_tolerance: "Village tolerance", keep_previous: "Keep the published grids that obey the rules",
-      run: "Run", queued: "queued", running: "partitioning", succeeded: "done", failed: "failed",
-      ok: "OK", move_to: "Move to grid", move: "Move", address: "Address", floors: "Floors", in_grid: "Grid",
-      click_target: "or click the target grid on the map", need_draft: "A published plan cannot be edited: start a new draft first.",
-      moved: "Moved", saved: "Saved", undone: "Undone", nothing: "Nothing to undo", published_ok: "Published",
-      stale: "The plan was changed by someone else and has been reloaded", draw_hint: "Draw the new boundary; double-click to finish",
-      split_hint: "Draw a line across the grid; double-click to finish", edit_hint: "Drag the vertices, then click Save boundary",
-      changed: "Buildings changed", moved_households: "Households moved", no_published: "No published plan",
-      same_plan: "This is the published plan", new_version: "New plan version", totals: "Total",
-      grids_breaking: "grids breaking rules",
-      min_households_rule: "too few households", max_households_rule: "too many households",
-      max_population_rule: "too many residents", min_population_rule: "too few residents",
-      community_too_small_rule: "community too small", area_too_small_rule: "cut-off area too small", no_feasible_window_rule: "no feasible household window",
-      no_feasible_partition_rule: "no partition meets every limit",
-      oversized_building_rule: "oversized building", contiguity_rule: "not contiguous", several_parts_rule: "in several parts",
-      building_cut_rule: "building cut",
-      gap_rule: "gap", overlap_rule: "overlap", outside_community_rule: "outside community",
-      unassigned_buildings_rule: "buildings in no grid", plan_problems: "Plan problems", hh: "hh", people: "people",
-      selected: "Selected", legend: "building size = households",
-      publish_check: "Before publishing", hard_problems: "Fix these first; the plan cannot be published:",
-      limit_problems: "These grids are outside a limit; publishing needs a reason:", publish_reason: "Reason for publishing",
-      all_rules_met: "The plan obeys every rule.", reason_needed: "Give a reason for publishing",
-      deleted_grid: "Grid deleted:", units: "Units", identical: "The new draft is identical to the published plan",
-      differs: "Buildings changed from the published plan:",
-      old_boundary: "boundaries of the published plan", problem_area: "gaps, overlaps, grids in parts",
-    },
-  };
   const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
     "#bcbd22", "#7f7f7f"];
   const API = "/api/v1";
   const map = g.map();
   const $ = function (id) { return document.getElementById(id); };
-  const T = function (key) { return g.t(LABELS, key); };
+  const T = function (key) { return g.t(null, key); };  /* the catalogue of maps/i18n.py, served with the page */
   const state = {
     streets: [], community: null, plans: [], plan: null, revision: null, grids: [], buildings: {},
     colours: {}, neighbours: {}, selected: null, moving: null, tool: null, toolLayer: null, compareIds: new Set(),
@@ -307,7 +244,7 @@
   function ruleCell(p) {
     const flags = p.flags || [];
     if (!p.breaks_a_rule) return g.el("td", { class: "good", text: "✓ " + T("ok") });
-    const names = flags.map(function (f) { return T(f.rule + "_rule"); });
+    const names = flags.map(function (f) { return T("rule." + f.rule); });
     return g.el("td", { class: "bad", title: flags.map(g.flagReason).join("\n"),
       text: (names.length ? names : ["✗"]).join(g.config.lang === "en" ? ", " : "、") });
   }
@@ -355,7 +292,7 @@
     const list = g.el("ul");
     problems.forEach(function (x) {
       const where = x.grid_code ? shortCode(x.grid_code) + " · " : "";
-      const item = g.el("li", { class: "bad", "data-rule": x.rule, text: where + T(x.rule + "_rule") + ": " + g.flagReason(x) });
+      const item = g.el("li", { class: "bad", "data-rule": x.rule, text: where + T("rule." + x.rule) + ": " + g.flagReason(x) });
       if (x.at) item.addEventListener("click", function () { map.setView(g.toDisplay(x.at[0], x.at[1]), 18); });
       list.appendChild(item);
     });
@@ -977,7 +914,11 @@
     return guarded(async function () {
       const response = await fetch(API + "/plans/" + state.plan.id + "/export?format=" + format,
         { credentials: "same-origin" });
-      if (!response.ok) throw new Error(response.status + " " + (await response.text()));
+      if (!response.ok) {  /* the refusal in the page's language (its code's sentence), else "failed" */
+        let body = null;
+        try { body = JSON.parse(await response.text()); } catch (e) { /* not JSON */ }
+        throw new Error(g.refusalSentence(body) || T("failed") + " (" + response.status + ")");
+      }
       const disposition = response.headers.get("Content-Disposition") || "";
       const name = (disposition.match(/filename="([^"]+)"/) || [])[1] || "plan." + format;
       const url = URL.createObjectURL(await response.blob());
