@@ -308,8 +308,7 @@ def profile_in_process(url: str, points: np.ndarray, n: int, tag: str) -> dict:
         pieces.wrap(filing, "locate", "filing.locate (point to WGS-84)")
         pieces.wrap(placement, "stamp", "placement.stamp (SELECT; only to build a layout)")
         pieces.wrap(placement.GridLayout, "grid_at", "GridLayout.grid_at (in memory: GridIndex, no raster)")
-        pieces.wrap(incidents_store, "_insert", "_insert (INSERT incident ... RETURNING)")
-        pieces.wrap(incidents_store, "_insert_event", "_insert_event (INSERT event)")
+        pieces.wrap(incidents_store, "_insert", "_insert (INSERT incident and its event; one statement on PostgreSQL)")
         pieces.wrap(incidents_store, "_persistent", "_persistent (the ORM object of the new case)")
         pieces.wrap(incidents_store, "from_shape", "from_shape (point WKB)")
         from sqlalchemy.orm import Session, SessionTransaction

@@ -247,3 +247,8 @@ def test_a_new_case_is_answered_without_reading_it_back(published: Engine) -> No
         finally:
             event.remove(session.get_bind(), "before_cursor_execute", executed)
         assert statements == [] and columns["department_rating"] is None and columns["status"]
+    with session_scope(published) as session:  # its 'report' event went in with it (one statement on PostGIS)
+        (event,) = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == columns["id"])).all()
+        assert (event.action, event.username, event.from_status, event.to_status, event.to_level) == (
+            "report", "worker1", None, columns["status"], columns["level"])
+        assert event.data == {"located_by": "point"} and event.at is not None
