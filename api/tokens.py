@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from collections.abc import Mapping
@@ -14,6 +15,8 @@ from api.settings import Settings
 ALGORITHM = "HS256"
 COOKIE = "geogrid_token"  # the map pages' token: HttpOnly, SameSite=Strict, set by POST /maps/session
 CSRF_HEADER = "x-requested-with"  # a write signed in by the cookie must carry it (cross-site forms cannot)
+VERIFIED_TOKENS = 10_000  # tokens whose signature this process has checked, kept until they expire
+_verified: dict[tuple[str, str], tuple[str, float, int]] = {}  # (secret, token) -> claims_of's answer
 
 
 class InvalidToken(ValueError):
@@ -34,7 +37,15 @@ def username_of(settings: Settings, token: str) -> str:
 
 def claims_of(settings: Settings, token: str) -> tuple[str, float, int]:
     """The username a valid token names, when it expires (POSIX seconds) and the token version it was issued
-    under (0 for tokens from before versions), or InvalidToken saying why not."""
+    under (0 for tokens from before versions), or InvalidToken saying why not.
+
+    A token's signature is checked once per process (every request checks it before its body is read): its
+    claims are kept, under the secret that signed them, until the token expires. Whether its user may still
+    sign in (disabled, password changed) is not decided here but by api.deps.current_user, every time."""
+    key = (str(settings.secret_key), token)
+    found = _verified.get(key)
+    if found is not None and time.time() < found[1]:
+        return found
     try:
         claims = jwt.decode(
             token, str(settings.secret_key), algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
@@ -46,7 +57,10 @@ def claims_of(settings: Settings, token: str) -> tuple[str, float, int]:
     version = claims.get("ver", 0)
     if not isinstance(version, int):
         raise InvalidToken("the token is not valid: sign in again")
-    return str(claims["sub"]), float(claims["exp"]), version
+    if len(_verified) >= VERIFIED_TOKENS:
+        _verified.clear()
+    _verified[key] = answer = (str(claims["sub"]), float(claims["exp"]), version)
+    return answer
 
 
 def token_from(headers: Mapping[str, str]) -> str | None:

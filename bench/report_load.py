@@ -276,13 +276,19 @@ class Pieces:
             setattr(owner, name, original)
 
 
+def answerable(taxonomy) -> list[str]:
+    """The categories a report needs no answer for (no required question): the load sends none."""
+    return [code for code, category in taxonomy.categories.items()
+            if not any(a.required and a.variable for a in category.attributes)]
+
+
 def profile_in_process(url: str, points: np.ndarray, n: int, tag: str) -> dict:
     """What one report costs without HTTP, as the endpoint does it: a session and transaction, the user
     looked up, create_incident, the JSON answer, commit. Pieces timed over n reports, then cProfile over n more."""
     taxonomy = load_taxonomy()
     engine = make_engine(url, pool_size=2)
     factory = make_sessionmaker(engine)
-    categories = list(taxonomy.categories)
+    categories = answerable(taxonomy)
 
     def one(i: int, run: str) -> None:
         lon, lat = points[i % len(points)]
@@ -302,8 +308,7 @@ def profile_in_process(url: str, points: np.ndarray, n: int, tag: str) -> dict:
         pieces.wrap(filing, "locate", "filing.locate (point to WGS-84)")
         pieces.wrap(placement, "stamp", "placement.stamp (SELECT; only to build a layout)")
         pieces.wrap(placement.GridLayout, "grid_at", "GridLayout.grid_at (in memory: GridIndex, no raster)")
-        pieces.wrap(incidents_store, "_insert", "_insert (INSERT incident ... RETURNING)")
-        pieces.wrap(incidents_store, "_insert_event", "_insert_event (INSERT event)")
+        pieces.wrap(incidents_store, "_insert", "_insert (INSERT incident and its event; one statement on PostgreSQL)")
         pieces.wrap(incidents_store, "_persistent", "_persistent (the ORM object of the new case)")
         pieces.wrap(incidents_store, "from_shape", "from_shape (point WKB)")
         from sqlalchemy.orm import Session, SessionTransaction
@@ -368,7 +373,7 @@ def main() -> None:
     report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
               "city": {"grids": shape.grids}, "clients": args.clients, "seconds_per_run": args.seconds,
               "server_workers": args.workers, "goal": GOAL, "stores": {}}
-    categories = list(load_taxonomy().categories)
+    categories = answerable(load_taxonomy())
     rows = []
     with tempfile.TemporaryDirectory(prefix="geogrid-report-load-") as tmp:
         for kind in args.stores:

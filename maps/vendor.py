@@ -26,6 +26,10 @@ class Package:
     npm: str
     dest: str
     files: tuple[tuple[str, str], ...]
+    # (file under its vendor folder, text, replacement): what a copied file would load from another host,
+    # pointed at our own server; each text must be found (a new version that moved it fails loudly)
+    patches: tuple[tuple[str, str, str], ...] = ()
+    own_files: tuple[tuple[str, str], ...] = ()  # (path under its vendor folder, text) that we write ourselves
 
 
 PACKAGES: tuple[Package, ...] = (
@@ -51,7 +55,12 @@ PACKAGES: tuple[Package, ...] = (
     Package("swagger-ui-dist", "swagger-ui", (("swagger-ui-bundle.js", "swagger-ui-bundle.js"),
                                               ("swagger-ui.css", "swagger-ui.css"),
                                               ("favicon-32x32.png", "favicon-32x32.png"))),
-    Package("redoc", "redoc", (("bundles/redoc.standalone.js", "redoc.standalone.js"),)),
+    # ReDoc's side menu shows Redocly's logo from their CDN, whatever its options say: ours is served instead
+    Package("redoc", "redoc", (("bundles/redoc.standalone.js", "redoc.standalone.js"),),
+            patches=(("redoc.standalone.js", "https://cdn.redoc.ly/redoc/logo-mini.svg",
+                      "/static/vendor/redoc/logo-mini.svg"),),
+            own_files=(("logo-mini.svg", '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+                        '<rect x="2" y="2" width="12" height="12" rx="3" fill="#32329f"/></svg>\n'),)),
 )
 
 
@@ -80,8 +89,20 @@ def _copy_package(pkg: Package, dest: Path) -> dict[str, str]:
     meta = json.loads(_need(root / "package.json").read_text(encoding="utf-8"))
     for src, target in pkg.files:
         _copy(_need(root / src), dest / target)
+    for target, text, replacement in pkg.patches:
+        _patch(dest / target, text, replacement)
+    for target, text in pkg.own_files:
+        (dest / target).write_text(text, encoding="utf-8")
     _copy_license(root, meta, dest)
     return {"npm": meta["name"], "version": meta["version"], "license": str(meta.get("license", "see LICENSE"))}
+
+
+def _patch(path: Path, text: str, replacement: str) -> None:
+    """Replace every `text` in the copied file, or exit saying it is not there (the package changed)."""
+    content = path.read_text(encoding="utf-8")
+    if text not in content:
+        sys.exit(f"vendor: {text!r} is no longer in {path}: look again at what it loads from another host")
+    path.write_text(content.replace(text, replacement), encoding="utf-8")
 
 
 def _need(path: Path) -> Path:

@@ -344,3 +344,6 @@ class PartitionJob(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+    # the owner's lease: renewed while the job is queued or running; a job whose lease ran out is failed by
+    # whichever worker next looks (geogrid.store.jobs.fail_expired), on any host
+    heartbeat_at: Mapped[datetime | None] = mapped_column()

@@ -14,6 +14,14 @@ from sqlalchemy.exc import OperationalError
 QUERY = "SELECT version FROM data_version WHERE id = 1"
 
 
+class _Wave:
+    """The callers waiting for the next query (a future they share) and the task that runs the queries."""
+
+    def __init__(self) -> None:
+        self.next: asyncio.Future[int] | None = None
+        self.runner: asyncio.Task[None] | None = None
+
+
 class VersionReader:
     """Reads the data version for every signed-in request, on the event loop.
 
@@ -29,19 +37,13 @@ class VersionReader:
         self._sqlite: sqlite3.Connection | None = None
         self._postgres: tuple[int, psycopg.AsyncConnection, asyncio.Lock] | None = None
         self._guard = threading.Lock()
+        self._waves: tuple[asyncio.AbstractEventLoop, _Wave] | None = None  # per event loop, as the connection
 
     async def read(self) -> int:
         """The data version (0 before the first audited change)."""
         if self._sqlite_path is not None:
             return self._read_sqlite()
-        try:
-            return await self._read_postgres()
-        except psycopg.OperationalError:  # the connection was lost (a restart, say): one new try
-            self.close()
-            try:
-                return await self._read_postgres()
-            except psycopg.OperationalError as exc:
-                raise OperationalError(QUERY, None, exc) from exc
+        return await self._read_postgres()
 
     def close(self) -> None:
         """Close the connections (a later read opens them again)."""
@@ -66,6 +68,51 @@ class VersionReader:
                 raise OperationalError(QUERY, None, exc) from exc
 
     async def _read_postgres(self) -> int:
+        """The version read by a query that starts after this call: concurrent callers share one query.
+
+        While a query runs, the callers that arrive join the next one, started as soon as it ends, so each
+        caller still sees every write committed before it called (a sign-out, a disabled account) and the
+        connection runs one query per wave of requests instead of one per request, queued."""
+        loop = asyncio.get_running_loop()
+        waves = self._waves
+        if waves is None or waves[0] is not loop:
+            waves = self._waves = (loop, _Wave())
+        wave = waves[1]
+        if wave.next is None:
+            wave.next = loop.create_future()
+        shared = wave.next
+        if wave.runner is None or wave.runner.done():
+            wave.runner = loop.create_task(self._run_waves(wave))
+        return await asyncio.shield(shared)  # a cancelled caller does not cancel the others' read
+
+    async def _run_waves(self, wave: _Wave) -> None:
+        """Answer every wave of callers with one query each, until none is waiting."""
+        while wave.next is not None:
+            shared, wave.next = wave.next, None
+            try:
+                value = await self._query_postgres()
+            except asyncio.CancelledError:  # the loop is ending
+                shared.cancel()
+                raise
+            except Exception as exc:  # noqa: BLE001 - handed to every caller of this wave
+                if not shared.done():
+                    shared.set_exception(exc)
+            else:
+                if not shared.done():
+                    shared.set_result(value)
+
+    async def _query_postgres(self) -> int:
+        """One query; when the connection was lost (a restart, say), one more on a new connection."""
+        try:
+            return await self._query_once()
+        except psycopg.OperationalError:
+            self.close()
+            try:
+                return await self._query_once()
+            except psycopg.OperationalError as exc:
+                raise OperationalError(QUERY, None, exc) from exc
+
+    async def _query_once(self) -> int:
         connection, lock = await self._postgres_connection()
         async with lock:
             cursor = await connection.execute(QUERY, prepare=True)

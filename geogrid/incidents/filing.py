@@ -115,6 +115,7 @@ def decide(report: Report, category: Category, username: str, now: datetime,
         "closed_at": None,
         "hours_to_close": None,
         "rating": None,
+        "department_rating": None,
         "reopen_count": 0,
         "updated_at": now,
     }

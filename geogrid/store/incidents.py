@@ -73,9 +73,9 @@ def create_incident(
 
     The domain decides the case (geogrid.incidents.filing: category and channel, location, deadline,
     level); the store places it in its grid and writes it. A report whose external id is already stored
-    is not stored again: (the stored incident, False). The incident and its 'report' event go in by two
-    plain INSERTs; the incident's INSERT skips a stored external id (ON CONFLICT DO NOTHING), and only
-    then is the stored case read.
+    is not stored again: (the stored incident, False). The incident and its 'report' event go in by plain
+    INSERTs, one statement on PostgreSQL; the incident's INSERT skips a stored external id (ON CONFLICT DO
+    NOTHING), and only then is the stored case read.
     """
     category = filing.check(report, taxonomy)
     if report.external_id and filing.needs_geocoding(report):  # geocoding costs: a case already stored skips it
@@ -98,7 +98,7 @@ def _write(session: Session, case: filing.NewCase) -> tuple[Incident, bool]:
     location = case.location
     values = case.columns | {"geom": _point(location)}
     layout = placement.kept(session) or placement.layout(session)  # its stamp is checked by the INSERT
-    inserted = _insert(session, values, _place(session, values, location, layout))
+    inserted = _insert(session, values, _place(session, values, location, layout), location)
     if inserted is None:
         existing = stored_case(session, values["external_id"] or "")
         if existing is None:
@@ -107,7 +107,6 @@ def _write(session: Session, case: filing.NewCase) -> tuple[Incident, bool]:
     values["id"], values["street_code"], values["district_code"], stamp = inserted
     if stamp != layout.stamp and location.lon is not None:  # plans were published since: place the case again
         _place_again(session, values, location)
-    _insert_event(session, values, location)
     return _persistent(session, values), True
 
 
@@ -178,7 +177,27 @@ def _insert_case(dialect: str, in_grid: bool) -> Insert:
     if in_grid:
         statement = statement.values(**_areas_of_community())
     return statement.on_conflict_do_nothing(index_elements=["external_id"]).returning(
-        Incident.id, Incident.street_code, Incident.district_code, placement.STAMP_OF[dialect])
+        Incident.id, Incident.street_code, Incident.district_code, placement.STAMP_OF[dialect].label("stamp"))
+
+
+EVENT_COLUMNS = ("at", "username", "action", "from_status", "to_status", "from_level", "to_level", "note", "data")
+
+
+def _insert_case_and_event(in_grid: bool) -> Select[Any]:
+    """PostgreSQL: the case's INSERT and, from its new id, its 'report' event's, in one statement (a data-modifying
+    WITH: one round trip); answering as _insert_case. A stored external id inserts neither."""
+    table = Incident.__table__  # inside a WITH, every value is bound by name (a plain INSERT takes them from params)
+    named = {c.name: bindparam(c.name, type_=c.type) for c in table.columns if c.name != "id"}
+    case = (postgresql.insert(table).values(**(named | (_areas_of_community() if in_grid else {})))
+            .on_conflict_do_nothing(index_elements=["external_id"])
+            .returning(Incident.id, Incident.street_code, Incident.district_code,
+                       placement.STAMP_OF["postgresql"].label("stamp"))
+            .cte("new_case"))
+    events = IncidentEvent.__table__
+    event = insert(events).from_select(
+        ["incident_id", *EVENT_COLUMNS],
+        select(case.c.id, *(bindparam(f"event_{name}", type_=events.c[name].type) for name in EVENT_COLUMNS)))
+    return select(case.c.id, case.c.street_code, case.c.district_code, case.c.stamp).add_cte(event.cte("new_event"))
 
 
 def _update_areas(in_grid: bool) -> Update:
@@ -194,17 +213,27 @@ def _update_areas(in_grid: bool) -> Update:
 
 
 INSERT_CASE = {(d, g): _insert_case(d, g) for d in ("postgresql", "sqlite") for g in (True, False)}
+INSERT_CASE_AND_EVENT = {g: _insert_case_and_event(g) for g in (True, False)}
 UPDATE_AREAS = {g: _update_areas(g) for g in (True, False)}
 INSERT_EVENT = insert(IncidentEvent.__table__)
 AREAS = ("grid_code", "community_code", "street_code", "district_code", "suggestions")
 
 
-def _insert(session: Session, values: dict[str, Any], in_grid: bool) -> tuple[int, str | None, str | None, str] | None:
-    """Insert the case; (id, street code, district code, the plans' stamp), or None when its external id is stored."""
+def _insert(session: Session, values: dict[str, Any], in_grid: bool,
+            location: Location) -> tuple[int, str | None, str | None, str] | None:
+    """Insert the case and its 'report' event (on PostgreSQL in one statement, on SQLite in two); (id, street
+    code, district code, the plans' stamp), or None when its external id is stored (and nothing is inserted)."""
     connection = session.connection()
     params = _with_community(values) if in_grid else values
+    if connection.dialect.name == "postgresql":
+        event = {f"event_{name}": value for name, value in _report_event(values, location).items()}
+        row = connection.execute(INSERT_CASE_AND_EVENT[in_grid], params | event).first()
+        return None if row is None else (row[0], row[1], row[2], row[3])
     row = connection.execute(INSERT_CASE[connection.dialect.name, in_grid], params).first()
-    return None if row is None else (row[0], row[1], row[2], row[3])
+    if row is None:
+        return None
+    connection.execute(INSERT_EVENT, {"incident_id": row[0]} | _report_event(values, location))
+    return row[0], row[1], row[2], row[3]
 
 
 def _with_community(values: dict[str, Any]) -> dict[str, Any]:
@@ -223,10 +252,9 @@ def _place_again(session: Session, values: dict[str, Any], location: Location) -
     values["street_code"], values["district_code"] = session.connection().execute(UPDATE_AREAS[in_grid], params).one()
 
 
-def _insert_event(session: Session, values: dict[str, Any], location: Location) -> None:
-    """Insert the 'report' step of the new case's trace."""
-    session.connection().execute(INSERT_EVENT, {
-        "incident_id": values["id"],
+def _report_event(values: dict[str, Any], location: Location) -> dict[str, Any]:
+    """The 'report' step of the new case's trace (its EVENT_COLUMNS; the case's id is added by its INSERT)."""
+    return {
         "at": utcnow(),
         "username": values["reported_by"],
         "action": "report",
@@ -236,7 +264,7 @@ def _insert_event(session: Session, values: dict[str, Any], location: Location) 
         "to_level": values["level"],
         "note": location.note,
         "data": {"located_by": location.located_by},
-    })
+    }
 
 
 def _persistent(session: Session, values: dict[str, Any]) -> Incident:

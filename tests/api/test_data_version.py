@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
@@ -46,6 +47,45 @@ def test_the_reader_reconnects_after_its_connection_is_closed(store_url: str) ->
     try:
         first, second = asyncio.run(twice())
         assert first == second
+    finally:
+        reader.close()
+
+
+@pytest.mark.parametrize("backend", ["postgis"])  # SQLite reads a local file at once: nothing to share
+def test_concurrent_reads_share_a_query_yet_each_sees_the_writes_before_it(store_url: str, store: Engine) -> None:
+    """The requests that read the version together share one query; a request that comes while a query is under
+    way waits for the next one, so it still sees a write committed before it came."""
+    reader = VersionReader(store_url)
+    query_once, answers = reader._query_once, []
+
+    async def scenario() -> tuple[list[int], int, int]:
+        released = asyncio.Event()
+
+        async def counted_and_held() -> int:
+            value = await query_once()
+            answers.append(value)
+            if len(answers) == 2:  # the second query: its answer held until a later caller has come
+                await released.wait()
+            return value
+
+        reader._query_once = counted_and_held
+        together = await asyncio.gather(*(reader.read() for _ in range(40)))
+        first = asyncio.ensure_future(reader.read())
+        while len(answers) < 2:  # its query has answered, and is held
+            await asyncio.sleep(0.01)
+        with session_scope(store) as session:  # a write committed while that query is under way
+            audit.record(session, "tester", "touch", "store", 1)
+        second = asyncio.ensure_future(reader.read())
+        await asyncio.sleep(0)
+        released.set()
+        return together, await first, await second
+
+    try:
+        with session_scope(store) as session:
+            before = data_version(session)
+        together, first, second = asyncio.run(scenario())
+        assert together == [before] * 40 and answers[0] == before  # forty callers, one query
+        assert first == before and second > before and len(answers) == 3
     finally:
         reader.close()
 

@@ -225,3 +225,30 @@ def test_a_stored_external_id_answers_the_stored_case(published: Engine) -> None
         count = select(func.count()).select_from(Incident).where(Incident.external_id == "12345-0001")
         assert session.scalar(count) == 1
         assert session.scalar(select(func.count()).select_from(IncidentEvent)) == 1
+
+
+def test_a_new_case_is_answered_without_reading_it_back(published: Engine) -> None:
+    """Every column of the new case is known from its INSERT: answering it reads nothing more from the store."""
+    from sqlalchemy import event, inspect
+
+    taxonomy = load_taxonomy()
+    statements: list[str] = []
+    with session_scope(published) as session:
+        incident, created = create_incident(session, report_at(X0 + 0.5 * STEP, Y0 + 0.5 * STEP), "worker1",
+                                            taxonomy)
+        assert created and inspect(incident).unloaded == set()
+
+        def executed(connection, cursor, statement, *args) -> None:
+            statements.append(statement)
+
+        event.listen(session.get_bind(), "before_cursor_execute", executed)
+        try:
+            columns = {c.key: getattr(incident, c.key) for c in Incident.__mapper__.column_attrs}
+        finally:
+            event.remove(session.get_bind(), "before_cursor_execute", executed)
+        assert statements == [] and columns["department_rating"] is None and columns["status"]
+    with session_scope(published) as session:  # its 'report' event went in with it (one statement on PostGIS)
+        (event,) = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == columns["id"])).all()
+        assert (event.action, event.username, event.from_status, event.to_status, event.to_level) == (
+            "report", "worker1", None, columns["status"], columns["level"])
+        assert event.data == {"located_by": "point"} and event.at is not None

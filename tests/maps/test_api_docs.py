@@ -1,0 +1,77 @@
+"""/docs (Swagger UI) and /redoc in Chromium: each draws the API and asks nothing of any host but ours.
+
+Every request the page makes is recorded (those to other hosts are then refused, so that the test does not
+depend on the network); the CSP is bypassed so that a request it would block is seen all the same."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Route
+
+from api.app import create_app
+from tests.api.conftest import make_settings, migrate_or_fail
+
+PAGES = {"/docs": ".opblock", "/redoc": "[data-section-id]"}  # what shows the API is drawn
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app over an empty store (the documentation reads nothing from it), served on a free port."""
+    folder = tmp_path_factory.mktemp("docs")
+    url = f"sqlite:///{folder / 'store.sqlite'}"
+    migrate_or_fail(url)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(make_settings(url, folder)), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the service did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("path", PAGES)
+def test_the_api_docs_ask_nothing_of_another_host(browser: Browser, base_url: str, path: str, viewport: str,
+                                                   artifacts_dir: Path) -> None:
+    context = browser.new_context(viewport=VIEWPORTS[viewport], bypass_csp=True)
+    requests: list[str] = []
+    errors: list[str] = []
+
+    def only_ours(route: Route) -> None:
+        if route.request.url.startswith((base_url + "/", "data:", "blob:")):
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", only_ours)
+    page = context.new_page()
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(base_url + path)
+        page.wait_for_selector(PAGES[path], timeout=60_000)  # the operations are drawn
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(artifacts_dir / f"api{path.replace('/', '-')}-{viewport}.png"))
+    finally:
+        context.close()
+    assert errors == []
+    assert base_url + "/openapi.json" in requests
+    assert any(url.startswith(base_url + "/static/vendor/") and url.endswith(".js") for url in requests)
+    others = [url for url in requests if not url.startswith((base_url + "/", "data:", "blob:"))]
+    assert others == [], f"{path} asked other hosts for {others}"
