@@ -94,6 +94,8 @@ def exception_handler_factory(code: int) -> Callable[[Request, Exception], JSONR
         content: dict[str, object] = {"detail": message}
         if isinstance(getattr(exc, "problems", None), list):  # e.g. what stops a plan from being published
             content["problems"] = exc.problems
+        if isinstance(getattr(exc, "reason", None), dict):  # why a workflow step was refused, for a page to say it
+            content["reason"] = exc.reason
         return JSONResponse(status_code=code, content=content)
 
     return handler

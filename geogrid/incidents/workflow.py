@@ -63,11 +63,20 @@ class Actor(Protocol):
     def covers(self, code: str) -> bool: ...
 
 
-class NotAllowedNow(Exception):
+class Refusal(Exception):
+    """A refused action: the sentence (English, the API's detail) and, where the workflow says why, ``reason``: what
+    a page needs to say it in its own language ({"code", "action", "status", "level", "owners"})."""
+
+    def __init__(self, message: str, reason: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class NotAllowedNow(Refusal):
     """The action is not possible in the case's current state (HTTP 409)."""
 
 
-class NotYourStep(Exception):
+class NotYourStep(Refusal):
     """The user's role or scope does not own this step (HTTP 403)."""
 
 
@@ -134,6 +143,8 @@ STEPS: tuple[Step, ...] = (
     Step(DUPLICATE, OPEN_STATES, (3,), "closed", street_owner, "the street"),
 )
 ACTIONS = tuple(dict.fromkeys(step.action for step in STEPS))
+OWNER_KEYS: dict[Owner, str] = {grid_owner: "grid", community_owner: "community", street_owner: "street",
+                                department_owner: "department", reporter_or_area_staff: "reporter"}
 
 
 @dataclass(frozen=True)
@@ -147,24 +158,29 @@ class Move:
 
 def plan_move(user: Actor, case: Case, action: str) -> Move:
     """The move action makes, or NotAllowedNow / NotYourStep saying why it cannot happen."""
+    def why(code: str, **more: Any) -> dict[str, Any]:
+        return {"code": code, "action": action, "status": case.status, "level": case.level} | more
+
     if action not in ACTIONS:
-        raise NotAllowedNow(f"unknown action {action!r}; actions: {', '.join(ACTIONS)}")
+        raise NotAllowedNow(f"unknown action {action!r}; actions: {', '.join(ACTIONS)}", why("unknown_action"))
     if case.grid_code is None and action != "rate":
-        raise NotAllowedNow("the case is not located in any grid yet: a planner or leader must place it first")
+        raise NotAllowedNow("the case is not located in any grid yet: a planner or leader must place it first",
+                            why("not_located"))
     steps = [s for s in STEPS if s.action == action and case.status in s.from_states and case.level in s.levels]
     if not steps:
-        raise NotAllowedNow(_why_not(case, action))
+        raise NotAllowedNow(_why_not(case, action), why("not_now"))
     if action == "rate" and case.rating is not None:
-        raise NotAllowedNow("the case has already been rated")
+        raise NotAllowedNow("the case has already been rated", why("already_rated"))
     if action == "assess" and case.department_rating is not None:
-        raise NotAllowedNow("the department's work on this case has already been assessed")
+        raise NotAllowedNow("the department's work on this case has already been assessed", why("already_assessed"))
     if user.role == ADMIN:
         step = steps[0]
     else:
         step = next((s for s in steps if s.owner(user, case)), None)
         if step is None:
             owners = " or ".join(s.owner_text for s in steps)
-            raise NotYourStep(f"'{action}' at level {case.level} ({LEVEL_NAMES[case.level]}) belongs to {owners}")
+            raise NotYourStep(f"'{action}' at level {case.level} ({LEVEL_NAMES[case.level]}) belongs to {owners}",
+                              why("not_your_step", owners=list(dict.fromkeys(OWNER_KEYS[s.owner] for s in steps))))
     if action == "reopen":
         return Move(action, step.to_state, 1)
     return Move(action, step.to_state, min(case.level + step.level_change, 3))
@@ -180,6 +196,20 @@ def checked_rating(rating: int | None) -> int:
     if rating is None or not 1 <= int(rating) <= 5:
         raise InputError("rating must be a whole number from 1 to 5")
     return int(rating)
+
+
+def checked_deadline(action: str, deadline_at: datetime | None, now: datetime) -> datetime | None:
+    """The deadline a dispatch gives the department (None: the case keeps its own), or InputError: only a dispatch
+    sets one, and it must be in the future."""
+    if deadline_at is None:
+        return None
+    if action != "dispatch":
+        raise InputError(f"deadline_at is only given with dispatch, not with {action}")
+    if deadline_at.tzinfo is None:
+        raise InputError("deadline_at needs a time zone")
+    if deadline_at <= now:
+        raise InputError(f"deadline_at {deadline_at.isoformat()} is not in the future")
+    return deadline_at
 
 
 def apply(case: Any, move: Move, deadline: Callable[[int, datetime], datetime], now: datetime) -> None:
@@ -212,6 +242,59 @@ def allowed_actions(user: Actor, case: Case) -> list[str]:
             continue
         allowed.append(action)
     return allowed
+
+
+# --- the case desk: which cases await a user's step --------------------------------------------------------
+
+QUEUE_ACTIONS = ("accept", "handle", "escalate", "dispatch", "check_in", "close", "reject", "assess")
+"""The steps that move an open case on: a case awaits whoever owns one of them now (not rate, reopen or
+mark_duplicate, which a desk offers on a case but which no case waits for)."""
+TIER_OWNERS: dict[str, Owner] = {  # a desk's tier -> the owner of the steps that wait for it
+    "grid": grid_owner,
+    "community": community_owner,
+    "street": street_owner,
+    "district": street_owner,  # the district has no step of its own: its leaders act as the street over every street
+    "department": department_owner,
+}
+
+
+def desk_tier(role: str, area_level: str | None) -> str | None:
+    """Whose steps a user's desk shows: a grid worker the grid's, department staff their department's, a leader
+    their area's level ("community", "street" or "district", area_level: the level of their scope), an admin
+    every step ("admin"); None for a role with no desk (planners)."""
+    if role == GRID_WORKER:
+        return "grid"
+    if role == DEPARTMENT_STAFF:
+        return "department"
+    if role == ADMIN:
+        return "admin"
+    if role == LEADER:
+        return area_level if area_level in TIER_OWNERS else "district"
+    return None
+
+
+def queue_steps(tier: str | None) -> tuple[Step, ...]:
+    """The steps a desk of tier waits on: QUEUE_ACTIONS owned by the tier's owner (every one for admins)."""
+    if tier is None:
+        return ()
+    owner = TIER_OWNERS.get(tier)
+    return tuple(s for s in STEPS if s.action in QUEUE_ACTIONS and (tier == "admin" or s.owner is owner))
+
+
+def queue_states(tier: str | None) -> frozenset[tuple[str, int]]:
+    """The (state, level) pairs of open cases a desk of tier may wait on (the store's SQL twin reads them)."""
+    return frozenset((state, level) for s in queue_steps(tier) for state in s.from_states if state in OPEN_STATES
+                     for level in s.levels)
+
+
+def awaits(user: Actor, case: Case, tier: str | None) -> bool:
+    """Whether the open, located case waits for the user's step at their desk's tier: the user owns a step of
+    QUEUE_ACTIONS from the case's state and level (admins every one). The store's twin is
+    geogrid.store.desk.awaiting (tests/api/test_desk.py runs both)."""
+    if case.status not in OPEN_STATES or case.grid_code is None:
+        return False
+    return any(case.status in s.from_states and case.level in s.levels and (user.role == ADMIN or s.owner(user, case))
+               for s in queue_steps(tier))
 
 
 def _why_not(case: Case, action: str) -> str:
