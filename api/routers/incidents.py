@@ -204,7 +204,7 @@ def desk(
     status_: list[str] = Query([], alias="status", description="Workflow states (open ones)"),
     level: list[int] = Query([], description="Levels: 1 grid, 2 community, 3 street"),
     overdue: bool | None = Query(None, description="true: only cases past their deadline now; false: none of them"),
-    limit: int = Query(desk_store.QUEUE_LIMIT, ge=1, le=desk_store.QUEUE_LIMIT),
+    limit: int = Query(desk_store.QUEUE_PAGE, ge=1, le=desk_store.QUEUE_LIMIT),
 ) -> dict[str, Any]:
     """The open cases waiting for a step the signed-in user owns now (workflow.awaits: a grid worker their grid's,
     a community or street leader their level's, department staff what was dispatched to their department, a district

@@ -233,9 +233,12 @@ def apply(case: Any, move: Move, deadline: Callable[[int, datetime], datetime], 
 
 
 def allowed_actions(user: Actor, case: Case) -> list[str]:
-    """The actions user may take on case now, in workflow order."""
+    """The actions user may take on case now, in workflow order (only those with a step from the case's state and
+    level are tried: plan_move refuses every other one)."""
+    status, level = case.status, case.level
+    possible = {s.action for s in STEPS if status in s.from_states and level in s.levels}
     allowed = []
-    for action in ACTIONS:
+    for action in (a for a in ACTIONS if a in possible):
         try:
             plan_move(user, case, action)
         except (NotAllowedNow, NotYourStep):

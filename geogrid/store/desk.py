@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from geogrid import access
 from geogrid.db.models import Community, Incident, Street
@@ -22,6 +22,7 @@ from geogrid.store.incidents import visible_to
 from geogrid.store.spatial import Scope
 
 QUEUE_LIMIT = 500  # the most cases one answer lists (the counts cover every case)
+QUEUE_PAGE = 100  # the cases a desk lists unless it asks for more
 
 
 def tier_of(session: Session, user: access.User) -> str | None:
@@ -122,7 +123,8 @@ def queue(session: Session, user: access.User, filters: DeskFilters, now: dateti
     late = deadlines.late_now_clause(Incident.status, Incident.deadline_at, now)
     order = (case((late, 0), else_=1), case((Incident.deadline_at.is_(None), 1), else_=0), Incident.deadline_at,
              Incident.id)
-    rows = session.scalars(select(Incident).where(*base, *_narrowed(filters, now)).order_by(*order).limit(limit))
+    rows = session.scalars(select(Incident).options(defer(Incident.geom))  # the answer shows lon and lat
+                           .where(*base, *_narrowed(filters, now)).order_by(*order).limit(limit))
     cases = list(rows.all())
     total = sum(n for s, n in counts.items() if not filters.status or s in filters.status)
     return Queue(tier, cases, total, {state: counts.get(state, 0) for state in workflow.OPEN_STATES})
