@@ -194,3 +194,30 @@ def test_leaders_reach_the_desk_from_their_page(live_service, browser) -> None:
     log.page.wait_for_function("window.geogridDeskReadyAt !== undefined", timeout=30_000)
     assert log.page.inner_text("#title") == "案件工作台"
     log.page.context.close()
+
+
+def test_the_community_marks_a_duplicate_from_the_desk(live_service, browser, artifacts_dir) -> None:
+    lon, lat = free_spot(live_service)
+    ids = []
+    for text in ("路灯不亮", "同一处路灯不亮"):
+        body = {"category": "city_management", "description": text, "location": {"lon": lon, "lat": lat}}
+        ids.append(api(live_service, "/api/v1/incidents", method="POST", json=body).json()["id"])
+        assert api(live_service, f"/api/v1/incidents/{ids[-1]}/actions", "worker", "POST",
+                   json={"action": "escalate"}).status_code == 200
+    original, repeat = ids
+    log = desk(live_service, browser, "leader_c")
+    page = log.page
+    page.click(f"#queue button.desk-open[data-case='{repeat}']")
+    page.wait_for_selector(f"#case[data-id='{repeat}'] #case-nearby a[data-case='{original}']")  # the case nearby
+    page.wait_for_selector(f"#case[data-id='{repeat}'][data-grid]")  # its grid drawn on the map
+    page.wait_for_selector("#case-cameras li:not(:has-text('加载中'))")
+    page.screenshot(path=str(artifacts_dir / "desk_case_grid.png"))
+    act(page, repeat, "mark_duplicate", "closed", note="与前一案件相同",
+        fill=lambda p: p.fill("#act-duplicate", str(original)))
+    assert "#" + str(original) in page.inner_text("#case-trace li[data-action='mark_duplicate']")
+    page.screenshot(path=str(artifacts_dir / "desk_duplicate.png"))
+    assert repeat not in queued(page) and original in queued(page)
+    kept = api(live_service, f"/api/v1/incidents/{original}", "leader_c").json()
+    assert kept["trace"][-1]["action"] == "attach" and kept["trace"][-1]["data"] == {"duplicate": repeat}
+    assert log.page_errors == []
+    page.context.close()

@@ -22,6 +22,8 @@
     loading: 0, source: null, reloadTimer: null };
   const layer = L.featureGroup().addTo(map);
   const cameraLayer = L.featureGroup().addTo(map);  /* the open case's cameras */
+  const gridLayer = L.featureGroup().addTo(map);
+  const openLayer = L.featureGroup().addTo(map);  /* the open case's point when it is not in the queue */  /* the open case's grid (for the roles that see grid maps) */
   const markers = {};
   let markReady;
   window.geogridDeskReady = new Promise(function (resolve) { markReady = resolve; });
@@ -171,6 +173,7 @@
     box.textContent = T("loading");
     delete box.dataset.id;
     delete box.dataset.status;
+    delete box.dataset.grid;
     drawQueue();
     drawMarkers();
     let item;
@@ -182,18 +185,39 @@
     }
     state.detail = item;
     drawCase(item);
+    openLayer.clearLayers();
+    if (!markers[item.id] && item.location.lon !== null && item.location.lon !== undefined) {
+      L.marker(g.toDisplay(item.location.lon, item.location.lat), { icon: L.divIcon({ className: "desk-marker desk-selected",
+        iconSize: [34, 34], html: '<span style="background:' + STATUS_COLOURS[item.status] + '">' + item.level + "</span>" }),
+        title: T("case_no") + " #" + item.id, alt: T("case_no") + " #" + item.id }).addTo(openLayer);
+    }
     map.invalidateSize();
     if (item.location.lon !== null && item.location.lon !== undefined) {
       map.setView(g.toDisplay(item.location.lon, item.location.lat), Math.max(map.getZoom(), 16));
     }
     loadNearby(item);
     loadCameras(item);
+    loadGrid(item);
+  }
+  async function loadGrid(item) {
+    gridLayer.clearLayers();
+    if (!item.grid_code || g.config.user.role === "department_staff") return;  /* staff see cases, not grid maps */
+    try {
+      const grid = (await g.api(API + "/grids/" + encodeURIComponent(item.grid_code))).body;
+      if (state.selected !== item.id) return;
+      g.geoJSON({ type: "Feature", geometry: grid.geometry, properties: {} }, {
+        style: { color: "#1565c0", weight: 2, dashArray: "6 4", fill: true, fillOpacity: 0.04 }, interactive: false,
+      }).addTo(gridLayer);
+      $("case").dataset.grid = item.grid_code;  /* drawn */
+    } catch (error) { /* a grid of another plan or out of view: the case's point is enough */ }
   }
   function closeCase() {
     state.selected = null;
     state.detail = null;
     $("case").classList.add("desk-hidden");
     cameraLayer.clearLayers();
+    gridLayer.clearLayers();
+    openLayer.clearLayers();
     document.body.classList.remove("desk-case-open");
     map.invalidateSize();
     drawQueue();
