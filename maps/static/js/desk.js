@@ -454,7 +454,10 @@
     if (!window.EventSource) return;
     const source = new EventSource(API + "/desk/events");
     state.source = source;
+    let first = true;
     source.addEventListener("ready", function () {
+      if (!first) soon();  /* connected again: what changed meanwhile was not announced, so read the queue again */
+      first = false;
       $("live").textContent = T("live");
       $("live").className = "desk-live desk-on";
     });
