@@ -209,8 +209,9 @@ def desk(
     """The open cases waiting for a step the signed-in user owns now (workflow.awaits: a grid worker their grid's,
     a community or street leader their level's, department staff what was dispatched to their department, a district
     leader the street's steps over the district), those past their deadline first, then by deadline. `counts` is
-    the number per state with every filter but the state; each case says whether it is `late_now` (past its
-    current deadline) or `due_soon` (its deadline within the hour)."""
+    the number per state with every filter but the state. Each case is listed in short (where, what, state, level,
+    deadline), saying whether it is `late_now` (past its current deadline) or `due_soon` (its deadline within the
+    hour); GET /incidents/{id} gives the whole case with its trace and the actions the user may take."""
     for code in category:
         taxonomy.category(code)
     for state in status_:
@@ -224,10 +225,7 @@ def desk(
     now = utcnow()
     filters = desk_store.DeskFilters(category, area, status_, level, window.since, window.until, overdue)
     found = desk_store.queue(session, user, filters, now, limit=limit)
-    items = [incident_json(i, user, taxonomy) | {
-        "late_now": deadlines.late_now(i.status, i.deadline_at, now),
-        "due_soon": deadlines.due_soon(i.status, i.deadline_at, now),
-    } for i in found.cases]
+    items = [_queued_json(row, taxonomy, now) for row in found.cases]
     return {"tier": found.tier, "total": found.total, "limit": limit, "counts": found.counts, "items": items,
             "states": {k: {"zh": zh, "en": en} for k, (zh, en) in workflow.STATE_LABELS.items()}}
 
@@ -281,6 +279,23 @@ async def desk_events(
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _queued_json(row: Any, taxonomy: Taxonomy, now: datetime) -> dict[str, Any]:
+    """A case as a desk lists it (GET /incidents/{id} gives the whole case, its trace and allowed actions)."""
+    category = taxonomy.categories.get(row.category)
+    return {
+        "id": row.id, "category": row.category, "category_name": category.zh if category else None,
+        "description": row.description, "address": row.address, "status": row.status,
+        "status_name": workflow.STATE_LABELS[row.status][0], "level": row.level,
+        "level_name": workflow.LEVEL_NAMES[row.level], "department": row.department, "grid_code": row.grid_code,
+        "community_code": row.community_code, "street_code": row.street_code,
+        "location": {"lon": row.lon, "lat": row.lat}, "reported_at": row.reported_at, "deadline_at": row.deadline_at,
+        "updated_at": row.updated_at,
+        "overdue": deadlines.is_overdue(row.was_overdue, row.status, row.deadline_at, now),
+        "late_now": deadlines.late_now(row.status, row.deadline_at, now),
+        "due_soon": deadlines.due_soon(row.status, row.deadline_at, now),
+    }
 
 
 def _sse(kind: str, data: dict[str, Any]) -> str:

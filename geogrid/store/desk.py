@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from geogrid import access
 from geogrid.db.models import Community, Incident, Street
@@ -23,6 +24,10 @@ from geogrid.store.spatial import Scope
 
 QUEUE_LIMIT = 500  # the most cases one answer lists (the counts cover every case)
 QUEUE_PAGE = 100  # the cases a desk lists unless it asks for more
+QUEUE_COLUMNS = (  # what a desk lists of each case (the whole case: GET /incidents/{id})
+    Incident.id, Incident.category, Incident.description, Incident.address, Incident.status, Incident.level,
+    Incident.department, Incident.grid_code, Incident.community_code, Incident.street_code, Incident.lon, Incident.lat,
+    Incident.reported_at, Incident.deadline_at, Incident.was_overdue, Incident.updated_at)
 
 
 def tier_of(session: Session, user: access.User) -> str | None:
@@ -79,10 +84,11 @@ class DeskFilters:
 
 @dataclass
 class Queue:
-    """One answer of the desk: the cases (most urgent first), how many in all, and how many in each state."""
+    """One answer of the desk: the cases (most urgent first, QUEUE_COLUMNS of each), how many in all, and how many
+    in each state."""
 
     tier: str | None
-    cases: list[Incident] = field(default_factory=list)
+    cases: list[Any] = field(default_factory=list)
     total: int = 0
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -123,8 +129,7 @@ def queue(session: Session, user: access.User, filters: DeskFilters, now: dateti
     late = deadlines.late_now_clause(Incident.status, Incident.deadline_at, now)
     order = (case((late, 0), else_=1), case((Incident.deadline_at.is_(None), 1), else_=0), Incident.deadline_at,
              Incident.id)
-    rows = session.scalars(select(Incident).options(defer(Incident.geom))  # the answer shows lon and lat
-                           .where(*base, *_narrowed(filters, now)).order_by(*order).limit(limit))
+    rows = session.execute(select(*QUEUE_COLUMNS).where(*base, *_narrowed(filters, now)).order_by(*order).limit(limit))
     cases = list(rows.all())
     total = sum(n for s, n in counts.items() if not filters.status or s in filters.status)
     return Queue(tier, cases, total, {state: counts.get(state, 0) for state in workflow.OPEN_STATES})
