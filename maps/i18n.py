@@ -247,6 +247,10 @@ SCRIPT_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "reason_already_rated": "该案件已经评价过", "reason_already_assessed": "该部门在此案件上的工作已经考核过",
             "reason_not_located": "案件尚未定位到网格，需先定位", "reason_unknown_action": "没有这个操作",
             "refused": "操作未成功", "counts": "各状态数量", "map_cases": "案件", "filters": "筛选条件",
+            "did_report": "上报", "did_accept": "受理", "did_handle": "办结", "did_escalate": "上报上级",
+            "did_dispatch": "派遣部门", "did_check_in": "报到", "did_close": "结案", "did_reject": "退回", "did_assess": "考核部门",
+            "did_rate": "评价", "did_reopen": "重新办理", "did_place": "定位到网格", "did_attach": "附加上报",
+            "did_mark_duplicate": "标记为重复案件",
         },
         "en": {
             "sign_out": "Sign out", "other": "中文", "title": "Case desk", "queue": "Awaiting my step", "all": "All",
@@ -282,6 +286,11 @@ SCRIPT_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "reason_already_assessed": "The department's work on this case has already been assessed",
             "reason_not_located": "The case is not in any grid yet", "reason_unknown_action": "No such action",
             "refused": "Not done", "counts": "Cases per state", "map_cases": "Cases", "filters": "Filters",
+            "did_report": "reported", "did_accept": "accepted", "did_handle": "handled", "did_escalate": "escalated",
+            "did_dispatch": "dispatched", "did_check_in": "checked in", "did_close": "closed",
+            "did_reject": "sent back", "did_assess": "rated the department", "did_rate": "rated",
+            "did_reopen": "reopened", "did_place": "placed in a grid", "did_attach": "added a report",
+            "did_mark_duplicate": "marked as a duplicate",
         },
     },
     "login": {

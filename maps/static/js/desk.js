@@ -268,7 +268,7 @@
     box.appendChild(g.el("h3", { text: T("trace") }));
     const trace = g.el("ol", { class: "desk-trace", id: "case-trace" });
     (item.trace || []).forEach(function (e) {
-      const parts = [when(e.at), actionName(e.action), e.username];
+      const parts = [when(e.at), T("did_" + e.action), e.username];
       if (e.to_status) parts.push(stateName(e.to_status) + " · " + levelName(e.to_level));
       if (e.data && e.data.department) parts.push(departmentName(e.data.department));
       if (e.data && e.data.deadline_at) parts.push(T("deadline_for") + " " + when(e.data.deadline_at));
