@@ -244,37 +244,34 @@ async def desk_events(
     service sees every change. A comment line is sent on each look to keep the connection open."""
     sessions = request.app.state.read_sessions
 
-    def start() -> tuple[str | None, set[int], datetime]:
+    def start() -> tuple[str | None, set[int], desk_store.Cursor]:
         with sessions() as session:
             tier = desk_store.tier_of(session, user)
-            return tier, desk_store.queue_ids(session, user, tier), desk_store.latest_change(session) or utcnow()
+            cursor = desk_store.latest_change(session, utcnow())  # read first: a change meanwhile is seen again
+            return tier, desk_store.queue_ids(session, user, tier), cursor
 
-    tier, members, since = await run_in_threadpool(start)
+    tier, members, cursor = await run_in_threadpool(start)
 
-    def look(since: datetime) -> list[tuple[int, datetime, str, int, bool]]:
+    def look(cursor: desk_store.Cursor) -> list[tuple[int, datetime, str, int, bool]]:
         with sessions() as session:
             return [(c.id, c.updated_at, c.status, c.level, workflow.awaits(user, c, tier))
-                    for c in desk_store.changed_since(session, user, since)]
+                    for c in desk_store.changed_after(session, user, cursor)]
 
     async def stream() -> AsyncIterator[str]:
-        nonlocal since
-        seen = {(i, u) for i, u, *_ in await run_in_threadpool(look, since)}  # what the start already counted
+        nonlocal cursor
         yield "retry: 3000\n\n" + _sse("ready", {"tier": tier, "count": len(members)})
         end = time.monotonic() + seconds
         while time.monotonic() < end and not await request.is_disconnected():
             await asyncio.sleep(every)
-            changes = await run_in_threadpool(look, since)
-            for case_id, updated, state, level, waits in changes:
-                if (case_id, updated) in seen:
-                    continue
+            changes = await run_in_threadpool(look, cursor)
+            for case_id, _, state, level, waits in changes:
                 kind = ("arrived" if case_id not in members else "changed") if waits else (
                     "left" if case_id in members else None)
                 (members.add if waits else members.discard)(case_id)
                 if kind:
                     yield _sse(kind, {"id": case_id, "status": state, "level": level})
             if changes:
-                since = max(updated for _, updated, *_ in changes)
-                seen = {(i, u) for i, u, *_ in changes if u == since}
+                cursor = (changes[-1][1], changes[-1][0])
             yield ": look\n\n"
 
     return StreamingResponse(stream(), media_type="text/event-stream",

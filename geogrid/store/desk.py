@@ -142,12 +142,19 @@ def queue_ids(session: Session, user: access.User, tier: str | None) -> set[int]
     return set(session.scalars(select(Incident.id).where(awaiting(user, tier), visible_to(user))).all())
 
 
-def changed_since(session: Session, user: access.User, since: datetime, limit: int = 1000) -> list[Incident]:
-    """The cases user may see changed at or after since (by updated_at, oldest change first)."""
-    query = select(Incident).where(Incident.updated_at >= since, visible_to(user))
-    return list(session.scalars(query.order_by(Incident.updated_at, Incident.id).limit(limit)).all())
+Cursor = tuple[datetime, int]  # a change: (updated_at, id), in the order changes are read
 
 
-def latest_change(session: Session) -> datetime | None:
-    """The newest updated_at of any case (where a live desk starts listening)."""
-    return session.scalar(select(func.max(Incident.updated_at)))
+def changed_after(session: Session, user: access.User, cursor: Cursor, limit: int = 1000) -> list[Incident]:
+    """The cases user may see changed after cursor, oldest change first (the last one is the next cursor)."""
+    at, after_id = cursor
+    later = or_(Incident.updated_at > at, and_(Incident.updated_at == at, Incident.id > after_id))
+    query = select(Incident).where(later, visible_to(user)).order_by(Incident.updated_at, Incident.id)
+    return list(session.scalars(query.limit(limit)).all())
+
+
+def latest_change(session: Session, now: datetime) -> Cursor:
+    """The newest change of any case (where a live desk starts listening); (now, 0) in an empty store."""
+    row = session.execute(select(Incident.updated_at, Incident.id).order_by(Incident.updated_at.desc(),
+                                                                          Incident.id.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else (now, 0)

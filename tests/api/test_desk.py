@@ -220,3 +220,22 @@ def test_the_street_dispatches_with_a_deadline_for_the_department(client, store,
     assert case["deadline_at"].replace("Z", "+00:00").startswith(wanted.isoformat()[:19])
     assert case["trace"][-1]["data"]["department"] == "housing" and case["trace"][-1]["data"]["deadline_at"]
     assert act(client, auth("leader_s"), cid, "reject", deadline_at=wanted.isoformat()).status_code in (409, 422)
+
+
+def test_a_live_desk_reads_every_change_once_even_at_one_instant(client, store, auth, users) -> None:
+    lon, lat = grid_point(store, users["worker"][1])
+    ids = [report(client, auth("worker"), lon, lat)["id"] for _ in range(5)]
+    instant = utcnow() + timedelta(minutes=5)
+    user = Principal("worker", *users["worker"])
+    with session_scope(store) as session:
+        start = desk_store.latest_change(session, utcnow())
+        session.execute(update(Incident).where(Incident.id.in_(ids)).values(updated_at=instant))
+    seen, cursor = [], start
+    with session_scope(store) as session:
+        for _ in range(5):
+            page = desk_store.changed_after(session, user, cursor, limit=2)
+            if not page:
+                break
+            seen += [c.id for c in page]
+            cursor = (page[-1].updated_at, page[-1].id)
+    assert seen == sorted(ids)
