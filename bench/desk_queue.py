@@ -5,8 +5,8 @@ and its 1,000,000 cases (80% closed), whose open ones are then spread over the w
 accepted in the grid, escalated and accepted in the community, escalated to the street, dispatched, checked in and
 handled at the street (the rest accepted in the grid), with deadlines from two days past to four days ahead. A street
 leader of the first street signs in; uvicorn serves the API in its own process (one worker, as ``geogrid serve``);
-wrk drives GET /api/v1/desk (the first page of 100 cases, the counts per state) with 20 connections back to back for
-a fixed time after a warm-up, then with a state filter, and reports p50, p95 and p99 latency. Also timed in-process:
+wrk drives GET /api/v1/desk (the first page of 100 cases, the counts per state) with 1, then 20 connections back to
+back for a fixed time after a warm-up, then with a state filter, and reports p50, p95 and p99 latency. Also timed in-process:
 the store's queue alone (geogrid.store.desk.queue), best and median of several runs.
 
     apt-get install wrk
@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from api_latency import server, wrk, LUA  # noqa: E402
-from city import store  # noqa: E402
+from city import PG_ADMIN, store  # noqa: E402
 from stats import fill  # noqa: E402
 
 from api.deps import Principal  # noqa: E402
@@ -115,13 +115,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--url", help="a store already filled by this benchmark (kept afterwards)")
+    parser.add_argument("--keep", action="store_true", help="keep the new store (its URL is printed) for --url")
     args = parser.parse_args()
     results: dict[str, object] = {"machine": platform.platform(), "python": platform.python_version(),
                                   "cpus": os.cpu_count(), "cases": args.cases, "clients": args.clients}
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "report.lua"
         script.write_text(LUA)
-        with (store("postgis", Path(folder)) if not args.url else _given(args.url)) as url:
+        with (_given(args.url) if args.url else _kept() if args.keep else store("postgis", Path(folder))) as url:
             if not args.url:
                 started = time.perf_counter()
                 print(fill("postgis", url, args.cases), flush=True)
@@ -141,16 +142,33 @@ def main() -> None:
                     probe = httpx.get(base + path, headers={"Authorization": f"Bearer {bearer}"}, timeout=60)
                     probe.raise_for_status()
                     wrk(base + path, bearer, args.clients, args.warmup, script)
-                    row = wrk(base + path, bearer, args.clients, args.seconds, script)
-                    row |= {"bytes": len(probe.content), "total": probe.json()["total"]}
-                    results["http"][name] = row
-                    print(f"{name}: {args.clients} clients p50 {row['p50_ms']:.1f} ms p95 {row['p95_ms']:.1f} ms "
-                          f"p99 {row['p99_ms']:.1f} ms, {row['requests_per_s']} req/s, {row['bytes']} bytes, "
-                          f"{row['total']} cases", flush=True)
+                    results["http"][name] = {}
+                    for clients in (1, args.clients):
+                        row = wrk(base + path, bearer, clients, args.seconds, script)
+                        row |= {"bytes": len(probe.content), "total": probe.json()["total"]}
+                        results["http"][name][clients] = row
+                        print(f"{name}: {clients} clients p50 {row['p50_ms']:.1f} ms p95 {row['p95_ms']:.1f} ms "
+                              f"p99 {row['p99_ms']:.1f} ms, {row['requests_per_s']} req/s, {row['bytes']} bytes, "
+                              f"{row['total']} cases", flush=True)
     out = ROOT / "bench" / "results" / f"desk_queue-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str))
     print(f"written {out}")
+
+
+class _kept:
+    """A new PostGIS database left in place afterwards (drop it by hand when done)."""
+
+    def __enter__(self) -> str:
+        name = f"geogrid_bench_desk_{secrets.token_hex(4)}"
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        print(f"store kept: {url}", flush=True)
+        return url
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 class _given:
