@@ -62,10 +62,14 @@ def _owned(user: access.User, tier: str | None) -> ColumnElement[bool]:
         return Incident.grid_code == user.scope
     if tier == "department":
         return Incident.department == user.department if user.department else false()
+    # a located case's community and street are stored areas: naming the areas the scope covers lets the queue's
+    # index find each one's cases (an OR of prefixes would read every street's cases at the level and filter them)
     if tier == "community":
-        return Scope(area=user.scope).communities(Incident.community_code)
+        covered = select(Community.code).where(Scope(area=user.scope).communities(Community.code))
+        return Incident.community_code.in_(covered.scalar_subquery())
     if tier in ("street", "district"):
-        return Scope(area=user.scope).communities(Incident.street_code)
+        covered = select(Street.code).where(Scope(area=user.scope).communities(Street.code))
+        return Incident.street_code.in_(covered.scalar_subquery())
     return false()
 
 
