@@ -34,12 +34,10 @@ def tier_of(session: Session, user: access.User) -> str | None:
     """The tier of user's desk (workflow.desk_tier): for a leader, the level of the area their scope names."""
     level = None
     if user.role == access.LEADER:
-        if session.scalar(select(Community.code).where(Community.code == user.scope)) is not None:
-            level = "community"
-        elif session.scalar(select(Street.code).where(Street.code == user.scope)) is not None:
-            level = "street"
-        else:
-            level = "district"
+        community, street = session.execute(select(
+            select(Community.code).where(Community.code == user.scope).exists(),
+            select(Street.code).where(Street.code == user.scope).exists())).one()
+        level = "community" if community else "street" if street else "district"
     return workflow.desk_tier(user.role, level)
 
 
