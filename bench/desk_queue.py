@@ -44,7 +44,7 @@ from api.deps import Principal  # noqa: E402
 from geogrid.db.engine import make_engine  # noqa: E402
 from geogrid.db.session import session_scope  # noqa: E402
 from geogrid.store import desk  # noqa: E402
-from geogrid.store.users import add_user  # noqa: E402
+from geogrid.store.users import add_user, get_user, set_password  # noqa: E402
 
 STREET = "360702001"
 USER, PASSWORD = "bench-street", secrets.token_urlsafe(12)
@@ -69,9 +69,13 @@ def spread(url: str) -> dict[str, int]:
 
 
 def street_leader(url: str) -> None:
+    """The street leader whose desk is timed (this run's password; a kept store's user gets it too)."""
     engine = make_engine(url)
     with session_scope(engine) as session:
-        add_user(session, USER, PASSWORD, "leader", STREET)
+        if get_user(session, USER) is None:
+            add_user(session, USER, PASSWORD, "leader", STREET)
+        else:
+            set_password(session, USER, PASSWORD)
     engine.dispose()
 
 
@@ -100,8 +104,8 @@ def explain(url: str) -> str:
     from geogrid.store.incidents import visible_to
 
     with session_scope(engine) as session:
-        query = select(Incident.id).where(desk.awaiting(user, "street"), visible_to(user)).order_by(
-            Incident.deadline_at).limit(100)
+        mine = desk.awaiting(user, desk.desk_of(session, user))
+        query = select(Incident.id).where(mine, visible_to(user)).order_by(Incident.deadline_at).limit(100)
         compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
         rows = session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")).scalars().all()
     engine.dispose()
@@ -127,12 +131,13 @@ def main() -> None:
                 started = time.perf_counter()
                 print(fill("postgis", url, args.cases), flush=True)
                 results["states"] = spread(url)
-                street_leader(url)
                 results["fill_s"] = round(time.perf_counter() - started, 1)
                 print(f"filled in {results['fill_s']} s: {results['states']}", flush=True)
+            street_leader(url)
             results["store_queue"] = in_process(url, 7)
             print(f"store queue: {results['store_queue']}", flush=True)
             print(explain(url), flush=True)
+            os.environ["GEOGRID_WARM_STATISTICS"] = "false"  # the statistics' start-up read would run beside the load
             with server(url, Path(folder), 1) as base:
                 bearer = httpx.post(base + "/api/v1/auth/token", data={"username": USER, "password": PASSWORD},
                                     timeout=30).json()["access_token"]

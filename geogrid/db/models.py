@@ -251,7 +251,8 @@ class Incident(Base):
         Index("ix_incidents_area_time", "district_code", "reported_at"),
         Index("ix_incidents_community_time", "community_code", "reported_at"),
         Index("ix_incidents_open_queue", "status", "level", "street_code",  # the case desk's queue (0009)
-              postgresql_where=text("status <> 'closed'"), sqlite_where=text("status <> 'closed'")),
+              postgresql_where=text("status <> 'closed' AND grid_code IS NOT NULL"),
+              sqlite_where=text("status <> 'closed' AND grid_code IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(128), unique=True)

@@ -16,6 +16,7 @@ from geogrid.db.models import Grid, Incident, PlanVersion, utcnow
 from geogrid.db.session import session_scope
 from geogrid.incidents import workflow
 from geogrid.store import desk as desk_store
+from geogrid.store.incidents import visible_to
 from tests.api.test_incidents import act, grid_point, report
 
 DESK_USERS = ("worker", "leader_c", "leader_s", "leader_s2", "leader", "staff", "planner", "admin")
@@ -147,10 +148,12 @@ def test_the_sql_twin_picks_the_cases_awaits_picks(client, store, auth, users) -
         assert len(cases) >= len(pairs)
         for username, (role, scope) in users.items():
             user = Principal(username, role, scope, "urban_management" if role == "department_staff" else None)
-            tier = desk_store.tier_of(session, user)
-            by_rule = {c.id for c in cases if workflow.awaits(user, c, tier)}
-            by_sql = desk_store.queue_ids(session, user, tier)
+            desk = desk_store.desk_of(session, user)
+            by_rule = {c.id for c in cases if workflow.awaits(user, c, desk.tier)}
+            by_sql = desk_store.queue_ids(session, user, desk)
             assert by_sql == by_rule, username
+            visible = set(session.scalars(select(Incident.id).where(visible_to(user))).all())
+            assert by_sql <= visible, username  # the queue counts without asking: its cases are visible ones
             if role in ("grid_worker", "leader", "department_staff"):
                 assert by_rule, username
 

@@ -17,11 +17,12 @@ down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OPEN = sa.text("status <> 'closed'")
+OPEN = sa.text("status <> 'closed' AND grid_code IS NOT NULL")
 
 
 def upgrade() -> None:
-    """Add a partial index of the open cases (state, level, street), on both stores."""
+    """Add a partial index of the open, located cases (state, level, street), on both stores: a street's counts
+    per state are read from it alone."""
     op.create_index("ix_incidents_open_queue", "incidents", ["status", "level", "street_code"], unique=False,
                     postgresql_where=OPEN, sqlite_where=OPEN)
 
