@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from geogrid import access
@@ -147,11 +147,20 @@ def queue(session: Session, user: access.User, filters: DeskFilters, now: dateti
     counts = dict(session.execute(select(Incident.status, func.count()).where(
         mine, *_narrowed(filters, now, with_status=False)).group_by(Incident.status)).all())
     # open cases past their deadline first, then by deadline: for open cases both are the deadline's order
-    # (deadlines.late_now: past it now), with none last
-    order = (case((Incident.deadline_at.is_(None), 1), else_=0), Incident.deadline_at, Incident.id)
-    rows = session.execute(select(*QUEUE_COLUMNS).where(mine, visible_to(user), *_narrowed(filters, now))
-                           .order_by(*order).limit(limit))
-    cases = list(rows.all())
+    # (deadlines.late_now: past it now), with none last. Each (state, level) the desk waits on is read in that order
+    # from the open-case index, at most limit cases each, and the first limit of them all are kept.
+    pairs = [(s, lv) for s, lv in sorted(workflow.queue_states(desk.tier))
+             if (not filters.status or s in filters.status) and (not filters.level or lv in filters.level)]
+    order = (Incident.deadline_at.asc().nulls_last(), Incident.id)
+    owned = and_(Incident.grid_code.is_not(None), _owned(user, desk))  # awaiting, one (state, level) at a time
+    arms = [select(*QUEUE_COLUMNS).where(Incident.status == s, Incident.level == lv, owned, visible_to(user),
+                                         *_narrowed(filters, now)).order_by(*order).limit(limit).subquery()
+            for s, lv in pairs]
+    cases = []
+    if arms:
+        every = union_all(*(select(arm) for arm in arms)).subquery()
+        rows = session.execute(select(every).order_by(every.c.deadline_at.asc().nulls_last(), every.c.id).limit(limit))
+        cases = list(rows.all())
     total = sum(n for s, n in counts.items() if not filters.status or s in filters.status)
     return Queue(desk.tier, cases, total, {state: counts.get(state, 0) for state in workflow.OPEN_STATES})
 

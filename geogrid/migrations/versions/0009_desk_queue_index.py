@@ -21,9 +21,10 @@ OPEN = sa.text("status <> 'closed' AND grid_code IS NOT NULL")
 
 
 def upgrade() -> None:
-    """Add a partial index of the open, located cases (state, level, street), on both stores: a street's counts
-    per state are read from it alone."""
-    op.create_index("ix_incidents_open_queue", "incidents", ["status", "level", "street_code"], unique=False,
+    """Add a partial index of the open, located cases (state, level, street, deadline), on both stores: a street's
+    counts per state are read from it alone, and its most urgent cases of each state in deadline order."""
+    op.create_index("ix_incidents_open_queue", "incidents", ["status", "level", "street_code", "deadline_at"],
+                    unique=False,
                     postgresql_where=OPEN, sqlite_where=OPEN)
 
 
