@@ -119,6 +119,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--url", help="a store already filled by this benchmark (kept afterwards)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (geogrid serve --workers)")
     parser.add_argument("--keep", action="store_true", help="keep the new store (its URL is printed) for --url")
     args = parser.parse_args()
     results: dict[str, object] = {"machine": platform.platform(), "python": platform.python_version(),
@@ -138,7 +139,8 @@ def main() -> None:
             print(f"store queue: {results['store_queue']}", flush=True)
             print(explain(url), flush=True)
             os.environ["GEOGRID_WARM_STATISTICS"] = "false"  # the statistics' start-up read would run beside the load
-            with server(url, Path(folder), 1) as base:
+            results["workers"] = args.workers
+            with server(url, Path(folder), args.workers) as base:
                 bearer = httpx.post(base + "/api/v1/auth/token", data={"username": USER, "password": PASSWORD},
                                     timeout=30).json()["access_token"]
                 results["http"] = {}
