@@ -246,9 +246,9 @@ async def desk_events(
 
     def start() -> tuple[str | None, set[int], desk_store.Cursor]:
         with sessions() as session:
-            tier = desk_store.tier_of(session, user)
+            desk = desk_store.desk_of(session, user)
             cursor = desk_store.latest_change(session, utcnow())  # read first: a change meanwhile is seen again
-            return tier, desk_store.queue_ids(session, user, tier), cursor
+            return desk.tier, desk_store.queue_ids(session, user, desk), cursor
 
     tier, members, cursor = await run_in_threadpool(start)
 
