@@ -206,6 +206,8 @@ class ActionIn(BaseModel):
     media_urls: list[str] = Field(default_factory=list, max_length=MAX_MEDIA,
                                   description="photos of the step (/media/ paths from POST /api/v1/media)")
     duplicate_of: int | None = Field(None, ge=1, description="mark_duplicate: the case this one repeats")
+    deadline_at: datetime | None = Field(None, description="dispatch: the department's deadline, in the future "
+                                         "(China time unless a zone is given; default: the street's deadline)")
 
 
 class AttachIn(BaseModel):

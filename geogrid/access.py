@@ -29,8 +29,10 @@ PAGE_ROLES = {  # map page -> roles that open it
     "planner": (ADMIN, PLANNER),
     "worker": (GRID_WORKER,),
     "leader": (ADMIN, LEADER),
+    "desk": (ADMIN, LEADER, GRID_WORKER, DEPARTMENT_STAFF),  # the case desk: the cases awaiting the user's step
 }
-HOME_PAGE = {ADMIN: "planner", PLANNER: "planner", GRID_WORKER: "worker", LEADER: "leader"}  # where sign-in lands
+HOME_PAGE = {ADMIN: "planner", PLANNER: "planner", GRID_WORKER: "worker", LEADER: "leader",
+             DEPARTMENT_STAFF: "desk"}  # where sign-in lands
 
 
 class User(Protocol):

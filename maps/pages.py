@@ -19,11 +19,13 @@ PLUGINS = {  # page -> vendored Leaflet plugins its script uses (beyond Leaflet 
     "planner": ("geoman_css", "geoman_js", "vectorgrid_js"),
     "worker": (),
     "leader": ("leaflet_heat",),
+    "desk": (),
 }
 TITLES = {
     "planner": {"zh": "网格规划", "en": "Grid planning"},
     "worker": {"zh": "我的网格", "en": "My grid"},
     "leader": {"zh": "领导驾驶舱", "en": "Leader dashboard"},
+    "desk": {"zh": "案件工作台", "en": "Case desk"},
     "login": {"zh": "登录 geogrid", "en": "Sign in to geogrid"},
 }
 PREFIX = "/static"

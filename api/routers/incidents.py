@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, Request, Response, UploadFile, status
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.ids import Id, Offset
 from api.notify import announce
@@ -15,10 +22,12 @@ from api.schemas import ActionIn, AttachIn, IncidentIn, PlaceIn
 from api.uploads import saved_upload
 from geogrid import access
 from geogrid.db.models import Incident, utcnow
-from geogrid.incidents import workflow
+from geogrid.incidents import deadlines, workflow
 from geogrid.errors import InputError
+from geogrid.incidents.china_time import maybe_in_china
 from geogrid.incidents.hotline import read_export
 from geogrid.incidents.reports import check_media_url
+from geogrid.store import desk as desk_store
 from geogrid.store import incidents as store
 from geogrid.store import media
 from geogrid.incidents.taxonomy import Taxonomy
@@ -138,7 +147,7 @@ def act(
     media.require_kept(photos, body.media_urls)
     incident = store.act(session, incident_id, user, body.action, taxonomy, note=body.note,
                          department=body.department, rating=body.rating, media_urls=body.media_urls,
-                         duplicate_of=body.duplicate_of)
+                         duplicate_of=body.duplicate_of, deadline_at=maybe_in_china(body.deadline_at))
     announce(request, background, incident, body.action, user.username, body.note, taxonomy)
     return incident_json(incident, user, taxonomy)
 
@@ -185,6 +194,116 @@ def _import_row(session: Any, row: Any, user: Principal, taxonomy: Taxonomy, geo
         "grid_code": incident.grid_code,
         "located_by": incident.located_by,
     }
+
+
+# --- the case desk ----------------------------------------------------------------------------------
+
+
+@router.get("/desk", summary="The case desk: cases awaiting your step, most urgent first")
+def desk(
+    user: CurrentUser,
+    session: SessionDep,
+    taxonomy: TaxonomyDep,
+    window: TimeWindowDep,
+    category: list[str] = Query([], description="Category codes of GET /api/v1/taxonomy"),
+    area: str | None = Query(None, description="A street, community or grid code inside your scope"),
+    status_: list[str] = Query([], alias="status", description="Workflow states (open ones)"),
+    level: list[int] = Query([], description="Levels: 1 grid, 2 community, 3 street"),
+    overdue: bool | None = Query(None, description="true: only cases past their deadline now; false: none of them"),
+    limit: int = Query(desk_store.QUEUE_PAGE, ge=1, le=desk_store.QUEUE_LIMIT),
+) -> dict[str, Any]:
+    """The open cases waiting for a step the signed-in user owns now (workflow.awaits: a grid worker their grid's,
+    a community or street leader their level's, department staff what was dispatched to their department, a district
+    leader the street's steps over the district), those past their deadline first, then by deadline. `counts` is
+    the number per state with every filter but the state. Each case is listed in short (where, what, state, level,
+    deadline), saying whether it is `late_now` (past its current deadline) or `due_soon` (its deadline within the
+    hour); GET /incidents/{id} gives the whole case with its trace and the actions the user may take."""
+    for code in category:
+        taxonomy.category(code)
+    for state in status_:
+        if state not in workflow.OPEN_STATES:
+            raise InputError(f"status {state!r} is not an open state; one of: {', '.join(workflow.OPEN_STATES)}")
+    for value in level:
+        if value not in workflow.LEVEL_NAMES:
+            raise InputError(f"level {value} is not a level; one of: 1, 2, 3")
+    if area and not user.covers(area):
+        raise InputError(f"area {area!r} is outside your scope ({user.scope})")
+    now = utcnow()
+    filters = desk_store.DeskFilters(category, area, status_, level, window.since, window.until, overdue)
+    found = desk_store.queue(session, user, filters, now, limit=limit)
+    items = [_queued_json(row, taxonomy, now) for row in found.cases]
+    return {"tier": found.tier, "total": found.total, "limit": limit, "counts": found.counts, "items": items,
+            "states": {k: {"zh": zh, "en": en} for k, (zh, en) in workflow.STATE_LABELS.items()}}
+
+
+@router.get("/desk/events", summary="Live desk: server-sent events when a case reaches or leaves your step",
+            response_class=StreamingResponse)
+async def desk_events(
+    request: Request,
+    user: CurrentUser,
+    seconds: float = Query(600, gt=0, le=3600, description="how long the stream lasts (the browser reconnects)"),
+    every: float = Query(2.0, ge=0.2, le=30, description="seconds between looks at the store"),
+) -> StreamingResponse:
+    """`text/event-stream`: `arrived` when a case comes to await your step, `left` when it no longer does (someone
+    acted, or it moved on), `changed` when a case in your queue changed; each with `{"id", "status", "level"}`.
+    The store is read every few seconds for cases changed since the last look, so every worker process of the
+    service sees every change. A comment line is sent on each look to keep the connection open."""
+    sessions = request.app.state.read_sessions
+
+    def start() -> tuple[str | None, set[int], desk_store.Cursor]:
+        with sessions() as session:
+            desk = desk_store.desk_of(session, user)
+            cursor = desk_store.latest_change(session, utcnow())  # read first: a change meanwhile is seen again
+            return desk.tier, desk_store.queue_ids(session, user, desk), cursor
+
+    tier, members, cursor = await run_in_threadpool(start)
+
+    def look(cursor: desk_store.Cursor) -> list[tuple[int, datetime, str, int, bool]]:
+        with sessions() as session:
+            return [(c.id, c.updated_at, c.status, c.level, workflow.awaits(user, c, tier))
+                    for c in desk_store.changed_after(session, user, cursor)]
+
+    async def stream() -> AsyncIterator[str]:
+        nonlocal cursor
+        yield "retry: 3000\n\n" + _sse("ready", {"tier": tier, "count": len(members)})
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not await request.is_disconnected():
+            await asyncio.sleep(every)
+            changes = await run_in_threadpool(look, cursor)
+            for case_id, _, state, level, waits in changes:
+                kind = ("arrived" if case_id not in members else "changed") if waits else (
+                    "left" if case_id in members else None)
+                (members.add if waits else members.discard)(case_id)
+                if kind:
+                    yield _sse(kind, {"id": case_id, "status": state, "level": level})
+            if changes:
+                cursor = (changes[-1][1], changes[-1][0])
+            yield ": look\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _queued_json(row: Any, taxonomy: Taxonomy, now: datetime) -> dict[str, Any]:
+    """A case as a desk lists it (GET /incidents/{id} gives the whole case, its trace and allowed actions)."""
+    category = taxonomy.categories.get(row.category)
+    return {
+        "id": row.id, "category": row.category, "category_name": category.zh if category else None,
+        "description": row.description, "address": row.address, "status": row.status,
+        "status_name": workflow.STATE_LABELS[row.status][0], "level": row.level,
+        "level_name": workflow.LEVEL_NAMES[row.level], "department": row.department, "grid_code": row.grid_code,
+        "community_code": row.community_code, "street_code": row.street_code,
+        "location": {"lon": row.lon, "lat": row.lat}, "reported_at": row.reported_at, "deadline_at": row.deadline_at,
+        "updated_at": row.updated_at,
+        "overdue": deadlines.is_overdue(row.was_overdue, row.status, row.deadline_at, now),
+        "late_now": deadlines.late_now(row.status, row.deadline_at, now),
+        "due_soon": deadlines.due_soon(row.status, row.deadline_at, now),
+    }
+
+
+def _sse(kind: str, data: dict[str, Any]) -> str:
+    """One server-sent event."""
+    return f"event: {kind}\ndata: {json.dumps(data)}\n\n"
 
 
 # --- answers --------------------------------------------------------------------------------------

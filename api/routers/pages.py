@@ -39,7 +39,7 @@ def login(settings: SettingsDep, lang: Lang = "zh", next: str = "/maps/") -> HTM
 @router.get("/maps/")
 def home(request: Request, session: SessionDep, settings: SettingsDep, lang: Lang = "zh",
          geogrid_token: Annotated[str | None, Cookie()] = None) -> Response:
-    """The page for the signed-in user's role (department staff work from the case list of the API)."""
+    """The page for the signed-in user's role (department staff: the case desk)."""
     user = _page_user(session, settings, geogrid_token)
     if user is None:
         return _to_login(request, lang)

@@ -250,6 +250,9 @@ class Incident(Base):
     __table_args__ = (
         Index("ix_incidents_area_time", "district_code", "reported_at"),
         Index("ix_incidents_community_time", "community_code", "reported_at"),
+        Index("ix_incidents_open_queue", "status", "level", "street_code", "deadline_at",  # the case desk (0009)
+              postgresql_where=text("status <> 'closed' AND grid_code IS NOT NULL"),
+              sqlite_where=text("status <> 'closed' AND grid_code IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(128), unique=True)

@@ -10,13 +10,14 @@ tests/test_deadlines.py and tests/store/test_overdue.py check that the three twi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 from sqlalchemy import ColumnElement, and_, or_
 
 CLOSED = "closed"  # the one state in which a case no longer runs late
+DUE_SOON = timedelta(hours=1)  # a desk highlights an open case whose deadline falls within this
 
 
 def passed(deadline_at: datetime | None, moment: datetime) -> bool:
@@ -27,6 +28,17 @@ def passed(deadline_at: datetime | None, moment: datetime) -> bool:
 def late_now(status: str, deadline_at: datetime | None, now: datetime) -> bool:
     """An open case past its current deadline (what makes a moving case's was_overdue true)."""
     return status != CLOSED and passed(deadline_at, now)
+
+
+def due_soon(status: str, deadline_at: datetime | None, now: datetime, within: timedelta = DUE_SOON) -> bool:
+    """An open case not yet late whose deadline comes within the next hour (a desk highlights it)."""
+    return status != CLOSED and deadline_at is not None and now <= deadline_at <= now + within
+
+
+def late_now_clause(status: ColumnElement[str], deadline_at: ColumnElement[datetime], now: datetime
+                    ) -> ColumnElement[bool]:
+    """late_now as SQL (never NULL): an open case past its current deadline."""
+    return and_(status != CLOSED, deadline_at.is_not(None), deadline_at < now)
 
 
 def is_overdue(was_overdue: bool, status: str, deadline_at: datetime | None, now: datetime) -> bool:

@@ -142,6 +142,8 @@ STEPS: tuple[Step, ...] = (
     Step(DUPLICATE, OPEN_STATES, (3,), "closed", street_owner, "the street"),
 )
 ACTIONS = tuple(dict.fromkeys(step.action for step in STEPS))
+OWNER_KEYS: dict[Owner, str] = {grid_owner: "grid", community_owner: "community", street_owner: "street",
+                                department_owner: "department", reporter_or_area_staff: "reporter"}
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,20 @@ def checked_rating(rating: int | None) -> int:
     return int(rating)
 
 
+def checked_deadline(action: str, deadline_at: datetime | None, now: datetime) -> datetime | None:
+    """The deadline a dispatch gives the department (None: the case keeps its own), or InputError: only a dispatch
+    sets one, and it must be in the future."""
+    if deadline_at is None:
+        return None
+    if action != "dispatch":
+        raise InputError(f"deadline_at is only given with dispatch, not with {action}")
+    if deadline_at.tzinfo is None:
+        raise InputError("deadline_at needs a time zone")
+    if deadline_at <= now:
+        raise InputError(f"deadline_at {deadline_at.isoformat()} is not in the future")
+    return deadline_at
+
+
 def apply(case: Any, move: Move, deadline: Callable[[int, datetime], datetime], now: datetime) -> None:
     """Make the move on the case (an incident): state and level, with its deadline (deadline(level, start):
     the category's, e.g. Category.deadline), was_overdue, closing time, rating and reopen count kept right.
@@ -219,9 +235,12 @@ def apply(case: Any, move: Move, deadline: Callable[[int, datetime], datetime], 
 
 
 def allowed_actions(user: Actor, case: Case) -> list[str]:
-    """The actions user may take on case now, in workflow order."""
+    """The actions user may take on case now, in workflow order (only those with a step from the case's state and
+    level are tried: plan_move refuses every other one)."""
+    status, level = case.status, case.level
+    possible = {s.action for s in STEPS if status in s.from_states and level in s.levels}
     allowed = []
-    for action in ACTIONS:
+    for action in (a for a in ACTIONS if a in possible):
         try:
             plan_move(user, case, action)
         except (NotAllowedNow, NotYourStep):
@@ -236,6 +255,59 @@ def _outside(user: Actor, case: Case) -> bool:
         return case.department != user.department
     code = case.grid_code or case.community_code or case.street_code
     return code is None or not user.covers(code)
+
+
+# --- the case desk: which cases await a user's step --------------------------------------------------------
+
+QUEUE_ACTIONS = ("accept", "handle", "escalate", "dispatch", "check_in", "close", "reject", "assess")
+"""The steps that move an open case on: a case awaits whoever owns one of them now (not rate, reopen or
+mark_duplicate, which a desk offers on a case but which no case waits for)."""
+TIER_OWNERS: dict[str, Owner] = {  # a desk's tier -> the owner of the steps that wait for it
+    "grid": grid_owner,
+    "community": community_owner,
+    "street": street_owner,
+    "district": street_owner,  # the district has no step of its own: its leaders act as the street over every street
+    "department": department_owner,
+}
+
+
+def desk_tier(role: str, area_level: str | None) -> str | None:
+    """Whose steps a user's desk shows: a grid worker the grid's, department staff their department's, a leader
+    their area's level ("community", "street" or "district", area_level: the level of their scope), an admin
+    every step ("admin"); None for a role with no desk (planners)."""
+    if role == GRID_WORKER:
+        return "grid"
+    if role == DEPARTMENT_STAFF:
+        return "department"
+    if role == ADMIN:
+        return "admin"
+    if role == LEADER:
+        return area_level if area_level in TIER_OWNERS else "district"
+    return None
+
+
+def queue_steps(tier: str | None) -> tuple[Step, ...]:
+    """The steps a desk of tier waits on: QUEUE_ACTIONS owned by the tier's owner (every one for admins)."""
+    if tier is None:
+        return ()
+    owner = TIER_OWNERS.get(tier)
+    return tuple(s for s in STEPS if s.action in QUEUE_ACTIONS and (tier == "admin" or s.owner is owner))
+
+
+def queue_states(tier: str | None) -> frozenset[tuple[str, int]]:
+    """The (state, level) pairs of open cases a desk of tier may wait on (the store's SQL twin reads them)."""
+    return frozenset((state, level) for s in queue_steps(tier) for state in s.from_states if state in OPEN_STATES
+                     for level in s.levels)
+
+
+def awaits(user: Actor, case: Case, tier: str | None) -> bool:
+    """Whether the open, located case waits for the user's step at their desk's tier: the user owns a step of
+    QUEUE_ACTIONS from the case's state and level (admins every one). The store's twin is
+    geogrid.store.desk.awaiting (tests/api/test_desk.py runs both)."""
+    if case.status not in OPEN_STATES or case.grid_code is None:
+        return False
+    return any(case.status in s.from_states and case.level in s.levels and (user.role == ADMIN or s.owner(user, case))
+               for s in queue_steps(tier))
 
 
 def _why_not(case: Case, action: str) -> str:

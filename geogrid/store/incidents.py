@@ -307,12 +307,15 @@ def act(
     rating: int | None = None,
     media_urls: Sequence[str] = (),
     duplicate_of: int | None = None,
+    deadline_at: datetime | None = None,
 ) -> Incident:
     """Apply a workflow action (with photos of the step, kept in its event); raises workflow.NotAllowedNow (409) or
     NotYourStep (403) with the reason. mark_duplicate names the case it repeats (duplicate_of), whose trace
     records it too."""
     incident = get_incident(session, incident_id, for_update=True)
     move = workflow.plan_move(user, incident, action)
+    now = utcnow()
+    given_deadline = workflow.checked_deadline(action, deadline_at, now)
     data: dict[str, Any] = {"media_urls": list(media_urls)} if media_urls else {}
     if action == workflow.DUPLICATE:
         original = _original_of(session, incident, user, duplicate_of)
@@ -328,7 +331,9 @@ def act(
         data["department"] = incident.department
     previous = (incident.status, incident.level)
     workflow.apply(incident, move, lambda level, start: taxonomy.category(incident.category).deadline(level, start),
-                   utcnow())
+                   now)
+    if given_deadline is not None:  # the street's deadline for the department
+        incident.deadline_at = data["deadline_at"] = given_deadline
     _event(session, incident, user.username, action, previous, note, data)
     return incident
 

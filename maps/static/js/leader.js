@@ -716,6 +716,7 @@
 
   async function start() {
     g.labelPage(T);
+    document.getElementById("open-desk").href = "/maps/desk?lang=" + g.config.lang;  /* the cases awaiting my step */
     g.addBasemap(map);
     addLayerControl();
     legend.addTo(map);
