@@ -513,6 +513,6 @@
     window.geogridDeskReadyAt = Date.now();
     markReady();
   }
-  window.geogridDesk = { state: state, openCase: openCase, loadQueue: loadQueue, refusal: refusal };
+  window.geogridDesk = { state: state, openCase: openCase, loadQueue: loadQueue };
   start();
 })();
