@@ -972,7 +972,8 @@
         job = (await g.api(started.href)).body;
         showJob(job);
       }
-      if (job.status === "failed") throw new Error(job.error || T("failed"));
+      /* the job's error is the engine's own words (English): a Chinese page says in Chinese that it failed */
+      if (job.status === "failed") throw new Error(g.config.lang === "en" && job.error ? job.error : T("job_failed"));
       await loadPlans();
       await loadPlan(job.result.plan_id, false);
       g.toast(T("new_version") + " v" + state.plan.number);
