@@ -43,17 +43,7 @@
   }
   function levelName(level) { return T("level_" + level); }
   function actionName(action) { return T("act_" + action); }
-  function when(iso) {
-    if (!iso) return "—";
-    return new Date(iso).toLocaleString(lang === "en" ? "en-GB" : "zh-CN",
-      { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false });
-  }
-  function duration(ms) {
-    const minutes = Math.round(Math.abs(ms) / 60000);
-    if (minutes < 60) return minutes + " " + T("minutes");
-    if (minutes < 48 * 60) return Math.round(minutes / 60) + " " + T("hours");
-    return Math.round(minutes / 1440) + " " + T("days");
-  }
+  const when = g.when, duration = g.duration;  /* a time and a length of time in the page's language */
   /* "截止 12-07 16:04 · 剩余 40 分钟" or "已超期 2 天"; late and due soon are the API's answer (late_now, due_soon) */
   function deadlineText(item) {
     if (!item.deadline_at) return "";

@@ -67,6 +67,20 @@
     return served["http_" + status] || (status >= 500 ? served.http_5xx : served.http_other) || String(status);
   }
 
+  /* a moment (ISO text) as "12-07 16:04" in the page's language, and a length of time in minutes, hours or days
+     (the page's catalogue has "minutes", "hours" and "days") */
+  function when(iso) {
+    if (!iso) return "—";
+    return new Date(iso).toLocaleString(config.lang === "en" ? "en-GB" : "zh-CN",
+      { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false });
+  }
+  function duration(ms) {
+    const minutes = Math.round(Math.abs(ms) / 60000);
+    if (minutes < 60) return minutes + " " + t(null, "minutes");
+    if (minutes < 48 * 60) return Math.round(minutes / 60) + " " + t(null, "hours");
+    return Math.round(minutes / 1440) + " " + t(null, "days");
+  }
+
   /* the label `key` in the page's language, from the catalogue the server serves with the page (maps/i18n.py,
      config.labels); no script keeps a table of its own (the first argument is kept for the pages' calls) */
   function t(_, key) {
@@ -255,6 +269,6 @@
     }
   }
 
-  window.geogrid = { config, signOut, api, t, icon, flagReason, refusalSentence, toDisplay, fromDisplay, geoJSON,
+  window.geogrid = { config, signOut, api, t, when, duration, icon, flagReason, refusalSentence, toDisplay, fromDisplay, geoJSON,
     addBasemap, el, toast, map, labelPage, wgs84ToGcj02, gcj02ToWgs84 };
 })();
