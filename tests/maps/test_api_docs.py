@@ -5,18 +5,14 @@ depend on the network); the CSP is bypassed so that a request it would block is 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Route
 
-from api.app import create_app
 from tests.api.conftest import make_settings, migrate_or_fail
+from tests.maps.conftest import serving
 
 PAGES = {"/docs": ".opblock", "/redoc": "[data-section-id]"}  # what shows the API is drawn
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
@@ -28,21 +24,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("docs")
     url = f"sqlite:///{folder / 'store.sqlite'}"
     migrate_or_fail(url)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(make_settings(url, folder)), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the service did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(make_settings(url, folder)) as served:
+        yield served
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
