@@ -22,25 +22,16 @@
     loading: 0, source: null, reloadTimer: null };
   const layer = L.featureGroup().addTo(map);
   const cameraLayer = L.featureGroup().addTo(map);  /* the open case's cameras */
-  const gridLayer = L.featureGroup().addTo(map);
-  const openLayer = L.featureGroup().addTo(map);  /* the open case's point when it is not in the queue */  /* the open case's grid (for the roles that see grid maps) */
+  const gridLayer = L.featureGroup().addTo(map);  /* the open case's grid (for the roles that see grid maps) */
+  const openLayer = L.featureGroup().addTo(map);  /* the open case's point when it is not in the queue */
   const markers = {};
   let markReady;
   window.geogridDeskReady = new Promise(function (resolve) { markReady = resolve; });
 
   /* --- small helpers ---------------------------------------------------------------------------------- */
-  function stateName(status) {
-    const s = state.taxonomy && state.taxonomy.states[status];
-    return s ? s[lang] : status;
-  }
-  function categoryName(code) {
-    const c = state.taxonomy && state.taxonomy.categories[code];
-    return c ? (c[lang] || c.zh) : code;
-  }
-  function departmentName(code) {
-    const d = state.taxonomy && state.taxonomy.departments[code];
-    return d ? (d[lang] || d.zh) : code;
-  }
+  function stateName(status) { return g.taxonomyName(state.taxonomy, "states", status); }
+  function categoryName(code) { return g.taxonomyName(state.taxonomy, "categories", code); }
+  function departmentName(code) { return g.taxonomyName(state.taxonomy, "departments", code); }
   function levelName(level) { return T("level_" + level); }
   function actionName(action) { return T("act_" + action); }
   const when = g.when, duration = g.duration;  /* a time and a length of time in the page's language */

@@ -67,6 +67,13 @@
     return served["http_" + status] || (status >= 500 ? served.http_5xx : served.http_other) || String(status);
   }
 
+  /* the name of a taxonomy entry (a state, category, channel or department: taxonomy[kind][code]) in the page's
+     language, else in Chinese, else the code itself */
+  function taxonomyName(taxonomy, kind, code) {
+    const entry = taxonomy && taxonomy[kind] && taxonomy[kind][code];
+    return entry ? (entry[config.lang === "en" ? "en" : "zh"] || entry.zh) : code;
+  }
+
   /* a moment (ISO text) as "12-07 16:04" in the page's language, and a length of time in minutes, hours or days
      (the page's catalogue has "minutes", "hours" and "days") */
   function when(iso) {
@@ -269,6 +276,6 @@
     }
   }
 
-  window.geogrid = { config, signOut, api, t, when, duration, icon, flagReason, refusalSentence, toDisplay, fromDisplay, geoJSON,
+  window.geogrid = { config, signOut, api, t, when, duration, taxonomyName, icon, flagReason, refusalSentence, toDisplay, fromDisplay, geoJSON,
     addBasemap, el, toast, map, labelPage, wgs84ToGcj02, gcj02ToWgs84 };
 })();

@@ -31,18 +31,9 @@
   window.geogridReady = new Promise(function (resolve) { markReady = resolve; });
 
   /* --- small helpers -------------------------------------------------------------------------------- */
-  function stateName(status) {
-    const s = state.taxonomy && state.taxonomy.states[status];
-    return s ? s[lang] : status;
-  }
-  function categoryName(code) {
-    const c = state.taxonomy && state.taxonomy.categories[code];
-    return c ? c[lang] : code;
-  }
-  function channelName(code) {
-    const c = state.taxonomy && state.taxonomy.channels[code];
-    return c ? c[lang] : code;
-  }
+  function stateName(status) { return g.taxonomyName(state.taxonomy, "states", status); }
+  function categoryName(code) { return g.taxonomyName(state.taxonomy, "categories", code); }
+  function channelName(code) { return g.taxonomyName(state.taxonomy, "channels", code); }
   const when = g.when, duration = g.duration;  /* a time and a length of time in the page's language */
   /* "截止 11-13 16:04 · 剩余 5 小时" or "已超期 2 天"; whether a case is overdue is the API's answer (item.overdue) */
   function deadlineText(item) {
