@@ -46,6 +46,7 @@ def history() -> tuple[pd.DataFrame, pd.DataFrame]:
     ]
     events = pd.DataFrame(steps, columns=["id", "incident_id", "action", "at", "department", "rating"])
     events["at"] = T0 + events["at"] * HOUR
+    events["deadline_at"] = np.nan  # no dispatch gave its own deadline: the category's level-3 one holds
     return cases, events
 
 
@@ -82,6 +83,21 @@ def test_departments_are_judged_on_their_dispatches() -> None:
     assert fire["checked_in_on_time"] == 1.0 and fire["handled_on_time"] == 0.0  # not handled, 24 h passed
     assert np.isnan(fire["median_hours_to_handle"]) and np.isnan(fire["satisfaction"])
     assert fire["score"] == pytest.approx(100 * (0.15 + 0.10) / 0.60)  # unrated figures leave their weight out
+
+
+def test_a_deadline_given_with_the_dispatch_is_the_one_the_department_is_judged_by() -> None:
+    cases, events = history()
+    first = (events["incident_id"] == 1) & (events["action"] == "dispatch")
+    events.loc[first, "deadline_at"] = T0 + 4 * HOUR  # the street gave 4 h; handled after 5 h: late
+    later = (events["incident_id"] == 2) & (events["action"] == "dispatch") & (events["at"] == T0)
+    events.loc[later, "deadline_at"] = T0 + 96 * HOUR  # the street gave 96 h; handled after 80 h: on time
+    table = dispatches(events).set_index(["incident_id", "dispatched_at"])
+    assert table.loc[(1, T0), "deadline_at"] == T0 + 4 * HOUR and np.isnan(table.loc[(2, T0 + 200 * HOUR), "deadline_at"])
+    urban = assess(cases, events, "department", load_formula(), LEVEL3, NOW).loc["urban_management"]
+    assert urban["handled_on_time"] == pytest.approx(2 / 3)  # 5 h > 4 h late; 80 h <= 96 h and 10 h <= 72 h on time
+    events.loc[later, "deadline_at"] = np.nan
+    urban = assess(cases, events, "department", load_formula(), LEVEL3, NOW).loc["urban_management"]
+    assert urban["handled_on_time"] == pytest.approx(1 / 3)  # only the second dispatch's 10 h within its 72 h
 
 
 def test_streets_are_judged_on_their_cases() -> None:

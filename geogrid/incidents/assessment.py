@@ -5,7 +5,8 @@ Works over columns (pandas/numpy), never rows: the cases of the period (one row 
 traces that the assessment reads (dispatch, check_in, handle, assess, reopen). A dispatch starts an episode of
 the department's work that the case's next dispatch or reopening ends: the department checked in on time when its
 first check-in came within check_in_hours of the dispatch, handled on time when its last handle (after any
-rejection) came by the handling deadline. A dispatch still waiting whose deadline has not passed is not counted
+rejection) came by the handling deadline: the one the street gave with the dispatch (its ``deadline_at``), else
+handle_hours after it. A dispatch still waiting whose deadline has not passed is not counted
 either way. Areas are judged on their cases: handled on time is the share closed without running late
 (geogrid.incidents.deadlines) among the cases closed or already late.
 """
@@ -34,14 +35,15 @@ FIGURES = ("checked_in_on_time", "handled_on_time", "closure_rate", "satisfactio
 CASE_COLUMNS = ("category", "grid_code", "community_code", "street_code", "status", "reported_at", "deadline_at",
                 "hours_to_close", "was_overdue", "rating", "reopen_count")
 EVENT_ACTIONS = ("dispatch", "check_in", "handle", "assess", "reopen")
-EVENT_COLUMNS = ("id", "incident_id", "action", "at", "department", "rating")
+EVENT_COLUMNS = ("id", "incident_id", "action", "at", "department", "rating", "deadline_at")
 
 
 class Deadlines(BaseModel):
     """The deadlines the assessment checks, in hours after the street's dispatch."""
 
     check_in_hours: float = Field(2.0, gt=0)
-    handle_hours: float = Field(0.0, ge=0, description="0: the category's level-3 deadline")
+    handle_hours: float = Field(0.0, ge=0, description="for a dispatch that gave no deadline; 0: the category's "
+                                "level-3 deadline")
 
 
 class Weights(BaseModel):
@@ -62,7 +64,8 @@ class Formula(BaseModel):
     weights: Weights = Field(default_factory=Weights)
 
     def handle_hours(self, level3_hours: pd.Series) -> pd.Series:
-        """Hours from dispatch to the handling deadline, per dispatch (its category's level-3 deadline by default)."""
+        """Hours from dispatch to the handling deadline of a dispatch that gave none (its category's level-3 deadline
+        by default)."""
         if self.deadlines.handle_hours > 0:
             return pd.Series(self.deadlines.handle_hours, index=level3_hours.index, dtype=float)
         return level3_hours.astype(float)
@@ -86,8 +89,9 @@ def load_formula(path: Path | None = None) -> Formula:
 
 
 def dispatches(events: pd.DataFrame) -> pd.DataFrame:
-    """One row per dispatch: incident_id, department, dispatched_at, checked_in_at (first check-in), handled_at
-    (last handle) and street_rating (the last assess), from the trace steps (times in seconds, NaN for none)."""
+    """One row per dispatch: incident_id, department, dispatched_at, deadline_at (the handling deadline the dispatch
+    gave), checked_in_at (first check-in), handled_at (last handle) and street_rating (the last assess), from the
+    trace steps (times in seconds, NaN for none)."""
     steps = events.iloc[np.lexsort((events["id"].to_numpy(), events["incident_id"].to_numpy()))]
     incident = steps["incident_id"].to_numpy()
     action = steps["action"].to_numpy()
@@ -96,7 +100,8 @@ def dispatches(events: pd.DataFrame) -> pd.DataFrame:
     episode = np.cumsum(starts)  # an episode runs from a dispatch (or reopening, or a case's first step) to the next
     is_dispatch = action == "dispatch"
     out = pd.DataFrame({"incident_id": incident[is_dispatch], "department": steps["department"].to_numpy()[is_dispatch],
-                        "dispatched_at": steps["at"].to_numpy(dtype=float)[is_dispatch]},
+                        "dispatched_at": steps["at"].to_numpy(dtype=float)[is_dispatch],
+                        "deadline_at": steps["deadline_at"].to_numpy(dtype=float)[is_dispatch]},
                        index=pd.Index(episode[is_dispatch], name="episode"))
     at, rating = steps["at"].to_numpy(dtype=float), steps["rating"].to_numpy(dtype=float)
     for name, kind, values, how in (("checked_in_at", "check_in", at, "min"), ("handled_at", "handle", at, "max"),
@@ -204,8 +209,9 @@ def _dispatch_figures(table: pd.DataFrame, codes: np.ndarray, size: int, handle_
         "street_rating": _mean(codes, size, table["street_rating"].to_numpy(dtype=float)),
     }
     if handle_hours is not None:
-        handled = table["handled_at"].to_numpy(dtype=float)
-        figures["handled_on_time"] = _on_time(codes, size, handled, dispatched + 3600.0 * handle_hours, now)
+        handled, given = table["handled_at"].to_numpy(dtype=float), table["deadline_at"].to_numpy(dtype=float)
+        due = np.where(np.isnan(given), dispatched + 3600.0 * handle_hours, given)  # the dispatch's own, if given
+        figures["handled_on_time"] = _on_time(codes, size, handled, due, now)
         figures["median_hours_to_handle"] = _median(codes, size, (handled - dispatched) / 3600.0)
     return figures
 

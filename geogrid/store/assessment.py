@@ -63,9 +63,7 @@ def read_history_sql(
                           "was_overdue": bool, "reopen_count": int} | codes).set_index("id")
     ids = filtered(select(Incident.id), filters).scalar_subquery()
     steps = _steps_query(session).where(IncidentEvent.incident_id.in_(ids))
-    events = pd.DataFrame.from_records(_tuples(connection.execute(steps)), columns=list(assessment.EVENT_COLUMNS),
-                                       coerce_float=True)
-    return cases, events.astype({"at": float, "rating": float})
+    return cases, _steps_frame(_tuples(connection.execute(steps)))
 
 
 OVERLAP_IDS = 10_000  # re-read this many step ids below the greatest seen: commits arrive out of order
@@ -77,7 +75,17 @@ def _steps_query(session: Session) -> Select:
     return select(
         IncidentEvent.id, IncidentEvent.incident_id, IncidentEvent.action, _seconds(session, "incident_events.at"),
         IncidentEvent.data["department"].as_string(), IncidentEvent.data["rating"].as_integer(),
+        IncidentEvent.data["deadline_at"].as_string(),
     ).where(IncidentEvent.action.in_(assessment.EVENT_ACTIONS))
+
+
+def _steps_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    """The steps' rows as the assessment's columns: times in seconds since 1970 (a dispatch's deadline is kept in
+    its step's data as ISO 8601 text; NaN where it gave none)."""
+    frame = pd.DataFrame.from_records(rows, columns=list(assessment.EVENT_COLUMNS), coerce_float=True)
+    given = pd.to_datetime(frame["deadline_at"], utc=True, format="ISO8601")
+    frame["deadline_at"] = np.where(given.isna(), np.nan, given.to_numpy(dtype="datetime64[ns]").astype(np.int64) / 1e9)
+    return frame.astype({"id": "int64", "incident_id": "int64", "at": float, "rating": float})
 
 
 class TraceSteps:
@@ -129,9 +137,7 @@ class TraceSteps:
         query = _steps_query(session)
         if after is not None:
             query = query.where(IncidentEvent.id > after)
-        rows = _tuples(session.connection().execute(query.order_by(IncidentEvent.id)))
-        frame = pd.DataFrame.from_records(rows, columns=list(assessment.EVENT_COLUMNS), coerce_float=True)
-        return frame.astype({"id": "int64", "incident_id": "int64", "at": float, "rating": float})
+        return _steps_frame(_tuples(session.connection().execute(query.order_by(IncidentEvent.id))))
 
 
 _STEPS: weakref.WeakKeyDictionary[Engine, TraceSteps] = weakref.WeakKeyDictionary()

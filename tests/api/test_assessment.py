@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geogrid.db.models import utcnow
+from geogrid.db.models import IncidentEvent, utcnow
 from geogrid.incidents.assessment import load_formula
 from geogrid.incidents.taxonomy import load_taxonomy
 from geogrid.store.assessment import (
@@ -178,3 +179,28 @@ def test_the_snapshots_give_what_the_store_holds(client, store, auth, users, han
             assert cached == fresh, level
     after = {r["department"]: r for r in assessment_rows(Session(store), "department", formula, taxonomy, area=area)}
     assert after["urban_management"]["street_rating"] == 4.0 and after != {r["department"]: r for r in before}
+
+
+def test_the_department_is_judged_by_the_deadline_the_street_gave(client, store, auth, users) -> None:
+    lon, lat = grid_point(store, users["worker"][1])
+    cid = report(client, auth("worker"), lon, lat)["id"]
+    given = (utcnow() + timedelta(hours=3)).replace(microsecond=0)
+    for username, action, extra in [*TO_THE_DEPARTMENT[:4], ("leader_s", "dispatch", {"deadline_at": given.isoformat()})]:
+        assert act(client, auth(username), cid, action, **extra).status_code == 200, action
+    with Session(store) as session:  # the 3 hours pass before the department checks in and handles
+        dispatch = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == cid,
+                                                               IncidentEvent.action == "dispatch")).one()
+        assert datetime.fromisoformat(dispatch.data["deadline_at"]) == given
+        dispatch.data = {**dispatch.data, "deadline_at": (dispatch.at - timedelta(minutes=1)).isoformat()}
+        session.commit()
+    for username, action, extra in TO_THE_DEPARTMENT[5:]:
+        assert act(client, auth(username), cid, action, **extra).status_code == 200, action
+    [row] = client.get("/api/v1/assessment", params={"level": "department", "since": _today()},
+                       headers=auth("leader")).json()["rows"]
+    assert row["handled_on_time"] == 0.0  # late by the street's deadline, on time by the category's (72 h)
+    window = {"area": None, "since": None, "until": None, "category": None}
+    taxonomy, formula = load_taxonomy(), load_formula()
+    with Session(store) as session:
+        for source in (read_history, read_history_sql):
+            [mine] = assessment_rows(session, "department", formula, taxonomy, history=source(session, **window))
+            assert mine["handled_on_time"] == 0.0, source.__name__
