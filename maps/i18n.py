@@ -300,7 +300,7 @@ SCRIPT_LABELS: dict[str, dict[str, dict[str, str]]] = {
         "zh": {
             "sign_out": "退出", "other": "English", "title": "案件工作台", "queue": "待我处理", "all": "全部",
             "category": "类别", "state": "状态", "level": "层级", "area": "区域编码", "since": "上报从", "until": "至",
-            "overdue_only": "只看超期", "apply": "筛选", "reset": "清除", "total": "共 {n} 件", "no_cases": "没有待您处理的案件",
+            "overdue_only": "只看超期", "apply": "筛选", "reset": "清除", "total": "共 {n} 件", "more": "加载更多（已显示 {shown} / 共 {n} 件）", "no_cases": "没有待您处理的案件",
             "level_1": "网格", "level_2": "社区", "level_3": "街道", "overdue": "已超期", "due_soon": "1 小时内到期",
             "deadline": "截止", "left": "剩余", "overdue_by": "已超期", "minutes": "分钟", "hours": "小时", "days": "天",
             "case_no": "案件", "close_case": "关闭", "description": "问题描述", "address": "地址", "location": "位置",
@@ -327,7 +327,7 @@ SCRIPT_LABELS: dict[str, dict[str, dict[str, str]]] = {
         "en": {
             "sign_out": "Sign out", "other": "中文", "title": "Case desk", "queue": "Awaiting my step", "all": "All",
             "category": "Category", "state": "State", "level": "Level", "area": "Area code", "since": "Reported from",
-            "until": "to", "overdue_only": "Overdue only", "apply": "Filter", "reset": "Clear", "total": "{n} cases",
+            "until": "to", "overdue_only": "Overdue only", "apply": "Filter", "reset": "Clear", "total": "{n} cases", "more": "Show more ({shown} of {n} shown)",
             "no_cases": "No case awaits your step", "level_1": "grid", "level_2": "community", "level_3": "street",
             "overdue": "overdue", "due_soon": "due within the hour", "deadline": "Deadline", "left": "left",
             "overdue_by": "Overdue by", "minutes": "min", "hours": "h", "days": "d", "case_no": "Case",

@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.ids import Id, Offset
 from api.notify import announce
-from api.deps import (CurrentUser, GeocoderDep, PhotoStoreDep, Principal, SessionDep, SettingsDep, TaxonomyDep,
-                      require_role)
+from api.deps import (CurrentUser, DataVersion, GeocoderDep, PhotoStoreDep, Principal, SessionDep, SettingsDep,
+                      TaxonomyDep, require_role)
 from api.params import TimeWindowDep, parse_bbox, visible_incident
 from api.schemas import ActionIn, AttachIn, IncidentIn, PlaceIn
 from api.uploads import saved_upload
@@ -202,6 +202,7 @@ def _import_row(session: Any, row: Any, user: Principal, taxonomy: Taxonomy, geo
 @router.get("/desk", summary="The case desk: cases awaiting your step, most urgent first")
 def desk(
     user: CurrentUser,
+    version: DataVersion,
     session: SessionDep,
     taxonomy: TaxonomyDep,
     window: TimeWindowDep,
@@ -211,13 +212,15 @@ def desk(
     level: list[int] = Query([], description="Levels: 1 grid, 2 community, 3 street"),
     overdue: bool | None = Query(None, description="true: only cases past their deadline now; false: none of them"),
     limit: int = Query(desk_store.QUEUE_PAGE, ge=1, le=desk_store.QUEUE_LIMIT),
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """The open cases waiting for a step the signed-in user owns now (workflow.awaits: a grid worker their grid's,
     a community or street leader their level's, department staff what was dispatched to their department, a district
     leader the street's steps over the district), those past their deadline first, then by deadline. `counts` is
     the number per state with every filter but the state. Each case is listed in short (where, what, state, level,
     deadline), saying whether it is `late_now` (past its current deadline) or `due_soon` (its deadline within the
-    hour); GET /incidents/{id} gives the whole case with its trace and the actions the user may take."""
+    hour); GET /incidents/{id} gives the whole case with its trace and the actions the user may take. `offset` pages
+    through a long queue (the next page starts at offset + limit while that is below `total`)."""
     for code in category:
         taxonomy.category(code)
     for state in status_:
@@ -230,9 +233,10 @@ def desk(
         raise InputError(f"area {area!r} is outside your scope ({user.scope})")
     now = utcnow()
     filters = desk_store.DeskFilters(category, area, status_, level, window.since, window.until, overdue)
-    found = desk_store.queue(session, user, filters, now, limit=limit)
-    items = [_queued_json(row, taxonomy, now) for row in found.cases]
-    return {"tier": found.tier, "total": found.total, "limit": limit, "counts": found.counts, "items": items,
+    found = desk_store.queue(session, user, filters, now, limit=limit, offset=offset, version=version)
+    items = _queued_json(found.cases, taxonomy, now)
+    return {"tier": found.tier, "total": found.total, "limit": limit, "offset": offset, "counts": found.counts,
+            "items": items,
             "states": {k: {"zh": zh, "en": en} for k, (zh, en) in workflow.STATE_LABELS.items()}}
 
 
@@ -284,21 +288,22 @@ async def desk_events(
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-def _queued_json(row: Any, taxonomy: Taxonomy, now: datetime) -> dict[str, Any]:
-    """A case as a desk lists it (GET /incidents/{id} gives the whole case, its trace and allowed actions)."""
-    category = taxonomy.categories.get(row.category)
-    return {
-        "id": row.id, "category": row.category, "category_name": category.zh if category else None,
-        "description": row.description, "address": row.address, "status": row.status,
-        "status_name": workflow.STATE_LABELS[row.status][0], "level": row.level,
-        "level_name": workflow.LEVEL_NAMES[row.level], "department": row.department, "grid_code": row.grid_code,
-        "community_code": row.community_code, "street_code": row.street_code,
-        "location": {"lon": row.lon, "lat": row.lat}, "reported_at": row.reported_at, "deadline_at": row.deadline_at,
-        "updated_at": row.updated_at,
-        "overdue": deadlines.is_overdue(row.was_overdue, row.status, row.deadline_at, now),
-        "late_now": deadlines.late_now(row.status, row.deadline_at, now),
-        "due_soon": deadlines.due_soon(row.status, row.deadline_at, now),
-    }
+def _queued_json(rows: list[Any], taxonomy: Taxonomy, now: datetime) -> list[dict[str, Any]]:
+    """The cases as a desk lists them (GET /incidents/{id} gives the whole case, its trace and allowed actions): rows
+    of desk_store.QUEUE_COLUMNS, unpacked in that order."""
+    names = {code: category.zh for code, category in taxonomy.categories.items()}
+    states, levels = workflow.STATE_LABELS, workflow.LEVEL_NAMES
+    return [{
+        "id": id_, "category": category, "category_name": names.get(category), "description": description,
+        "address": address, "status": status, "status_name": states[status][0], "level": level,
+        "level_name": levels[level], "department": department, "grid_code": grid_code,
+        "community_code": community_code, "street_code": street_code, "location": {"lon": lon, "lat": lat},
+        "reported_at": reported_at, "deadline_at": deadline_at, "updated_at": updated_at,
+        "overdue": deadlines.is_overdue(was_overdue, status, deadline_at, now),
+        "late_now": deadlines.late_now(status, deadline_at, now),
+        "due_soon": deadlines.due_soon(status, deadline_at, now),
+    } for (id_, category, description, address, status, level, department, grid_code, community_code, street_code,
+           lon, lat, reported_at, deadline_at, was_overdue, updated_at) in rows]
 
 
 def _sse(kind: str, data: dict[str, Any]) -> str:

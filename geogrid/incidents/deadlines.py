@@ -35,8 +35,8 @@ def due_soon(status: str, deadline_at: datetime | None, now: datetime, within: t
     return status != CLOSED and deadline_at is not None and now <= deadline_at <= now + within
 
 
-def late_now_clause(status: ColumnElement[str], deadline_at: ColumnElement[datetime], now: datetime
-                    ) -> ColumnElement[bool]:
+def late_now_clause(status: ColumnElement[str], deadline_at: ColumnElement[datetime],
+                    now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     """late_now as SQL (never NULL): an open case past its current deadline."""
     return and_(status != CLOSED, deadline_at.is_not(None), deadline_at < now)
 

@@ -8,12 +8,16 @@ that both pick the same cases.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, true, union_all
+from sqlalchemy import (ColumnElement, Engine, Select, and_, bindparam, false, func, literal, or_, select, true,
+                        union_all)
 from sqlalchemy.orm import Session
 
 from geogrid import access
@@ -24,6 +28,7 @@ from geogrid.store.spatial import Scope
 
 QUEUE_LIMIT = 500  # the most cases one answer lists (the counts cover every case)
 QUEUE_PAGE = 100  # the cases a desk lists unless it asks for more
+QUEUE_OFFSET_LIMIT = 2**31  # offsets at or past a queue's total list nothing (the listing is not run)
 QUEUE_COLUMNS = (  # what a desk lists of each case (the whole case: GET /incidents/{id})
     Incident.id, Incident.category, Incident.description, Incident.address, Incident.status, Incident.level,
     Incident.department, Incident.grid_code, Incident.community_code, Incident.street_code, Incident.lon, Incident.lat,
@@ -39,19 +44,42 @@ class Desk:
     areas: tuple[str, ...] = ()
 
 
-def desk_of(session: Session, user: access.User) -> Desk:
+def desk_of(session: Session, user: access.User, version: int | None = None) -> Desk:
     """The desk of user: for a leader, the level of the area their scope names and the areas it covers (one
-    query)."""
+    query; with the store's data version, kept until it changes, since areas change only by audited writes)."""
     if user.role != access.LEADER:
         return Desk(workflow.desk_tier(user.role, None))
-    scope = Scope(area=user.scope)
+    if version is None:
+        return _leader_desk(session, user.scope)
+    bind = session.get_bind()
+    engine: Engine = bind if isinstance(bind, Engine) else bind.engine
+    with _DESKS_LOCK:
+        kept = _DESKS.setdefault(engine, {})
+        found = kept.get(user.scope)
+    if found is not None and found[0] == version:
+        return found[1]
+    desk = _leader_desk(session, user.scope)
+    with _DESKS_LOCK:
+        if len(kept) >= 4096:
+            kept.clear()
+        kept[user.scope] = (version, desk)
+    return desk
+
+
+_DESKS: weakref.WeakKeyDictionary[Engine, dict[str, tuple[int, Desk]]] = weakref.WeakKeyDictionary()
+_DESKS_LOCK = threading.Lock()
+
+
+def _leader_desk(session: Session, scope_code: str) -> Desk:
+    """A leader's desk for the area scope_code names."""
+    scope = Scope(area=scope_code)
     rows = session.execute(
         select(literal("community").label("level"), Community.code).where(scope.communities(Community.code))
         .union_all(select(literal("street"), Street.code).where(scope.communities(Street.code)))).all()
     codes = {level: tuple(sorted(code for lv, code in rows if lv == level)) for level in ("community", "street")}
-    level = "community" if user.scope in codes["community"] else "street" if user.scope in codes["street"] \
+    level = "community" if scope_code in codes["community"] else "street" if scope_code in codes["street"] \
         else "district"
-    tier = workflow.desk_tier(user.role, level)
+    tier = workflow.desk_tier(access.LEADER, level)
     return Desk(tier, codes["community"] if tier == "community" else codes["street"])
 
 
@@ -113,7 +141,8 @@ class Queue:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _narrowed(filters: DeskFilters, now: datetime, *, with_status: bool = True) -> list[ColumnElement[bool]]:
+def _narrowed(filters: DeskFilters, now: datetime | ColumnElement[datetime], *, with_status: bool = True
+              ) -> list[ColumnElement[bool]]:
     """The filters as SQL conditions (without the state filter for the counts per state)."""
     conditions: list[ColumnElement[bool]] = []
     if filters.category:
@@ -136,33 +165,65 @@ def _narrowed(filters: DeskFilters, now: datetime, *, with_status: bool = True) 
     return conditions
 
 
-def queue(session: Session, user: access.User, filters: DeskFilters, now: datetime, *,
-          limit: int = QUEUE_LIMIT) -> Queue:
+def queue(session: Session, user: access.User, filters: DeskFilters, now: datetime, *, limit: int = QUEUE_PAGE,
+          offset: int = 0, version: int | None = None) -> Queue:
     """The cases awaiting user's step that match filters: those past their deadline first, then by deadline (none
-    last), then by id; the total, and the counts per state (every filter but the state applied)."""
-    desk = desk_of(session, user)
+    last), then by id, from offset on; the total, and the counts per state (every filter but the state applied).
+    version: the store's data version (geogrid.db.version), which keys the desk's areas between requests."""
+    desk = desk_of(session, user, version)
     if desk.tier is None:
         return Queue(desk.tier)
+    counting, listing = _statements(_Who.of(user), desk, _hashable(filters), limit, min(offset, QUEUE_OFFSET_LIMIT))
+    params, connection = {"now": now}, session.connection()  # Core rows: no ORM work on plain columns
+    counts = dict(connection.execute(counting, params).all())
+    total = sum(n for s, n in counts.items() if not filters.status or s in filters.status)
+    cases = list(connection.execute(listing, params).all()) if listing is not None and offset < total else []
+    return Queue(desk.tier, cases, total, {state: counts.get(state, 0) for state in workflow.OPEN_STATES})
+
+
+@dataclass(frozen=True)
+class _Who:
+    """What the queue's SQL reads of a user (access.User), hashable to key the statements."""
+
+    username: str
+    role: str
+    scope: str
+    department: str | None
+
+    @classmethod
+    def of(cls, user: access.User) -> _Who:
+        return cls(user.username, user.role, user.scope, user.department)
+
+
+def _hashable(filters: DeskFilters) -> DeskFilters:
+    """filters with tuples for lists (a key of the statements)."""
+    return replace(filters, category=tuple(filters.category), status=tuple(filters.status),
+                   level=tuple(filters.level))
+
+
+@lru_cache(maxsize=512)
+def _statements(user: _Who, desk: Desk, filters: DeskFilters, limit: int, offset: int) -> tuple[Select, Select | None]:
+    """The counts per state, and the page of cases, as statements whose one parameter is `now`. Built once per user,
+    desk and filters: building these selects costs more than PostgreSQL spends answering them."""
+    now = bindparam("now", type_=Incident.deadline_at.type)
     mine = awaiting(user, desk)  # only cases the user may see (tests/api/test_desk.py): counted from the index alone
-    counts = dict(session.execute(select(Incident.status, func.count()).where(
-        mine, *_narrowed(filters, now, with_status=False)).group_by(Incident.status)).all())
+    counting = select(Incident.status, func.count()).where(
+        mine, *_narrowed(filters, now, with_status=False)).group_by(Incident.status)
     # open cases past their deadline first, then by deadline: for open cases both are the deadline's order
     # (deadlines.late_now: past it now), with none last. Each (state, level) the desk waits on is read in that order
-    # from the open-case index, at most limit cases each, and the first limit of them all are kept.
+    # from the open-case index, at most offset + limit cases each, and the page of them all is kept.
     pairs = [(s, lv) for s, lv in sorted(workflow.queue_states(desk.tier))
              if (not filters.status or s in filters.status) and (not filters.level or lv in filters.level)]
+    if not pairs:
+        return counting, None
     order = (Incident.deadline_at.asc().nulls_last(), Incident.id)
     owned = and_(Incident.grid_code.is_not(None), _owned(user, desk))  # awaiting, one (state, level) at a time
     arms = [select(*QUEUE_COLUMNS).where(Incident.status == s, Incident.level == lv, owned, visible_to(user),
-                                         *_narrowed(filters, now)).order_by(*order).limit(limit).subquery()
+                                         *_narrowed(filters, now)).order_by(*order).limit(offset + limit).subquery()
             for s, lv in pairs]
-    cases = []
-    if arms:
-        every = union_all(*(select(arm) for arm in arms)).subquery()
-        rows = session.execute(select(every).order_by(every.c.deadline_at.asc().nulls_last(), every.c.id).limit(limit))
-        cases = list(rows.all())
-    total = sum(n for s, n in counts.items() if not filters.status or s in filters.status)
-    return Queue(desk.tier, cases, total, {state: counts.get(state, 0) for state in workflow.OPEN_STATES})
+    every = union_all(*(select(arm) for arm in arms)).subquery()
+    listing = select(every).order_by(every.c.deadline_at.asc().nulls_last(), every.c.id).offset(offset).limit(limit)
+    return counting, listing
 
 
 def queue_ids(session: Session, user: access.User, desk: Desk) -> set[int]:

@@ -243,3 +243,22 @@ def test_a_live_desk_reads_every_change_once_even_at_one_instant(client, store, 
             seen += [c.id for c in page]
             cursor = (page[-1].updated_at, page[-1].id)
     assert seen == sorted(ids)
+
+
+def test_a_long_queue_is_read_page_by_page(client, store, auth, users) -> None:
+    lon, lat = grid_point(store, users["worker"][1])
+    for i in range(5):
+        report(client, auth("worker"), lon, lat, description=f"第{i}件")
+    whole = client.get("/api/v1/desk", params={"limit": 500}, headers=auth("worker")).json()
+    assert whole["total"] >= 5 and len(whole["items"]) == whole["total"]
+    pages, offset = [], 0
+    while offset < whole["total"]:
+        page = client.get("/api/v1/desk", params={"limit": 2, "offset": offset}, headers=auth("worker")).json()
+        assert page["offset"] == offset and page["total"] == whole["total"] and len(page["items"]) <= 2
+        pages += page["items"]
+        offset += 2
+    assert [i["id"] for i in pages] == [i["id"] for i in whole["items"]]  # same order, nothing twice or missed
+    for past in (whole["total"], 2**62):
+        beyond = client.get("/api/v1/desk", params={"offset": past}, headers=auth("worker"))
+        assert beyond.status_code == 200 and beyond.json()["items"] == [] and beyond.json()["total"] == whole["total"]
+    assert client.get("/api/v1/desk", params={"offset": -1}, headers=auth("worker")).status_code == 422

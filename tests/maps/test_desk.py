@@ -5,7 +5,14 @@ a case reaching a desk live; each role's own queue; a refused action in Chinese;
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from geogrid.db.engine import make_engine
+from geogrid.db.models import Incident
+from geogrid.db.session import session_scope
 
 from tests.maps.test_language import ALL_TEXT, english_words
 from tests.maps.test_worker_field import photo_bytes
@@ -222,3 +229,37 @@ def test_the_community_marks_a_duplicate_from_the_desk(live_service, browser, ar
     assert kept["trace"][-1]["action"] == "attach" and kept["trace"][-1]["data"] == {"duplicate": repeat}
     assert log.page_errors == []
     page.context.close()
+
+
+def more_reports(live_service, count: int) -> None:
+    """count new reports in a grid of another street than the leaders' and the worker's (copies of one there)."""
+    engine = make_engine(live_service.store_url)
+    with session_scope(engine) as session:
+        model = session.scalars(select(Incident).where(
+            Incident.status == "reported", Incident.street_code != live_service.users["leader_s"][1],
+            Incident.grid_code != live_service.users["worker"][1]).order_by(Incident.id).limit(1)).one()
+        columns = {c.key: getattr(model, c.key) for c in Incident.__table__.columns
+                   if c.key not in ("id", "external_id", "token", "description")}
+        session.add_all(Incident(**columns, token=str(uuid.uuid4()), description=f"第{i}件") for i in range(count))
+    engine.dispose()
+
+
+def test_a_long_queue_is_read_a_page_at_a_time(live_service, browser, artifacts_dir) -> None:
+    whole = api(live_service, "/api/v1/desk", "admin", params={"limit": 500}).json()
+    if whole["total"] <= 100:
+        more_reports(live_service, 101 - whole["total"] + 20)
+        whole = api(live_service, "/api/v1/desk", "admin", params={"limit": 500}).json()
+    assert whole["total"] > 100
+    log = desk(live_service, browser, "admin", viewport=PHONE)
+    page = log.page
+    assert queued(page) == [item["id"] for item in whole["items"][:100]]
+    more = page.locator("#desk-more")
+    assert more.inner_text() == f"加载更多（已显示 100 / 共 {whole['total']} 件）"
+    more.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / "desk-more-phone.png"))
+    more.click()
+    page.wait_for_function("document.querySelectorAll('#queue button.desk-open').length > 100")
+    shown = min(200, whole["total"])
+    assert queued(page) == [item["id"] for item in whole["items"][:shown]]  # the next page, in order, no repeats
+    assert (page.locator("#desk-more").count() == 1) == (whole["total"] > shown)
+    assert log.console_errors == [] and log.page_errors == []

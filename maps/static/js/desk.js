@@ -8,6 +8,8 @@
   "use strict";
   const g = window.geogrid;
   const API = "/api/v1";
+  const PAGE = 100;  /* cases read at a time */
+  const MOST = 500;  /* the most one answer lists (geogrid.store.desk.QUEUE_LIMIT) */
   const STATUS_COLOURS = {
     reported: "#1e88e5", accepted: "#fb8c00", escalated: "#8e24aa", dispatched: "#5e35b1", checked_in: "#3949ab",
     handled: "#43a047", closed: "#757575",
@@ -19,7 +21,7 @@
   const T = function (key) { return g.t(null, key); };
   const lang = g.config.lang === "en" ? "en" : "zh";
   const state = { taxonomy: null, items: [], counts: {}, selected: null, detail: null, photos: [], fresh: new Set(),
-    loading: 0, source: null, reloadTimer: null };
+    loading: 0, source: null, reloadTimer: null, total: 0, wanted: PAGE };
   const layer = L.featureGroup().addTo(map);
   const cameraLayer = L.featureGroup().addTo(map);  /* the open case's cameras */
   const gridLayer = L.featureGroup().addTo(map);  /* the open case's grid (for the roles that see grid maps) */
@@ -61,11 +63,33 @@
   async function loadQueue() {
     state.loading += 1;
     try {
-      const answer = (await g.api(API + "/desk?" + query())).body;
+      /* as many cases as are shown (a live update keeps the pages read so far, up to the server's most) */
+      const answer = (await g.api(API + "/desk?" + query() + "&limit=" + Math.min(state.wanted, MOST))).body;
       state.items = answer.items;
       state.counts = answer.counts;
+      state.total = answer.total;
       drawCounts(answer);
       drawQueue(answer);
+      drawMarkers();
+    } catch (error) {
+      g.toast(error.message, "error");
+    } finally {
+      state.loading -= 1;
+    }
+  }
+  function refilter() {  /* new filters: the first page again */
+    state.wanted = PAGE;
+    return loadQueue();
+  }
+  async function loadMore() {
+    state.loading += 1;
+    try {
+      const answer = (await g.api(API + "/desk?" + query() + "&limit=" + PAGE + "&offset=" + state.items.length)).body;
+      const known = new Set(state.items.map(function (item) { return item.id; }));
+      state.items = state.items.concat(answer.items.filter(function (item) { return !known.has(item.id); }));
+      state.total = answer.total;
+      state.wanted = state.items.length;
+      drawQueue();
       drawMarkers();
     } catch (error) {
       g.toast(error.message, "error");
@@ -81,7 +105,7 @@
       const chip = g.el("button", { type: "button", class: "desk-count" + (n ? "" : " desk-zero") + ($("f-status").value === status ? " desk-on" : ""),
         "data-status": status, onclick: function () {
           $("f-status").value = $("f-status").value === status ? "" : status;
-          loadQueue();
+          refilter();
         } }, [g.el("i", { style: "background:" + STATUS_COLOURS[status] }), stateName(status) + " ", g.el("b", { text: String(n) })]);
       box.appendChild(chip);
     });
@@ -112,6 +136,10 @@
       ]);
       list.appendChild(g.el("li", { class: rowClass(item), id: "row-" + item.id }, [button]));
     });
+    if (state.items.length < state.total) {
+      list.appendChild(g.el("li", { class: "desk-more" }, [g.el("button", { type: "button", id: "desk-more",
+        text: fill(T("more"), { shown: state.items.length, n: state.total }), onclick: loadMore })]));
+    }
   }
   function drawMarkers() {
     layer.clearLayers();
@@ -483,8 +511,8 @@
     ["reported", "accepted", "escalated", "dispatched", "checked_in", "handled"].forEach(function (code) {
       $("f-status").appendChild(g.el("option", { value: code, text: stateName(code) }));
     });
-    $("filters").addEventListener("submit", function (event) { event.preventDefault(); loadQueue(); });
-    $("f-reset").addEventListener("click", function () { $("filters").reset(); loadQueue(); });
+    $("filters").addEventListener("submit", function (event) { event.preventDefault(); refilter(); });
+    $("f-reset").addEventListener("click", function () { $("filters").reset(); refilter(); });
     await loadQueue();
     fitQueue();
     listen();
