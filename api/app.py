@@ -20,8 +20,8 @@ from api.notify import Notifier
 from api.openapi import use_gis_conventions
 from api.error_schema import document_errors
 from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
-from api.limits import BodyGuard
-from api.security import LoginThrottle, NulGuard, SecurityHeaders
+from api.guards import Guards
+from api.security import LoginThrottle
 from api.routers import (
     assessment,
     cameras,
@@ -136,9 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     document_errors(app)
     for module in ROUTERS:
         app.include_router(module.router)
-    app.add_middleware(BodyGuard)
-    app.add_middleware(NulGuard)
-    app.add_middleware(SecurityHeaders)  # outermost: also on the guards' own answers
+    app.add_middleware(Guards)  # NUL, sign-in before a body, body limits, security headers: one layer
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")  # the maps' scripts, styles, fonts
     add_docs(app)
     use_gis_conventions(app)
