@@ -40,7 +40,7 @@ from api.routers import (
     tiles,
 )
 from geogrid import __version__
-from geogrid.db.engine import WRITE, make_engine, read_options
+from geogrid.db.engine import WRITE, make_engine, read_options, single_statement_options
 from geogrid.db.session import make_sessionmaker
 from geogrid.db.version import VersionReader
 from api.settings import Settings, get_settings
@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = make_sessionmaker(engine)
     app.state.read_sessions = make_sessionmaker(engine.execution_options(**read_options(engine)))
     app.state.write_sessions = make_sessionmaker(engine.execution_options(**{WRITE: True}))
+    app.state.report_sessions = make_sessionmaker(engine.execution_options(**single_statement_options(engine)))
     app.state.session_slots = SessionSlots(REQUEST_SESSIONS)
     # SQLite has one writer at a time: writing requests queue here, in order, rather than in SQLite's busy
     # handler, which sleeps between tries
