@@ -270,8 +270,12 @@ def _report_event(values: dict[str, Any], location: Location) -> dict[str, Any]:
 
 
 def _persistent(session: Session, values: dict[str, Any]) -> Incident:
-    """The inserted case as an ORM object in the session, as if loaded: later changes to it are flushed."""
-    incident = Incident(**values)
+    """The inserted case as an ORM object in the session, as if loaded: later changes to it are flushed.
+
+    Built as the ORM builds a row it loads, its columns set straight into the instance's dictionary: no change
+    event per attribute (39 of them), for values that are no change (they are what the INSERT stored)."""
+    incident = Incident.__mapper__.class_manager.new_instance()
+    incident.__dict__.update(values)
     make_transient_to_detached(incident)
     session.add(incident)
     return incident
