@@ -52,7 +52,7 @@ from city import CityShape
 
 from api.deps import Principal
 from api.routers.incidents import incident_json
-from geogrid.db.engine import make_engine, single_statement_options
+from geogrid.db.engine import make_engine, read_options, single_statement_options
 from geogrid.db.models import Incident, IncidentEvent
 from geogrid.db.session import make_sessionmaker, session_scope
 from geogrid.incidents import filing
@@ -293,7 +293,7 @@ def profile_in_process(url: str, points: np.ndarray, n: int, tag: str) -> dict:
     answer, commit. Pieces timed over n reports, then cProfile over n more."""
     taxonomy = load_taxonomy()
     engine = make_engine(url, pool_size=2)
-    factory = make_sessionmaker(engine)
+    factory = make_sessionmaker(engine.execution_options(**read_options(engine)))  # as the API reads the user
     reports = make_sessionmaker(engine.execution_options(**single_statement_options(engine)))
     categories = answerable(taxonomy)
 
@@ -302,7 +302,7 @@ def profile_in_process(url: str, points: np.ndarray, n: int, tag: str) -> dict:
         report = incidents_store.Report(category=categories[i % len(categories)], channel="grid_patrol",
                                         description="load test report", x=float(lon), y=float(lat), crs="wgs84",
                                         external_id=f"{tag}-{run}-{i}")
-        with factory() as session, session.begin():
+        with factory() as session:
             user = users_store.get_user(session, LEADER)
         principal = Principal(user.username, user.role, user.scope, user.department)
         with reports() as session:
