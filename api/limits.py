@@ -1,5 +1,5 @@
-"""The body guard: a request's sign-in is checked from its headers before any body is read, and each endpoint's
-body is cut off (413) as soon as it passes that endpoint's size limit, while it streams in."""
+"""The body guard's rules (applied by api.guards): a request's sign-in is checked from its headers before any body is
+read, and each endpoint's body is cut off (413) as soon as it passes that endpoint's size limit, while it streams in."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Send
 
 from api.security import send_json
 from api.settings import Settings
@@ -52,61 +52,7 @@ class TooLarge(Exception):
     """The body passed its limit while streaming in."""
 
 
-class BodyGuard:
-    """ASGI middleware: 401 before reading a body that needs a token and has none valid; 413 for a body declared or
-    found (while streaming) larger than its endpoint's limit, so that nothing past the limit is kept."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in BODYLESS:
-            await self.app(scope, receive, send)
-            return
-        settings: Settings = scope["app"].state.settings
-        rule = rule_for(scope["method"], scope["path"])
-        headers = Headers(scope=scope)
-        if rule.signed_in and (problem := _token_problem(settings, headers)) is not None:
-            await send_json(send, 401, {"detail": problem}, [(b"www-authenticate", b"Bearer"), (b"connection", b"close")])
-            return
-        limit = getattr(settings, rule.limit_setting) * rule.unit
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            await _too_large(send, rule, settings)
-            return
-        await self._guarded(scope, receive, send, limit, rule, settings)
-
-    async def _guarded(self, scope: Scope, receive: Receive, send: Send, limit: int, rule: BodyRule,
-                       settings: Settings) -> None:
-        """Run the app with a receive that stops past limit bytes; its answer is then replaced by a 413."""
-        received, stopped, started = 0, False, False
-
-        async def counted() -> Message:
-            nonlocal received, stopped
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > limit:
-                stopped = True
-                raise TooLarge
-            return message
-
-        async def sending(message: Message) -> None:
-            nonlocal started
-            if stopped:
-                return  # whatever the app answers to a cut body, the guard answers 413
-            started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counted, sending)
-        except Exception:
-            if not stopped or started:
-                raise
-        if stopped and not started:
-            await _too_large(send, rule, settings)
-
-
-def _token_problem(settings: Settings, headers: Headers) -> str | None:
+def token_problem(settings: Settings, headers: Headers) -> str | None:
     """Why the request's token does not sign it in (None when it does, as far as the headers tell)."""
     token = token_from(headers)
     if not token:
@@ -118,7 +64,7 @@ def _token_problem(settings: Settings, headers: Headers) -> str | None:
     return None
 
 
-async def _too_large(send: Send, rule: BodyRule, settings: Settings) -> None:
+async def too_large(send: Send, rule: BodyRule, settings: Settings) -> None:
     """413 naming the limit and the setting that changes it."""
     size = getattr(settings, rule.limit_setting)
     unit = "MB" if rule.unit == KB * KB else "KB"

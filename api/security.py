@@ -1,4 +1,4 @@
-"""Request guards: no NUL characters in the path or query, sign-in throttling, security headers on every answer."""
+"""Request guards' rules: no NUL characters in the path or query, sign-in throttling, security headers (api.guards)."""
 
 from __future__ import annotations
 
@@ -12,27 +12,12 @@ from collections import deque
 from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope, Send
 
 NUL_MESSAGE = "the request holds a NUL character (%00), which no name, code or value may contain"
 
 
-class NulGuard:
-    """422 for a path or query string holding a NUL character, before it reaches the store (PostgreSQL text
-    cannot hold one, and no area code or id does)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _holds_nul(scope):
-            await send_json(send, 422, {"detail": [{"loc": ["query"], "msg": NUL_MESSAGE, "type": "value_error"}]})
-            return
-        await self.app(scope, receive, send)
-
-
-def _holds_nul(scope: Scope) -> bool:
+def holds_nul(scope: Scope) -> bool:
     """True when the decoded path or query string holds a NUL byte."""
     path = scope.get("raw_path") or scope.get("path", "").encode()
     return b"\x00" in unquote_to_bytes(path) or b"\x00" in unquote_to_bytes(scope.get("query_string", b""))
@@ -121,43 +106,7 @@ def page_policy(html: str) -> str:
     return PAGE_POLICY.format(hashes="".join(" " + h for h in hashes))
 
 
-class SecurityHeaders:
-    """ASGI middleware: X-Content-Type-Options, Referrer-Policy, X-Frame-Options and a Content-Security-Policy with
-    frame-ancestors 'none' on every answer; an HTML page is held until complete to hash its inline scripts."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start: Message | None = None
-        body: list[bytes] = []
-
-        async def sending(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                headers = Headers(raw=message["headers"])
-                if headers.get("content-type", "").startswith("text/html"):
-                    start = message  # held until the page is whole
-                    return
-                await send(_with_headers(message, DATA_POLICY))
-                return
-            if start is None or message["type"] != "http.response.body":
-                await send(message)
-                return
-            body.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                html = b"".join(body)
-                policy = page_policy(html.decode("utf-8", "replace"))
-                await send(_with_headers(start, policy))
-                await send({"type": "http.response.body", "body": html})
-
-        await self.app(scope, receive, sending)
-
-
-def _with_headers(start: Message, policy: str) -> Message:
+def with_headers(start: Message, policy: str) -> Message:
     """The response start with the security headers added (a policy the endpoint set itself is kept)."""
     present = {name.lower() for name, _ in start["headers"]}
     extra = [(k, v) for k, v in HEADERS if k not in present]

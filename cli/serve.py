@@ -12,6 +12,9 @@ from rich.markup import escape
 from api.settings import Settings
 
 err = Console(stderr=True)
+# uvloop and httptools (both installed by uvicorn[standard]) by name: "auto" would fall back to asyncio's loop
+# and h11 (slower per request) without a word if either went missing
+SERVER = {"loop": "uvloop", "http": "httptools"}
 
 
 def serve(
@@ -43,13 +46,13 @@ def serve(
         raise typer.Exit(2) from None
     say_photo_store(settings)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port, **SERVER)
         return
     # each worker process builds its app from the environment: pass on what the command line chose
     os.environ["GEOGRID_DATABASE_URL"] = str(settings.database_url)
     os.environ.setdefault("GEOGRID_DATA_DIR", str(settings.data_dir))
     os.environ.setdefault("GEOGRID_DEMO", str(bool(settings.demo)).lower())
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, **SERVER)
 
 
 def prepare(settings: Settings) -> None:

@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # chromium: the page tests (tests/maps) drive /usr/bin/chromium; fonts-wqy-microhei: Chinese text in it;
-# gdal-bin: the tests read /ogc with GDAL's OAPIF driver and open every export with ogrinfo.
-SYSTEM_PACKAGES=(python3-venv postgresql-15-postgis-3 libsqlite3-mod-spatialite chromium fonts-wqy-microhei gdal-bin)
+# gdal-bin: the tests read /ogc with GDAL's OAPIF driver and open every export with ogrinfo;
+# wrk: the benchmarks that load the HTTP API (bench/api_latency.py, bench/report_load.py).
+SYSTEM_PACKAGES=(python3-venv postgresql-15-postgis-3 libsqlite3-mod-spatialite chromium fonts-wqy-microhei gdal-bin wrk)
 command -v npm >/dev/null || SYSTEM_PACKAGES+=(nodejs npm)
 
 missing=()

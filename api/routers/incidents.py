@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.ids import Id, Offset
 from api.notify import announce
-from api.deps import (CurrentUser, DataVersion, GeocoderDep, PhotoStoreDep, Principal, SessionDep, SettingsDep,
-                      TaxonomyDep, require_role)
+from api.deps import (CurrentUser, DataVersion, GeocoderDep, PhotoStoreDep, Principal, ReportSessionDep, SessionDep,
+                      SettingsDep, StoreGeocoder, TaxonomyDep, committed, require_role)
 from api.params import TimeWindowDep, parse_bbox, visible_incident
 from api.schemas import ActionIn, AttachIn, IncidentIn, PlaceIn
 from api.uploads import saved_upload
@@ -48,24 +48,30 @@ def taxonomy(user: CurrentUser, taxonomy: TaxonomyDep) -> dict[str, Any]:
 
 
 @router.post("/incidents", status_code=status.HTTP_201_CREATED, summary="Report an incident")
-def report_incident(
+async def report_incident(
     body: IncidentIn,
     user: Reporter,
-    session: SessionDep,
+    session: ReportSessionDep,
     taxonomy: TaxonomyDep,
-    geocoder: GeocoderDep,
     photos: PhotoStoreDep,
+    request: Request,
     response: Response,
 ) -> dict[str, Any]:
     """Store a report and place it in its grid: by its point (converted from its CRS), else by its address.
     A point in no grid is kept as unlocated, with the grids within 100 m suggested. A report whose
     external_id is already stored answers 200 with the stored case and creates nothing, or 409 when that
     case is outside what the caller may see. Photos of ours (/media/...) must be kept in the photo store."""
-    media.require_kept(photos, body.media_urls)
-    incident, created = store.report_as(session, _report(body), user, taxonomy, geocoder)
+
+    def work() -> tuple[dict[str, Any], bool]:
+        media.require_kept(photos, body.media_urls)
+        geocoder = StoreGeocoder(request, session)  # over the report's own session
+        incident, created = store.report_as(session, _report(body), user, taxonomy, geocoder)
+        return incident_json(incident, user, taxonomy), created
+
+    answer, created = await committed(session, work)  # the busiest write: one worker thread does it all
     if not created:
         response.status_code = status.HTTP_200_OK
-    return incident_json(incident, user, taxonomy)
+    return answer
 
 
 @router.get("/incidents", summary="Incidents you may see, filtered")

@@ -99,6 +99,13 @@ def read_options(engine: Engine) -> dict[str, object]:
     return {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
 
 
+def single_statement_options(engine: Engine) -> dict[str, object]:
+    """Execution options for a request whose write is one statement (a report: its case and event are one INSERT
+    on PostgreSQL): on PostgreSQL autocommit, so that statement commits on its own, atomic and durable as any
+    commit, without the BEGIN and COMMIT round trips; on SQLite a writing transaction (BEGIN IMMEDIATE)."""
+    return {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {WRITE: True}
+
+
 def _sqlite_begin(conn: Connection) -> None:
     """BEGIN, or BEGIN IMMEDIATE for a transaction that will write: it waits for the write lock up front
     (busy_timeout) instead of failing when another writer committed after its first read."""

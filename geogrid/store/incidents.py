@@ -245,7 +245,9 @@ def _with_community(values: dict[str, Any]) -> dict[str, Any]:
 
 def _place_again(session: Session, values: dict[str, Any], location: Location) -> None:
     """Place the stored case by the published grids as they are now, and store its areas (rare: once after
-    each publishing, per process)."""
+    each publishing, per process). In the API's report session on PostgreSQL, which autocommits (one statement
+    per report), this UPDATE commits on its own just after the case: until it does, the case stands as placed
+    by the plans published a moment before, as a case reported a moment earlier would."""
     in_grid = _place(session, values, location, placement.layout(session))
     areas = {name: values[name] for name in AREAS} | {"case_id": values["id"]}
     params = _with_community(areas) if in_grid else areas
@@ -268,8 +270,12 @@ def _report_event(values: dict[str, Any], location: Location) -> dict[str, Any]:
 
 
 def _persistent(session: Session, values: dict[str, Any]) -> Incident:
-    """The inserted case as an ORM object in the session, as if loaded: later changes to it are flushed."""
-    incident = Incident(**values)
+    """The inserted case as an ORM object in the session, as if loaded: later changes to it are flushed.
+
+    Built as the ORM builds a row it loads, its columns set straight into the instance's dictionary: no change
+    event per attribute (39 of them), for values that are no change (they are what the INSERT stored)."""
+    incident = Incident.__mapper__.class_manager.new_instance()
+    incident.__dict__.update(values)
     make_transient_to_detached(incident)
     session.add(incident)
     return incident

@@ -51,6 +51,36 @@ def test_the_reader_reconnects_after_its_connection_is_closed(store_url: str) ->
         reader.close()
 
 
+@pytest.mark.parametrize("backend", ["postgis"])  # SQLite has no server to end a connection
+def test_the_reader_reconnects_after_the_server_ends_its_connection(store_url: str, store: Engine) -> None:
+    reader = VersionReader(store_url)
+    others = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                  "AND query LIKE '%data_version%'")
+
+    def end_the_readers_connection() -> None:
+        with store.connect() as conn:
+            pids = conn.scalars(others).all()
+            assert pids, "the reader's connection is not to be seen"
+            for pid in pids:
+                assert conn.scalar(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+        with store.connect() as conn:  # a new transaction: a new snapshot of pg_stat_activity
+            assert not conn.scalars(others).all()
+
+    async def around() -> tuple[int, int]:
+        first = await reader.read()
+        end_the_readers_connection()
+        return first, await reader.read()
+
+    try:
+        first, second = asyncio.run(around())
+        assert first == second
+        with session_scope(store) as session:
+            audit.record(session, "tester", "test", "thing", 1)
+        assert asyncio.run(reader.read()) == first + 1
+    finally:
+        reader.close()
+
+
 @pytest.mark.parametrize("backend", ["postgis"])  # SQLite reads a local file at once: nothing to share
 def test_concurrent_reads_share_a_query_yet_each_sees_the_writes_before_it(store_url: str, store: Engine) -> None:
     """The requests that read the version together share one query; a request that comes while a query is under

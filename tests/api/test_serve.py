@@ -67,13 +67,15 @@ def test_a_store_named_by_url_is_migrated_but_not_filled(small_sample: None, tmp
 def test_serve_is_a_typer_command_that_runs_uvicorn(small_sample: None, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     ran = {}
-    monkeypatch.setattr("uvicorn.run", lambda app, host, port: ran.update(app=app, host=host, port=port))
+    monkeypatch.setattr("uvicorn.run", lambda app, host, port, **options: ran.update(app=app, host=host, port=port,
+                                                                                      options=options))
     app = typer.Typer()
     app.command()(serve_cli.serve)
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     result = CliRunner().invoke(app, ["--port", "8123", "--database-url", url])
     assert result.exit_code == 0, result.output
     assert ran["host"] == "127.0.0.1" and ran["port"] == 8123
+    assert ran["options"] == {"loop": "uvloop", "http": "httptools"}  # never a silent fall-back to asyncio and h11
     assert ran["app"].state.settings.database_url == url
     bad = CliRunner().invoke(app, ["--database-url", "nosuchdb://x"])
     assert bad.exit_code == 2 and "error" in bad.output

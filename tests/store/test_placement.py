@@ -252,3 +252,17 @@ def test_a_new_case_is_answered_without_reading_it_back(published: Engine) -> No
         assert (event.action, event.username, event.from_status, event.to_status, event.to_level) == (
             "report", "worker1", None, columns["status"], columns["level"])
         assert event.data == {"located_by": "point"} and event.at is not None
+
+
+def test_a_change_to_the_new_case_is_written(published: Engine) -> None:
+    """The new case stands in the session as if loaded: a change made to it later is flushed, and only that."""
+    taxonomy = load_taxonomy()
+    with session_scope(published) as session:
+        incident, created = create_incident(session, report_at(X0 + 0.5 * STEP, Y0 + 0.5 * STEP, "changed-1"),
+                                            "worker1", taxonomy)
+        assert created and not session.dirty
+        incident.description = "changed after filing"
+        assert list(session.dirty) == [incident]
+    with session_scope(published) as session:
+        stored = session.scalar(select(Incident).where(Incident.external_id == "changed-1"))
+        assert stored.description == "changed after filing" and stored.grid_code == incident.grid_code
