@@ -206,7 +206,7 @@ def _import_row(session: Any, row: Any, user: Principal, taxonomy: Taxonomy, geo
 
 
 @router.get("/desk", summary="The case desk: cases awaiting your step, most urgent first")
-def desk(
+async def desk(
     user: CurrentUser,
     version: DataVersion,
     session: SessionDep,
@@ -239,7 +239,8 @@ def desk(
         raise InputError(f"area {area!r} is outside your scope ({user.scope})")
     now = utcnow()
     filters = desk_store.DeskFilters(category, area, status_, level, window.since, window.until, overdue)
-    found = desk_store.queue(session, user, filters, now, limit=limit, offset=offset, version=version)
+    found = await committed(session, lambda: desk_store.queue(session, user, filters, now, limit=limit,
+                                                              offset=offset, version=version))
     items = _queued_json(found.cases, taxonomy, now)
     return {"tier": found.tier, "total": found.total, "limit": limit, "offset": offset, "counts": found.counts,
             "items": items,
