@@ -386,3 +386,58 @@ def test_two_grids_of_towers_are_mended_by_exchanging_a_tower():
     parts = refine(graph, [np.array([0, 1]), np.array([2, 3])], limits)
     assert sorted(graph.households[p].sum() for p in parts) == [300, 300]
     assert [len(p) for p in parts] == [2, 2]
+
+
+def towers_around_two_houses() -> tuple[CellGraph, list[np.ndarray]]:
+    """Two rows of four cells: towers of 126-180 households and two houses (60 and 20), 2.5 residents a household,
+    and a division of them into three grids, the east one over the resident cap::
+
+        126 180 | 180  60        west {0, 1, 4}: 326 households; middle {5, 6}: 306;
+         20 | 180 126 | 180      east {2, 3, 7}: 420 households, 1,050 residents (cap 1,000)
+    """
+    households = [126, 180, 180, 60, 20, 180, 126, 180]
+    graph = lattice(households, [2.5 * h for h in households], 4)
+    return graph, [np.array([0, 1, 4]), np.array([5, 6]), np.array([2, 3, 7])]
+
+
+def test_a_grid_over_a_cap_among_towers_is_mended_by_re_solving_it_with_two_grids_around_it(monkeypatch):
+    """No move of one building, no chain and no exchange of two (``refine``) mends the east grid, and every
+    partition within the limits changes all three grids (so no exchange between two grids does): the exact
+    stage frees the grid with its neighbours and solves that region alone. Here the programmes over the whole
+    piece are given no work, as on a piece of 94 cells where they ran out of it (community 360702-011-002 of
+    the 500,000-household district: a grid of towers 6 households short)."""
+    from geogrid.partition.bisect import refine
+
+    graph, division = towers_around_two_houses()
+    limits = Limits(min_households=300, max_households=500, min_population=0, max_population=1000)
+    fitting = fitting_partitions(graph, limits)
+    assert len(fitting)
+    grids = {frozenset(d.tolist()) for d in division}
+    assert all(not grids & {frozenset(np.flatnonzero(labels == g).tolist()) for g in np.unique(labels)}
+               for labels in fitting)
+    assert not exact._fits(graph, refine(graph, division, limits), limits)
+    for name in ("QUICK_STEPS", "SEARCH_BUDGET", "REPAIR_BUDGET", "LAST_PROOF_BUDGET", "LAST_FIND_BUDGET"):
+        monkeypatch.setattr(exact, name, 0)
+    verdict = exact.settle(graph, np.arange(8), limits, [division])
+    assert verdict.status == "found" and exact._fits(graph, verdict.parts, limits)
+    assert sorted(np.concatenate(verdict.parts).tolist()) == list(range(8))
+    again = exact.settle(graph, np.arange(8), limits, [division])
+    assert [p.tolist() for p in again.parts] == [p.tolist() for p in verdict.parts]  # deterministic
+    monkeypatch.setattr(exact, "MEND_GRIDS", 2)  # a grid and one neighbour: no region mends it
+    assert exact.settle(graph, np.arange(8), limits, [division]).status == "unknown"
+
+
+def test_the_500k_districts_cluster_of_towers_meets_every_limit():
+    """Community 360702-011-002 of the 500,000-household district: 9 towers of 126-288 households among houses.
+    The heuristic leaves a grid of towers 6 households short, and neither the moves nor the programmes over the
+    whole piece (94 cells, 11-13 grids) mend it within their work limits; a region of five grids around it does."""
+    from geogrid.sample.district import build
+
+    layers = build(households=500_000, seed=0, incidents=0, cameras=0)
+    code = "360702-011-002"
+    community = layers["communities"][layers["communities"]["community_code"] == code]
+    buildings = layers["buildings"]
+    result = partition(community, buildings[buildings["community_code"] == code], roads=layers["roads"])
+    assert_hard_rules(community, buildings[buildings["community_code"] == code], result)
+    assert result.report["communities"][0]["feasible_partition"] == "met"
+    assert result.report["total"]["grids_outside_limits_unproven"] == 0

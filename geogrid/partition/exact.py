@@ -18,7 +18,10 @@ First the exhaustive searches of ``exhaustive`` look at a few thousand sets: tha
 small pieces and those with few ways to fill their grids, at a fraction of the programmes' cost.
 Then the contiguity programme is asked over all possible grid counts, the limits as hard
 constraints and then as penalties started from the heuristic's grids. Where that decides nothing,
-it is asked once per count k with each grid's window narrowed by what the other k - 1 grids hold
+each grid of the heuristic's divisions outside a limit is freed with up to four connected grids around
+it and that region alone is solved exactly, the rest fixed (a large-neighbourhood search, ``_mend``:
+a grid of towers a few households short is often mended only by a cascade over several grids). Then
+the programme is asked once per count k with each grid's window narrowed by what the other k - 1 grids hold
 at least and at most (four grids of at most 1,000 residents for 3,967 residents: each holds at
 least 967), which decides most of what is left. Where counts are still open and one cell cuts the
 piece into small sides, the piece is settled exhaustively side by side (``exhaustive``); else
@@ -41,7 +44,7 @@ from ortools.sat.python.cp_model_helper import SatParameters
 from scipy.sparse.csgraph import dijkstra
 
 from geogrid.partition.exhaustive import settle_at_cut, settle_whole
-from geogrid.partition.bisect import CellGraph, local_edges
+from geogrid.partition.bisect import CellGraph, label_of, local_edges
 from geogrid.partition.limits import Limits
 
 # Work limits in CP-SAT's deterministic seconds (about one second of one core here).
@@ -52,6 +55,10 @@ LAST_PROOF_BUDGET = 5.0  # last resort, shared by the counts still open: the har
 LAST_FIND_BUDGET = 2.0  # then searched with quick restarts, which finds partitions the default search misses
 QUICK_STEPS = 20_000  # sets the exhaustive searches look at first, before the programmes (about 0.1 s)
 POLISH_BUDGET = 0.25  # shortening the boundaries of a partition that fits
+MEND_GRIDS = 5  # a grid outside a limit is re-solved with up to this many connected grids around it, itself included
+MEND_BUDGET = 1.0  # the regions' programmes, shared by all hints of one piece
+MEND_REGION_BUDGET = 0.25  # one region's programme at most
+MEND_REGIONS = 300  # programmes built at most for one piece (building them costs more than most solves)
 # CP-SAT's linear relaxation: its cuts prove packings impossible at once, but only slow the
 # contiguity programme down (measured on the benchmark districts' broken communities).
 PACKING_LINEARIZATION = 2
@@ -208,6 +215,8 @@ def _search(graph: CellGraph, nodes: np.ndarray, window: _Window, windows: dict[
         return closest
     if status == cp_model.OPTIMAL:
         return Verdict("infeasible", proof=CONTIGUITY, closest=closest)
+    if (mended := _mend(graph, window, hints)) is not None:
+        return mended
     open_counts = []
     for k, narrowed in windows.items():
         built = _build(graph, nodes, narrowed, k, k)  # never too large: narrowed caps allow no more options
@@ -231,6 +240,99 @@ def _search(graph: CellGraph, nodes: np.ndarray, window: _Window, windows: dict[
     # in the cells' own order: it proves some counts the anchored order does not (and the reverse)
     programmes = [_build(graph, nodes, windows[k], k, k, anchored=False) for k in open_counts]
     return _last_resort(programmes, closest)
+
+
+def _mend(graph: CellGraph, window: _Window, hints: list[list[np.ndarray]]) -> list[np.ndarray] | None:
+    """A large-neighbourhood search from the heuristic's divisions, best first: each grid outside a limit
+    (or in pieces) is freed with a few connected grids around it, and that region alone is solved exactly
+    (any count of grids, the rest of the piece fixed), smallest regions first. Where towers leave a grid a
+    few households short, the households it needs often come through a cascade over several grids (a
+    neighbour takes a tower and gives houses on to the next), which no single move, chain or exchange
+    finds and which the programme over the whole piece rarely reaches within its work limit.
+    None where a hint's grid finds no region within the work limits."""
+    work = _Work(MEND_BUDGET, MEND_REGIONS)
+    for hint in hints:
+        parts = _mend_one([part for part in hint if len(part)], graph, window, work)
+        if parts is not None:
+            return parts
+        if work.spent():
+            return None
+    return None
+
+
+@dataclass
+class _Work:
+    """What a search may still spend: deterministic seconds of the solver, and programmes to build."""
+
+    budget: float
+    programmes: int
+
+    def spent(self) -> bool:
+        return self.budget <= 0 or self.programmes <= 0
+
+
+def _mend_one(parts: list[np.ndarray], graph: CellGraph, window: _Window, work: _Work) -> list[np.ndarray] | None:
+    """Re-solve regions around the first misfit grid until none is left (each success removes at least one)."""
+    while (misfits := [g for g, part in enumerate(parts) if not _fits_window(graph, part, window)]):
+        for region in _regions(graph, parts, misfits[0]):
+            if work.spent():
+                return None
+            solved = _solve_region(graph, np.sort(np.concatenate([parts[g] for g in region])), window, work)
+            if solved is not None:
+                parts = [part for g, part in enumerate(parts) if g not in region] + solved
+                break
+        else:
+            return None
+    return parts
+
+
+def _regions(graph: CellGraph, parts: list[np.ndarray], g: int) -> list[tuple[int, ...]]:
+    """The connected sets of up to MEND_GRIDS grids that hold grid ``g``, smallest first, then by grid numbers."""
+    label = label_of(graph.size, parts)
+    a, b = label[graph.i], label[graph.j]
+    keep = (a >= 0) & (b >= 0) & (a != b)
+    touching: dict[int, set[int]] = {}
+    for x, y in zip(a[keep].tolist(), b[keep].tolist()):
+        touching.setdefault(x, set()).add(y)
+        touching.setdefault(y, set()).add(x)
+    layer, regions = {(g,)}, [(g,)]
+    for _ in range(MEND_GRIDS - 1):
+        layer = {tuple(sorted({*region, n})) for region in layer for q in region for n in touching.get(q, ())
+                 if n not in region}
+        regions.extend(sorted(layer))
+    return regions
+
+
+def _solve_region(graph: CellGraph, cells: np.ndarray, window: _Window, work: _Work) -> list[np.ndarray] | None:
+    """Connected grids within the window that cover ``cells`` exactly (any count), if found within the work left."""
+    h, p = graph.households[cells].sum(), graph.population[cells].sum()
+    fewest = max(1, _ceil_ratio(h, window.h_hi), _ceil_ratio(p, window.p_hi))
+    most = min(len(cells), _floor_ratio(h, window.h_lo), _floor_ratio(p, window.p_lo))
+    if fewest > most:
+        return None
+    built = _build(graph, cells, window, fewest, most)
+    if built is None:
+        return None
+    work.programmes -= 1
+    # no presolve: on these small programmes it costs more than the search it saves
+    status, solver = _solve(built.model, min(MEND_REGION_BUDGET, work.budget), presolve=False)
+    work.budget -= solver.deterministic_time
+    return _groups(built, solver) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+
+
+def _ceil_ratio(total: float, cap: int | None) -> int:
+    return 0 if cap is None else math.ceil(round(total) / cap)
+
+
+def _floor_ratio(total: float, floor: int) -> int:
+    return 10**9 if floor <= 0 else math.floor(round(total) / floor)
+
+
+def _fits_window(graph: CellGraph, part: np.ndarray, window: _Window) -> bool:
+    """In one piece, with households and residents within the window."""
+    h, p = round(graph.households[part].sum()), round(graph.population[part].sum())
+    return (graph.is_connected(part) and window.h_lo <= h and (window.h_hi is None or h <= window.h_hi)
+            and window.p_lo <= p and (window.p_hi is None or p <= window.p_hi))
 
 
 def _quick_search(graph: CellGraph, nodes: np.ndarray, window: _Window) -> list[np.ndarray] | Verdict | None:
@@ -292,7 +394,7 @@ def _window(limits: Limits) -> _Window:
 
 
 def _solve(model: cp_model.CpModel, budget: float, linearization: int = CONTIGUITY_LINEARIZATION,
-           quick_restarts: bool = False) -> tuple[int, cp_model.CpSolver]:
+           quick_restarts: bool = False, presolve: bool = True) -> tuple[int, cp_model.CpSolver]:
     """One worker, a fixed seed and a deterministic work limit: the same answer on any machine.
 
     (Several workers interleaved on one thread are deterministic too, but OR-Tools 9.15 aborted the
@@ -302,6 +404,7 @@ def _solve(model: cp_model.CpModel, budget: float, linearization: int = CONTIGUI
     solver.parameters.random_seed = 0
     solver.parameters.max_deterministic_time = budget
     solver.parameters.linearization_level = linearization
+    solver.parameters.cp_model_presolve = presolve
     if quick_restarts:
         solver.parameters.search_branching = SatParameters.PORTFOLIO_WITH_QUICK_RESTART_SEARCH
     return solver.Solve(model), solver
