@@ -416,7 +416,8 @@ def test_a_grid_over_a_cap_among_towers_is_mended_by_re_solving_it_with_two_grid
     assert all(not grids & {frozenset(np.flatnonzero(labels == g).tolist()) for g in np.unique(labels)}
                for labels in fitting)
     assert not exact._fits(graph, refine(graph, division, limits), limits)
-    for name in ("QUICK_STEPS", "SEARCH_BUDGET", "REPAIR_BUDGET", "LAST_PROOF_BUDGET", "LAST_FIND_BUDGET"):
+    for name in ("QUICK_STEPS", "SEARCH_BUDGET", "REPAIR_BUDGET", "LAST_PROOF_BUDGET", "LAST_FIND_BUDGET",
+                 "SETTLE_WHOLE_STEPS"):
         monkeypatch.setattr(exact, name, 0)
     verdict = exact.settle(graph, np.arange(8), limits, [division])
     assert verdict.status == "found" and exact._fits(graph, verdict.parts, limits)
