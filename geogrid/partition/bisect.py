@@ -102,7 +102,7 @@ def recombine(graph: CellGraph, parts: list[np.ndarray], limits: Limits, rounds:
         for g in range(len(parts)):
             if violation(graph.households[parts[g]].sum(), graph.population[parts[g]].sum(), limits) <= 0:
                 continue
-            neighbours = sorted(_part_neighbours(graph, label_of(graph.size, parts)).get(g, ()))
+            neighbours = sorted(part_neighbours(graph, label_of(graph.size, parts)).get(g, ()))
             for group in [[g, n] for n in neighbours] + [[g, *neighbours]]:
                 if len(group) > 1 and _redraw(graph, parts, group, limits):
                     changed = True
@@ -303,7 +303,7 @@ def _chain(graph, label, h, p, g, limits, depth: int = 6) -> bool:
     the parts in between keep their totals. Kept only if the total violation drops.
     """
     over = violation(h[g] - 1e-9, p[g], limits) > 0 and (h[g] > limits.max_households or p[g] > limits.max_population)
-    neighbours = _part_neighbours(graph, label)
+    neighbours = part_neighbours(graph, label)
     paths, seen = [[g]], {g}
     for _ in range(depth):
         grown = []
@@ -320,7 +320,8 @@ def _chain(graph, label, h, p, g, limits, depth: int = 6) -> bool:
     return False
 
 
-def _part_neighbours(graph, label) -> dict[int, set[int]]:
+def part_neighbours(graph: CellGraph, label: np.ndarray) -> dict[int, set[int]]:
+    """Each part's neighbouring parts (label: each cell's part, -1 for none)."""
     a, b = label[graph.i], label[graph.j]
     keep = (a >= 0) & (b >= 0) & (a != b)
     out: dict[int, set[int]] = {}

@@ -44,7 +44,7 @@ from ortools.sat.python.cp_model_helper import SatParameters
 from scipy.sparse.csgraph import dijkstra
 
 from geogrid.partition.exhaustive import settle_at_cut, settle_whole
-from geogrid.partition.bisect import CellGraph, label_of, local_edges
+from geogrid.partition.bisect import CellGraph, label_of, local_edges, part_neighbours
 from geogrid.partition.limits import Limits
 
 # Work limits in CP-SAT's deterministic seconds (about one second of one core here).
@@ -295,13 +295,7 @@ def _mend_one(parts: list[np.ndarray], graph: CellGraph, window: _Window, work: 
 
 def _regions(graph: CellGraph, parts: list[np.ndarray], g: int) -> list[tuple[int, ...]]:
     """The connected sets of up to MEND_GRIDS grids that hold grid ``g``, smallest first, then by grid numbers."""
-    label = label_of(graph.size, parts)
-    a, b = label[graph.i], label[graph.j]
-    keep = (a >= 0) & (b >= 0) & (a != b)
-    touching: dict[int, set[int]] = {}
-    for x, y in zip(a[keep].tolist(), b[keep].tolist()):
-        touching.setdefault(x, set()).add(y)
-        touching.setdefault(y, set()).add(x)
+    touching = part_neighbours(graph, label_of(graph.size, parts))
     layer, regions = {(g,)}, [(g,)]
     for _ in range(MEND_GRIDS - 1):
         layer = {tuple(sorted({*region, n})) for region in layer for q in region for n in touching.get(q, ())
