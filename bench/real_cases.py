@@ -249,7 +249,7 @@ def markdown(rows: list[dict], machine: str, day: str) -> str:
         if g["status"] != "ok":
             ours = f" {CRASH} | | | | | | | | | |"
         else:
-            ours = (f" {_seconds(g)} | {g['grids']} | {_pct(g['within_limits_share'])} |"
+            ours = (f" {_seconds(g)} | {g['grids']:,} | {_pct(g['within_limits_share'])} |"
                     f" {_pct(g['within_limits_share_where_feasible'])} | {g['grids_outside_limits_unproven']} |"
                     f" {g['grids_in_several_parts']} | {g['cut_footprints']} | {g['mean_compactness']:.3f} |"
                     f" {_pct(g['boundary_on_streets_share'])} | {_pct(g['boundary_on_major_streets_share'])} |")
