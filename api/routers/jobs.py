@@ -41,7 +41,7 @@ def start_job(
     body = body or PartitionRequest()
     inputs = partitioning.read_inputs(session, [code], keep_previous=body.keep_previous)
     runner: JobRunner = request.app.state.jobs
-    work = partial(_partition, inputs, body, user.username, request.app.state.sessions)
+    work = partial(_partition, inputs, body, user.username, request.app.state.write_sessions)
     job = runner.submit(session, code, user.username, work)
     href = f"/api/v1/jobs/{job.id}"
     response.headers["Location"] = href
