@@ -40,6 +40,7 @@ from api.routers import (
     tiles,
 )
 from geogrid import __version__
+from geogrid.db.loop_pool import loop_pool
 from geogrid.db.engine import WRITE, make_engine, read_options, single_statement_options
 from geogrid.db.session import make_sessionmaker
 from geogrid.db.version import VersionReader
@@ -104,12 +105,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
         await anyio.to_thread.run_sync(runner.fail_orphans)
+        if app.state.loop_pool is not None:
+            await app.state.loop_pool.open()
         if settings.demo:
             settings.demo = await anyio.to_thread.run_sync(_demo_store, app)
         if settings.warm_statistics:
             threading.Thread(target=_warm_statistics, args=(app,), name="warm-statistics", daemon=True).start()
         yield
         runner.shutdown()
+        if app.state.loop_pool is not None:
+            await app.state.loop_pool.close()
         app.state.notifier.close()
         app.state.versions.close()
         engine.dispose()
@@ -126,6 +131,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.write_sessions = make_sessionmaker(engine.execution_options(**{WRITE: True}))
     app.state.report_sessions = make_sessionmaker(engine.execution_options(**single_statement_options(engine)))
     app.state.session_slots = SessionSlots(REQUEST_SESSIONS)
+    app.state.store_url = str(engine.url)  # the key of the store's kept grid layout (geogrid.store.placement)
+    # reports on PostgreSQL are written from the event loop (geogrid.store.incidents.report_on_loop), over a pool
+    # of their own opened by the lifespan
+    app.state.loop_pool = (loop_pool(str(settings.database_url), REQUEST_SESSIONS)
+                           if engine.dialect.name == "postgresql" else None)
     # SQLite has one writer at a time: writing requests queue here, in order, rather than in SQLite's busy
     # handler, which sleeps between tries
     app.state.write_slots = SessionSlots(1) if engine.dialect.name == "sqlite" else app.state.session_slots

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Hashable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -83,11 +83,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         yield session
 
 
-async def get_report_session(request: Request) -> AsyncIterator[Session]:
-    """get_session for a report, whose write is one statement: on PostgreSQL each statement commits on its own
-    (geogrid.db.engine.single_statement_options), so the report costs one round trip, not three."""
-    async with _scoped(request.app.state.write_slots(), request.app.state.report_sessions) as session:
-        yield session
+def report_session(request: Request) -> AbstractAsyncContextManager[Session]:
+    """A session for a report that the event loop could not write (geogrid.store.incidents.report_on_loop), as
+    get_session's: on PostgreSQL each statement commits on its own (geogrid.db.engine.single_statement_options),
+    so the report costs one round trip, not three. Opened by the endpoint only when needed."""
+    return _scoped(request.app.state.write_slots(), request.app.state.report_sessions)
 
 
 @asynccontextmanager
@@ -144,7 +144,6 @@ def _work_and_commit(session: Session, work: Callable[[], T]) -> T:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-ReportSessionDep = Annotated[Session, Depends(get_report_session, scope="function")]
 
 
 @dataclass(frozen=True)

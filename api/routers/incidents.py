@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.ids import Id, Offset
 from api.notify import announce
-from api.deps import (CurrentUser, DataVersion, GeocoderDep, PhotoStoreDep, Principal, ReportSessionDep, SessionDep,
-                      SettingsDep, StoreGeocoder, TaxonomyDep, committed, require_role)
+from api.deps import (CurrentUser, DataVersion, GeocoderDep, PhotoStoreDep, Principal, SessionDep,
+                      SettingsDep, StoreGeocoder, TaxonomyDep, committed, report_session, require_role)
 from api.params import TimeWindowDep, parse_bbox, visible_incident
 from api.schemas import ActionIn, AttachIn, IncidentIn, PlaceIn
 from api.uploads import saved_upload
@@ -51,7 +51,6 @@ def taxonomy(user: CurrentUser, taxonomy: TaxonomyDep) -> dict[str, Any]:
 async def report_incident(
     body: IncidentIn,
     user: Reporter,
-    session: ReportSessionDep,
     taxonomy: TaxonomyDep,
     photos: PhotoStoreDep,
     request: Request,
@@ -62,16 +61,31 @@ async def report_incident(
     external_id is already stored answers 200 with the stored case and creates nothing, or 409 when that
     case is outside what the caller may see. Photos of ours (/media/...) must be kept in the photo store."""
 
-    def work() -> tuple[dict[str, Any], bool]:
-        media.require_kept(photos, body.media_urls)
-        geocoder = StoreGeocoder(request, session)  # over the report's own session
-        incident, created = store.report_as(session, _report(body), user, taxonomy, geocoder)
-        return incident_json(incident, user, taxonomy), created
+    state, report = request.app.state, _report(body)
+    if state.loop_pool is not None and not state.loop_pool.closed and not body.media_urls:
+        stored = await store.report_on_loop(state.loop_pool, state.store_url, report, user.username, taxonomy)
+        if stored is not None:  # the usual report, written from the event loop: no worker thread, no session
+            return incident_json(await _stored_case(request, *stored), user, taxonomy)
+    async with report_session(request) as session:
 
-    answer, created = await committed(session, work)  # the busiest write: one worker thread does it all
+        def work() -> tuple[dict[str, Any], bool]:
+            media.require_kept(photos, body.media_urls)
+            geocoder = StoreGeocoder(request, session)  # over the report's own session
+            incident, created = store.report_as(session, report, user, taxonomy, geocoder)
+            return incident_json(incident, user, taxonomy), created
+
+        answer, created = await committed(session, work)  # one worker thread does it all
     if not created:
         response.status_code = status.HTTP_200_OK
     return answer
+
+
+async def _stored_case(request: Request, values: dict[str, Any], location: Any, stale: bool) -> Incident:
+    """The case report_on_loop stored; placed again, in a worker thread, when plans were published since."""
+    if not stale:
+        return store.loop_report_case(None, values, location)
+    async with report_session(request) as session:
+        return await committed(session, lambda: store.loop_report_case(session, values, location))
 
 
 @router.get("/incidents", summary="Incidents you may see, filtered")

@@ -13,6 +13,8 @@ from psycopg import pq
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from geogrid.db.loop_pool import libpq_conninfo
+
 QUERY = "SELECT version FROM data_version WHERE id = 1"
 
 
@@ -35,7 +37,7 @@ class VersionReader:
     def __init__(self, url: str) -> None:
         parsed = make_url(url)
         self._sqlite_path = parsed.database if parsed.get_backend_name() == "sqlite" else None
-        self._conninfo = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._conninfo = libpq_conninfo(url)
         self._sqlite: sqlite3.Connection | None = None
         self._postgres: tuple[int, psycopg.AsyncConnection, asyncio.Lock] | None = None
         self._guard = threading.Lock()

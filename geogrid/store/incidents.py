@@ -28,10 +28,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from geogrid import access
 from geogrid.incidents import deadlines, filing, open311, workflow
+from geogrid.db.loop_pool import DriverStatement
 from geogrid.db.models import PUBLISHED, SRID, Community, Grid, Incident, IncidentEvent, PlanVersion, Street, utcnow
 from geogrid.errors import InputError
 from geogrid.store import audit, placement
@@ -110,6 +112,38 @@ def _write(session: Session, case: filing.NewCase) -> tuple[Incident, bool]:
     return _persistent(session, values), True
 
 
+async def report_on_loop(pool: AsyncConnectionPool, store_url: str, report: Report, username: str,
+                         taxonomy: Taxonomy) -> tuple[dict[str, Any], Location, bool] | None:
+    """create_incident for the usual report, on the event loop over pool (PostgreSQL; autocommit: its one
+    statement commits on its own): a point in a grid of the published plans' layout kept in memory. Answers the
+    stored case's columns, its location and whether plans were published since that layout was built (then
+    loop_report_case places it again); None, storing nothing, when create_incident must decide: an address to
+    geocode, a point in no grid, no layout kept yet, a refused report, or an external id already stored."""
+    layout = placement.kept_at(store_url)
+    if layout is None or report.x is None:
+        return None
+    try:
+        case = filing.decide(report, filing.check(report, taxonomy), username, utcnow())
+    except InputError:
+        return None
+    values = case.columns | {"geom": _point(case.location)}
+    if not _in_grid(values, case.location, layout):
+        return None
+    row = await CASE_AND_EVENT_ON_LOOP.first(pool, _case_and_event(values, True, case.location))
+    if row is None:
+        return None
+    values["id"], values["street_code"], values["district_code"], stamp = row
+    return values, case.location, stamp != layout.stamp
+
+
+def loop_report_case(session: Session | None, values: dict[str, Any], location: Location) -> Incident:
+    """The case report_on_loop stored, as a detached ORM object; placed again by the published grids as they are
+    now when a session is given (report_on_loop found plans published since its layout)."""
+    if session is not None:
+        _place_again(session, values, location)
+    return _loaded(values)
+
+
 class IdTaken(Conflict):
     """An external id already held by a case the caller may not see (409, and nothing of that case shown)."""
 
@@ -143,14 +177,10 @@ def _point(location: Location) -> Any:
 def _place(session: Session, values: dict[str, Any], location: Location, layout: placement.GridLayout) -> bool:
     """Write into values the areas the location falls in by layout (or suggestions when it falls in no grid);
     True when it fell in a published grid, whose street and district the INSERT reads itself."""
-    values["grid_code"] = values["community_code"] = values["street_code"] = values["district_code"] = None
-    values["suggestions"] = []
+    if _in_grid(values, location, layout):
+        return True
     if location.lon is None:
         return False
-    found = layout.grid_at(location.lon, location.lat)
-    if found is not None:
-        values["grid_code"], values["community_code"] = found
-        return True
     place = placement.community_at(session, location.lon, location.lat)
     values["community_code"], values["street_code"], values["district_code"] = (
         place.community_code, place.street_code, place.district_code)
@@ -158,6 +188,16 @@ def _place(session: Session, values: dict[str, Any], location: Location, layout:
     if values["district_code"] is None and values["suggestions"]:  # just outside the district: its leaders see it
         values["district_code"] = _district_of(session, values["suggestions"][0]["community_code"])
     return False
+
+
+def _in_grid(values: dict[str, Any], location: Location, layout: placement.GridLayout) -> bool:
+    """Write into values the published grid holding the location by layout, and True; else clear its areas."""
+    values["grid_code"] = values["community_code"] = values["street_code"] = values["district_code"] = None
+    values["suggestions"] = []
+    found = None if location.lon is None else layout.grid_at(location.lon, location.lat)
+    if found is not None:
+        values["grid_code"], values["community_code"] = found
+    return found is not None
 
 
 def _areas_of_community() -> dict[str, ScalarSelect[Any]]:
@@ -216,6 +256,7 @@ INSERT_CASE = {(d, g): _insert_case(d, g) for d in ("postgresql", "sqlite") for 
 INSERT_CASE_AND_EVENT = {g: _insert_case_and_event(g) for g in (True, False)}
 UPDATE_AREAS = {g: _update_areas(g) for g in (True, False)}
 INSERT_EVENT = insert(IncidentEvent.__table__)
+CASE_AND_EVENT_ON_LOOP = DriverStatement(INSERT_CASE_AND_EVENT[True])  # a report in a grid, from the event loop
 AREAS = ("grid_code", "community_code", "street_code", "district_code", "suggestions")
 
 
@@ -226,14 +267,19 @@ def _insert(session: Session, values: dict[str, Any], in_grid: bool,
     connection = session.connection()
     params = _with_community(values) if in_grid else values
     if connection.dialect.name == "postgresql":
-        event = {f"event_{name}": value for name, value in _report_event(values, location).items()}
-        row = connection.execute(INSERT_CASE_AND_EVENT[in_grid], params | event).first()
+        row = connection.execute(INSERT_CASE_AND_EVENT[in_grid], _case_and_event(values, in_grid, location)).first()
         return None if row is None else (row[0], row[1], row[2], row[3])
     row = connection.execute(INSERT_CASE[connection.dialect.name, in_grid], params).first()
     if row is None:
         return None
     connection.execute(INSERT_EVENT, {"incident_id": row[0]} | _report_event(values, location))
     return row[0], row[1], row[2], row[3]
+
+
+def _case_and_event(values: dict[str, Any], in_grid: bool, location: Location) -> dict[str, Any]:
+    """The parameters of INSERT_CASE_AND_EVENT[in_grid] for the case's values."""
+    event = {f"event_{name}": value for name, value in _report_event(values, location).items()}
+    return (_with_community(values) if in_grid else values) | event
 
 
 def _with_community(values: dict[str, Any]) -> dict[str, Any]:
@@ -270,14 +316,19 @@ def _report_event(values: dict[str, Any], location: Location) -> dict[str, Any]:
 
 
 def _persistent(session: Session, values: dict[str, Any]) -> Incident:
-    """The inserted case as an ORM object in the session, as if loaded: later changes to it are flushed.
+    """The inserted case as an ORM object in the session, as if loaded: later changes to it are flushed."""
+    incident = _loaded(values)
+    session.add(incident)
+    return incident
 
-    Built as the ORM builds a row it loads, its columns set straight into the instance's dictionary: no change
-    event per attribute (39 of them), for values that are no change (they are what the INSERT stored)."""
+
+def _loaded(values: dict[str, Any]) -> Incident:
+    """The inserted case as a detached ORM object, as if loaded. Built as the ORM builds a row it loads, its
+    columns set straight into the instance's dictionary: no change event per attribute (39 of them), for values
+    that are no change (they are what the INSERT stored)."""
     incident = Incident.__mapper__.class_manager.new_instance()
     incident.__dict__.update(values)
     make_transient_to_detached(incident)
-    session.add(incident)
     return incident
 
 

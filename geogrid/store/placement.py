@@ -122,7 +122,12 @@ def layout(session: Session) -> GridLayout:
 
 def kept(session: Session) -> GridLayout | None:
     """The layout last built for the session's store, current or not (compare its stamp)."""
-    return _layouts.get(_store_key(session))
+    return kept_at(_store_key(session))
+
+
+def kept_at(store_url: str) -> GridLayout | None:
+    """The layout last built for the store at store_url (str of its engine's URL), current or not."""
+    return _layouts.get(store_url)
 
 
 def _store_key(session: Session) -> str:

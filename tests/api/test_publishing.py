@@ -158,3 +158,9 @@ def test_cases_follow_a_published_merge_and_grid_counts_add_up(gis_client, engin
     community = gis_client.get("/api/v1/stats/areas", params={"level": "community", **area}, headers=leader).json()
     assert {row["code"] for row in grids if row["count"]} == {a, edit_data.interior_grid(p)}
     assert sum(row["count"] for row in grids) == community["rows"][0]["count"] == 6
+    point = shapely.point_on_surface(p.geometry_of(b))  # the layout kept in memory still holds b: the INSERT's
+    body = {"category": "city_management", "channel": "grid_patrol", "description": "占道经营",  # stamp says
+            "location": {"lon": point.x, "lat": point.y, "crs": "wgs84"}}  # it is stale, and the case goes to a
+    answer = gis_client.post("/api/v1/incidents", json=body, headers=leader)
+    assert answer.status_code == 201 and answer.json()["grid_code"] == a, answer.text
+    assert gis_client.get(f"/api/v1/incidents/{answer.json()['id']}", headers=leader).json()["grid_code"] == a
