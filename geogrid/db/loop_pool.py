@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import psycopg
 from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
 
 DIALECT = psycopg_dialect()
@@ -19,10 +21,11 @@ def libpq_conninfo(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def loop_pool(url: str, size: int) -> AsyncConnectionPool:
+def loop_pool(url: str, size: int, timeout: float = 30.0) -> AsyncConnectionPool:
     """A pool of up to size autocommitting connections for code on the event loop; opened by the caller
-    (await pool.open()) on the loop that uses it, and closed there."""
-    return AsyncConnectionPool(libpq_conninfo(url), min_size=1, max_size=size, open=False,
+    (await pool.open()) on the loop that uses it, and closed there. A connection not found within timeout
+    seconds (the database down, or every connection busy) raises an OperationalError, as SQLAlchemy's pool."""
+    return AsyncConnectionPool(libpq_conninfo(url), min_size=1, max_size=size, open=False, timeout=timeout,
                                kwargs={"autocommit": True}, name="geogrid-loop")
 
 
@@ -49,7 +52,11 @@ class DriverStatement:
 
     async def first(self, pool: AsyncConnectionPool, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """The statement's first row for values (None when it answers none), on a connection of pool."""
-        async with pool.connection() as connection:
-            cursor = connection.cursor(row_factory=tuple_row)
-            await cursor.execute(self.sql, self.params(values))
-            return await cursor.fetchone()
+        params = self.params(values)
+        try:
+            async with pool.connection() as connection:
+                cursor = connection.cursor(row_factory=tuple_row)
+                await cursor.execute(self.sql, params)
+                return await cursor.fetchone()
+        except psycopg.Error as exc:  # as SQLAlchemy raises it (DataError, IntegrityError, OperationalError, ...)
+            raise DBAPIError.instance(self.sql, None, exc, psycopg.Error) from exc

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import DataError, OperationalError
 
 from geogrid.db.loop_pool import loop_pool
 from geogrid.db.models import Incident, IncidentEvent
@@ -102,3 +103,25 @@ def test_a_case_stored_by_a_stale_layout_is_placed_again(published: Engine, back
         case = loop_report_case(session, values, location)
     assert (case.grid_code, case.street_code, case.district_code) == ("360702-001-001-09", "360702001", "360702")
     assert stored_areas(published, case.id) == ("360702-001-001-09", URBAN, "360702001", "360702", [])
+
+
+def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(engine: Engine, backend: str) -> None:
+    """The API's error handlers know SQLAlchemy's exceptions: a value the database refuses is a DataError (422),
+    a database that cannot be reached an OperationalError (503), never psycopg's own (a 500)."""
+    from sqlalchemy import Integer, cast, literal
+
+    from geogrid.db.loop_pool import DriverStatement
+
+    async def run(url: str, statement: DriverStatement) -> None:
+        pool = loop_pool(url, 1, timeout=1.0)
+        await pool.open(wait=False)
+        try:
+            await statement.first(pool, {})
+        finally:
+            await pool.close()
+
+    with pytest.raises(DataError):
+        asyncio.run(run(str(engine.url), DriverStatement(select(cast(literal("not a number"), Integer)))))
+    unreachable = str(engine.url.set(port=1))
+    with pytest.raises(OperationalError):
+        asyncio.run(run(unreachable, DriverStatement(select(literal(1)))))
