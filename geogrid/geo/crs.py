@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
@@ -193,6 +194,13 @@ def parse_crs(value: str | int | CRS | None) -> str | CRS | None:
     """
     if value is None or isinstance(value, CRS):
         return value
+    return _parsed(value)
+
+
+@lru_cache(maxsize=256)
+def _parsed(value: str | int) -> str | CRS:
+    """parse_crs of a text or code, kept: every report names its CRS, and parsing one costs 50-100 us (pyproj's CRS
+    objects are safe to share between threads). A refused value raises each time (lru_cache keeps no error)."""
     if isinstance(value, str):
         text = value.strip()
         key = text.lower().replace("-", "").replace("_", "").replace(" ", "")
