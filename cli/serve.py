@@ -32,7 +32,7 @@ def serve(
     import uvicorn
     from sqlalchemy.exc import ArgumentError, OperationalError
 
-    from api.app import create_app
+    from api.app import served_app
     from geogrid.errors import InputError
     from api.settings import get_settings
 
@@ -46,13 +46,13 @@ def serve(
         raise typer.Exit(2) from None
     say_photo_store(settings)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, **SERVER)
+        uvicorn.run(served_app(settings), host=host, port=port, **SERVER)
         return
     # each worker process builds its app from the environment: pass on what the command line chose
     os.environ["GEOGRID_DATABASE_URL"] = str(settings.database_url)
     os.environ.setdefault("GEOGRID_DATA_DIR", str(settings.data_dir))
     os.environ.setdefault("GEOGRID_DEMO", str(bool(settings.demo)).lower())
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, **SERVER)
+    uvicorn.run("api.app:served_app", factory=True, host=host, port=port, workers=workers, **SERVER)
 
 
 def prepare(settings: Settings) -> None:

@@ -79,3 +79,24 @@ def test_serve_is_a_typer_command_that_runs_uvicorn(small_sample: None, tmp_path
     assert ran["app"].state.settings.database_url == url
     bad = CliRunner().invoke(app, ["--database-url", "nosuchdb://x"])
     assert bad.exit_code == 2 and "error" in bad.output
+
+
+def test_the_served_app_freezes_what_its_start_made_and_the_tests_app_does_not(small_sample: None,
+                                                                              tmp_path: Path) -> None:
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app, served_app
+
+    settings = Settings(data_dir=tmp_path, demo=False)
+    serve_cli.prepare(settings)
+    gc.unfreeze()
+    with TestClient(create_app(settings)):
+        assert gc.get_freeze_count() == 0
+    try:
+        with TestClient(served_app(settings)) as client:
+            assert gc.get_freeze_count() > 10_000  # modules, routes, models: out of the collector's passes
+            assert client.get("/api/v1/auth/me").status_code == 401
+    finally:
+        gc.unfreeze()
