@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Float, Select, case, cast, func, literal_column, select
+from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from geogrid.access import GRID_WORKER
@@ -28,6 +27,7 @@ from geogrid.db.models import Community, Incident, IncidentEvent, Street, User, 
 from geogrid.incidents import assessment
 from geogrid.incidents.assessment import Formula
 from geogrid.incidents.deadlines import CLOSED
+from geogrid.store.per_store import PerStore
 from geogrid.incidents.taxonomy import Taxonomy
 from geogrid.store.incident_columns import _epoch, columns_of
 from geogrid.store.stats import _locate, _Narrowing
@@ -140,16 +140,12 @@ class TraceSteps:
         return _steps_frame(_tuples(session.connection().execute(query.order_by(IncidentEvent.id))))
 
 
-_STEPS: weakref.WeakKeyDictionary[Engine, TraceSteps] = weakref.WeakKeyDictionary()
-_STEPS_LOCK = threading.Lock()
+_STEPS: PerStore[TraceSteps] = PerStore(TraceSteps)  # the trace-step snapshot of each store
 
 
 def _holder(session: Session) -> TraceSteps:
-    """The trace-step snapshot of the store session is bound to (one per engine)."""
-    bind = session.get_bind()
-    engine: Engine = bind if isinstance(bind, Engine) else bind.engine
-    with _STEPS_LOCK:
-        return _STEPS.setdefault(engine, TraceSteps())
+    """The trace-step snapshot of the store session is bound to."""
+    return _STEPS.of(session)
 
 
 def trace_steps(session: Session) -> pd.DataFrame:

@@ -8,15 +8,13 @@ that both pick the same cases.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import (ColumnElement, Engine, Select, and_, bindparam, false, func, literal, or_, select, true,
+from sqlalchemy import (ColumnElement, Select, and_, bindparam, false, func, literal, or_, select, true,
                         union_all)
 from sqlalchemy.orm import Session
 
@@ -24,6 +22,7 @@ from geogrid import access
 from geogrid.db.models import Community, Incident, Street
 from geogrid.incidents import deadlines, workflow
 from geogrid.store.incidents import visible_to
+from geogrid.store.per_store import PerStore
 from geogrid.store.spatial import Scope
 
 QUEUE_LIMIT = 500  # the most cases one answer lists (the counts cover every case)
@@ -51,23 +50,18 @@ def desk_of(session: Session, user: access.User, version: int | None = None) -> 
         return Desk(workflow.desk_tier(user.role, None))
     if version is None:
         return _leader_desk(session, user.scope)
-    bind = session.get_bind()
-    engine: Engine = bind if isinstance(bind, Engine) else bind.engine
-    with _DESKS_LOCK:
-        kept = _DESKS.setdefault(engine, {})
-        found = kept.get(user.scope)
+    kept = _DESKS.of(session)
+    found = kept.get(user.scope)
     if found is not None and found[0] == version:
         return found[1]
     desk = _leader_desk(session, user.scope)
-    with _DESKS_LOCK:
-        if len(kept) >= 4096:
-            kept.clear()
-        kept[user.scope] = (version, desk)
+    if len(kept) >= 4096:
+        kept.clear()
+    kept[user.scope] = (version, desk)  # a dict's get and set are atomic: threads may only both read the areas
     return desk
 
 
-_DESKS: weakref.WeakKeyDictionary[Engine, dict[str, tuple[int, Desk]]] = weakref.WeakKeyDictionary()
-_DESKS_LOCK = threading.Lock()
+_DESKS: PerStore[dict[str, tuple[int, Desk]]] = PerStore(dict)  # per store: a leader's scope -> (version, desk)
 
 
 def _leader_desk(session: Session, scope_code: str) -> Desk:
