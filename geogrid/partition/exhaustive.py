@@ -144,24 +144,29 @@ def _connected_sets(piece: _Piece, root: int, allowed: Cells) -> Iterator[tuple[
     """Every connected set of ``allowed`` cells holding ``root`` whose counts stay under the caps, with
     its households and residents, each once: extension by frontier (in ascending order), cells set
     aside as they are passed over, depth first."""
-    h0, p0 = piece.households[root], piece.population[root]
-    if not piece.under_caps(h0, p0):
+    households, population, neighbours = piece.households, piece.population, piece.neighbours
+    h_cap, p_cap = piece.limits.max_households, piece.limits.max_population
+    h0, p0 = households[root], population[root]
+    if not (h0 <= h_cap and p0 <= p_cap):
         return
-    stack = [(1 << root, _bits(piece.neighbours[root] & allowed), 0, h0, p0)]
+    first = _bits(neighbours[root] & allowed)
+    # each entry: members, frontier (ascending cells) and the same as a set, cells passed over, counts
+    stack = [(1 << root, first, sum(1 << c for c in first), 0, h0, p0)]
     while stack:
-        members, frontier, excluded, h, p = stack.pop()
+        members, frontier, in_frontier, excluded, h, p = stack.pop()
         piece.step()
         yield members, h, p
         children = []
-        in_frontier = sum(1 << c for c in frontier)
         passed = excluded
+        ahead = in_frontier  # the frontier's cells after the current one
         for k, cell in enumerate(frontier):
-            h2, p2 = h + piece.households[cell], p + piece.population[cell]
-            if piece.under_caps(h2, p2):
-                inside = members | 1 << cell
-                more = piece.neighbours[cell] & allowed & ~inside & ~passed & ~in_frontier
-                children.append((inside, frontier[k + 1:] + _bits(more), passed, h2, p2))
-            passed |= 1 << cell
+            bit = 1 << cell
+            ahead ^= bit
+            h2, p2 = h + households[cell], p + population[cell]
+            if h2 <= h_cap and p2 <= p_cap:
+                more = neighbours[cell] & allowed & ~(members | bit) & ~passed & ~in_frontier
+                children.append((members | bit, frontier[k + 1:] + _bits(more), ahead | more, passed, h2, p2))
+            passed |= bit
         stack.extend(reversed(children))
 
 
