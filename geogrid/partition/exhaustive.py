@@ -61,10 +61,19 @@ class _Piece:
     max_steps: int = MAX_STEPS
     steps: int = 0
     divisions: dict = field(default_factory=dict)  # cells -> their grids, or None where none fits
+    allowed: dict = field(default_factory=dict)  # (households, residents) -> counts_allow, asked by the thousand
 
     def count(self, cells: Cells) -> tuple[int, int]:
-        members = _bits(cells)
-        return sum(self.households[c] for c in members), sum(self.population[c] for c in members)
+        """The households and residents of a set of cells."""
+        households, population = self.households, self.population
+        h = p = 0
+        while cells:
+            low = cells & -cells
+            c = low.bit_length() - 1
+            h += households[c]
+            p += population[c]
+            cells ^= low
+        return h, p
 
     def under_caps(self, h: int, p: int) -> bool:
         return h <= self.limits.max_households and p <= self.limits.max_population
@@ -74,8 +83,11 @@ class _Piece:
 
     def counts_allow(self, h: int, p: int) -> bool:
         """Some number of grids within the limits could hold these counts of a set of cells (a necessary condition)."""
-        lo, hi = self.limits.grid_range(h, p)
-        return lo <= hi
+        known = self.allowed.get((h, p))
+        if known is None:
+            lo, hi = self.limits.grid_range(h, p)
+            known = self.allowed[h, p] = lo <= hi
+        return known
 
     def step(self) -> None:
         self.steps += 1
@@ -154,7 +166,9 @@ def _connected_sets(piece: _Piece, root: int, allowed: Cells) -> Iterator[tuple[
     stack = [(1 << root, first, sum(1 << c for c in first), 0, h0, p0)]
     while stack:
         members, frontier, in_frontier, excluded, h, p = stack.pop()
-        piece.step()
+        piece.steps += 1  # piece.step(), inline: once per set
+        if piece.steps > piece.max_steps:
+            raise _OutOfWork
         yield members, h, p
         children = []
         passed = excluded
@@ -171,13 +185,17 @@ def _connected_sets(piece: _Piece, root: int, allowed: Cells) -> Iterator[tuple[
 
 
 def _components(piece: _Piece, cells: Cells) -> list[Cells]:
+    """The connected parts of a set of cells, by lowest cell."""
+    neighbours = piece.neighbours
     parts = []
     while cells:
         seen = reach = cells & -cells
         while reach:
             grown = 0
-            for c in _bits(reach):
-                grown |= piece.neighbours[c]
+            while reach:
+                low = reach & -reach
+                grown |= neighbours[low.bit_length() - 1]
+                reach ^= low
             reach = grown & cells & ~seen
             seen |= reach
         cells &= ~seen
