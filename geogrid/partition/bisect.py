@@ -270,12 +270,14 @@ def refine(graph: CellGraph, parts: list[np.ndarray], limits: Limits) -> list[np
     in_set = label >= 0
     h = np.bincount(label[in_set], weights=graph.households[in_set], minlength=len(parts))
     p = np.bincount(label[in_set], weights=graph.population[in_set], minlength=len(parts))
-    ei, ej, ew = graph.i, graph.j, graph.weight
+    # each edge in both directions, once for all the moves
+    src, dst = np.concatenate([graph.i, graph.j]), np.concatenate([graph.j, graph.i])
+    weight = np.concatenate([graph.weight, graph.weight])
     for _ in range(REFINE_ROUNDS):
         bad = [g for g in range(len(parts)) if violation(h[g], p[g], limits) > 0]
         if not bad:
             break
-        if any(_improve(graph, label, h, p, g, limits, ei, ej, ew) for g in bad):
+        if any(_improve(graph, label, h, p, g, limits, (src, dst, weight)) for g in bad):
             continue
         if not any(_chain(graph, label, h, p, g, limits) or _swap(graph, label, h, p, g, limits) for g in bad):
             break
@@ -368,8 +370,9 @@ def _try_hops(graph, label, h, p, hops, limits) -> bool:
 def _hop_cell(graph, label, frm, to, carried, h, p, limits):
     """The cell of ``frm`` next to ``to`` to hand over, keeping ``frm`` in one piece."""
     a, b = graph.i, graph.j
-    edge = ((label[a] == frm) & (label[b] == to)) | ((label[b] == frm) & (label[a] == to))
-    cells = np.unique(np.where(label[a[edge]] == frm, a[edge], b[edge]))
+    la, lb = label[a], label[b]
+    edge = ((la == frm) & (lb == to)) | ((lb == frm) & (la == to))
+    cells = np.unique(np.where(la[edge] == frm, a[edge], b[edge]))
     if len(cells) == 0:
         return None
     dh, dp = graph.households[cells], graph.population[cells]
@@ -378,18 +381,18 @@ def _hop_cell(graph, label, frm, to, carried, h, p, limits):
     else:  # a part in between: give about what it got
         cost = np.abs(dh - carried[0]) / max(limits.max_households, 1) + np.abs(dp - carried[1]) / max(limits.max_population, 1)
         cost = cost + _violation(h[frm] - dh, p[frm] - dp, 1, limits) * 1000
+    own = np.flatnonzero(label == frm)
     for idx in np.argsort(cost, kind="stable")[:CONNECTIVITY_TRIES]:
-        rest = np.flatnonzero(label == frm)
-        rest = rest[rest != cells[idx]]
+        rest = own[own != cells[idx]]
         if len(rest) and graph.is_connected(rest):
             return cells[idx]
     return None
 
 
-def _improve(graph, label, h, p, g, limits, ei, ej, ew) -> bool:
-    """Make the best single move of a boundary cell into or out of part ``g``."""
-    src, dst = np.concatenate([ei, ej]), np.concatenate([ej, ei])
-    weight = np.concatenate([ew, ew])
+def _improve(graph, label, h, p, g, limits, edges) -> bool:
+    """Make the best single move of a boundary cell into or out of part ``g`` (``edges``: sources,
+    targets and weights, each edge both ways)."""
+    src, dst, weight = edges
     ls, ld = label[src], label[dst]
     across = (ls >= 0) & (ld >= 0) & (ls != ld) & ((ls == g) | (ld == g))
     cell, to = src[across], ld[across]  # move `cell` from its part into part `to`
