@@ -192,9 +192,11 @@ def _split_scores(graph, nodes, order, a, b, w, k1, k2, limits) -> np.ndarray:
     m = len(order)
     rank = np.empty(m, dtype=np.int64)
     rank[order] = np.arange(m)
-    diff = np.zeros(m + 1)
-    np.add.at(diff, np.minimum(rank[a], rank[b]), w)
-    np.add.at(diff, np.maximum(rank[a], rank[b]), -w)
+    # an edge enters the cut at its first end's position and leaves it at its last's; bincount adds in
+    # input order, as np.add.at did (all entries, then all exits), at a fraction of its cost
+    ra, rb = rank[a], rank[b]
+    diff = np.bincount(np.concatenate([np.minimum(ra, rb), np.maximum(ra, rb)]), weights=np.concatenate([w, -w]),
+                       minlength=m + 1)
     cut = np.cumsum(diff)[: m - 1]
     h = np.cumsum(graph.households[nodes][order])
     p = np.cumsum(graph.population[nodes][order])
