@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -19,9 +22,17 @@ from .conftest import STEP, X0, Y0
 from .test_placement import URBAN, publish_plan, published, report_at, stored_areas  # noqa: F401 (a fixture)
 from .conftest import _cell
 
+T = TypeVar("T")
 pytestmark = pytest.mark.parametrize("backend", ["postgis"], indirect=True)  # the event-loop path is PostgreSQL's
 # columns that differ between two reports of the same thing: who they are and when they came
 OWN = {"id", "external_id", "token", "reported_at", "level_since", "deadline_at", "updated_at", "geom"}
+
+
+def in_own_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """The coroutine's result, run to the end on a new event loop in a thread of its own (the browser tests keep
+    a loop running in the main thread, where asyncio.run refuses to start another)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def on_loop(engine: Engine, *reports: Report) -> list:
@@ -35,7 +46,7 @@ def on_loop(engine: Engine, *reports: Report) -> list:
         finally:
             await pool.close()
 
-    return asyncio.run(run())
+    return in_own_loop(run())
 
 
 def keep_layout(engine: Engine) -> placement.GridLayout:
@@ -121,7 +132,7 @@ def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(engine: Engine, backen
             await pool.close()
 
     with pytest.raises(DataError):
-        asyncio.run(run(str(engine.url), DriverStatement(select(cast(literal("not a number"), Integer)))))
+        in_own_loop(run(str(engine.url), DriverStatement(select(cast(literal("not a number"), Integer)))))
     unreachable = str(engine.url.set(port=1))
     with pytest.raises(OperationalError):
-        asyncio.run(run(unreachable, DriverStatement(select(literal(1)))))
+        in_own_loop(run(unreachable, DriverStatement(select(literal(1)))))
