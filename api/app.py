@@ -46,6 +46,7 @@ from geogrid.db.engine import WRITE, make_engine, read_options, single_statement
 from geogrid.db.session import make_sessionmaker
 from geogrid.db.version import VersionReader
 from api.settings import Settings, get_settings
+from geogrid.store import placement
 from geogrid.store.answers import AnswerCache
 from geogrid.store.incident_columns import columns_of
 from geogrid.store.photo_store import photo_store
@@ -142,7 +143,7 @@ def create_app(settings: Settings | None = None, freeze_at_start: bool = False) 
     app.state.write_sessions = make_sessionmaker(engine.execution_options(**{WRITE: True}))
     app.state.report_sessions = make_sessionmaker(engine.execution_options(**single_statement_options(engine)))
     app.state.session_slots = SessionSlots(REQUEST_SESSIONS)
-    app.state.store_url = str(engine.url)  # the key of the store's kept grid layout (geogrid.store.placement)
+    app.state.store_key = placement.store_key(engine)  # whose kept grid layout reports are placed by
     # reports on PostgreSQL are written from the event loop (geogrid.store.incidents.report_on_loop), over a pool
     # of their own opened by the lifespan
     app.state.loop_pool = (loop_pool(str(settings.database_url), REQUEST_SESSIONS)

@@ -26,7 +26,7 @@ from geogrid.incidents import deadlines, workflow
 from geogrid.errors import InputError
 from geogrid.incidents.china_time import maybe_in_china
 from geogrid.incidents.hotline import read_export
-from geogrid.incidents.reports import check_media_url
+from geogrid.incidents.reports import Location, check_media_url
 from geogrid.store import desk as desk_store
 from geogrid.store import incidents as store
 from geogrid.store import media
@@ -63,7 +63,7 @@ async def report_incident(
 
     state, report = request.app.state, _report(body)
     if state.loop_pool is not None and not state.loop_pool.closed and not body.media_urls:
-        stored = await store.report_on_loop(state.loop_pool, state.store_url, report, user.username, taxonomy)
+        stored = await store.report_on_loop(state.loop_pool, state.store_key, report, user.username, taxonomy)
         if stored is not None:  # the usual report, written from the event loop: no worker thread, no session
             return incident_json(await _stored_case(request, *stored), user, taxonomy)
     async with report_session(request) as session:
@@ -80,7 +80,7 @@ async def report_incident(
     return answer
 
 
-async def _stored_case(request: Request, values: dict[str, Any], location: Any, stale: bool) -> Incident:
+async def _stored_case(request: Request, values: dict[str, Any], location: Location, stale: bool) -> Incident:
     """The case report_on_loop stored; placed again, in a worker thread, when plans were published since."""
     if not stale:
         return store.loop_report_case(None, values, location)

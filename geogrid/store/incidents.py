@@ -27,8 +27,8 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from geogrid import access
@@ -97,8 +97,7 @@ def create_incident(
 def _write(session: Session, case: filing.NewCase) -> tuple[Incident, bool]:
     """Place the decided case in its grid and insert it with its 'report' event; (the stored case, False)
     when its external id is already stored."""
-    location = case.location
-    values = case.columns | {"geom": _point(location)}
+    location, values = case.location, _columns(case)
     layout = placement.kept(session) or placement.layout(session)  # its stamp is checked by the INSERT
     inserted = _insert(session, values, _place(session, values, location, layout), location)
     if inserted is None:
@@ -112,21 +111,21 @@ def _write(session: Session, case: filing.NewCase) -> tuple[Incident, bool]:
     return _persistent(session, values), True
 
 
-async def report_on_loop(pool: AsyncConnectionPool, store_url: str, report: Report, username: str,
+async def report_on_loop(pool: AsyncConnectionPool, store_key: str, report: Report, username: str,
                          taxonomy: Taxonomy) -> tuple[dict[str, Any], Location, bool] | None:
     """create_incident for the usual report, on the event loop over pool (PostgreSQL; autocommit: its one
     statement commits on its own): a point in a grid of the published plans' layout kept in memory. Answers the
     stored case's columns, its location and whether plans were published since that layout was built (then
     loop_report_case places it again); None, storing nothing, when create_incident must decide: an address to
     geocode, a point in no grid, no layout kept yet, a refused report, or an external id already stored."""
-    layout = placement.kept_at(store_url)
+    layout = placement.kept_at(store_key)
     if layout is None or report.x is None:
         return None
     try:
         case = filing.decide(report, filing.check(report, taxonomy), username, utcnow())
     except InputError:
         return None
-    values = case.columns | {"geom": _point(case.location)}
+    values = _columns(case)
     if not _in_grid(values, case.location, layout):
         return None
     row = await CASE_AND_EVENT_ON_LOOP.first(pool, _case_and_event(values, True, case.location))
@@ -167,6 +166,11 @@ def report_as(
 def stored_case(session: Session, external_id: str) -> Incident | None:
     """The incident stored under external_id, if any."""
     return session.scalar(select(Incident).where(Incident.external_id == external_id))
+
+
+def _columns(case: filing.NewCase) -> dict[str, Any]:
+    """The decided case's columns, its point as a geometry value among them."""
+    return case.columns | {"geom": _point(case.location)}
 
 
 def _point(location: Location) -> Any:

@@ -23,7 +23,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
-from sqlalchemy import LargeBinary, ScalarSelect, String, func, literal_column, select, type_coerce
+from sqlalchemy import Connection, Engine, LargeBinary, ScalarSelect, String, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
 from geogrid.db.models import PUBLISHED, Community, Grid, PlanVersion, Street
@@ -125,13 +125,18 @@ def kept(session: Session) -> GridLayout | None:
     return kept_at(_store_key(session))
 
 
-def kept_at(store_url: str) -> GridLayout | None:
-    """The layout last built for the store at store_url (str of its engine's URL), current or not."""
-    return _layouts.get(store_url)
+def kept_at(key: str) -> GridLayout | None:
+    """The layout last built for the store whose store_key is key, current or not."""
+    return _layouts.get(key)
+
+
+def store_key(bind: Engine | Connection) -> str:
+    """The key of a store's kept layout: its URL as text (for code that has the engine but no session)."""
+    return str(bind.url)
 
 
 def _store_key(session: Session) -> str:
-    return str(session.get_bind().url)
+    return store_key(session.get_bind())
 
 
 def grid_at(session: Session, lon: float, lat: float) -> tuple[str, str] | None:

@@ -18,9 +18,8 @@ from geogrid.incidents.taxonomy import load_taxonomy
 from geogrid.store import placement
 from geogrid.store.incidents import Report, create_incident, loop_report_case, report_on_loop
 
-from .conftest import STEP, X0, Y0
+from .conftest import STEP, X0, Y0, _cell
 from .test_placement import URBAN, publish_plan, published, report_at, stored_areas  # noqa: F401 (a fixture)
-from .conftest import _cell
 
 T = TypeVar("T")
 pytestmark = pytest.mark.parametrize("backend", ["postgis"], indirect=True)  # the event-loop path is PostgreSQL's
@@ -39,10 +38,10 @@ def on_loop(engine: Engine, *reports: Report) -> list:
     """report_on_loop for each report in turn, over a pool opened and closed on one event loop."""
 
     async def run() -> list:
-        pool = loop_pool(str(engine.url), 2)
+        pool = loop_pool(engine.url.render_as_string(hide_password=False), 2)
         await pool.open()
         try:
-            return [await report_on_loop(pool, str(engine.url), r, "worker1", load_taxonomy()) for r in reports]
+            return [await report_on_loop(pool, placement.store_key(engine), r, "worker1", load_taxonomy()) for r in reports]
         finally:
             await pool.close()
 
@@ -132,7 +131,7 @@ def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(engine: Engine, backen
             await pool.close()
 
     with pytest.raises(DataError):
-        in_own_loop(run(str(engine.url), DriverStatement(select(cast(literal("not a number"), Integer)))))
+        in_own_loop(run(engine.url.render_as_string(hide_password=False), DriverStatement(select(cast(literal("not a number"), Integer)))))
     unreachable = str(engine.url.set(port=1))
     with pytest.raises(OperationalError):
         in_own_loop(run(unreachable, DriverStatement(select(literal(1)))))
